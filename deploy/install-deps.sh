@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Strait needs to build, test, benchmark and run the demo.
+# Idempotent: packages already present are skipped by apt; safe to run on every demo/test start.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake ninja-build pkg-config ccache clang-14
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  libnghttp2-dev libssl-dev libre2-dev zlib1g-dev libbrotli-dev libzstd-dev libyaml-cpp-dev
+  libmodsecurity-dev modsecurity-crs
+  # tests
+  libgtest-dev libgmock-dev libbenchmark-dev
+  curl nghttp2-client openssl python3
+  # benchmarks (peers run in the same session)
+  wrk nginx-light haproxy nghttp2-proxy procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# nginx/haproxy packages may start system services; benchmarks start their own instances.
+for svc in nginx haproxy; do
+  $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  [ -x "/etc/init.d/$svc" ] && $SUDO "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+done
