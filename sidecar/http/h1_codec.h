@@ -1,0 +1,150 @@
+// HTTP/1.1 codec (RFC 9112): an incremental parser for requests or responses, and
+// encoders for heads and chunked bodies. No I/O: bytes in through execute(), events out
+// through H1Callbacks, output encoded into a std::string.
+//
+// Hand-written rather than a library because it is the hot path and the security boundary:
+// it must refuse every ambiguous framing (request smuggling) instead of guessing.
+//
+// STRICTNESS (request mode; every violation -> onError(400 unless noted), parser dead):
+//  - request line "METHOD SP request-target SP HTTP/1.x CRLF"; method a token; target
+//    origin-form ("/..."), absolute-form, authority-form (CONNECT only) or "*" (OPTIONS);
+//    no control chars / spaces in the target; version HTTP/1.0 or HTTP/1.1 only (else 505);
+//  - request line longer than limits.max_request_line -> 414;
+//  - total head (request line + headers) larger than limits.max_head_bytes -> 431;
+//  - header field "name: value": name a token, no whitespace before the colon;
+//    obs-fold (a line starting with SP/HTAB) rejected; CR, LF or NUL inside a value rejected;
+//    bare LF as line terminator rejected (CRLF only);
+//  - Content-Length: digits only, no sign, no list ("5, 5"), no two Content-Length fields
+//    (even with equal values); value must fit in 63 bits;
+//  - Transfer-Encoding together with Content-Length rejected; Transfer-Encoding whose final
+//    coding is not exactly "chunked" (case-insensitive) rejected with 501 for unknown codings
+//    and 400 for a list not ending in chunked; more than one Transfer-Encoding field rejected;
+//  - HTTP/1.1 request without a Host field, or with more than one, rejected;
+//  - chunk-size: hex digits only (at most 15), optional chunk-extension after ';' (skipped,
+//    bounded by max_head_bytes), CRLF required after size and after data; trailers
+//    parsed like headers and delivered via onTrailers.
+// Response mode applies the same field rules; a response without Content-Length or chunked
+// is delimited by connection close (call finish() on EOF); 1xx, 204, 304 and responses to
+// HEAD have no body.
+//
+// FLOW: execute() stops consuming right after a message completes (onMessageComplete) and
+// returns the bytes consumed; the caller calls execute() again (with the rest) when ready
+// for the next message (this gives pipelining backpressure). 1xx interim responses are
+// reported with onResponseHead and parsing continues with the final response.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "sidecar/http/headers.h"
+
+namespace strait::http {
+
+struct RequestHead {
+  std::string method;        // e.g. "GET"
+  std::string target;        // request-target as received, e.g. "/a/b?x=1"
+  int version_minor = 1;     // 0 or 1 (HTTP/1.0 or HTTP/1.1)
+  HeaderMap headers;         // all fields, names lower-case, including host
+  bool keep_alive = true;    // from version and Connection header
+  bool expect_continue = false;  // "Expect: 100-continue" was present
+};
+
+struct ResponseHead {
+  int status = 200;
+  std::string reason;        // reason phrase as received (may be empty)
+  int version_minor = 1;
+  HeaderMap headers;
+  bool keep_alive = true;    // from version and Connection header
+};
+
+// How the body of a parsed message is delimited.
+enum class BodyFraming {
+  kNone,           // no body
+  kContentLength,  // exactly content_length bytes
+  kChunked,        // chunked transfer coding
+  kUntilClose,     // response only: until the connection closes
+};
+
+struct ParseError {
+  int status = 400;          // HTTP status to answer with (400, 413, 414, 431, 501, 505)
+  std::string reason;        // short description for logs, e.g. "duplicate content-length"
+};
+
+class H1Callbacks {
+ public:
+  virtual ~H1Callbacks() = default;
+  // Request mode: the head is complete. `framing` and `content_length` describe the body.
+  virtual void onRequestHead(RequestHead&& head, BodyFraming framing, uint64_t content_length) {
+    (void)head; (void)framing; (void)content_length;
+  }
+  // Response mode: a head (interim 1xx ones too).
+  virtual void onResponseHead(ResponseHead&& head, BodyFraming framing, uint64_t content_length) {
+    (void)head; (void)framing; (void)content_length;
+  }
+  // A piece of the decoded body (chunk framing removed). May be called many times.
+  virtual void onBody(const char* data, size_t len) = 0;
+  // Chunked trailers (only if any were present).
+  virtual void onTrailers(HeaderMap&& trailers) { (void)trailers; }
+  // The message is complete.
+  virtual void onMessageComplete() = 0;
+  // The input is invalid; the parser is dead afterwards (execute() consumes nothing).
+  virtual void onError(const ParseError& error) = 0;
+};
+
+struct H1Limits {
+  size_t max_request_line = 8192;    // bytes, excluding CRLF
+  size_t max_head_bytes = 64 * 1024; // request/status line + all fields
+  size_t max_headers = 100;          // number of fields (more -> 431)
+};
+
+class H1Parser {
+ public:
+  enum class Mode { kRequest, kResponse };
+  H1Parser(Mode mode, H1Callbacks* callbacks, H1Limits limits = {});
+
+  // Consumes bytes. Returns how many were consumed; stops after onMessageComplete or
+  // onError. Bytes not consumed must be passed again (with more appended) later.
+  size_t execute(const char* data, size_t len);
+  // Response mode: tells the parser the next response answers a HEAD request.
+  void expectHeadResponse(bool head) { head_response_ = head; }
+  // EOF from the peer. Completes a kUntilClose body (onMessageComplete); returns false if a
+  // message was cut short (the caller treats it as a truncated message).
+  bool finish();
+  // True between the first byte of a message and its completion.
+  bool inMessage() const;
+  // After an error.
+  bool failed() const;
+  // Ready for the next message on the same connection (after onMessageComplete).
+  void reset();
+
+ private:
+  // Implementation state (private helpers declared in h1_codec.cc as needed).
+  struct State;
+  Mode mode_;
+  H1Callbacks* callbacks_;
+  H1Limits limits_;
+  bool head_response_ = false;
+  int state_ = 0;
+  std::string line_;          // partial line being accumulated
+  size_t head_bytes_ = 0;
+  uint64_t remaining_ = 0;    // body bytes left in the content-length body or current chunk
+  RequestHead request_;
+  ResponseHead response_;
+  HeaderMap trailers_;
+  BodyFraming framing_ = BodyFraming::kNone;
+  bool failed_ = false;
+};
+
+// Encoders: append to `out`. Heads end with the blank line.
+void encodeRequestHead(const RequestHead& head, std::string* out);
+void encodeResponseHead(const ResponseHead& head, std::string* out);
+// One chunk (len > 0): "<hex>\r\n" + data + "\r\n".
+void encodeChunk(const char* data, size_t len, std::string* out);
+// Last chunk with optional trailers: "0\r\n" + trailers + "\r\n".
+void encodeLastChunk(const HeaderMap* trailers, std::string* out);
+// Canonical reason phrase for a status ("OK", "Not Found", ...; "Unknown" otherwise).
+std::string_view reasonPhrase(int status);
+
+}  // namespace strait::http

@@ -1,0 +1,58 @@
+// The sidecar's end of the aggregated discovery stream (gRPC, synchronous API, own thread).
+//
+// Threads: Start() spawns one thread that owns the channel and the stream. `on_generation`
+// runs on that thread; it must eventually call its `done` callback exactly once, from any
+// thread, with OK once the generation is live on every worker (ACK) or the reason it was
+// rejected (NACK). The client sends nothing else until `done` ran. While the stream is down
+// it reconnects with jittered exponential backoff (0.25 s doubling to 8 s, +-25% jitter);
+// the last applied generation stays live meanwhile (the client never "un-applies").
+// Stop() cancels the stream and joins the thread; safe to call once, from any other thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "strait/v1/discovery.pb.h"
+
+namespace strait::xds {
+
+class AdsClient {
+ public:
+  using Done = std::function<void(absl::Status)>;
+  // version, the generation (already type-checked, not yet validated), completion.
+  using OnGeneration =
+      std::function<void(const std::string& version, const strait::v1::Generation& gen, Done done)>;
+
+  struct Options {
+    std::string address;           // host:port of strait-control
+    bool plaintext = true;         // TLS arrives with the TLS issue
+    strait::v1::Node node;
+  };
+
+  AdsClient(Options options, OnGeneration on_generation);
+  ~AdsClient();  // calls Stop()
+
+  void Start();
+  void Stop();
+
+  // Observability (any thread).
+  bool connected() const { return connected_.load(); }
+  std::string applied_version() const;
+  uint64_t acks() const { return acks_.load(); }
+  uint64_t nacks() const { return nacks_.load(); }
+  uint64_t reconnects() const { return reconnects_.load(); }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<bool> connected_{false};
+  std::atomic<uint64_t> acks_{0};
+  std::atomic<uint64_t> nacks_{0};
+  std::atomic<uint64_t> reconnects_{0};
+};
+
+}  // namespace strait::xds
