@@ -1,0 +1,54 @@
+// Per-service selection of resources (see node_filter.h). Resources keep their order.
+#include "xds/node_filter.h"
+
+#include <algorithm>
+#include <set>
+
+namespace strait::xds {
+namespace {
+
+bool ListenerMatches(const strait::v1::Listener& l, const std::string& service) {
+  return l.services().empty() ||
+         std::find(l.services().begin(), l.services().end(), service) != l.services().end();
+}
+
+void CollectClusters(const strait::v1::RouteConfiguration& rc, std::set<std::string>* out) {
+  for (const auto& vh : rc.virtual_hosts()) {
+    for (const auto& r : vh.routes()) {
+      if (r.route().has_weighted_clusters()) {
+        for (const auto& cw : r.route().weighted_clusters().clusters()) out->insert(cw.name());
+      } else if (r.route().has_cluster()) {
+        out->insert(r.route().cluster());
+      }
+    }
+  }
+}
+
+}  // namespace
+
+strait::v1::Generation SelectForService(const strait::v1::Generation& all,
+                                        const std::string& service) {
+  strait::v1::Generation out;
+  std::set<std::string> route_configs;
+  for (const auto& l : all.listeners()) {
+    if (!ListenerMatches(l, service)) continue;
+    *out.add_listeners() = l;
+    route_configs.insert(l.route_config());
+  }
+  std::set<std::string> clusters;
+  for (const auto& rc : all.route_configs()) {
+    if (route_configs.count(rc.name()) == 0) continue;
+    *out.add_route_configs() = rc;
+    CollectClusters(rc, &clusters);
+  }
+  for (const auto& c : all.clusters()) {
+    if (clusters.count(c.name()) != 0) *out.add_clusters() = c;
+  }
+  for (const auto& la : all.load_assignments()) {
+    if (clusters.count(la.cluster_name()) != 0) *out.add_load_assignments() = la;
+  }
+  // No resource references a Secret yet (that arrives with TLS), so none is selected.
+  return out;
+}
+
+}  // namespace strait::xds

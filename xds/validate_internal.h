@@ -1,0 +1,45 @@
+// Internal helpers shared by validate.cc and validate_routes.cc (not part of the API).
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "google/protobuf/duration.pb.h"
+#include "strait/v1/generation.pb.h"
+
+namespace strait::xds::internal {
+
+// Collects problems, one line each: "<kind> '<name>': <field>: <reason>".
+class Problems {
+ public:
+  void Add(const std::string& kind, const std::string& name, const std::string& field,
+           const std::string& reason);
+  bool empty() const { return lines_.empty(); }
+  std::string Joined() const;
+
+ private:
+  std::vector<std::string> lines_;
+};
+
+// Names of the resources of each kind, for reference checks.
+struct NameIndex {
+  std::set<std::string> route_configs;  // RouteConfiguration.name
+  std::set<std::string> clusters;       // Cluster.name
+};
+
+bool IsIpLiteral(const std::string& address);
+// RFC 7230 token (header field name).
+bool IsHeaderName(const std::string& name);
+// No CR, LF or NUL.
+bool IsHeaderValue(const std::string& value);
+// seconds/nanos in range and of the same sign.
+bool IsValidDuration(const google::protobuf::Duration& d);
+int64_t ToNanos(const google::protobuf::Duration& d);
+// "" if `pattern` compiles with RE2, else the RE2 error.
+std::string RegexError(const std::string& pattern);
+
+void ValidateRouteConfig(const strait::v1::RouteConfiguration& rc, const NameIndex& names,
+                         Problems* problems);
+
+}  // namespace strait::xds::internal

@@ -1,0 +1,143 @@
+// Validation of RouteConfigurations (see validate.h for the rules).
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "xds/validate_internal.h"
+
+namespace strait::xds::internal {
+namespace {
+
+using strait::v1::HeaderValue;
+using strait::v1::Route;
+using strait::v1::RouteConfiguration;
+
+// Context of one route configuration's checks.
+struct Ctx {
+  const std::string& name;  // route configuration name
+  const NameIndex& names;   // all resource names
+  Problems* problems;       // output
+  void Add(const std::string& field, const std::string& reason) const {
+    problems->Add("route_config", name, field, reason);
+  }
+};
+
+void CheckHeadersToAdd(const Ctx& ctx, const std::string& base,
+                       const google::protobuf::RepeatedPtrField<HeaderValue>& headers) {
+  for (int i = 0; i < headers.size(); ++i) {
+    const std::string path = absl::StrCat(base, "[", i, "]");
+    if (!IsHeaderName(headers[i].key())) {
+      ctx.Add(path + ".key", absl::StrCat("invalid header name '", headers[i].key(), "'"));
+    }
+    if (!IsHeaderValue(headers[i].value())) {
+      ctx.Add(path + ".value", "header value must not contain CR, LF or NUL");
+    }
+  }
+}
+
+void CheckMatch(const Ctx& ctx, const std::string& base, const strait::v1::RouteMatch& m) {
+  if (m.path_specifier_case() == strait::v1::RouteMatch::PATH_SPECIFIER_NOT_SET) {
+    ctx.Add(base, "exactly one of prefix, path, safe_regex is required");
+  }
+  if (m.has_safe_regex()) {
+    std::string err = RegexError(m.safe_regex());
+    if (!err.empty()) ctx.Add(base + ".safe_regex", "invalid regex: " + err);
+  }
+  for (int i = 0; i < m.headers_size(); ++i) {
+    const auto& h = m.headers(i);
+    const std::string path = absl::StrCat(base, ".headers[", i, "]");
+    // Pseudo-headers (":authority", ":method", ...) may be matched too.
+    const std::string bare = (!h.name().empty() && h.name()[0] == ':') ? h.name().substr(1)
+                                                                       : h.name();
+    if (!IsHeaderName(bare)) ctx.Add(path + ".name", "invalid header name '" + h.name() + "'");
+    if (h.has_safe_regex_match()) {
+      std::string err = RegexError(h.safe_regex_match());
+      if (!err.empty()) ctx.Add(path + ".safe_regex_match", "invalid regex: " + err);
+    }
+    if (h.has_exact_match() && !IsHeaderValue(h.exact_match())) {
+      ctx.Add(path + ".exact_match", "header value must not contain CR, LF or NUL");
+    }
+  }
+}
+
+void CheckWeighted(const Ctx& ctx, const std::string& base,
+                   const strait::v1::WeightedClusters& wc) {
+  bool any_positive = false;
+  for (int i = 0; i < wc.clusters_size(); ++i) {
+    const auto& cw = wc.clusters(i);
+    const std::string path = absl::StrCat(base, ".clusters[", i, "]");
+    if (ctx.names.clusters.count(cw.name()) == 0) {
+      ctx.Add(path + ".name", "unknown cluster '" + cw.name() + "'");
+    }
+    if (cw.weight() > 10000) {
+      ctx.Add(path + ".weight", absl::StrCat("weight ", cw.weight(), " out of range 0..10000"));
+    }
+    if (cw.weight() > 0) any_positive = true;
+  }
+  if (!any_positive) ctx.Add(base, "at least one cluster needs a weight above 0");
+}
+
+void CheckAction(const Ctx& ctx, const std::string& base, const Route& route) {
+  const auto& a = route.route();
+  switch (a.cluster_specifier_case()) {
+    case strait::v1::RouteAction::kCluster:
+      if (ctx.names.clusters.count(a.cluster()) == 0) {
+        ctx.Add(base + ".cluster", "unknown cluster '" + a.cluster() + "'");
+      }
+      break;
+    case strait::v1::RouteAction::kWeightedClusters:
+      CheckWeighted(ctx, base + ".weighted_clusters", a.weighted_clusters());
+      break;
+    default:
+      ctx.Add(base, "one of cluster, weighted_clusters is required");
+  }
+  if (!a.prefix_rewrite().empty() && !route.match().has_prefix()) {
+    ctx.Add(base + ".prefix_rewrite", "only allowed with a prefix match");
+  }
+  if (a.has_timeout() && (!IsValidDuration(a.timeout()) || ToNanos(a.timeout()) < 0)) {
+    ctx.Add(base + ".timeout", "must be a valid duration >= 0");
+  }
+}
+
+void CheckVirtualHost(const Ctx& ctx, int index, const strait::v1::VirtualHost& vh,
+                      std::set<std::string>* domains) {
+  const std::string base = absl::StrCat("virtual_hosts[", index, "]");
+  if (vh.domains_size() == 0) ctx.Add(base + ".domains", "at least one domain is required");
+  for (int i = 0; i < vh.domains_size(); ++i) {
+    const std::string& d = vh.domains(i);
+    const std::string path = absl::StrCat(base, ".domains[", i, "]");
+    size_t star = d.find('*');
+    bool star_ok = star == std::string::npos || d == "*" ||
+                   (d.rfind('*') == star && (star == 0 || star == d.size() - 1));
+    if (d.empty() || !star_ok) ctx.Add(path, "invalid domain '" + d + "'");
+    if (!domains->insert(d).second) ctx.Add(path, "duplicate domain '" + d + "'");
+  }
+  for (int i = 0; i < vh.routes_size(); ++i) {
+    const std::string path = absl::StrCat(base, ".routes[", i, "]");
+    CheckMatch(ctx, path + ".match", vh.routes(i).match());
+    CheckAction(ctx, path + ".route", vh.routes(i));
+    CheckHeadersToAdd(ctx, path + ".response_headers_to_add",
+                      vh.routes(i).response_headers_to_add());
+    CheckHeadersToAdd(ctx, path + ".request_headers_to_add",
+                      vh.routes(i).request_headers_to_add());
+  }
+}
+
+}  // namespace
+
+void ValidateRouteConfig(const RouteConfiguration& rc, const NameIndex& names,
+                         Problems* problems) {
+  Ctx ctx{rc.name(), names, problems};
+  std::set<std::string> domains;
+  std::set<std::string> vh_names;
+  for (int i = 0; i < rc.virtual_hosts_size(); ++i) {
+    const auto& vh = rc.virtual_hosts(i);
+    if (!vh.name().empty() && !vh_names.insert(vh.name()).second) {
+      ctx.Add(absl::StrCat("virtual_hosts[", i, "].name"),
+              "duplicate virtual host name '" + vh.name() + "'");
+    }
+    CheckVirtualHost(ctx, i, vh, &domains);
+  }
+  CheckHeadersToAdd(ctx, "response_headers_to_add", rc.response_headers_to_add());
+}
+
+}  // namespace strait::xds::internal
