@@ -1,0 +1,203 @@
+// The sidecar's ADS client (see ads_client.h for the thread contract).
+#include "xds/ads_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <iostream>
+#include <random>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "strait/v1/discovery.grpc.pb.h"
+#include "xds/subscription.h"
+
+namespace strait::xds {
+namespace {
+
+void Log(const std::string& line) { std::cerr << "strait-sidecar: ads: " << line << std::endl; }
+
+// Outcome of one on_generation call; shared with the `done` callback, which may outlive
+// the client (it can run on any thread, at any time).
+struct Completion {
+  absl::Mutex mu;
+  bool done ABSL_GUARDED_BY(mu) = false;       // `done` ran
+  bool cancelled ABSL_GUARDED_BY(mu) = false;  // Stop() gave up waiting
+  absl::Status status ABSL_GUARDED_BY(mu);     // what `done` reported
+};
+
+constexpr absl::Duration kMinBackoff = absl::Milliseconds(250);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(8);
+
+}  // namespace
+
+struct AdsClient::Impl {
+  Impl(AdsClient* owner, Options options, OnGeneration on_generation)
+      : owner(owner), options(std::move(options)), on_generation(std::move(on_generation)),
+        state(this->options.node) {}
+
+  void Run();
+  // One stream's life; returns true if at least one response arrived.
+  bool RunStream(strait::v1::AggregatedDiscoveryService::Stub* stub);
+  // Runs on_generation and waits for `done`; false if stopped meanwhile.
+  bool Apply(const strait::v1::DiscoveryResponse& resp, absl::Status* result);
+  // Builds the ACK/NACK for `resp`; false if stopped while the generation was applied.
+  bool Respond(const strait::v1::DiscoveryResponse& resp, strait::v1::DiscoveryRequest* req);
+  // Sleeps `d` unless stopped first; returns false when stopping.
+  bool Backoff(absl::Duration d);
+
+  AdsClient* const owner;
+  const Options options;
+  const OnGeneration on_generation;
+  SubscriptionState state;  // client thread only
+  std::thread thread;
+
+  absl::Mutex mu;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  grpc::ClientContext* context ABSL_GUARDED_BY(mu) = nullptr;       // the open stream
+  std::shared_ptr<Completion> pending ABSL_GUARDED_BY(mu);          // awaited `done`
+  std::string applied_version ABSL_GUARDED_BY(mu);                  // copy for any thread
+};
+
+void AdsClient::Impl::Run() {
+  auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
+  auto stub = strait::v1::AggregatedDiscoveryService::NewStub(channel);
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_real_distribution<double> jitter(0.75, 1.25);
+  absl::Duration backoff = kMinBackoff;
+  while (true) {
+    if (RunStream(stub.get())) backoff = kMinBackoff;
+    absl::Duration wait = backoff * jitter(rng);
+    {
+      absl::MutexLock lock(&mu);
+      if (stopping) return;
+    }
+    Log(absl::StrCat("retrying in ", absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1)))));
+    if (!Backoff(wait)) return;
+    backoff = std::min(backoff * 2, kMaxBackoff);
+    owner->reconnects_++;
+  }
+}
+
+bool AdsClient::Impl::Backoff(absl::Duration d) {
+  absl::MutexLock lock(&mu);
+  mu.AwaitWithTimeout(absl::Condition(&stopping), d);
+  return !stopping;
+}
+
+bool AdsClient::Impl::Apply(const strait::v1::DiscoveryResponse& resp, absl::Status* result) {
+  auto completion = std::make_shared<Completion>();
+  {
+    absl::MutexLock lock(&mu);
+    if (stopping) return false;
+    pending = completion;
+  }
+  on_generation(resp.version_info(), resp.generation(), [completion](absl::Status st) {
+    absl::MutexLock lock(&completion->mu);
+    completion->status = std::move(st);
+    completion->done = true;
+  });
+  absl::MutexLock lock(&completion->mu);
+  completion->mu.Await(absl::Condition(
+      +[](Completion* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu) { return c->done || c->cancelled; },
+      completion.get()));
+  if (!completion->done) return false;
+  *result = completion->status;
+  return true;
+}
+
+bool AdsClient::Impl::Respond(const strait::v1::DiscoveryResponse& resp,
+                              strait::v1::DiscoveryRequest* req) {
+  switch (state.OnResponse(resp)) {
+    case SubscriptionState::Action::kApply: {
+      absl::Status result;
+      if (!Apply(resp, &result)) return false;
+      *req = result.ok() ? state.OnApplied() : state.OnRejected(result);
+      return true;
+    }
+    case SubscriptionState::Action::kAckUnchanged:
+      *req = state.OnApplied();
+      return true;
+    case SubscriptionState::Action::kReject:
+      *req = state.OnRejected(absl::InvalidArgumentError(
+          absl::StrCat("unexpected response: type_url '", resp.type_url(), "', version '",
+                       resp.version_info(), "'")));
+      return true;
+  }
+  return false;
+}
+
+bool AdsClient::Impl::RunStream(strait::v1::AggregatedDiscoveryService::Stub* stub) {
+  grpc::ClientContext ctx;
+  {
+    absl::MutexLock lock(&mu);
+    if (stopping) return false;
+    context = &ctx;
+  }
+  auto stream = stub->StreamAggregatedResources(&ctx);
+  bool got_response = false;
+  if (stream->Write(state.InitialRequest())) {
+    strait::v1::DiscoveryResponse resp;
+    while (stream->Read(&resp)) {
+      if (!got_response) {
+        got_response = true;
+        owner->connected_ = true;
+        Log("connected to " + options.address);
+      }
+      strait::v1::DiscoveryRequest req;
+      if (!Respond(resp, &req)) break;  // stopping
+      if (req.has_error_detail()) {
+        owner->nacks_++;
+        Log(absl::StrCat("NACK version ", resp.version_info(), ": ", req.error_detail().message()));
+      } else {
+        owner->acks_++;
+        absl::MutexLock lock(&mu);
+        applied_version = state.applied_version();
+        Log("ACK version " + applied_version);
+      }
+      if (!stream->Write(req)) break;
+    }
+  }
+  ctx.TryCancel();  // no-op if the stream already ended; unblocks Finish otherwise
+  grpc::Status status = stream->Finish();
+  if (owner->connected_.exchange(false)) {
+    Log(absl::StrCat("disconnected from ", options.address, ": ", status.error_message()));
+  } else {
+    Log(absl::StrCat("cannot reach ", options.address, ": ", status.error_message()));
+  }
+  absl::MutexLock lock(&mu);
+  context = nullptr;
+  pending.reset();
+  return got_response;
+}
+
+AdsClient::AdsClient(Options options, OnGeneration on_generation)
+    : impl_(std::make_unique<Impl>(this, std::move(options), std::move(on_generation))) {}
+
+AdsClient::~AdsClient() { Stop(); }
+
+void AdsClient::Start() {
+  impl_->thread = std::thread([this] { impl_->Run(); });
+}
+
+void AdsClient::Stop() {
+  {
+    absl::MutexLock lock(&impl_->mu);
+    impl_->stopping = true;
+    if (impl_->context != nullptr) impl_->context->TryCancel();
+    if (impl_->pending != nullptr) {
+      absl::MutexLock plock(&impl_->pending->mu);
+      impl_->pending->cancelled = true;
+    }
+  }
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::string AdsClient::applied_version() const {
+  absl::MutexLock lock(&impl_->mu);
+  return impl_->applied_version;
+}
+
+}  // namespace strait::xds
