@@ -1,0 +1,163 @@
+#include "sidecar/event/dispatcher.h"
+
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+
+namespace strait::event {
+namespace {
+
+int64_t monotonicMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// The wake-up eventfd is registered with this sentinel handler pointer.
+IoHandler* const kWakeHandler = nullptr;
+
+}  // namespace
+
+Timer::Timer(Dispatcher& dispatcher, std::function<void()> cb)
+    : dispatcher_(dispatcher), cb_(std::move(cb)) {}
+
+Timer::~Timer() { disable(); }
+
+void Timer::enableMs(int64_t ms) {
+  disable();
+  pos_ = dispatcher_.timers_.emplace(dispatcher_.now_ms_ + ms, this);
+  armed_ = true;
+}
+
+void Timer::disable() {
+  if (!armed_) return;
+  dispatcher_.timers_.erase(pos_);
+  armed_ = false;
+}
+
+Dispatcher::Dispatcher() {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ < 0 || wake_fd_ < 0) {
+    perror("strait: epoll/eventfd");
+    abort();  // no way to run without them: resource exhaustion at start-up
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = kWakeHandler;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  thread_id_ = std::this_thread::get_id();
+  now_ms_ = monotonicMs();
+}
+
+Dispatcher::~Dispatcher() {
+  to_delete_.clear();
+  close(wake_fd_);
+  close(epoll_fd_);
+}
+
+void Dispatcher::exit() {
+  exit_.store(true);
+  uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof(one));
+}
+
+void Dispatcher::post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    posted_.push_back(std::move(task));
+  }
+  uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof(one));
+}
+
+void Dispatcher::addFd(int fd, uint32_t events, IoHandler* handler) {
+  assert(isThisThread());
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void Dispatcher::modifyFd(int fd, uint32_t events, IoHandler* handler) {
+  assert(isThisThread());
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+}
+
+void Dispatcher::removeFd(int fd) {
+  assert(isThisThread());
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
+
+void Dispatcher::updateNow() { now_ms_ = monotonicMs(); }
+
+int Dispatcher::nextTimeoutMs() const {
+  if (!deferred_.empty()) return 0;
+  if (timers_.empty()) return -1;
+  int64_t delta = timers_.begin()->first - monotonicMs();
+  if (delta < 0) return 0;
+  return delta > 60000 ? 60000 : static_cast<int>(delta);
+}
+
+void Dispatcher::runPosted() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    tasks.swap(posted_);
+  }
+  for (auto& t : tasks) t();
+}
+
+void Dispatcher::runTimers() {
+  updateNow();
+  while (!timers_.empty() && timers_.begin()->first <= now_ms_) {
+    Timer* t = timers_.begin()->second;
+    timers_.erase(timers_.begin());
+    t->armed_ = false;
+    t->cb_();  // may destroy or re-arm t
+  }
+}
+
+void Dispatcher::runDeferred() {
+  // Deferred work may schedule more deferred work; run until quiescent.
+  while (!deferred_.empty()) {
+    std::vector<std::function<void()>> work;
+    work.swap(deferred_);
+    for (auto& fn : work) fn();
+  }
+  to_delete_.clear();
+}
+
+void Dispatcher::run() {
+  thread_id_ = std::this_thread::get_id();
+  constexpr int kMaxEvents = 256;
+  epoll_event events[kMaxEvents];
+  while (!exit_.load(std::memory_order_relaxed)) {
+    int n = epoll_wait(epoll_fd_, events, kMaxEvents, nextTimeoutMs());
+    updateNow();
+    for (int i = 0; i < n; i++) {
+      auto* handler = static_cast<IoHandler*>(events[i].data.ptr);
+      if (handler == kWakeHandler) {
+        uint64_t v;
+        (void)!read(wake_fd_, &v, sizeof(v));
+        runPosted();
+      } else {
+        handler->onIoEvent(events[i].events);
+      }
+    }
+    runDeferred();
+    runTimers();
+    runDeferred();
+  }
+  runPosted();
+  runDeferred();
+}
+
+}  // namespace strait::event

@@ -1,0 +1,103 @@
+#include "sidecar/net/address.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace strait::net {
+
+std::string Address::ip() const {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (storage.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf, sizeof(buf));
+  } else if (storage.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf, sizeof(buf));
+  }
+  return buf;
+}
+
+std::string Address::toString() const {
+  if (storage.ss_family == AF_INET6) {
+    return absl::StrCat("[", ip(), "]:", ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port));
+  }
+  return absl::StrCat(ip(), ":", ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port));
+}
+
+absl::StatusOr<Address> makeAddress(const std::string& ip, uint32_t port) {
+  if (port > 65535) return absl::InvalidArgumentError(absl::StrCat("port out of range: ", port));
+  Address a;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+  if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    a.len = sizeof(sockaddr_in);
+    return a;
+  }
+  if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    a.len = sizeof(sockaddr_in6);
+    return a;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("not an IP address: '", ip, "'"));
+}
+
+absl::StatusOr<Address> parseHostPort(const std::string& host_port) {
+  size_t colon = host_port.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("expected host:port, got '", host_port, "'"));
+  }
+  std::string host = host_port.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  uint32_t port = 0;
+  if (!absl::SimpleAtoi(host_port.substr(colon + 1), &port)) {
+    return absl::InvalidArgumentError(absl::StrCat("bad port in '", host_port, "'"));
+  }
+  return makeAddress(host, port);
+}
+
+absl::StatusOr<int> listenTcp(const Address& addr) {
+  int fd = socket(addr.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.len) != 0 ||
+      listen(fd, 4096) != 0) {
+    std::string err = strerror(errno);
+    close(fd);
+    return absl::FailedPreconditionError(absl::StrCat("bind ", addr.toString(), ": ", err));
+  }
+  return fd;
+}
+
+absl::StatusOr<int> connectTcp(const Address& addr) {
+  int fd = socket(addr.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::ResourceExhaustedError(absl::StrCat("socket: ", strerror(errno)));
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.len) != 0 &&
+      errno != EINPROGRESS) {
+    std::string err = strerror(errno);
+    close(fd);
+    return absl::UnavailableError(absl::StrCat("connect ", addr.toString(), ": ", err));
+  }
+  return fd;
+}
+
+uint16_t localPort(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+}  // namespace strait::net

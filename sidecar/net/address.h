@@ -1,0 +1,34 @@
+// IP socket addresses and the socket calls the proxy needs. Thread-safe (pure functions).
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace strait::net {
+
+struct Address {
+  sockaddr_storage storage{};
+  socklen_t len = 0;
+  std::string toString() const;  // "1.2.3.4:80" or "[::1]:80"
+  std::string ip() const;        // "1.2.3.4" or "::1"
+};
+
+// Parses an IP literal and port.
+absl::StatusOr<Address> makeAddress(const std::string& ip, uint32_t port);
+// Parses "ip:port" or "[ipv6]:port".
+absl::StatusOr<Address> parseHostPort(const std::string& host_port);
+
+// A non-blocking listening socket (SO_REUSEADDR, backlog 4096). Errors name the address
+// and errno text, e.g. "bind 127.0.0.1:10000: Address already in use".
+absl::StatusOr<int> listenTcp(const Address& addr);
+// Starts a non-blocking connect; returns the fd (connect may still be in progress).
+absl::StatusOr<int> connectTcp(const Address& addr);
+// The locally bound port of a socket.
+uint16_t localPort(int fd);
+
+}  // namespace strait::net

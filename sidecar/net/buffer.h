@@ -1,0 +1,39 @@
+// A contiguous byte buffer with a read cursor, used for socket I/O. Appends go to the tail,
+// consumers drain from the head; space is reclaimed by moving the unread bytes to the front
+// only when that is cheaper than growing. Not thread-safe; owned by one connection.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+#include <sys/types.h>
+
+namespace strait::net {
+
+class Buffer {
+ public:
+  const char* data() const { return buf_.get() + start_; }
+  size_t size() const { return end_ - start_; }
+  bool empty() const { return start_ == end_; }
+  std::string_view view() const { return {data(), size()}; }
+
+  void append(const char* data, size_t len);
+  void append(std::string_view s) { append(s.data(), s.size()); }
+  void drain(size_t len);
+  void clear() { start_ = end_ = 0; }
+
+  // read(2) at most `max` bytes from fd into the tail. Returns read(2)'s result.
+  ssize_t readFrom(int fd, size_t max);
+  // write(2) as much as the socket takes. Returns bytes written or -1 (errno set).
+  ssize_t writeTo(int fd);
+
+ private:
+  void reserve(size_t extra);
+
+  std::unique_ptr<char[]> buf_;
+  size_t cap_ = 0;
+  size_t start_ = 0;
+  size_t end_ = 0;
+};
+
+}  // namespace strait::net

@@ -1,0 +1,41 @@
+#include "sidecar/proxy/cluster_info.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace strait::proxy {
+namespace {
+int64_t durationMs(const google::protobuf::Duration& d) { return d.seconds() * 1000 + d.nanos() / 1000000; }
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
+    const strait::v1::Cluster& cluster, const strait::v1::ClusterLoadAssignment* assignment) {
+  auto info = std::make_shared<ClusterInfo>();
+  info->name = cluster.name();
+  info->lb_policy = cluster.lb_policy();
+  if (cluster.has_connect_timeout() && durationMs(cluster.connect_timeout()) > 0) {
+    info->connect_timeout_ms = durationMs(cluster.connect_timeout());
+  }
+  if (cluster.has_idle_timeout() && durationMs(cluster.idle_timeout()) > 0) {
+    info->idle_timeout_ms = durationMs(cluster.idle_timeout());
+  }
+  if (cluster.circuit_breakers().max_connections() > 0) {
+    info->max_connections = cluster.circuit_breakers().max_connections();
+  }
+  if (cluster.circuit_breakers().max_requests() > 0) {
+    info->max_requests = cluster.circuit_breakers().max_requests();
+  }
+  if (assignment != nullptr) {
+    for (int i = 0; i < assignment->endpoints_size(); i++) {
+      const auto& ep = assignment->endpoints(i);
+      auto addr = net::makeAddress(ep.address(), ep.port());
+      if (!addr.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("load_assignment '", cluster.name(),
+                                                       "': endpoints[", i, "]: ", addr.status().message()));
+      }
+      info->endpoints.push_back({*addr, addr->toString(), ep.weight() == 0 ? 1u : ep.weight()});
+    }
+  }
+  return std::shared_ptr<const ClusterInfo>(std::move(info));
+}
+
+}  // namespace strait::proxy

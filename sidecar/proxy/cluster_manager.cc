@@ -1,0 +1,42 @@
+#include "sidecar/proxy/cluster_manager.h"
+
+namespace strait::proxy {
+
+void ClusterManager::onSnapshot(const Snapshot& snapshot) {
+  absl::flat_hash_map<std::string, std::unique_ptr<LoadBalancer>> lbs;
+  live_endpoints_.clear();
+  for (const auto& [name, cluster] : snapshot.clusters) {
+    auto it = lbs_.find(name);
+    if (it != lbs_.end() && it->second->clusterPtr() == cluster) {
+      lbs.emplace(name, std::move(it->second));
+    } else {
+      lbs.emplace(name, std::make_unique<LoadBalancer>(cluster));
+    }
+    for (const auto& ep : cluster->endpoints) live_endpoints_[ep.key] = true;
+  }
+  lbs_ = std::move(lbs);
+  for (auto it = pools_.begin(); it != pools_.end();) {
+    if (!live_endpoints_.contains(it->first)) {
+      it->second->closeIdle();
+      if (it->second->total() == 0) {
+        pools_.erase(it++);
+        continue;
+      }
+    }
+    ++it;
+  }
+}
+
+LoadBalancer& ClusterManager::loadBalancer(const std::shared_ptr<const ClusterInfo>& cluster) {
+  auto& slot = lbs_[cluster->name];
+  if (!slot || slot->clusterPtr() != cluster) slot = std::make_unique<LoadBalancer>(cluster);
+  return *slot;
+}
+
+ConnPool& ClusterManager::pool(const EndpointInfo& endpoint) {
+  auto& slot = pools_[endpoint.key];
+  if (!slot) slot = std::make_unique<ConnPool>(dispatcher_, endpoint.address, stats_);
+  return *slot;
+}
+
+}  // namespace strait::proxy

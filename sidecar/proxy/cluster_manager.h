@@ -1,0 +1,45 @@
+// A worker's mutable view of the upstream world: load-balancer state per cluster and
+// connection pools per endpoint. Pools are keyed by endpoint address, so they survive a
+// generation that keeps the endpoint; endpoints that leave have their idle connections
+// closed (busy ones finish their request and are then closed, see ProxyStream).
+// THREADS: the owning worker only.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "sidecar/event/dispatcher.h"
+#include "sidecar/proxy/conn_pool.h"
+#include "sidecar/proxy/load_balancer.h"
+#include "sidecar/proxy/snapshot.h"
+#include "sidecar/proxy/stats.h"
+
+namespace strait::proxy {
+
+class ClusterManager {
+ public:
+  ClusterManager(event::Dispatcher& dispatcher, WorkerStats& stats)
+      : dispatcher_(dispatcher), stats_(stats) {}
+
+  // A new snapshot is live on this worker: rebuild LB state, drop pools of gone endpoints.
+  void onSnapshot(const Snapshot& snapshot);
+  // The LB of `cluster` as of the snapshot the request pinned (state is per cluster name;
+  // a request on an older generation gets a balancer for its own endpoint list).
+  LoadBalancer& loadBalancer(const std::shared_ptr<const ClusterInfo>& cluster);
+  ConnPool& pool(const EndpointInfo& endpoint);
+  // Whether `key` is an endpoint of the live snapshot (else a finished connection closes).
+  bool endpointLive(const std::string& key) const { return live_endpoints_.contains(key); }
+  // Requests in flight per cluster name (circuit breaker max_requests).
+  uint32_t& activeRequests(const std::string& cluster) { return active_requests_[cluster]; }
+
+ private:
+  event::Dispatcher& dispatcher_;
+  WorkerStats& stats_;
+  absl::flat_hash_map<std::string, std::unique_ptr<LoadBalancer>> lbs_;
+  absl::flat_hash_map<std::string, std::unique_ptr<ConnPool>> pools_;
+  absl::flat_hash_map<std::string, bool> live_endpoints_;
+  absl::flat_hash_map<std::string, uint32_t> active_requests_;
+};
+
+}  // namespace strait::proxy

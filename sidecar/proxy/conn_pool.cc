@@ -1,0 +1,103 @@
+#include "sidecar/proxy/conn_pool.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace strait::proxy {
+
+// An idle connection: the pool listens to it so a close by the upstream removes it.
+struct ConnPool::Idle : public net::ConnectionCallbacks {
+  Idle(ConnPool& pool, std::unique_ptr<net::Connection> c)
+      : pool(pool), conn(std::move(c)), timer(pool.dispatcher_, [this] { expire(); }) {}
+
+  void onRead(net::Buffer& in) override {
+    // An idle upstream must not send anything; if it does the connection is unusable.
+    in.clear();
+    conn->close(net::Connection::CloseType::kNoFlush);
+  }
+  void onEvent(net::ConnectionEvent) override { pool.removeIdle(this); }
+  void expire() { conn->close(net::Connection::CloseType::kNoFlush); }
+
+  ConnPool& pool;
+  std::unique_ptr<net::Connection> conn;
+  event::Timer timer;
+  std::list<std::unique_ptr<Idle>>::iterator pos;
+};
+
+ConnPool::ConnPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats)
+    : dispatcher_(dispatcher), address_(std::move(address)), stats_(stats) {}
+
+ConnPool::~ConnPool() {
+  for (auto& idle : idle_) {
+    idle->conn->setCallbacks(nullptr);
+    WorkerStats::dec(stats_.upstream_cx_active);
+    dispatcher_.deferredDelete(std::move(idle->conn));
+  }
+}
+
+namespace {
+// True if the peer already closed (or reset) a connection we believe idle: the close
+// event may not have been processed yet. Reusing it would fail the request for nothing.
+bool peerClosed(int fd) {
+  char c;
+  ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+}  // namespace
+
+std::unique_ptr<net::Connection> ConnPool::acquire(bool* reused) {
+  while (!idle_.empty()) {
+    std::unique_ptr<Idle> idle = std::move(idle_.front());
+    idle_.pop_front();
+    idle->timer.disable();
+    std::unique_ptr<net::Connection> conn = std::move(idle->conn);
+    conn->setCallbacks(nullptr);
+    if (conn->open() && !peerClosed(conn->fd())) {
+      *reused = true;
+      return conn;
+    }
+    total_--;
+    WorkerStats::dec(stats_.upstream_cx_active);
+    dispatcher_.deferredDelete(std::move(conn));
+  }
+  auto fd = net::connectTcp(address_);
+  if (!fd.ok()) return nullptr;
+  *reused = false;
+  total_++;
+  WorkerStats::inc(stats_.upstream_cx_total);
+  WorkerStats::inc(stats_.upstream_cx_active);
+  return std::make_unique<net::Connection>(dispatcher_, *fd, /*connecting=*/true);
+}
+
+void ConnPool::release(std::unique_ptr<net::Connection> conn, int64_t idle_ms) {
+  auto idle = std::make_unique<Idle>(*this, std::move(conn));
+  idle->conn->setCallbacks(idle.get());
+  idle->timer.enableMs(idle_ms);
+  Idle* raw = idle.get();
+  idle_.push_front(std::move(idle));
+  raw->pos = idle_.begin();
+}
+
+void ConnPool::removeIdle(Idle* idle) {
+  // Called from the connection's close callback: defer the deletion of both.
+  total_--;
+  WorkerStats::dec(stats_.upstream_cx_active);
+  idle->timer.disable();
+  auto owned = std::move(*idle->pos);
+  idle_.erase(idle->pos);
+  owned->conn->setCallbacks(nullptr);
+  dispatcher_.deferredDelete(std::move(owned->conn));
+  struct Holder : event::DeferredDeletable { std::unique_ptr<Idle> idle; };
+  auto holder = std::make_unique<Holder>();
+  holder->idle = std::move(owned);
+  dispatcher_.deferredDelete(std::move(holder));
+}
+
+void ConnPool::closeIdle() {
+  while (!idle_.empty()) {
+    idle_.front()->conn->close(net::Connection::CloseType::kNoFlush);  // -> removeIdle
+  }
+}
+
+}  // namespace strait::proxy

@@ -1,0 +1,46 @@
+// Per-worker pool of idle keep-alive HTTP/1.1 connections to one upstream endpoint.
+// THREADS: the owning worker only. OWNERSHIP: an acquired connection belongs to the caller
+// (a ProxyStream) until it is released back or closed; idle ones belong to the pool.
+#pragma once
+
+#include <list>
+#include <memory>
+#include <string>
+
+#include "sidecar/event/dispatcher.h"
+#include "sidecar/net/address.h"
+#include "sidecar/net/connection.h"
+#include "sidecar/proxy/stats.h"
+
+namespace strait::proxy {
+
+class ConnPool {
+ public:
+  ConnPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats);
+  ~ConnPool();
+
+  // An idle connection (known to be still open), or a new one with connect in progress.
+  // nullptr if no socket could be created. `reused` tells which.
+  std::unique_ptr<net::Connection> acquire(bool* reused);
+  // Gives a connection back after a complete keep-alive exchange; kept idle up to idle_ms.
+  void release(std::unique_ptr<net::Connection> conn, int64_t idle_ms);
+  // Closes every idle connection (the endpoint left the configuration).
+  void closeIdle();
+  size_t idleCount() const { return idle_.size(); }
+  // Connections handed out or idle (for the max_connections circuit breaker).
+  size_t total() const { return total_; }
+  // The caller closed an acquired connection instead of releasing it.
+  void onConnectionClosed() { if (total_ > 0) total_--; }
+
+ private:
+  struct Idle;
+  void removeIdle(Idle* idle);
+
+  event::Dispatcher& dispatcher_;
+  net::Address address_;
+  WorkerStats& stats_;
+  std::list<std::unique_ptr<Idle>> idle_;  // most recently used at the front
+  size_t total_ = 0;
+};
+
+}  // namespace strait::proxy

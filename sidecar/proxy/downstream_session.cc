@@ -1,0 +1,226 @@
+#include "sidecar/proxy/downstream_session.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace strait::proxy {
+namespace {
+http::H1Limits limitsFor(const ListenerInfo* listener) {
+  http::H1Limits limits;
+  if (listener) limits.max_head_bytes = listener->max_request_headers_bytes;
+  return limits;
+}
+const ListenerInfo* liveListener(WorkerContext& ctx, const std::string& name) {
+  return ctx.snapshot() ? ctx.snapshot()->findListener(name) : nullptr;
+}
+}  // namespace
+
+DownstreamSession::DownstreamSession(WorkerContext& ctx, int fd, std::string peer_ip,
+                                     std::string listener_name, OnClosed on_closed)
+    : ctx_(ctx), conn_(std::make_unique<net::Connection>(ctx.dispatcher(), fd, false)),
+      peer_ip_(std::move(peer_ip)), listener_name_(std::move(listener_name)),
+      on_closed_(std::move(on_closed)),
+      parser_(http::H1Parser::Mode::kRequest, this, limitsFor(liveListener(ctx, listener_name_))),
+      idle_timer_(ctx.dispatcher(), [this] { closeConnection(net::Connection::CloseType::kNoFlush); }) {
+  conn_->setCallbacks(this);
+  if (const ListenerInfo* l = liveListener(ctx_, listener_name_)) idle_timeout_ms_ = l->idle_timeout_ms;
+  idle_timer_.enableMs(idle_timeout_ms_);
+  WorkerStats::inc(ctx_.stats().downstream_cx_total);
+  WorkerStats::inc(ctx_.stats().downstream_cx_active);
+}
+
+DownstreamSession::~DownstreamSession() {
+  WorkerStats::dec(ctx_.stats().downstream_cx_active);
+  if (stream_) ctx_.dispatcher().deferredDelete(std::move(stream_));
+  if (conn_) ctx_.dispatcher().deferredDelete(std::move(conn_));
+}
+
+void DownstreamSession::drain() {
+  draining_ = true;
+  if (!in_request_) closeConnection(net::Connection::CloseType::kFlushWrite);
+}
+
+void DownstreamSession::onRead(net::Buffer&) { parseInput(); }
+
+void DownstreamSession::parseInput() {
+  net::Buffer& in = conn_->input();
+  while (!closed_ && !in.empty() && !parser_.failed() && !(in_request_ && request_complete_)) {
+    size_t n = parser_.execute(in.data(), in.size());
+    in.drain(n);
+    if (n == 0) break;
+  }
+  // Pipelined bytes wait until the current response is done; stop reading meanwhile.
+  if (!closed_ && in_request_ && request_complete_ && !in.empty() && !reads_paused_for_pipeline_) {
+    reads_paused_for_pipeline_ = true;
+    conn_->readDisable(true);
+  }
+}
+
+void DownstreamSession::onRequestHead(http::RequestHead&& head, http::BodyFraming framing, uint64_t length) {
+  in_request_ = true;
+  request_complete_ = response_complete_ = false;
+  chunked_response_ = false;
+  idle_timer_.disable();
+  WorkerStats::inc(ctx_.stats().downstream_rq_total);
+  keep_alive_ = head.keep_alive && !draining_;
+  head_request_ = head.method == "HEAD";
+  request_version_minor_ = head.version_minor;
+  const SnapshotPtr& snapshot = ctx_.snapshot();
+  const ListenerInfo* listener = snapshot ? snapshot->findListener(listener_name_) : nullptr;
+  if (listener == nullptr) {
+    keep_alive_ = false;
+    return sendLocalReply(503, "listener_draining");
+  }
+  const std::string* host = head.headers.get("host");
+  std::string_view target = head.target;
+  std::string_view path = target.substr(0, target.find('?'));
+  const CompiledRoute* route = listener->routes->route(host ? *host : std::string_view(), path, head.headers);
+  if (route == nullptr) return sendLocalReply(404, "route_not_found");
+  stream_ = std::make_unique<ProxyStream>(ctx_, *this, snapshot, *route);
+  RequestInfo info{peer_ip_, listener->forwarded_proto};
+  stream_->start(std::move(head), framing, length, info);
+}
+
+void DownstreamSession::onBody(const char* data, size_t len) {
+  if (stream_ && !response_complete_) stream_->onRequestBody(data, len);
+}
+
+void DownstreamSession::onMessageComplete() {
+  request_complete_ = true;
+  if (stream_ && !response_complete_) stream_->onRequestComplete();
+  if (response_complete_) finishExchange();
+}
+
+void DownstreamSession::onError(const http::ParseError& error) {
+  WorkerStats::inc(ctx_.stats().downstream_rq_bad_request);
+  keep_alive_ = false;
+  if (stream_ && stream_->responseStarted()) return resetDownstream();
+  if (stream_) stream_->reset();
+  if (!in_request_) WorkerStats::inc(ctx_.stats().downstream_rq_total);
+  in_request_ = true;
+  request_complete_ = true;
+  response_complete_ = false;
+  sendLocalReply(error.status, error.reason);
+}
+
+void DownstreamSession::sendHeaders(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) {
+  (void)length;
+  countResponse(head.status);
+  bool has_body = framing == http::BodyFraming::kChunked || framing == http::BodyFraming::kUntilClose;
+  if (has_body && !head_request_) {
+    if (request_version_minor_ >= 1) {
+      head.headers.add("transfer-encoding", "chunked");
+      chunked_response_ = true;
+    } else {
+      keep_alive_ = false;  // HTTP/1.0 client: the body ends with the connection
+    }
+  }
+  if (!keep_alive_) head.headers.set("connection", "close");
+  else if (request_version_minor_ == 0) head.headers.set("connection", "keep-alive");
+  head.version_minor = 1;
+  std::string out;
+  http::encodeResponseHead(head, &out);
+  conn_->write(out);
+}
+
+void DownstreamSession::sendInterim(const http::ResponseHead& head) {
+  if (request_version_minor_ < 1) return;
+  std::string out;
+  http::encodeResponseHead(head, &out);
+  conn_->write(out);
+}
+
+void DownstreamSession::sendBody(const char* data, size_t len) {
+  if (len == 0 || closed_) return;
+  if (chunked_response_) {
+    std::string chunk;
+    http::encodeChunk(data, len, &chunk);
+    conn_->write(chunk);
+  } else {
+    conn_->write(std::string_view(data, len));
+  }
+}
+
+void DownstreamSession::sendComplete(const http::HeaderMap* trailers) {
+  if (chunked_response_) {
+    std::string last;
+    http::encodeLastChunk(trailers, &last);
+    conn_->write(last);
+  }
+  onResponseDone();
+}
+
+void DownstreamSession::sendLocalReply(int status, std::string_view details) {
+  countResponse(status);
+  http::ResponseHead head;
+  head.status = status;
+  std::string body = std::string(http::reasonPhrase(status)) + "\n";
+  head.headers.add("content-type", "text/plain");
+  head.headers.add("content-length", std::to_string(body.size()));
+  head.headers.add("x-strait-local-reply", std::string(details));
+  if (!keep_alive_ || draining_) head.headers.add("connection", "close");
+  std::string out;
+  http::encodeResponseHead(head, &out);
+  if (!head_request_) out += body;
+  conn_->write(out);
+  onResponseDone();
+}
+
+void DownstreamSession::onResponseDone() {
+  response_complete_ = true;
+  if (request_complete_) return finishExchange();
+  // The response finished before the request body: the rest of the body cannot be told
+  // apart from a next request cheaply, so the connection ends after this response.
+  keep_alive_ = false;
+  finishExchange();
+}
+
+void DownstreamSession::finishExchange() {
+  // Runs deferred: we may be inside the parser's or the stream's callbacks.
+  ctx_.dispatcher().deferred([this] {
+    if (closed_ || !in_request_) return;
+    in_request_ = false;
+    if (stream_) ctx_.dispatcher().deferredDelete(std::move(stream_));
+    if (!keep_alive_ || draining_) return closeConnection(net::Connection::CloseType::kFlushWrite);
+    parser_.reset();
+    idle_timer_.enableMs(idle_timeout_ms_);
+    if (reads_paused_for_pipeline_) {
+      reads_paused_for_pipeline_ = false;
+      conn_->readDisable(false);
+    }
+    parseInput();
+  });
+}
+
+void DownstreamSession::resetDownstream() { closeConnection(net::Connection::CloseType::kNoFlush); }
+
+void DownstreamSession::readDisableDownstream(bool disable) {
+  if (!closed_) conn_->readDisable(disable);
+}
+
+void DownstreamSession::closeConnection(net::Connection::CloseType type) {
+  if (closed_) return;
+  conn_->close(type);  // kLocalClose arrives now, or after the flush
+}
+
+void DownstreamSession::onEvent(net::ConnectionEvent event) {
+  if (event == net::ConnectionEvent::kConnected || closed_) return;
+  closed_ = true;
+  idle_timer_.disable();
+  if (stream_) stream_->reset();
+  on_closed_(this);
+}
+
+void DownstreamSession::onAboveWriteHighWatermark() {
+  if (stream_) stream_->onDownstreamWatermark(true);
+}
+
+void DownstreamSession::onBelowWriteLowWatermark() {
+  if (stream_) stream_->onDownstreamWatermark(false);
+}
+
+void DownstreamSession::countResponse(int status) {
+  int cls = status / 100;
+  if (cls >= 1 && cls <= 5) WorkerStats::inc(ctx_.stats().downstream_rq_by_class[cls]);
+}
+
+}  // namespace strait::proxy

@@ -1,0 +1,85 @@
+// The HTTP/1.1 connection manager for one accepted connection: parses requests, pins the
+// worker's live snapshot per request, routes, runs a ProxyStream, and encodes the response.
+// One request at a time: pipelined requests wait in the input buffer (reads pause) until
+// the previous response is complete. Strict parse errors answer 400/413/414/431/501/505
+// and close the connection; nothing ambiguous is forwarded.
+// THREADS: the worker's thread. OWNERSHIP: owned by the worker's session list; it asks the
+// worker to delete it (deferred) once the connection is closed.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sidecar/event/dispatcher.h"
+#include "sidecar/http/h1_codec.h"
+#include "sidecar/net/connection.h"
+#include "sidecar/proxy/proxy_stream.h"
+#include "sidecar/proxy/worker_context.h"
+
+namespace strait::proxy {
+
+class DownstreamSession final : public net::ConnectionCallbacks,
+                                public http::H1Callbacks,
+                                public StreamSink,
+                                public event::DeferredDeletable {
+ public:
+  using OnClosed = std::function<void(DownstreamSession*)>;
+  DownstreamSession(WorkerContext& ctx, int fd, std::string peer_ip, std::string listener_name,
+                    OnClosed on_closed);
+  ~DownstreamSession() override;
+
+  const std::string& listenerName() const { return listener_name_; }
+  // The listener went away: close now if idle, else after the current response.
+  void drain();
+
+  // net::ConnectionCallbacks
+  void onRead(net::Buffer& in) override;
+  void onEvent(net::ConnectionEvent event) override;
+  void onAboveWriteHighWatermark() override;
+  void onBelowWriteLowWatermark() override;
+
+  // http::H1Callbacks (request parser)
+  void onRequestHead(http::RequestHead&& head, http::BodyFraming framing, uint64_t length) override;
+  void onBody(const char* data, size_t len) override;
+  void onMessageComplete() override;
+  void onError(const http::ParseError& error) override;
+
+  // StreamSink
+  void sendHeaders(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) override;
+  void sendInterim(const http::ResponseHead& head) override;
+  void sendBody(const char* data, size_t len) override;
+  void sendComplete(const http::HeaderMap* trailers) override;
+  void sendLocalReply(int status, std::string_view details) override;
+  void resetDownstream() override;
+  void readDisableDownstream(bool disable) override;
+
+ private:
+  void parseInput();
+  void onResponseDone();
+  void finishExchange();
+  void closeConnection(net::Connection::CloseType type);
+  void countResponse(int status);
+
+  WorkerContext& ctx_;
+  std::unique_ptr<net::Connection> conn_;
+  std::string peer_ip_;
+  std::string listener_name_;
+  OnClosed on_closed_;
+  http::H1Parser parser_;
+  std::unique_ptr<ProxyStream> stream_;
+  event::Timer idle_timer_;
+  int64_t idle_timeout_ms_ = 60000;
+  bool in_request_ = false;         // a request is being handled (head seen, response not done)
+  bool request_complete_ = false;
+  bool response_complete_ = false;
+  bool keep_alive_ = true;          // the client's wish for this request
+  bool chunked_response_ = false;   // we re-encode the response body as chunked
+  bool head_request_ = false;
+  bool draining_ = false;
+  bool closed_ = false;
+  bool reads_paused_for_pipeline_ = false;
+  int request_version_minor_ = 1;
+};
+
+}  // namespace strait::proxy

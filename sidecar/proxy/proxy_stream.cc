@@ -1,0 +1,229 @@
+#include "sidecar/proxy/proxy_stream.h"
+
+#include "absl/strings/str_cat.h"
+#include "sidecar/proxy/header_utils.h"
+
+namespace strait::proxy {
+
+ProxyStream::ProxyStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr snapshot,
+                         const CompiledRoute& route)
+    : ctx_(ctx), sink_(sink), snapshot_(std::move(snapshot)), route_(route),
+      parser_(http::H1Parser::Mode::kResponse, this),
+      timeout_timer_(ctx.dispatcher(), [this] { onTimeout(); }) {}
+
+ProxyStream::~ProxyStream() {
+  if (counted_active_) ctx_.clusterManager().activeRequests(cluster_->name)--;
+  if (upstream_) {
+    upstream_->setCallbacks(nullptr);
+    upstream_->close(net::Connection::CloseType::kNoFlush);
+    if (pool_) pool_->onConnectionClosed();
+    WorkerStats::dec(ctx_.stats().upstream_cx_active);
+    ctx_.dispatcher().deferredDelete(std::move(upstream_));
+  }
+}
+
+void ProxyStream::start(http::RequestHead&& head, http::BodyFraming framing, uint64_t content_length,
+                        const RequestInfo& info) {
+  (void)content_length;
+  request_framing_ = framing;
+  const std::string& name = route_.pickCluster(ctx_.random());
+  auto it = snapshot_->clusters.find(name);
+  if (it == snapshot_->clusters.end()) return fail(503, "cluster_not_found");
+  cluster_ = it->second;
+  uint32_t& active = ctx_.clusterManager().activeRequests(cluster_->name);
+  if (active >= cluster_->max_requests) return fail(503, "overflow_max_requests");
+  int index = ctx_.clusterManager().loadBalancer(cluster_).pick();
+  if (index < 0) return fail(503, "no_healthy_upstream");
+  active++;
+  counted_active_ = true;
+  endpoint_ = &cluster_->endpoints[index];
+  pool_ = &ctx_.clusterManager().pool(*endpoint_);
+  bool reused = false;
+  if (pool_->total() >= cluster_->max_connections && pool_->idleCount() == 0) {
+    return fail(503, "overflow_max_connections");
+  }
+  upstream_ = pool_->acquire(&reused);
+  if (!upstream_) return fail(503, "upstream_socket_failure");
+  upstream_->setCallbacks(this);
+  WorkerStats::inc(ctx_.stats().upstream_rq_total);
+  parser_.expectHeadResponse(head.method == "HEAD");
+  buildUpstreamHead(head, info);
+  std::string out;
+  http::encodeRequestHead(head, &out);
+  upstream_->write(out);
+  timeout_timer_.enableMs(reused ? route_.timeout_ms
+                                 : std::min(route_.timeout_ms, cluster_->connect_timeout_ms));
+}
+
+void ProxyStream::buildUpstreamHead(http::RequestHead& head, const RequestInfo& info) {
+  auto& h = head.headers;
+  stripHopByHop(h, /*keep_te_trailers=*/true);
+  if (request_framing_ == http::BodyFraming::kChunked) h.add("transfer-encoding", "chunked");
+  if (const std::string* xff = h.get("x-forwarded-for")) {
+    h.set("x-forwarded-for", absl::StrCat(*xff, ", ", info.client_ip));
+  } else {
+    h.add("x-forwarded-for", info.client_ip);
+  }
+  h.set("x-forwarded-proto", info.forwarded_proto);
+  if (h.get("x-request-id") == nullptr) h.add("x-request-id", ctx_.newRequestId());
+  if (route_.has_prefix_rewrite && route_.path_kind == CompiledRoute::PathKind::kPrefix) {
+    std::string rest = head.target.substr(route_.path.size());
+    head.target = route_.prefix_rewrite + rest;
+    if (head.target.empty() || head.target[0] != '/') head.target.insert(0, "/");
+  }
+  applyHeaders(route_.request_headers, h);
+}
+
+void ProxyStream::onRequestBody(const char* data, size_t len) {
+  if (done_ || !upstream_ || len == 0) return;
+  if (request_framing_ == http::BodyFraming::kChunked) {
+    std::string chunk;
+    http::encodeChunk(data, len, &chunk);
+    upstream_->write(chunk);
+  } else {
+    upstream_->write(std::string_view(data, len));
+  }
+}
+
+void ProxyStream::onRequestComplete() {
+  request_complete_ = true;
+  if (done_ || !upstream_) return;
+  if (request_framing_ == http::BodyFraming::kChunked) {
+    std::string last;
+    http::encodeLastChunk(nullptr, &last);
+    upstream_->write(last);
+  }
+}
+
+void ProxyStream::onDownstreamWatermark(bool above) {
+  if (!upstream_ || above == upstream_paused_) return;
+  upstream_paused_ = above;
+  upstream_->readDisable(above);
+}
+
+void ProxyStream::reset() {
+  done_ = true;
+  timeout_timer_.disable();
+  if (downstream_paused_) {
+    downstream_paused_ = false;
+  }
+  finishUpstream(/*reusable=*/false);
+}
+
+void ProxyStream::fail(int status, std::string_view details) {
+  if (done_) return;
+  done_ = true;
+  timeout_timer_.disable();
+  finishUpstream(false);
+  if (downstream_paused_) {
+    downstream_paused_ = false;
+    sink_.readDisableDownstream(false);
+  }
+  if (!response_started_) {
+    sink_.sendLocalReply(status, details);
+  } else {
+    sink_.resetDownstream();
+  }
+}
+
+void ProxyStream::onTimeout() {
+  WorkerStats::inc(ctx_.stats().upstream_rq_timeout);
+  if (upstream_ && upstream_->connecting()) {
+    WorkerStats::inc(ctx_.stats().upstream_cx_connect_fail);
+    return fail(503, "upstream_connect_timeout");
+  }
+  fail(504, "upstream_response_timeout");
+}
+
+void ProxyStream::finishUpstream(bool reusable) {
+  if (!upstream_) return;
+  if (upstream_paused_) {
+    upstream_->readDisable(false);
+    upstream_paused_ = false;
+  }
+  bool live = ctx_.clusterManager().endpointLive(endpoint_->key);
+  if (reusable && live && upstream_->open() && upstream_->input().empty() && upstream_->bufferedOut() == 0) {
+    pool_->release(std::move(upstream_), cluster_->idle_timeout_ms);
+    return;
+  }
+  upstream_->setCallbacks(nullptr);
+  upstream_->close(net::Connection::CloseType::kNoFlush);
+  pool_->onConnectionClosed();
+  WorkerStats::dec(ctx_.stats().upstream_cx_active);
+  ctx_.dispatcher().deferredDelete(std::move(upstream_));
+}
+
+void ProxyStream::onRead(net::Buffer& in) {
+  while (!done_ && !in.empty()) {
+    size_t n = parser_.execute(in.data(), in.size());
+    in.drain(n);
+    if (n == 0) break;
+  }
+  // Released only here, once the parser's bytes are drained, so leftovers are visible.
+  if (response_complete_ && upstream_) {
+    finishUpstream(upstream_keep_alive_ && request_complete_);
+  }
+}
+
+void ProxyStream::onEvent(net::ConnectionEvent event) {
+  if (event == net::ConnectionEvent::kConnected) {
+    timeout_timer_.enableMs(route_.timeout_ms);
+    return;
+  }
+  if (done_) return;
+  // The upstream closed. A close-delimited body ends here; anything else is a failure.
+  if (upstream_ && upstream_->connectFailed()) {
+    WorkerStats::inc(ctx_.stats().upstream_cx_connect_fail);
+    return fail(502, "upstream_connect_failure");
+  }
+  if (response_started_ && parser_.finish() && response_complete_) return;
+  WorkerStats::inc(ctx_.stats().upstream_rq_reset);
+  fail(502, "upstream_reset_before_response_complete");
+}
+
+void ProxyStream::onAboveWriteHighWatermark() {
+  if (downstream_paused_) return;
+  downstream_paused_ = true;
+  sink_.readDisableDownstream(true);
+}
+
+void ProxyStream::onBelowWriteLowWatermark() {
+  if (!downstream_paused_) return;
+  downstream_paused_ = false;
+  sink_.readDisableDownstream(false);
+}
+
+void ProxyStream::onResponseHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) {
+  if (head.status < 200 && head.status != 101) {
+    sink_.sendInterim(head);
+    return;
+  }
+  response_started_ = true;
+  upstream_keep_alive_ = head.keep_alive;
+  stripHopByHop(head.headers, /*keep_te_trailers=*/false);
+  applyHeaders(route_.response_headers, head.headers);
+  sink_.sendHeaders(std::move(head), framing, length);
+}
+
+void ProxyStream::onBody(const char* data, size_t len) {
+  if (!done_) sink_.sendBody(data, len);
+}
+
+void ProxyStream::onTrailers(http::HeaderMap&& trailers) { trailers_ = std::move(trailers); }
+
+void ProxyStream::onMessageComplete() {
+  if (done_) return;
+  done_ = true;
+  response_complete_ = true;
+  timeout_timer_.disable();
+  // The connection goes back to the pool (or closes) at the end of onRead: it is reusable
+  // only if the request was fully sent and both sides keep it alive.
+  sink_.sendComplete(trailers_.size() ? &trailers_ : nullptr);
+}
+
+void ProxyStream::onError(const http::ParseError& error) {
+  (void)error;
+  fail(502, "upstream_protocol_error");
+}
+
+}  // namespace strait::proxy

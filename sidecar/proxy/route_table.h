@@ -1,0 +1,89 @@
+// A RouteConfiguration compiled for matching: domains indexed, regexes compiled once per
+// generation. Immutable after build; shared read-only by all workers through the Snapshot.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "re2/re2.h"
+#include "sidecar/http/headers.h"
+#include "strait/v1/route.pb.h"
+
+namespace strait::proxy {
+
+struct HeaderToAdd {
+  std::string key;    // lower-case
+  std::string value;
+  bool append = false;
+};
+
+struct WeightedCluster {
+  std::string name;
+  uint32_t weight = 0;
+};
+
+struct CompiledHeaderMatcher {
+  std::string name;  // lower-case
+  enum class Kind { kExact, kRegex, kPresent } kind = Kind::kPresent;
+  std::string exact;
+  std::unique_ptr<re2::RE2> regex;
+  bool present = true;
+  bool invert = false;
+  bool matches(const http::HeaderMap& headers) const;
+};
+
+struct CompiledRoute {
+  std::string name;
+  enum class PathKind { kPrefix, kExact, kRegex } path_kind = PathKind::kPrefix;
+  std::string path;                      // prefix or exact path
+  std::unique_ptr<re2::RE2> path_regex;  // kRegex
+  std::vector<CompiledHeaderMatcher> headers;
+  // Action.
+  std::string cluster;                   // single cluster, or empty with weighted
+  std::vector<WeightedCluster> weighted;
+  uint64_t total_weight = 0;
+  bool has_prefix_rewrite = false;
+  std::string prefix_rewrite;
+  int64_t timeout_ms = 15000;
+  std::vector<HeaderToAdd> response_headers;  // route's, then the route config's
+  std::vector<HeaderToAdd> request_headers;
+
+  bool matches(std::string_view path, const http::HeaderMap& headers) const;
+  // The cluster for this request; `random` is a uniform 64-bit value (weighted split).
+  const std::string& pickCluster(uint64_t random) const;
+};
+
+struct CompiledVirtualHost {
+  std::string name;
+  std::vector<CompiledRoute> routes;
+};
+
+class RouteTable {
+ public:
+  // Compiles `config`. Fails (INVALID_ARGUMENT naming the field) only on input that
+  // validation should already have refused, e.g. a regex RE2 cannot compile.
+  static absl::StatusOr<std::unique_ptr<RouteTable>> build(const strait::v1::RouteConfiguration& config);
+
+  // Virtual host by host (port stripped, case-insensitive), then the first matching route.
+  // `path` excludes the query. Returns nullptr when nothing matches (404).
+  const CompiledRoute* route(std::string_view host, std::string_view path,
+                             const http::HeaderMap& headers) const;
+  const std::string& name() const { return name_; }
+
+ private:
+  const CompiledVirtualHost* findVirtualHost(std::string_view host) const;
+
+  std::string name_;
+  std::vector<CompiledVirtualHost> vhosts_;
+  absl::flat_hash_map<std::string, size_t> exact_;                // domain -> vhost index
+  std::vector<std::pair<std::string, size_t>> suffix_wildcards_;  // "*.x.com" -> ".x.com", longest first
+  std::vector<std::pair<std::string, size_t>> prefix_wildcards_;  // "api.*" -> "api.", longest first
+  int default_vhost_ = -1;                                        // "*"
+};
+
+}  // namespace strait::proxy

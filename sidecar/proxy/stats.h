@@ -1,0 +1,28 @@
+// Per-worker counters. Written only by the owning worker (relaxed atomics, no contention),
+// read by the admin thread, which sums all workers for /stats.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace strait::proxy {
+
+struct WorkerStats {
+  using Counter = std::atomic<uint64_t>;
+  Counter downstream_cx_total{0};
+  Counter downstream_cx_active{0};
+  Counter downstream_rq_total{0};
+  Counter downstream_rq_by_class[6] = {};  // index = status / 100 (1..5)
+  Counter downstream_rq_bad_request{0};    // refused by the HTTP/1.1 parser
+  Counter upstream_cx_total{0};
+  Counter upstream_cx_active{0};
+  Counter upstream_cx_connect_fail{0};
+  Counter upstream_rq_total{0};
+  Counter upstream_rq_timeout{0};
+  Counter upstream_rq_reset{0};
+
+  static void inc(Counter& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+  static void dec(Counter& c) { c.fetch_sub(1, std::memory_order_relaxed); }
+};
+
+}  // namespace strait::proxy

@@ -1,0 +1,44 @@
+// Applies generations atomically: build a Snapshot off the data path, publish it to every
+// worker, and report success only once every worker has switched (so an ACK means
+// "applied", not "received"). A failed build publishes nothing.
+// THREADS: apply() from one thread at a time (the ADS thread); the getters from any thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "sidecar/proxy/snapshot.h"
+#include "sidecar/server/worker.h"
+#include "strait/v1/generation.pb.h"
+
+namespace strait::server {
+
+class ConfigPublisher {
+ public:
+  explicit ConfigPublisher(std::vector<Worker*> workers) : workers_(std::move(workers)) {}
+
+  // `done` runs exactly once: OK from the last worker's thread once the generation is live
+  // everywhere, or the rejection (naming each failing resource) from the calling thread.
+  void apply(const std::string& version, const strait::v1::Generation& gen,
+             std::function<void(absl::Status)> done);
+
+  proxy::SnapshotPtr current() const;
+  uint64_t appliedCount() const { return applied_.load(); }
+  uint64_t rejectedCount() const { return rejected_.load(); }
+  std::string lastError() const;
+
+ private:
+  std::vector<Worker*> workers_;
+  mutable std::mutex mu_;
+  proxy::SnapshotPtr current_ ABSL_GUARDED_BY(mu_);
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> applied_{0};
+  std::atomic<uint64_t> rejected_{0};
+};
+
+}  // namespace strait::server

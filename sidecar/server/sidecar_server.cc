@@ -1,0 +1,77 @@
+#include "sidecar/server/sidecar_server.h"
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "sidecar/server/admin_handlers.h"
+
+namespace strait::server {
+
+absl::Status normalizeBootstrap(strait::v1::Bootstrap& b) {
+  if (b.node().id().empty()) return absl::InvalidArgumentError("bootstrap: node.id is required");
+  if (b.node().service().empty()) return absl::InvalidArgumentError("bootstrap: node.service is required");
+  if (b.control_plane().address().empty()) b.mutable_control_plane()->set_address("127.0.0.1:18000");
+  if (!b.control_plane().plaintext()) {
+    return absl::InvalidArgumentError(
+        "bootstrap: control_plane.plaintext must be true (TLS to the control plane is not built yet)");
+  }
+  if (b.admin().address().empty()) b.mutable_admin()->set_address("127.0.0.1");
+  if (!b.has_admin()) b.mutable_admin()->set_port(9901);
+  auto addr = net::makeAddress(b.admin().address(), b.admin().port());
+  if (!addr.ok()) return absl::InvalidArgumentError(absl::StrCat("bootstrap: admin: ", addr.status().message()));
+  if (b.workers() == 0) b.set_workers(std::max(1u, std::thread::hardware_concurrency()));
+  if (b.workers() > 256) return absl::InvalidArgumentError("bootstrap: workers must be <= 256");
+  return absl::OkStatus();
+}
+
+SidecarServer::SidecarServer(strait::v1::Bootstrap bootstrap) : bootstrap_(std::move(bootstrap)) {}
+
+SidecarServer::~SidecarServer() { stop(); }
+
+absl::Status SidecarServer::start() {
+  std::vector<Worker*> raw;
+  for (uint32_t i = 0; i < bootstrap_.workers(); i++) {
+    workers_.push_back(std::make_unique<Worker>(static_cast<int>(i)));
+    raw.push_back(workers_.back().get());
+  }
+  publisher_ = std::make_unique<ConfigPublisher>(raw);
+
+  xds::AdsClient::Options opts;
+  opts.address = bootstrap_.control_plane().address();
+  opts.plaintext = true;
+  *opts.node.mutable_id() = bootstrap_.node().id();
+  *opts.node.mutable_service() = bootstrap_.node().service();
+  *opts.node.mutable_namespace_() = bootstrap_.node().namespace_();
+  ads_ = std::make_unique<xds::AdsClient>(
+      opts, [this](const std::string& version, const strait::v1::Generation& gen, xds::AdsClient::Done done) {
+        publisher_->apply(version, gen, std::move(done));
+      });
+
+  AdminSources sources{publisher_.get(), {}, ads_.get()};
+  for (Worker* w : raw) sources.workers.push_back(w);
+  admin_ = std::make_unique<AdminServer>(
+      [sources](const std::string& method, const std::string& path) { return handleAdmin(sources, method, path); });
+  auto admin_addr = net::makeAddress(bootstrap_.admin().address(), bootstrap_.admin().port());
+  if (!admin_addr.ok()) return admin_addr.status();
+  auto port = admin_->start(*admin_addr);
+  if (!port.ok()) return absl::FailedPreconditionError(absl::StrCat("admin: ", port.status().message()));
+  if (!bootstrap_.admin().port_file().empty()) {
+    std::ofstream(bootstrap_.admin().port_file()) << *port << "\n";
+  }
+  fprintf(stderr, "strait-sidecar: node %s (service %s), %u workers, admin on %s:%u, control plane %s\n",
+          bootstrap_.node().id().c_str(), bootstrap_.node().service().c_str(), bootstrap_.workers(),
+          bootstrap_.admin().address().c_str(), *port, opts.address.c_str());
+  for (auto& w : workers_) w->start();
+  ads_->Start();
+  return absl::OkStatus();
+}
+
+void SidecarServer::stop() {
+  if (ads_) ads_->Stop();
+  if (admin_) admin_->stop();
+  for (auto& w : workers_) w->stop();
+}
+
+}  // namespace strait::server

@@ -1,0 +1,37 @@
+// Wires a sidecar together from its bootstrap: workers, config publisher, admin endpoint
+// and the ADS client. THREADS: main thread.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "sidecar/server/admin_server.h"
+#include "sidecar/server/config_publisher.h"
+#include "sidecar/server/worker.h"
+#include "strait/v1/bootstrap.pb.h"
+#include "xds/ads_client.h"
+
+namespace strait::server {
+
+class SidecarServer {
+ public:
+  explicit SidecarServer(strait::v1::Bootstrap bootstrap);
+  ~SidecarServer();
+
+  // Starts everything; errors (bad bootstrap, admin bind failure) are returned, not fatal.
+  absl::Status start();
+  void stop();
+
+ private:
+  strait::v1::Bootstrap bootstrap_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<ConfigPublisher> publisher_;
+  std::unique_ptr<AdminServer> admin_;
+  std::unique_ptr<xds::AdsClient> ads_;
+};
+
+// Checks and fills defaults of a bootstrap (node id/service required, admin loopback).
+absl::Status normalizeBootstrap(strait::v1::Bootstrap& bootstrap);
+
+}  // namespace strait::server

@@ -1,0 +1,93 @@
+#include "sidecar/server/snapshot_builder.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "sidecar/net/address.h"
+#include "xds/validate.h"
+
+namespace strait::server {
+namespace {
+
+int64_t durationMs(const google::protobuf::Duration& d) { return d.seconds() * 1000 + d.nanos() / 1000000; }
+
+absl::Status buildClusters(const strait::v1::Generation& gen, proxy::Snapshot* snap) {
+  absl::flat_hash_map<std::string, const strait::v1::ClusterLoadAssignment*> assignments;
+  for (const auto& la : gen.load_assignments()) assignments[la.cluster_name()] = &la;
+  for (const auto& c : gen.clusters()) {
+    auto it = assignments.find(c.name());
+    auto info = proxy::ClusterInfo::build(c, it == assignments.end() ? nullptr : it->second);
+    if (!info.ok()) return info.status();
+    snap->clusters.emplace(c.name(), std::move(*info));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status buildRoutes(const strait::v1::Generation& gen, proxy::Snapshot* snap) {
+  for (const auto& rc : gen.route_configs()) {
+    auto table = proxy::RouteTable::build(rc);
+    if (!table.ok()) return table.status();
+    snap->route_tables.emplace(rc.name(), std::move(*table));
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<proxy::ListenSocket> reusableSocket(const proxy::Snapshot* previous, const std::string& key) {
+  if (previous == nullptr) return nullptr;
+  for (const auto& l : previous->listeners) {
+    if (l.socket->address().toString() == key) return l.socket;
+  }
+  return nullptr;
+}
+
+// Binds (or reuses) every listener's socket; collects one error line per failing listener.
+absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snapshot* previous,
+                            proxy::Snapshot* snap) {
+  std::vector<std::string> errors;
+  for (const auto& l : gen.listeners()) {
+    auto addr = net::makeAddress(l.address(), l.port());
+    if (!addr.ok()) {
+      errors.push_back(absl::StrCat("listener '", l.name(), "': address: ", addr.status().message()));
+      continue;
+    }
+    proxy::ListenerInfo info;
+    info.name = l.name();
+    info.socket = reusableSocket(previous, addr->toString());
+    if (!info.socket) {
+      auto fd = net::listenTcp(*addr);
+      if (!fd.ok()) {
+        errors.push_back(absl::StrCat("listener '", l.name(), "': ", fd.status().message()));
+        continue;
+      }
+      info.socket = std::make_shared<proxy::ListenSocket>(*fd, *addr);
+    }
+    info.routes = snap->route_tables.at(l.route_config()).get();
+    const auto& opts = l.http_options();
+    if (opts.max_request_headers_bytes() > 0) info.max_request_headers_bytes = opts.max_request_headers_bytes();
+    if (opts.has_idle_timeout() && durationMs(opts.idle_timeout()) > 0) {
+      info.idle_timeout_ms = durationMs(opts.idle_timeout());
+    }
+    if (!opts.forwarded_proto().empty()) info.forwarded_proto = opts.forwarded_proto();
+    snap->listeners.push_back(std::move(info));
+  }
+  if (!errors.empty()) return absl::FailedPreconditionError(absl::StrJoin(errors, "\n"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<proxy::Snapshot>> buildSnapshot(const std::string& version,
+                                                              const strait::v1::Generation& gen,
+                                                              const proxy::Snapshot* previous) {
+  if (absl::Status s = xds::ValidateGeneration(gen); !s.ok()) return s;
+  auto snap = std::make_shared<proxy::Snapshot>();
+  snap->version = version;
+  snap->generation = gen;
+  if (absl::Status s = buildRoutes(gen, snap.get()); !s.ok()) return s;
+  if (absl::Status s = buildClusters(gen, snap.get()); !s.ok()) return s;
+  if (absl::Status s = buildListeners(gen, previous, snap.get()); !s.ok()) return s;
+  return snap;
+}
+
+}  // namespace strait::server

@@ -1,0 +1,144 @@
+#include "sidecar/server/worker.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "absl/container/flat_hash_set.h"
+
+namespace strait::server {
+
+// Accepts on one shared listening socket for this worker.
+class Worker::Acceptor : public event::IoHandler, public event::DeferredDeletable {
+ public:
+  Acceptor(Worker& worker, std::shared_ptr<proxy::ListenSocket> socket, std::string listener)
+      : worker_(worker), socket_(std::move(socket)), listener_(std::move(listener)) {
+    worker_.dispatcher_.addFd(socket_->fd(), EPOLLIN | EPOLLEXCLUSIVE, this);
+  }
+  ~Acceptor() override { stop(); }
+  // Unregisters at once; the object itself is deleted deferred (an event for it may be
+  // pending in the current epoll batch).
+  void stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    worker_.dispatcher_.removeFd(socket_->fd());
+  }
+  void setListener(const std::string& name) { listener_ = name; }
+
+  void onIoEvent(uint32_t) override {
+    if (stopped_) return;
+    // A bounded batch per wake-up keeps other connections on this worker responsive.
+    for (int i = 0; i < 64; i++) {
+      sockaddr_storage ss{};
+      socklen_t len = sizeof(ss);
+      int fd = accept4(socket_->fd(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return;  // EAGAIN, or EMFILE and friends: try again on the next event
+      }
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      net::Address peer;
+      peer.storage = ss;
+      peer.len = len;
+      worker_.onAccept(fd, peer.ip(), listener_);
+    }
+  }
+
+ private:
+  Worker& worker_;
+  std::shared_ptr<proxy::ListenSocket> socket_;
+  std::string listener_;
+  bool stopped_ = false;
+};
+
+Worker::Worker(int index)
+    : index_(index), cluster_manager_(dispatcher_, stats_),
+      rng_(std::random_device{}() ^ (static_cast<uint64_t>(index) << 32)) {}
+
+Worker::~Worker() { stop(); }
+
+void Worker::start() {
+  thread_ = std::thread([this] { dispatcher_.run(); });
+}
+
+void Worker::stop() {
+  if (!thread_.joinable()) return;
+  dispatcher_.post([this] {
+    acceptors_.clear();
+    sessions_.clear();
+  });
+  dispatcher_.exit();
+  thread_.join();
+}
+
+void Worker::setSnapshot(proxy::SnapshotPtr snapshot, std::function<void()> done) {
+  dispatcher_.post([this, snapshot = std::move(snapshot), done = std::move(done)]() mutable {
+    applySnapshot(std::move(snapshot));
+    done();
+  });
+}
+
+void Worker::applySnapshot(proxy::SnapshotPtr snapshot) {
+  snapshot_ = std::move(snapshot);
+  cluster_manager_.onSnapshot(*snapshot_);
+  absl::flat_hash_set<int> live_fds;
+  absl::flat_hash_set<std::string> live_names;
+  for (const auto& l : snapshot_->listeners) {
+    live_fds.insert(l.socket->fd());
+    live_names.insert(l.name);
+    auto it = acceptors_.find(l.socket->fd());
+    if (it == acceptors_.end()) {
+      acceptors_.emplace(l.socket->fd(), std::make_unique<Acceptor>(*this, l.socket, l.name));
+    } else {
+      it->second->setListener(l.name);
+    }
+  }
+  for (auto it = acceptors_.begin(); it != acceptors_.end();) {
+    if (!live_fds.contains(it->first)) {
+      it->second->stop();
+      dispatcher_.deferredDelete(std::move(it->second));
+      acceptors_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  // Connections of removed listeners finish their current request and close.
+  std::vector<proxy::DownstreamSession*> to_drain;
+  for (auto& [ptr, owned] : sessions_) {
+    if (!live_names.contains(ptr->listenerName())) to_drain.push_back(ptr);
+  }
+  for (auto* s : to_drain) s->drain();
+}
+
+void Worker::onAccept(int fd, const std::string& peer_ip, const std::string& listener) {
+  auto session = std::make_unique<proxy::DownstreamSession>(
+      *this, fd, peer_ip, listener, [this](proxy::DownstreamSession* s) { onSessionClosed(s); });
+  proxy::DownstreamSession* raw = session.get();
+  sessions_.emplace(raw, std::move(session));
+}
+
+void Worker::onSessionClosed(proxy::DownstreamSession* session) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return;
+  dispatcher_.deferredDelete(std::move(it->second));
+  sessions_.erase(it);
+}
+
+std::string Worker::newRequestId() {
+  uint64_t hi = rng_(), lo = rng_();
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
+  char buf[37];
+  snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+           static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+           static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
+
+}  // namespace strait::server
