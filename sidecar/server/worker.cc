@@ -1,6 +1,7 @@
 #include "sidecar/server/worker.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -64,7 +65,11 @@ Worker::Worker(int index)
 Worker::~Worker() { stop(); }
 
 void Worker::start() {
-  thread_ = std::thread([this] { dispatcher_.run(); });
+  thread_ = std::thread([this] {
+    std::string name = "strait-wrk-" + std::to_string(index_);
+    pthread_setname_np(pthread_self(), name.c_str());
+    dispatcher_.run();
+  });
 }
 
 void Worker::stop() {
