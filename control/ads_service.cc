@@ -1,0 +1,127 @@
+// ADS stream handling (see ads_service.h).
+#include "control/ads_service.h"
+
+#include <deque>
+#include <iostream>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "xds/node_filter.h"
+#include "xds/subscription.h"
+
+namespace strait::control {
+namespace {
+
+using strait::v1::DiscoveryRequest;
+using strait::v1::DiscoveryResponse;
+using Stream = grpc::ServerReaderWriter<DiscoveryResponse, DiscoveryRequest>;
+
+// What wakes the writer: requests read by the reader thread, or a new config version.
+struct Events {
+  absl::Mutex mu;
+  std::deque<DiscoveryRequest> requests ABSL_GUARDED_BY(mu);
+  bool reader_done ABSL_GUARDED_BY(mu) = false;     // the stream's read side ended
+  bool config_changed ABSL_GUARDED_BY(mu) = false;  // ConfigSource published a version
+
+  bool Ready() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return !requests.empty() || reader_done || config_changed;
+  }
+};
+
+// Per-stream writer-side state.
+struct StreamState {
+  strait::v1::Node node;       // from the first request
+  uint64_t token = 0;          // SidecarRegistry token
+  std::string sent_version;    // version of the last response
+  std::string sent_nonce;      // nonce of the last response ("" before the first)
+};
+
+void ReadLoop(Stream* stream, Events* events) {
+  DiscoveryRequest req;
+  while (stream->Read(&req)) {
+    absl::MutexLock lock(&events->mu);
+    events->requests.push_back(std::move(req));
+  }
+  absl::MutexLock lock(&events->mu);
+  events->reader_done = true;
+}
+
+// Waits for the next batch of events; false once the read side ended.
+bool NextEvents(Events* events, std::deque<DiscoveryRequest>* requests, bool* changed) {
+  absl::MutexLock lock(&events->mu);
+  events->mu.Await(absl::Condition(events, &Events::Ready));
+  requests->swap(events->requests);
+  *changed = events->config_changed;
+  events->config_changed = false;
+  return !events->reader_done || !requests->empty();
+}
+
+bool SendCurrent(const ConfigSource& source, SidecarRegistry* registry, uint64_t nonce,
+                 Stream* stream, StreamState* st) {
+  auto snap = source.Current();
+  if (snap == nullptr || snap->version == st->sent_version) return true;
+  DiscoveryResponse resp;
+  resp.set_version_info(snap->version);
+  resp.set_type_url(xds::kGenerationTypeUrl);
+  resp.set_nonce(absl::StrCat(nonce));
+  *resp.mutable_generation() = xds::SelectForService(snap->generation, st->node.service());
+  if (!stream->Write(resp)) return false;
+  st->sent_version = snap->version;
+  st->sent_nonce = resp.nonce();
+  registry->Sent(st->node.id(), st->token, snap->version);
+  return true;
+}
+
+void HandleRequest(const DiscoveryRequest& req, SidecarRegistry* registry, StreamState* st) {
+  if (req.response_nonce() != st->sent_nonce) return;  // stale (or a repeated first request)
+  if (req.has_error_detail()) {
+    std::cerr << "strait-control: NACK from " << st->node.id() << " for version "
+              << st->sent_version << ": " << req.error_detail().message() << std::endl;
+    registry->Nacked(st->node.id(), st->token, st->sent_version, req.error_detail().message());
+  } else {
+    registry->Acked(st->node.id(), st->token, req.version_info());
+  }
+}
+
+}  // namespace
+
+grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
+                                                   Stream* stream) {
+  auto events = std::make_shared<Events>();
+  std::thread reader([stream, events] { ReadLoop(stream, events.get()); });
+  int listener = source_->AddListener([events] {
+    absl::MutexLock lock(&events->mu);
+    events->config_changed = true;
+  });
+  StreamState st;
+  std::deque<DiscoveryRequest> requests;
+  bool changed = false;
+  bool ok = true;
+  while (ok && NextEvents(events.get(), &requests, &changed)) {
+    for (const DiscoveryRequest& req : requests) {
+      if (st.token == 0 && !req.node().id().empty()) {
+        st.node = req.node();
+        st.token = registry_->Connected(st.node, context->peer());
+        std::cerr << "strait-control: sidecar " << st.node.id() << " (service "
+                  << st.node.service() << ") connected from " << context->peer() << std::endl;
+        changed = true;
+      } else if (st.token != 0) {
+        HandleRequest(req, registry_, &st);
+      }
+    }
+    requests.clear();
+    if (changed && st.token != 0) ok = SendCurrent(*source_, registry_, next_nonce_++, stream, &st);
+  }
+  source_->RemoveListener(listener);
+  context->TryCancel();  // unblocks the reader if we stopped writing first
+  reader.join();
+  if (st.token != 0) {
+    registry_->Disconnected(st.node.id(), st.token);
+    std::cerr << "strait-control: sidecar " << st.node.id() << " disconnected" << std::endl;
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace strait::control

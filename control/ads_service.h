@@ -1,0 +1,34 @@
+// The control plane's end of the aggregated discovery stream (discovery.proto PROTOCOL).
+//
+// Threads: gRPC's synchronous server calls StreamAggregatedResources on one of its threads
+// per stream; that thread is the only writer of the stream. A helper thread per stream
+// reads requests and queues them; new config versions (ConfigSource listener) and queued
+// requests wake the writer through one mutex + condition.
+#pragma once
+
+#include <atomic>
+
+#include "control/config_source.h"
+#include "control/sidecar_registry.h"
+#include "strait/v1/discovery.grpc.pb.h"
+
+namespace strait::control {
+
+class AdsService final : public strait::v1::AggregatedDiscoveryService::Service {
+ public:
+  // Both must outlive the service.
+  AdsService(ConfigSource* source, SidecarRegistry* registry)
+      : source_(source), registry_(registry) {}
+
+  grpc::Status StreamAggregatedResources(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<strait::v1::DiscoveryResponse, strait::v1::DiscoveryRequest>*
+          stream) override;
+
+ private:
+  ConfigSource* const source_;
+  SidecarRegistry* const registry_;
+  std::atomic<uint64_t> next_nonce_{1};  // unique across all streams
+};
+
+}  // namespace strait::control

@@ -1,0 +1,145 @@
+// Config directory loading and inotify watching (see config_source.h).
+#include "control/config_source.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "xds/config_dir.h"
+
+namespace strait::control {
+namespace {
+
+constexpr int kDebounceMs = 100;
+constexpr uint32_t kWatchMask =
+    IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE;
+
+void Drain(int fd) {
+  char buf[4096];
+  while (read(fd, buf, sizeof(buf)) > 0) {
+  }
+}
+
+}  // namespace
+
+ConfigSource::ConfigSource(std::string dir) : dir_(std::move(dir)) {}
+
+ConfigSource::~ConfigSource() { Stop(); }
+
+absl::Status ConfigSource::LoadInitial() {
+  auto gen = xds::LoadConfigDir(dir_);
+  if (!gen.ok()) return gen.status();
+  Publish(*std::move(gen));
+  return absl::OkStatus();
+}
+
+absl::Status ConfigSource::StartWatching() {
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) return absl::InternalError("inotify_init1 failed");
+  if (inotify_add_watch(fd, dir_.c_str(), kWatchMask) < 0) {
+    close(fd);
+    return absl::InvalidArgumentError(absl::StrCat("cannot watch ", dir_));
+  }
+  if (pipe2(stop_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
+    close(fd);
+    return absl::InternalError("pipe2 failed");
+  }
+  watcher_ = std::thread([this, fd] { WatchLoop(fd); });
+  return absl::OkStatus();
+}
+
+void ConfigSource::Stop() {
+  if (!watcher_.joinable()) return;
+  char c = 'x';
+  (void)!write(stop_pipe_[1], &c, 1);
+  watcher_.join();
+  close(stop_pipe_[0]);
+  close(stop_pipe_[1]);
+}
+
+// Waits for a change, then for quiet (no event for kDebounceMs), then reloads.
+void ConfigSource::WatchLoop(int inotify_fd) {
+  pollfd fds[2] = {{inotify_fd, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
+  int timeout = -1;  // -1: idle; kDebounceMs: a change is pending
+  while (true) {
+    int n = poll(fds, 2, timeout);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || (fds[1].revents & POLLIN)) break;
+    if (n == 0) {  // quiet after a change
+      timeout = -1;
+      Reload();
+      continue;
+    }
+    Drain(inotify_fd);
+    timeout = kDebounceMs;
+  }
+  close(inotify_fd);
+}
+
+void ConfigSource::Reload() {
+  auto gen = xds::LoadConfigDir(dir_);
+  if (!gen.ok()) {
+    std::cerr << "strait-control: config refused: " << gen.status().message() << std::endl;
+    absl::MutexLock lock(&mu_);
+    last_error_ = std::string(gen.status().message());
+    return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    last_error_.clear();
+    if (current_ != nullptr &&
+        google::protobuf::util::MessageDifferencer::Equals(current_->generation, *gen)) {
+      return;  // same content: no new version
+    }
+  }
+  Publish(*std::move(gen));
+  std::cerr << "strait-control: config accepted, serving version " << Current()->version
+            << std::endl;
+}
+
+void ConfigSource::Publish(strait::v1::Generation gen) {
+  std::vector<std::function<void()>> to_call;
+  {
+    absl::MutexLock lock(&mu_);
+    auto snap = std::make_shared<ConfigSnapshot>();
+    snap->version = std::to_string(next_version_++);
+    snap->generation = std::move(gen);
+    current_ = std::move(snap);
+    for (const auto& l : listeners_) to_call.push_back(l.second);
+  }
+  for (const auto& f : to_call) f();
+}
+
+std::shared_ptr<const ConfigSnapshot> ConfigSource::Current() const {
+  absl::MutexLock lock(&mu_);
+  return current_;
+}
+
+std::string ConfigSource::last_error() const {
+  absl::MutexLock lock(&mu_);
+  return last_error_;
+}
+
+int ConfigSource::AddListener(std::function<void()> on_new_version) {
+  absl::MutexLock lock(&mu_);
+  int id = next_listener_id_++;
+  listeners_.emplace_back(id, std::move(on_new_version));
+  return id;
+}
+
+void ConfigSource::RemoveListener(int id) {
+  absl::MutexLock lock(&mu_);
+  for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
+    if (it->first == id) {
+      listeners_.erase(it);
+      return;
+    }
+  }
+}
+
+}  // namespace strait::control

@@ -1,0 +1,29 @@
+// admin.proto ManagementService: read-only views of the config source and the sidecars.
+// Threads: called by gRPC on any server thread; the source and registry are thread-safe.
+#pragma once
+
+#include "control/config_source.h"
+#include "control/sidecar_registry.h"
+#include "strait/v1/admin.grpc.pb.h"
+
+namespace strait::control {
+
+class ManagementService final : public strait::v1::ManagementService::Service {
+ public:
+  // Both must outlive the service.
+  ManagementService(const ConfigSource* source, const SidecarRegistry* registry)
+      : source_(source), registry_(registry) {}
+
+  grpc::Status ListSidecars(grpc::ServerContext* context,
+                            const strait::v1::ListSidecarsRequest* request,
+                            strait::v1::ListSidecarsResponse* response) override;
+  grpc::Status GetConfigStatus(grpc::ServerContext* context,
+                               const strait::v1::GetConfigStatusRequest* request,
+                               strait::v1::ConfigStatus* response) override;
+
+ private:
+  const ConfigSource* const source_;
+  const SidecarRegistry* const registry_;
+};
+
+}  // namespace strait::control

@@ -1,0 +1,78 @@
+// Per-sidecar delivery state (see sidecar_registry.h).
+#include "control/sidecar_registry.h"
+
+#include <cstdlib>
+
+namespace strait::control {
+namespace {
+
+// Versions are decimal counters; compare numerically, falling back to string order.
+bool Newer(const std::string& a, const std::string& b) {
+  char* end_a = nullptr;
+  char* end_b = nullptr;
+  unsigned long long va = std::strtoull(a.c_str(), &end_a, 10);
+  unsigned long long vb = std::strtoull(b.c_str(), &end_b, 10);
+  if (!a.empty() && !b.empty() && *end_a == '\0' && *end_b == '\0') return va > vb;
+  return a > b;
+}
+
+}  // namespace
+
+uint64_t SidecarRegistry::Connected(const strait::v1::Node& node, const std::string& peer) {
+  absl::MutexLock lock(&mu_);
+  Entry& e = entries_[node.id()];
+  e.token = next_token_++;
+  e.status.set_node_id(node.id());
+  e.status.set_service(node.service());
+  e.status.set_connected(true);
+  e.status.set_peer(peer);
+  return e.token;
+}
+
+SidecarRegistry::Entry* SidecarRegistry::Find(const std::string& node_id, uint64_t token) {
+  auto it = entries_.find(node_id);
+  if (it == entries_.end() || it->second.token != token) return nullptr;
+  return &it->second;
+}
+
+void SidecarRegistry::Sent(const std::string& node_id, uint64_t token,
+                           const std::string& version) {
+  absl::MutexLock lock(&mu_);
+  if (Entry* e = Find(node_id, token)) e->status.set_last_sent_version(version);
+}
+
+void SidecarRegistry::Acked(const std::string& node_id, uint64_t token,
+                            const std::string& version) {
+  absl::MutexLock lock(&mu_);
+  Entry* e = Find(node_id, token);
+  if (e == nullptr) return;
+  e->status.set_last_acked_version(version);
+  if (!e->status.last_nacked_version().empty() &&
+      Newer(version, e->status.last_nacked_version())) {
+    e->status.clear_last_nacked_version();
+    e->status.clear_last_nack_message();
+  }
+}
+
+void SidecarRegistry::Nacked(const std::string& node_id, uint64_t token,
+                             const std::string& version, const std::string& message) {
+  absl::MutexLock lock(&mu_);
+  Entry* e = Find(node_id, token);
+  if (e == nullptr) return;
+  e->status.set_last_nacked_version(version);
+  e->status.set_last_nack_message(message);
+}
+
+void SidecarRegistry::Disconnected(const std::string& node_id, uint64_t token) {
+  absl::MutexLock lock(&mu_);
+  if (Entry* e = Find(node_id, token)) e->status.set_connected(false);
+}
+
+std::vector<strait::v1::SidecarStatus> SidecarRegistry::List() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<strait::v1::SidecarStatus> out;
+  for (const auto& [id, e] : entries_) out.push_back(e.status);
+  return out;
+}
+
+}  // namespace strait::control

@@ -1,0 +1,44 @@
+// What the control plane knows of each sidecar (by node id), for `straitctl status`.
+//
+// Thread-safe: every method may be called from any thread.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "strait/v1/admin.pb.h"
+#include "strait/v1/discovery.pb.h"
+
+namespace strait::control {
+
+class SidecarRegistry {
+ public:
+  // A stream of `node` opened; returns a token for the calls below, so that a stale stream
+  // of the same node (reconnect race) cannot overwrite the newer one's state.
+  uint64_t Connected(const strait::v1::Node& node, const std::string& peer);
+  void Sent(const std::string& node_id, uint64_t token, const std::string& version);
+  void Acked(const std::string& node_id, uint64_t token, const std::string& version);
+  void Nacked(const std::string& node_id, uint64_t token, const std::string& version,
+              const std::string& message);
+  void Disconnected(const std::string& node_id, uint64_t token);
+
+  // Sorted by node id.
+  std::vector<strait::v1::SidecarStatus> List() const;
+
+ private:
+  struct Entry {
+    strait::v1::SidecarStatus status;  // what is reported
+    uint64_t token = 0;                // the stream currently owning the entry
+  };
+  // The entry if `token` still owns it, else nullptr.
+  Entry* Find(const std::string& node_id, uint64_t token) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_token_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
+}  // namespace strait::control

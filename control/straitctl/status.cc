@@ -1,0 +1,59 @@
+// `straitctl status`: asks strait-control's ManagementService.
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "absl/strings/str_replace.h"
+#include "control/straitctl/commands.h"
+#include "strait/v1/admin.grpc.pb.h"
+
+namespace strait::ctl {
+namespace {
+
+constexpr auto kTimeout = std::chrono::seconds(5);
+
+std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
+
+void PrintSidecar(const strait::v1::SidecarStatus& s) {
+  std::string nack = absl::StrReplaceAll(s.last_nack_message(), {{"\r\n", "; "}, {"\n", "; "}});
+  std::cout << s.node_id() << " service=" << s.service()
+            << " connected=" << (s.connected() ? "yes" : "no")
+            << " sent=" << OrDash(s.last_sent_version())
+            << " acked=" << OrDash(s.last_acked_version())
+            << " nacked=" << OrDash(s.last_nacked_version()) << " nack=\"" << nack << "\""
+            << std::endl;
+}
+
+}  // namespace
+
+int Status(const std::string& control_address) {
+  auto channel = grpc::CreateChannel(control_address, grpc::InsecureChannelCredentials());
+  auto stub = strait::v1::ManagementService::NewStub(channel);
+  strait::v1::ConfigStatus config;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + kTimeout);
+    grpc::Status st = stub->GetConfigStatus(&ctx, {}, &config);
+    if (!st.ok()) {
+      std::cerr << "straitctl: cannot reach " << control_address << ": " << st.error_message()
+                << std::endl;
+      return 1;
+    }
+  }
+  strait::v1::ListSidecarsResponse sidecars;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + kTimeout);
+    grpc::Status st = stub->ListSidecars(&ctx, {}, &sidecars);
+    if (!st.ok()) {
+      std::cerr << "straitctl: ListSidecars: " << st.error_message() << std::endl;
+      return 1;
+    }
+  }
+  std::cout << "serving version " << config.version() << std::endl;
+  for (const auto& s : sidecars.sidecars()) PrintSidecar(s);
+  return 0;
+}
+
+}  // namespace strait::ctl
