@@ -1,0 +1,50 @@
+#include "xds/node_filter.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/xds/test_config.h"
+#include "xds/validate.h"
+
+namespace strait::xds {
+namespace {
+
+TEST(NodeFilter, SelectsListenersAndWhatTheyReference) {
+  strait::v1::Generation web = SelectForService(testing::GoodGeneration(), "web");
+  ASSERT_EQ(web.listeners_size(), 1);
+  EXPECT_EQ(web.listeners(0).name(), "ingress");
+  ASSERT_EQ(web.route_configs_size(), 1);
+  EXPECT_EQ(web.route_configs(0).name(), "main");
+  ASSERT_EQ(web.clusters_size(), 2);  // api, canary (weighted) but not backend
+  EXPECT_EQ(web.clusters(0).name(), "api");
+  EXPECT_EQ(web.clusters(1).name(), "canary");
+  EXPECT_EQ(web.load_assignments_size(), 2);
+  EXPECT_TRUE(ValidateGeneration(web).ok());
+}
+
+TEST(NodeFilter, OtherServiceGetsItsOwnSlice) {
+  strait::v1::Generation api = SelectForService(testing::GoodGeneration(), "api");
+  ASSERT_EQ(api.listeners_size(), 1);
+  EXPECT_EQ(api.listeners(0).name(), "egress");
+  ASSERT_EQ(api.clusters_size(), 1);
+  EXPECT_EQ(api.clusters(0).name(), "backend");
+  EXPECT_TRUE(ValidateGeneration(api).ok());
+}
+
+TEST(NodeFilter, EmptyServicesMeansEveryone) {
+  strait::v1::Generation all = testing::GoodGeneration();
+  all.mutable_listeners(1)->clear_services();
+  EXPECT_EQ(SelectForService(all, "web").listeners_size(), 2);
+  EXPECT_EQ(SelectForService(all, "nobody").listeners_size(), 1);
+  EXPECT_EQ(SelectForService(all, "nobody").clusters_size(), 1);
+}
+
+TEST(NodeFilter, UnknownServiceGetsNothing) {
+  strait::v1::Generation none = SelectForService(testing::GoodGeneration(), "nobody");
+  EXPECT_EQ(none.listeners_size(), 0);
+  EXPECT_EQ(none.route_configs_size(), 0);
+  EXPECT_EQ(none.clusters_size(), 0);
+  EXPECT_EQ(none.load_assignments_size(), 0);
+}
+
+}  // namespace
+}  // namespace strait::xds
