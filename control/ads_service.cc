@@ -7,6 +7,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "xds/node_filter.h"
 #include "xds/subscription.h"
@@ -78,7 +79,8 @@ void HandleRequest(const DiscoveryRequest& req, SidecarRegistry* registry, Strea
   if (req.response_nonce() != st->sent_nonce) return;  // stale (or a repeated first request)
   if (req.has_error_detail()) {
     std::cerr << "strait-control: NACK from " << st->node.id() << " for version "
-              << st->sent_version << ": " << req.error_detail().message() << std::endl;
+              << st->sent_version << ": "
+              << absl::StrReplaceAll(req.error_detail().message(), {{"\n", "; "}}) << std::endl;
     registry->Nacked(st->node.id(), st->token, st->sent_version, req.error_detail().message());
   } else {
     registry->Acked(st->node.id(), st->token, req.version_info());

@@ -9,6 +9,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "strait/v1/discovery.grpc.pb.h"
@@ -150,7 +151,8 @@ bool AdsClient::Impl::RunStream(strait::v1::AggregatedDiscoveryService::Stub* st
       if (!Respond(resp, &req)) break;  // stopping
       if (req.has_error_detail()) {
         owner->nacks_++;
-        Log(absl::StrCat("NACK version ", resp.version_info(), ": ", req.error_detail().message()));
+        Log(absl::StrCat("NACK version ", resp.version_info(), ": ",
+                         absl::StrReplaceAll(req.error_detail().message(), {{"\n", "; "}})));
       } else {
         owner->acks_++;
         absl::MutexLock lock(&mu);

@@ -1,0 +1,151 @@
+// strait-control's server in-process on 127.0.0.1:0, with the real AdsClient as sidecar.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "control/server.h"
+#include "strait/v1/admin.grpc.pb.h"
+#include "xds/ads_client.h"
+
+namespace strait::control {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Polls `cond` until it holds or 10 s pass.
+bool Eventually(const std::function<bool()>& cond) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return cond();
+}
+
+std::string Config(int endpoint_port) {
+  return "listeners: [{name: in, address: 127.0.0.1, port: 8000, route_config: main}]\n"
+         "route_configs: [{name: main, virtual_hosts: [{domains: ['*'], routes: "
+         "[{match: {prefix: /}, route: {cluster: c}}]}]}]\n"
+         "clusters: [{name: c}]\n"
+         "load_assignments: [{cluster_name: c, endpoints: [{address: 127.0.0.1, port: " +
+         std::to_string(endpoint_port) + "}]}]\n";
+}
+
+class ControlServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/strait-control-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    Write(Config(9000));
+    ServerOptions opts;
+    opts.config_dir = dir_;
+    opts.listen = "127.0.0.1:0";
+    server_ = std::make_unique<ControlServer>(opts);
+    ASSERT_TRUE(server_->Start().ok());
+    address_ = "127.0.0.1:" + std::to_string(server_->port());
+    stub_ = strait::v1::ManagementService::NewStub(
+        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+  // Replaces the config file the way editors do (write aside, rename over).
+  void Write(const std::string& text) {
+    std::ofstream(fs::path(dir_) / ".tmp") << text;
+    fs::rename(fs::path(dir_) / ".tmp", fs::path(dir_) / "config.yaml");
+  }
+  strait::v1::ConfigStatus ConfigStatus() {
+    grpc::ClientContext ctx;
+    strait::v1::ConfigStatus out;
+    EXPECT_TRUE(stub_->GetConfigStatus(&ctx, {}, &out).ok());
+    return out;
+  }
+  strait::v1::SidecarStatus Sidecar() {
+    grpc::ClientContext ctx;
+    strait::v1::ListSidecarsResponse out;
+    EXPECT_TRUE(stub_->ListSidecars(&ctx, {}, &out).ok());
+    return out.sidecars_size() == 1 ? out.sidecars(0) : strait::v1::SidecarStatus();
+  }
+  std::unique_ptr<xds::AdsClient> Client(std::function<absl::Status(int port)> decide) {
+    xds::AdsClient::Options o;
+    o.address = address_;
+    o.node.set_id("web-1");
+    o.node.set_service("web");
+    return std::make_unique<xds::AdsClient>(
+        o, [decide](const std::string&, const strait::v1::Generation& gen,
+                    xds::AdsClient::Done done) {
+          done(decide(gen.load_assignments(0).endpoints(0).port()));
+        });
+  }
+
+  std::string dir_;
+  std::unique_ptr<ControlServer> server_;
+  std::string address_;
+  std::unique_ptr<strait::v1::ManagementService::Stub> stub_;
+};
+
+TEST_F(ControlServerTest, DeliversAndPushesNewVersions) {
+  auto client = Client([](int) { return absl::OkStatus(); });
+  client->Start();
+  ASSERT_TRUE(Eventually([&] { return client->applied_version() == "1"; }));
+  ASSERT_TRUE(Eventually([&] { return Sidecar().last_acked_version() == "1"; }));
+  EXPECT_TRUE(Sidecar().connected());
+  EXPECT_EQ(Sidecar().service(), "web");
+
+  Write(Config(9001));
+  ASSERT_TRUE(Eventually([&] { return client->applied_version() == "2"; }));
+  EXPECT_EQ(ConfigStatus().version(), "2");
+
+  Write("clusters: [{name: c, connect_timeout: 99s}]\n");  // refused, 2 keeps serving
+  ASSERT_TRUE(Eventually([&] { return !ConfigStatus().last_error().empty(); }));
+  EXPECT_NE(ConfigStatus().last_error().find("config.yaml"), std::string::npos);
+  EXPECT_EQ(ConfigStatus().version(), "2");
+
+  Write(Config(9001));  // same content as version 2: no new version
+  ASSERT_TRUE(Eventually([&] { return ConfigStatus().last_error().empty(); }));
+  EXPECT_EQ(ConfigStatus().version(), "2");
+
+  client->Stop();
+  ASSERT_TRUE(Eventually([&] { return !Sidecar().connected(); }));
+  EXPECT_EQ(client->acks(), 2u);
+}
+
+TEST_F(ControlServerTest, NackIsRecordedAndOldVersionStays) {
+  auto client = Client([](int port) {
+    return port == 9000 ? absl::OkStatus() : absl::InvalidArgumentError("cluster 'c': bad\nmore");
+  });
+  client->Start();
+  ASSERT_TRUE(Eventually([&] { return client->applied_version() == "1"; }));
+  Write(Config(9002));
+  ASSERT_TRUE(Eventually([&] { return Sidecar().last_nacked_version() == "2"; }));
+  EXPECT_EQ(Sidecar().last_nack_message(), "cluster 'c': bad\nmore");
+  EXPECT_EQ(Sidecar().last_acked_version(), "1");
+  EXPECT_EQ(client->applied_version(), "1");
+  EXPECT_EQ(client->nacks(), 1u);
+}
+
+TEST(AdsClientTest, StopIsPromptWhileReconnecting) {
+  xds::AdsClient::Options o;
+  o.address = "127.0.0.1:1";  // nothing listens there
+  o.node.set_id("x");
+  xds::AdsClient client(o, [](auto&&, auto&&, xds::AdsClient::Done done) {
+    done(absl::OkStatus());
+  });
+  client.Start();
+  ASSERT_TRUE(Eventually([&] { return client.reconnects() >= 1; }));
+  auto start = std::chrono::steady_clock::now();
+  client.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_FALSE(client.connected());
+}
+
+}  // namespace
+}  // namespace strait::control
