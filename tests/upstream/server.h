@@ -1,0 +1,37 @@
+// The test upstream's event loop: one Worker per thread, each with its own epoll instance
+// and its own SO_REUSEPORT listening socket (the kernel spreads connections), so workers
+// share nothing but the read-only Options.
+//
+// Reply rules (see README in main.cc's --help): echo by default, or a fixed --reply /
+// --size body; per-request knobs status / delay_ms / size / close from the query string
+// or from x-upstream-* request headers (a header wins over the query). Delays never block
+// the thread: the reply waits in a timer list that bounds epoll_wait's timeout.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace strait::upstream {
+
+struct Options {
+  std::string host = "127.0.0.1";    // address to listen on
+  uint16_t port = 0;                 // port to listen on; 0 picks one
+  std::string port_file;             // if set, the bound port is written here
+  std::string name = "upstream";     // value of the x-upstream-name response header
+  int threads = 1;                   // worker threads (one epoll + listener each)
+  std::optional<std::string> reply;  // fixed body instead of the echo
+  std::optional<size_t> size;        // fixed body of this many 'x' instead of the echo
+};
+
+// Opens a non-blocking SO_REUSEPORT listening socket on host:port. Returns the fd, or -1
+// with *error set.
+int bindListener(const std::string& host, uint16_t port, std::string* error);
+
+// Returns the local port of a bound socket, or 0.
+uint16_t boundPort(int fd);
+
+// Runs the event loop for `listen_fd` on the calling thread, forever. `opts` must outlive it.
+void runWorker(int listen_fd, const Options& opts);
+
+}  // namespace strait::upstream
