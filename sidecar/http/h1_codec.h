@@ -105,12 +105,22 @@ class H1Parser {
   H1Parser(Mode mode, H1Callbacks* callbacks, H1Limits limits = {});
 
   // Consumes bytes. Returns how many were consumed; stops after onMessageComplete or
-  // onError. Bytes not consumed must be passed again (with more appended) later.
+  // onError. Bytes not consumed must be passed again (with more appended) later. A partial
+  // line (head, chunk size, trailer) is copied into the parser and counted as consumed, so in
+  // practice only bytes after a completed message are left over. Body bytes are never
+  // copied: onBody() points into `data`.
+  // After onMessageComplete, execute() consumes nothing until reset() is called; reset() is
+  // REQUIRED before the next message. After onError it returns the bytes consumed before
+  // the error was detected (informational only) and consumes nothing on later calls.
+  // Callbacks must not destroy the parser; they may call reset() only from
+  // onMessageComplete (parsing still stops at that point).
   size_t execute(const char* data, size_t len);
-  // Response mode: tells the parser the next response answers a HEAD request.
+  // Response mode: tells the parser the next response answers a HEAD request. The flag is
+  // sticky: reset() keeps it, so set it again for every request sent.
   void expectHeadResponse(bool head) { head_response_ = head; }
   // EOF from the peer. Completes a kUntilClose body (onMessageComplete); returns false if a
-  // message was cut short (the caller treats it as a truncated message).
+  // message was cut short (the caller treats it as a truncated message; the parser is then
+  // failed() without an onError call). Returns true when no message was in progress.
   bool finish();
   // True between the first byte of a message and its completion.
   bool inMessage() const;
@@ -120,21 +130,55 @@ class H1Parser {
   void reset();
 
  private:
-  // Implementation state (private helpers declared in h1_codec.cc as needed).
-  struct State;
+  enum class State : uint8_t {
+    kStartLine,   // request line / status line (leading empty lines skipped in request mode)
+    kHeaders,     // header fields until the empty line
+    kBody,        // content-length body; remaining_ bytes left
+    kChunkSize,   // chunk-size [; ext] CRLF
+    kChunkData,   // remaining_ bytes of the current chunk
+    kChunkCr,     // CR after chunk data
+    kChunkLf,     // LF after chunk data
+    kTrailers,    // trailer fields after the last chunk
+    kUntilClose,  // response body delimited by connection close
+    kComplete,    // message done; waiting for reset()
+    kDead,        // error reported
+  };
+  struct FieldSummary;
+
+  const char* consumeLine(const char* p, const char* end);
+  bool checkLineLength(size_t len);
+  void handleLine(std::string_view line);
+  void handleStartLine(std::string_view line);
+  bool parseRequestLine(std::string_view line);
+  bool parseStatusLine(std::string_view line);
+  bool parseField(std::string_view line, HeaderMap* map);
+  void headComplete();
+  void requestHeadComplete(const FieldSummary& s);
+  void responseHeadComplete(const FieldSummary& s);
+  bool summarize(const HeaderMap& headers, int version_minor, FieldSummary* s);
+  bool bodyFraming(const FieldSummary& s, BodyFraming* framing, uint64_t* length);
+  bool startBody(BodyFraming framing, uint64_t length);
+  void parseChunkSize(std::string_view line);
+  void trailersComplete();
+  const char* consumeBody(const char* p, const char* end);
+  const char* consumeChunkCrlf(const char* p);
+  void complete();
+  void fail(int status, const char* reason);
+
   Mode mode_;
   H1Callbacks* callbacks_;
   H1Limits limits_;
-  bool head_response_ = false;
-  int state_ = 0;
-  std::string line_;          // partial line being accumulated
-  size_t head_bytes_ = 0;
-  uint64_t remaining_ = 0;    // body bytes left in the content-length body or current chunk
-  RequestHead request_;
-  ResponseHead response_;
-  HeaderMap trailers_;
-  BodyFraming framing_ = BodyFraming::kNone;
-  bool failed_ = false;
+  bool head_response_ = false;  // next response answers a HEAD request
+  State state_ = State::kStartLine;
+  std::string line_;            // partial line being accumulated across execute() calls
+  size_t head_bytes_ = 0;       // head (or trailer) bytes so far, line terminators excluded
+  size_t field_count_ = 0;      // fields in the current head (or trailer section)
+  uint64_t remaining_ = 0;      // body bytes left in the content-length body or current chunk
+  RequestHead request_;         // head being parsed (request mode)
+  ResponseHead response_;       // head being parsed (response mode)
+  HeaderMap trailers_;          // trailers being parsed
+  bool in_message_ = false;     // a byte of the current message has been consumed
+  bool stop_ = false;           // execute() must return now (message complete or error)
 };
 
 // Encoders: append to `out`. Heads end with the blank line.
