@@ -1,0 +1,412 @@
+"""Helpers for Strait integration tests: real binaries on 127.0.0.1, ports chosen at run time.
+
+Python 3 standard library only. A test case derives from StraitTestCase; every process it
+starts is stopped (SIGTERM, then SIGKILL after a deadline) by a unittest cleanup, and the log
+tails of every process are printed when the test fails. Nothing waits with a fixed sleep:
+conditions are polled with wait_until(predicate, timeout).
+
+Binaries come from $STRAIT_BUILD_DIR (default <repo>/build):
+  control/strait-control, control/straitctl, sidecar/strait-sidecar,
+  tests/upstream/strait-test-upstream (override with $STRAIT_UPSTREAM_BIN).
+"""
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD_DIR = os.environ.get("STRAIT_BUILD_DIR", os.path.join(REPO, "build"))
+
+STOP_DEADLINE_S = 5.0      # SIGTERM grace before SIGKILL
+START_TIMEOUT_S = 15.0     # a binary must be listening within this
+LOG_TAIL_LINES = 40        # per process, printed when a test fails
+
+
+def binary(rel_path):
+    """Absolute path of a built binary; fails the test with a clear message if missing."""
+    if rel_path.endswith("strait-test-upstream") and os.environ.get("STRAIT_UPSTREAM_BIN"):
+        path = os.environ["STRAIT_UPSTREAM_BIN"]
+    else:
+        path = os.path.join(BUILD_DIR, rel_path)
+    if not os.access(path, os.X_OK):
+        raise AssertionError("binary not built: %s (set STRAIT_BUILD_DIR)" % path)
+    return path
+
+
+def free_port():
+    """A port that was free a moment ago (bind 127.0.0.1:0). Racy by nature: prefer port 0 +
+    port files for the binaries; use this only for config values that must be known upfront."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=10.0, interval=0.02, message=None):
+    """Polls predicate() until it returns a truthy value (returned) or the deadline passes
+    (AssertionError naming `message` and the last value or exception)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+            last = value
+        except Exception as e:  # noqa: BLE001 - the predicate may race with start-up
+            last = e
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s (last: %r)"
+                                 % (timeout, message or predicate, last))
+        time.sleep(interval)
+
+
+def read_port_file(path):
+    """The port written to `path`, or None while it does not exist yet."""
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+        return int(text) if text else None
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def write_file(path, text):
+    """Writes atomically (temp file + rename): a watcher never sees a half-written file.
+    The temp name starts with '.' and ends in .tmp, so it is never read as config."""
+    d, base = os.path.split(path)
+    tmp = os.path.join(d, ".%s.%d.tmp" % (base, os.getpid()))
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)
+
+
+def http_request(port, path="/", method="GET", headers=None, host=None, body=None,
+                 timeout=5.0):
+    """One request on a fresh connection. Returns (status, headers dict with lower-case
+    names, body text). Raises on connection errors."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        hdrs = dict(headers or {})
+        if host is not None:
+            hdrs["Host"] = host
+        conn.request(method, path, body=body, headers=hdrs)
+        resp = conn.getresponse()
+        data = resp.read().decode("utf-8", "replace")
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+    finally:
+        conn.close()
+
+
+def http_get(port, path="/", headers=None, host=None, timeout=5.0):
+    return http_request(port, path, headers=headers, host=host, timeout=timeout)
+
+
+class KeepAliveClient:
+    """Requests over one persistent connection (reconnects only if asked to)."""
+
+    def __init__(self, port, timeout=5.0):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+    def get(self, path="/", headers=None):
+        self.conn.request("GET", path, headers=dict(headers or {}))
+        resp = self.conn.getresponse()
+        data = resp.read().decode("utf-8", "replace")
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+
+    def reconnect(self):
+        self.conn.close()
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.conn.timeout)
+
+    def close(self):
+        self.conn.close()
+
+
+def admin_json(admin_port, path="/config_dump"):
+    status, _, body = http_get(admin_port, path)
+    if status != 200:
+        raise AssertionError("GET %s -> %d: %s" % (path, status, body[:200]))
+    return json.loads(body)
+
+
+def live_version(admin_port):
+    """Version of the generation live on a sidecar (from /config_dump), or None."""
+    try:
+        return admin_json(admin_port).get("version") or None
+    except (OSError, AssertionError, ValueError, http.client.HTTPException):
+        return None
+
+
+_STATUS_LINE = re.compile(r'^(\S+) service=(\S*) connected=(yes|no) sent=(\S+) acked=(\S+) '
+                          r'nacked=(\S+) nack="(.*)"$')
+
+
+def parse_status(text):
+    """Parses `straitctl status` output into {"version": V, "sidecars": {node_id: {...}}};
+    a "-" field becomes ""."""
+    out = {"version": None, "sidecars": {}}
+    for line in text.splitlines():
+        if line.startswith("serving version "):
+            out["version"] = line[len("serving version "):].strip()
+            continue
+        m = _STATUS_LINE.match(line.strip())
+        if not m:
+            continue
+        fields = [("" if v == "-" else v) for v in m.groups()]
+        node, service, connected, sent, acked, nacked, nack = fields
+        out["sidecars"][node] = {"service": service, "connected": connected == "yes",
+                                 "sent": sent, "acked": acked, "nacked": nacked, "nack": nack}
+    return out
+
+
+def straitctl_status(control_port, timeout=10.0):
+    """Runs `straitctl --control 127.0.0.1:PORT status`; returns parse_status() of its output,
+    or None if straitctl failed (control plane down)."""
+    r = subprocess.run([binary("control/straitctl"), "--control", "127.0.0.1:%d" % control_port,
+                        "status"], capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        return None
+    return parse_status(r.stdout)
+
+
+class Process:
+    """A started binary: output to a log file, stopped by PID (SIGTERM, SIGKILL after a
+    deadline). Use StraitTestCase.spawn() so it is always stopped by a cleanup."""
+
+    def __init__(self, name, args, log_dir):
+        self.name = name
+        self.args = args
+        self.log_path = os.path.join(log_dir, "%s.log" % name)
+        self._log = open(self.log_path, "ab")
+        self.popen = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL)
+        self.pid = self.popen.pid
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def stop(self, deadline=STOP_DEADLINE_S):
+        """Stops the process; returns its exit code. Safe to call more than once."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=deadline)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self._log.close()
+        return self.popen.returncode
+
+    def kill(self):
+        """SIGKILL, no grace: simulates a crash."""
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, lines=LOG_TAIL_LINES):
+        return "\n".join(self.log().splitlines()[-lines:])
+
+
+CONFIG_TEMPLATE_NOTE = "# written by a Strait integration test\n"
+
+
+# ----- config builders: YAML is a superset of JSON, so configs are dicts dumped as JSON -----
+
+def route(prefix, cluster, **extra):
+    """A route dict: prefix match to `cluster`; extra keys (e.g. response_headers_to_add)
+    are merged into the route, except prefix_rewrite/timeout which go to the action."""
+    action = {"cluster": cluster}
+    for k in ("prefix_rewrite", "timeout"):
+        if k in extra:
+            action[k] = extra.pop(k)
+    r = {"match": {"prefix": prefix}, "route": action}
+    r.update(extra)
+    return r
+
+
+def header(key, value):
+    return {"key": key, "value": str(value)}
+
+
+def generation(listener_port, vhosts, endpoints, listener_name="ingress",
+               route_config="main", services=None, extra_listeners=()):
+    """A Generation dict with one listener on 127.0.0.1:listener_port serving route config
+    `route_config` made of `vhosts` ({domain or tuple of domains: [routes]}), and one cluster
+    per key of `endpoints` ({cluster: [ports on 127.0.0.1]})."""
+    listener = {"name": listener_name, "address": "127.0.0.1", "port": listener_port,
+                "route_config": route_config}
+    if services:
+        listener["services"] = list(services)
+    virtual_hosts = []
+    for i, (domains, routes) in enumerate(vhosts.items()):
+        domains = [domains] if isinstance(domains, str) else list(domains)
+        virtual_hosts.append({"name": "vh%d" % i, "domains": domains, "routes": routes})
+    return {
+        "listeners": [listener] + list(extra_listeners),
+        "route_configs": [{"name": route_config, "virtual_hosts": virtual_hosts}],
+        "clusters": [{"name": c, "connect_timeout": "1s"} for c in endpoints],
+        "load_assignments": [
+            {"cluster_name": c, "endpoints": [{"address": "127.0.0.1", "port": p} for p in ports]}
+            for c, ports in endpoints.items()],
+    }
+
+
+def to_yaml(gen):
+    return json.dumps(gen, indent=1) + "\n"
+
+
+class StraitTestCase(unittest.TestCase):
+    """Base class: a private temp dir, process start helpers, logs printed on failure."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="strait-it-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.procs = []
+        self._log_tails = {}
+        self.addCleanup(self._stop_all)  # runs before rmtree (cleanups are LIFO)
+        self._counter = 0
+
+    def run(self, result=None):
+        result = result if result is not None else self.defaultTestResult()
+        before = len(result.failures) + len(result.errors)
+        super().run(result)
+        if len(result.failures) + len(result.errors) > before and self._log_tails_available():
+            for name, tail in self._log_tails.items():
+                sys.stderr.write("\n----- %s (last %d lines) -----\n%s\n"
+                                 % (name, LOG_TAIL_LINES, tail))
+        return result
+
+    def _log_tails_available(self):
+        return bool(getattr(self, "_log_tails", None))
+
+    def _stop_all(self):
+        for p in reversed(self.procs):
+            p.stop()
+            self._log_tails[p.name] = p.log_tail()
+
+    def path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    def unique(self, prefix):
+        self._counter += 1
+        return "%s-%d" % (prefix, self._counter)
+
+    def spawn(self, name, args):
+        p = Process(name, args, self.tmp)
+        self.procs.append(p)
+        return p
+
+    def wait_port_file(self, proc, port_file, timeout=START_TIMEOUT_S):
+        def ready():
+            if not proc.alive():
+                raise AssertionError("%s exited (%s):\n%s"
+                                     % (proc.name, proc.popen.returncode, proc.log_tail()))
+            return read_port_file(port_file)
+        try:
+            return wait_until(ready, timeout, message="%s port file" % proc.name)
+        except AssertionError:
+            # surface the exit reason rather than the timeout
+            if not proc.alive():
+                raise AssertionError("%s exited:\n%s" % (proc.name, proc.log_tail()))
+            raise
+
+    # ----- config -----
+
+    def make_config_dir(self, files=None):
+        """A new config dir under the temp dir, with {file name: YAML text}."""
+        d = self.path(self.unique("config"))
+        os.mkdir(d)
+        for name, text in (files or {}).items():
+            write_file(os.path.join(d, name), text)
+        return d
+
+    def write_config(self, config_dir, name, text_or_generation):
+        """Writes one config file (YAML text, or a generation dict) atomically."""
+        text = text_or_generation
+        if not isinstance(text, str):
+            text = to_yaml(text)
+        write_file(os.path.join(config_dir, name), CONFIG_TEMPLATE_NOTE + text)
+
+    # ----- binaries -----
+
+    def start_upstream(self, name, reply=None, size=None, threads=1):
+        """Starts strait-test-upstream on 127.0.0.1:0; returns its port."""
+        port_file = self.path("%s.port" % self.unique("upstream"))
+        args = [binary("tests/upstream/strait-test-upstream"), "--listen", "127.0.0.1:0",
+                "--port-file", port_file, "--name", name, "--threads", str(threads)]
+        if reply is not None:
+            args += ["--reply", str(reply)]
+        if size is not None:
+            args += ["--size", str(size)]
+        proc = self.spawn(self.unique("upstream-" + name), args)
+        return self.wait_port_file(proc, port_file)
+
+    def start_control(self, config_dir, port=0):
+        """Starts strait-control on 127.0.0.1:port (0 = any); returns the bound port.
+        The Process is in self.control afterwards (to kill and restart it)."""
+        port_file = self.path("%s.port" % self.unique("control"))
+        args = [binary("control/strait-control"), "--config-dir", config_dir,
+                "--listen", "127.0.0.1:%d" % port, "--port-file", port_file]
+        self.control = self.spawn(self.unique("control"), args)
+        return self.wait_port_file(self.control, port_file)
+
+    def start_sidecar(self, node_id, service, control_port, workers=2, wait_ready=True):
+        """Starts strait-sidecar with a generated bootstrap; returns its admin port.
+        With wait_ready, waits until GET /ready answers 200 (a generation is live)."""
+        port_file = self.path("%s.admin.port" % node_id)
+        bootstrap = self.path("%s.bootstrap.yaml" % node_id)
+        write_file(bootstrap, (
+            "node: {id: %s, service: %s}\n"
+            "control_plane: {address: \"127.0.0.1:%d\", plaintext: true}\n"
+            "admin: {address: 127.0.0.1, port: 0, port_file: %s}\n"
+            "workers: %d\n") % (node_id, service, control_port, port_file, workers))
+        proc = self.spawn("sidecar-" + node_id,
+                          [binary("sidecar/strait-sidecar"), "--bootstrap", bootstrap])
+        admin = self.wait_port_file(proc, port_file)
+        if wait_ready:
+            self.wait_ready(admin, proc)
+        return admin
+
+    def wait_ready(self, admin_port, proc=None, timeout=START_TIMEOUT_S):
+        def ready():
+            if proc is not None and not proc.alive():
+                raise AssertionError("%s exited:\n%s" % (proc.name, proc.log_tail()))
+            return http_get(admin_port, "/ready")[0] == 200
+        wait_until(ready, timeout, message="sidecar /ready == 200")
+
+    def wait_acked(self, control_port, node_id, version, timeout=10.0):
+        """Waits until straitctl status shows node_id connected with acked == version."""
+        def acked():
+            st = straitctl_status(control_port)
+            s = st and st["sidecars"].get(node_id)
+            return s if s and s["connected"] and s["acked"] == version else None
+        return wait_until(acked, timeout,
+                          message="%s to ACK version %s" % (node_id, version))
+
+    def wait_serving_version(self, control_port, predicate, timeout=10.0):
+        """Waits until the control plane serves a version v with predicate(v); returns v."""
+        def serving():
+            st = straitctl_status(control_port)
+            v = st and st["version"]
+            return v if v and predicate(v) else None
+        return wait_until(serving, timeout, message="control plane version change")
+
+
+def main():
+    unittest.main(verbosity=2)
