@@ -55,7 +55,7 @@ Dispatcher::Dispatcher() {
 }
 
 Dispatcher::~Dispatcher() {
-  to_delete_.clear();
+  runDeferred();
   close(wake_fd_);
   close(epoll_fd_);
 }
@@ -126,13 +126,16 @@ void Dispatcher::runTimers() {
 }
 
 void Dispatcher::runDeferred() {
-  // Deferred work may schedule more deferred work; run until quiescent.
-  while (!deferred_.empty()) {
+  // Deferred work may schedule more deferred work, and a destructor may defer the deletion
+  // of what it owned: run both until quiescent.
+  while (!deferred_.empty() || !to_delete_.empty()) {
     std::vector<std::function<void()>> work;
     work.swap(deferred_);
     for (auto& fn : work) fn();
+    std::vector<std::unique_ptr<DeferredDeletable>> dead;
+    dead.swap(to_delete_);
+    dead.clear();
   }
-  to_delete_.clear();
 }
 
 void Dispatcher::run() {
