@@ -6,9 +6,13 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <functional>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "xds/config_dir.h"
 
@@ -102,12 +106,27 @@ void ConfigSource::Reload() {
             << std::endl;
 }
 
+std::string ConfigSource::ContentHash(const strait::v1::Generation& gen) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  gen.SerializeToCodedStream(&coded);
+  coded.Trim();
+  char hex[9];
+  snprintf(hex, sizeof(hex), "%08x", static_cast<uint32_t>(std::hash<std::string>{}(bytes)));
+  return hex;
+}
+
 void ConfigSource::Publish(strait::v1::Generation gen) {
   std::vector<std::function<void()>> to_call;
   {
     absl::MutexLock lock(&mu_);
     auto snap = std::make_shared<ConfigSnapshot>();
-    snap->version = std::to_string(next_version_++);
+    // "<sequence>-<content hash>": the sequence orders versions for people, the hash keeps a
+    // restarted control plane (whose sequence starts again at 1) from reusing a version
+    // string a sidecar already applied with different content.
+    snap->version = absl::StrCat(next_version_++, "-", ContentHash(gen));
     snap->generation = std::move(gen);
     current_ = std::move(snap);
     for (const auto& l : listeners_) to_call.push_back(l.second);

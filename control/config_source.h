@@ -57,6 +57,7 @@ class ConfigSource {
   mutable absl::Mutex mu_;
   std::shared_ptr<const ConfigSnapshot> current_ ABSL_GUARDED_BY(mu_);
   uint64_t next_version_ ABSL_GUARDED_BY(mu_) = 1;
+  static std::string ContentHash(const strait::v1::Generation& gen);
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   int next_listener_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::pair<int, std::function<void()>>> listeners_ ABSL_GUARDED_BY(mu_);
