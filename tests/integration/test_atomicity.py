@@ -96,6 +96,9 @@ class AtomicityTest(harness.StraitTestCase):
             if traffic.failures or traffic.mismatches:
                 break
         traffic.join()
+        sys.stderr.write("atomicity: %d requests, %d generations seen, %d failures, "
+                         "%d mixed\n" % (traffic.requests, len(traffic.seen),
+                                          len(traffic.failures), len(traffic.mismatches)))
 
         self.assertEqual(traffic.failures[:5], [], "%d failed of %d requests"
                          % (len(traffic.failures), traffic.requests))
