@@ -20,7 +20,7 @@ class Buffer {
   void append(const char* data, size_t len);
   void append(std::string_view s) { append(s.data(), s.size()); }
   void drain(size_t len);
-  void clear() { start_ = end_ = 0; }
+  void clear();  // also frees the storage
 
   // read(2) at most `max` bytes from fd into the tail. Returns read(2)'s result.
   ssize_t readFrom(int fd, size_t max);

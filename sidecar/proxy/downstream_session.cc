@@ -19,7 +19,6 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, int fd, std::string pee
     : ctx_(ctx), conn_(std::make_unique<net::Connection>(ctx.dispatcher(), fd, false)),
       peer_ip_(std::move(peer_ip)), listener_name_(std::move(listener_name)),
       on_closed_(std::move(on_closed)),
-      parser_(http::H1Parser::Mode::kRequest, this, limitsFor(liveListener(ctx, listener_name_))),
       idle_timer_(ctx.dispatcher(), [this] { closeConnection(net::Connection::CloseType::kNoFlush); }) {
   conn_->setCallbacks(this);
   if (const ListenerInfo* l = liveListener(ctx_, listener_name_)) idle_timeout_ms_ = l->idle_timeout_ms;
@@ -43,8 +42,12 @@ void DownstreamSession::onRead(net::Buffer&) { parseInput(); }
 
 void DownstreamSession::parseInput() {
   net::Buffer& in = conn_->input();
-  while (!closed_ && !in.empty() && !parser_.failed() && !(in_request_ && request_complete_)) {
-    size_t n = parser_.execute(in.data(), in.size());
+  if (!parser_ && !in.empty()) {
+    parser_ = std::make_unique<http::H1Parser>(http::H1Parser::Mode::kRequest, this,
+                                               limitsFor(liveListener(ctx_, listener_name_)));
+  }
+  while (!closed_ && !in.empty() && !parser_->failed() && !(in_request_ && request_complete_)) {
+    size_t n = parser_->execute(in.data(), in.size());
     in.drain(n);
     if (n == 0) break;
   }
@@ -181,6 +184,7 @@ void DownstreamSession::finishExchange() {
     in_request_ = false;
     if (stream_) ctx_.dispatcher().deferredDelete(std::move(stream_));
     if (!keep_alive_ || draining_) return closeConnection(net::Connection::CloseType::kFlushWrite);
+    // An idle keep-alive connection keeps no parser: idle memory stays small (see bench/).
     parser_.reset();
     idle_timer_.enableMs(idle_timeout_ms_);
     if (reads_paused_for_pipeline_) {

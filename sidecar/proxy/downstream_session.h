@@ -66,7 +66,7 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   std::string peer_ip_;
   std::string listener_name_;
   OnClosed on_closed_;
-  http::H1Parser parser_;
+  std::unique_ptr<http::H1Parser> parser_;  // only while a request is being read or served
   std::unique_ptr<ProxyStream> stream_;
   event::Timer idle_timer_;
   int64_t idle_timeout_ms_ = 60000;
