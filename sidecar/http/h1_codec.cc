@@ -305,12 +305,15 @@ const char* H1Parser::consumeLine(const char* p, const char* end) {
     line_.append(p, static_cast<size_t>(nl - p));
     line = line_;
   }
-  if (line.empty() || line.back() != '\r') {
+  bool crlf = !line.empty() && line.back() == '\r';
+  if (crlf) line.remove_suffix(1);
+  // Length first so that the error does not depend on how the input was split.
+  if (!checkLineLength(line.size())) return nl;
+  if (!crlf) {
     fail(400, "bare LF line terminator");
     return nl;
   }
-  line.remove_suffix(1);
-  if (checkLineLength(line.size())) handleLine(line);
+  handleLine(line);
   line_.clear();
   return nl + 1;
 }
