@@ -126,7 +126,8 @@ class H1Parser {
   bool inMessage() const;
   // After an error.
   bool failed() const;
-  // Ready for the next message on the same connection (after onMessageComplete).
+  // Ready for the next message on the same connection (after onMessageComplete). Required
+  // before every message but the first. Does not revive a failed() parser.
   void reset();
 
  private:
