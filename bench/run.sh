@@ -81,6 +81,7 @@ start_direct() { PROXY_PID=""; }
 
 start_strait() {
   local origin=$1 port=$2 dir=$WORK/strait
+  rm -rf "$dir"  # no stale port files from an earlier row
   mkdir -p "$dir/config"
   sed -e "s/@PORT@/$port/" -e "s/@ORIGIN@/$origin/" bench/strait.yaml.in >"$dir/config/bench.yaml"
   start control "$BUILD_DIR/control/strait-control" --config-dir "$dir/config" \
@@ -100,6 +101,7 @@ EOF
 
 start_nginx() {
   local origin=$1 port=$2 dir=$WORK/nginx
+  rm -rf "$dir"  # no stale port files from an earlier row
   mkdir -p "$dir/tmp"
   sed -e "s/@PORT@/$port/" -e "s/@ORIGIN@/$origin/" -e "s#@DIR@#$dir#g" \
     -e "s/@MAXCONN@/$MAXCONN/" bench/nginx.conf.in >"$dir/nginx.conf"
@@ -109,6 +111,7 @@ start_nginx() {
 
 start_haproxy() {
   local origin=$1 port=$2 dir=$WORK/haproxy
+  rm -rf "$dir"  # no stale port files from an earlier row
   mkdir -p "$dir"
   sed -e "s/@PORT@/$port/" -e "s/@ORIGIN@/$origin/" -e "s/@MAXCONN@/$MAXCONN/" \
     bench/haproxy.cfg.in >"$dir/haproxy.cfg"
@@ -172,7 +175,7 @@ for size in $SIZES; do
     run_wrk "$proxy" "$origin_pid" "$port" >"$WORK/result"
     read -r rps p99 pcpu ocpu <"$WORK/result"
     mem="-"
-    if [ "$size" = "$(echo "$SIZES" | awk '{print $1}')" ]; then
+    if [ "$proxy" != direct ] && [ "$size" = "$(echo "$SIZES" | awk '{print $1}')" ]; then
       log "$proxy, $IDLE_CONNS idle connections"
       mem=$(idle_mem "$port")
     fi

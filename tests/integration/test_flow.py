@@ -24,6 +24,7 @@ class FlowTest(harness.StraitTestCase):
         gen = generation(self.listener_port, {
             (HOST, HOST + ":%d" % self.listener_port): [
                 route("/a", "only-a", response_headers_to_add=[header("x-route", "a")]),
+                route("/slow", "only-a", timeout="0.3s"),
                 route("/rr", "both"),
                 route("/empty", "empty"),
                 route("/closed", "closed"),
@@ -75,6 +76,13 @@ class FlowTest(harness.StraitTestCase):
     def test_refused_upstream_is_502(self):
         status, _, _ = self.get("/closed")
         self.assertEqual(status, 502)
+
+    def test_slow_upstream_is_504_after_route_timeout(self):
+        status, _, _ = self.get("/slow?delay_ms=3000")
+        self.assertEqual(status, 504)
+        # A delay inside the timeout is fine.
+        status, headers, _ = self.get("/slow?delay_ms=50")
+        self.assertEqual((status, headers.get("x-upstream-name")), (200, "backend-a"))
 
     def test_round_robin_alternates_on_one_connection(self):
         # One downstream connection stays on one worker, whose balancer alternates.
