@@ -166,7 +166,7 @@ struct TeResult {
   const char* reason = nullptr;
 };
 
-// Accepts only lists whose final coding is exactly "chunked" and that apply chunked once.
+// Accepts only "chunked" (once). Other registered codings get 501, like unknown ones.
 // "identity" is not a registered coding any more (RFC 9112), so it counts as unknown.
 TeResult parseTransferEncoding(std::string_view value) {
   TeResult r;
@@ -182,8 +182,10 @@ TeResult parseTransferEncoding(std::string_view value) {
       chunked_seen = true;
     } else if (!isKnownCoding(name)) {
       r = {501, "unknown transfer-coding"};
-    } else if (chunked_seen) {
-      r = {400, "transfer-encoding not ending in chunked"};
+    } else {
+      // A proxy that forwards the body re-chunked cannot carry other transfer-codings
+      // without decoding them; refusing (like nginx) beats forwarding a mislabelled body.
+      r = {501, "unsupported transfer-coding"};
     }
   });
   if (r.status == 0 && !chunked_seen) r = {400, "transfer-encoding not ending in chunked"};
