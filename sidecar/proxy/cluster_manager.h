@@ -22,6 +22,12 @@ class ClusterManager {
   ClusterManager(event::Dispatcher& dispatcher, WorkerStats& stats)
       : dispatcher_(dispatcher), stats_(stats) {}
 
+  // Closes every pooled connection and forgets all state (worker shutdown, on its thread).
+  void clear() {
+    lbs_.clear();
+    pools_.clear();
+    active_requests_.clear();
+  }
   // A new snapshot is live on this worker: rebuild LB state, drop pools of gone endpoints.
   void onSnapshot(const Snapshot& snapshot);
   // The LB of `cluster` as of the snapshot the request pinned (state is per cluster name;

@@ -74,9 +74,12 @@ void Worker::start() {
 
 void Worker::stop() {
   if (!thread_.joinable()) return;
+  // Everything that owns a file descriptor is torn down on the worker's own thread.
   dispatcher_.post([this] {
     acceptors_.clear();
     sessions_.clear();
+    cluster_manager_.clear();
+    snapshot_.reset();
   });
   dispatcher_.exit();
   thread_.join();
