@@ -190,6 +190,7 @@ class Process:
         self.popen = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
                                       stdin=subprocess.DEVNULL)
         self.pid = self.popen.pid
+        self.killed = False
 
     def alive(self):
         return self.popen.poll() is None
@@ -208,6 +209,7 @@ class Process:
 
     def kill(self):
         """SIGKILL, no grace: simulates a crash."""
+        self.killed = True
         if self.popen.poll() is None:
             self.popen.kill()
             self.popen.wait()
@@ -296,9 +298,21 @@ class StraitTestCase(unittest.TestCase):
         return bool(getattr(self, "_log_tails", None))
 
     def _stop_all(self):
+        """Stops every process; each one not killed on purpose must exit 0 on SIGTERM with no
+        sanitizer report (so ASan/UBSan builds of the suite catch shutdown bugs too)."""
+        problems = []
         for p in reversed(self.procs):
-            p.stop()
+            code = p.stop()
             self._log_tails[p.name] = p.log_tail()
+            if p.killed:
+                continue
+            log = p.log()
+            # The test upstream has no signal handler: dying of SIGTERM is its clean exit.
+            clean = code == 0 or (p.name.startswith("upstream") and code == -signal.SIGTERM)
+            if not clean or "Sanitizer" in log or "runtime error:" in log:
+                problems.append("%s exited %s:\n%s" % (p.name, code, p.log_tail()))
+        if problems:
+            raise AssertionError("unclean exit:\n" + "\n".join(problems))
 
     def path(self, *parts):
         return os.path.join(self.tmp, *parts)
