@@ -1,8 +1,10 @@
 #include "sidecar/net/connection.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace strait::net {
@@ -27,9 +29,38 @@ Connection::~Connection() {
 
 void Connection::write(std::string_view data) {
   if (fd_ < 0) return;
+  if (data.size() >= kWriteThrough && !connecting_ && !closing_) {
+    writeThrough(data);
+    return;
+  }
   out_.append(data.data(), data.size());
   checkWatermarks();
   scheduleFlush();
+}
+
+// Large writes go to the socket at once (together with what is already buffered, in one
+// writev) instead of being copied into the buffer first; only what the socket does not
+// take is copied.
+void Connection::writeThrough(std::string_view data) {
+  iovec iov[2];
+  int count = 0;
+  if (!out_.empty()) iov[count++] = {const_cast<char*>(out_.data()), out_.size()};
+  iov[count++] = {const_cast<char*>(data.data()), data.size()};
+  ssize_t n;
+  do {
+    n = ::writev(fd_, iov, count);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+    closeNow(ConnectionEvent::kRemoteClose);
+    return;
+  }
+  size_t written = n > 0 ? static_cast<size_t>(n) : 0;
+  size_t from_buffer = std::min(written, out_.size());
+  out_.drain(from_buffer);
+  written -= from_buffer;
+  out_.append(data.data() + written, data.size() - written);
+  checkWatermarks();
+  if (fd_ >= 0) updateInterest();
 }
 
 void Connection::scheduleFlush() {
@@ -122,22 +153,23 @@ void Connection::closeNow(ConnectionEvent event) {
 }
 
 void Connection::doRead() {
+  // Each read is handed to the callbacks at once, so the consumer drains the buffer before
+  // the next read: the buffer never grows past one chunk and large bodies are not copied
+  // again to make room.
   size_t total = 0;
-  bool eof = false;
-  while (total < kMaxReadPerEvent) {
+  while (total < kMaxReadPerEvent && fd_ >= 0 && read_disable_count_ == 0) {
     ssize_t n = in_.readFrom(fd_, kReadChunk);
     if (n > 0) {
       total += static_cast<size_t>(n);
-      if (static_cast<size_t>(n) < kReadChunk) break;  // drained the socket
+      if (callbacks_) callbacks_->onRead(in_);
+      if (static_cast<size_t>(n) < kReadChunk) return;  // drained the socket
       continue;
     }
-    if (n == 0) { eof = true; break; }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) eof = true;
-    break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    closeNow(ConnectionEvent::kRemoteClose);  // EOF or error
+    return;
   }
-  if (total > 0 && callbacks_) callbacks_->onRead(in_);
-  if (eof && fd_ >= 0) closeNow(ConnectionEvent::kRemoteClose);
 }
 
 void Connection::onIoEvent(uint32_t events) {

@@ -39,6 +39,7 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
  public:
   static constexpr size_t kHighWatermark = 1 << 20;
   static constexpr size_t kLowWatermark = 256 << 10;
+  static constexpr size_t kWriteThrough = 16 << 10;  // writes this large skip the buffer
 
   // Takes ownership of `fd`. `connecting` is true for an outgoing connect in progress.
   Connection(event::Dispatcher& dispatcher, int fd, bool connecting);
@@ -67,6 +68,7 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   void doRead();
   void doWrite();
   void scheduleFlush();
+  void writeThrough(std::string_view data);
   void updateInterest();
   void closeNow(ConnectionEvent event);
   void checkWatermarks();
