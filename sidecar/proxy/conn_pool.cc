@@ -1,9 +1,5 @@
 #include "sidecar/proxy/conn_pool.h"
 
-#include <sys/socket.h>
-
-#include <cerrno>
-
 namespace strait::proxy {
 
 // An idle connection: the pool listens to it so a close by the upstream removes it.
@@ -36,24 +32,14 @@ ConnPool::~ConnPool() {
   }
 }
 
-namespace {
-// True if the peer already closed (or reset) a connection we believe idle: the close
-// event may not have been processed yet. Reusing it would fail the request for nothing.
-bool peerClosed(int fd) {
-  char c;
-  ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-}
-}  // namespace
-
-std::unique_ptr<net::Connection> ConnPool::acquire(bool* reused) {
-  while (!idle_.empty()) {
+std::unique_ptr<net::Connection> ConnPool::acquire(bool* reused, bool fresh) {
+  while (!fresh && !idle_.empty()) {
     std::unique_ptr<Idle> idle = std::move(idle_.front());
     idle_.pop_front();
     idle->timer.disable();
     std::unique_ptr<net::Connection> conn = std::move(idle->conn);
     conn->setCallbacks(nullptr);
-    if (conn->open() && !peerClosed(conn->fd())) {
+    if (conn->open()) {
       *reused = true;
       return conn;
     }

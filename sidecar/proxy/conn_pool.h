@@ -19,9 +19,12 @@ class ConnPool {
   ConnPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats);
   ~ConnPool();
 
-  // An idle connection (known to be still open), or a new one with connect in progress.
-  // nullptr if no socket could be created. `reused` tells which.
-  std::unique_ptr<net::Connection> acquire(bool* reused);
+  // The most recently used idle connection, or (none idle, or `fresh`) a new one with its
+  // connect in progress; nullptr if no socket could be created. `reused` tells which.
+  // An idle connection may have been closed by the upstream a moment ago without the event
+  // being processed yet; ProxyStream retries such a request once on a fresh connection
+  // (cheaper than probing every reused connection with a syscall).
+  std::unique_ptr<net::Connection> acquire(bool* reused, bool fresh = false);
   // Gives a connection back after a complete keep-alive exchange; kept idle up to idle_ms.
   void release(std::unique_ptr<net::Connection> conn, int64_t idle_ms);
   // Closes every idle connection (the endpoint left the configuration).

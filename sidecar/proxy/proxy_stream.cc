@@ -38,21 +38,37 @@ void ProxyStream::start(http::RequestHead&& head, http::BodyFraming framing, uin
   counted_active_ = true;
   endpoint_ = &cluster_->endpoints[index];
   pool_ = &ctx_.clusterManager().pool(*endpoint_);
-  bool reused = false;
   if (pool_->total() >= cluster_->max_connections && pool_->idleCount() == 0) {
     return fail(503, "overflow_max_connections");
   }
-  upstream_ = pool_->acquire(&reused);
-  if (!upstream_) return fail(503, "upstream_socket_failure");
-  upstream_->setCallbacks(this);
   WorkerStats::inc(ctx_.stats().upstream_rq_total);
   parser_.expectHeadResponse(head.method == "HEAD");
   buildUpstreamHead(head, info);
-  std::string out;
-  http::encodeRequestHead(head, &out);
-  upstream_->write(out);
-  timeout_timer_.enableMs(reused ? route_.timeout_ms
-                                 : std::min(route_.timeout_ms, cluster_->connect_timeout_ms));
+  http::encodeRequestHead(head, &upstream_head_);
+  if (!connectAndSend(/*fresh=*/false)) return fail(503, "upstream_socket_failure");
+  // Bodyless requests keep their head so a stale pooled connection can be retried.
+  if (request_framing_ != http::BodyFraming::kNone) upstream_head_.clear();
+}
+
+bool ProxyStream::connectAndSend(bool fresh) {
+  upstream_ = pool_->acquire(&reused_, fresh);
+  if (!upstream_) return false;
+  upstream_->setCallbacks(this);
+  upstream_->write(upstream_head_);
+  timeout_timer_.enableMs(reused_ ? route_.timeout_ms
+                                  : std::min(route_.timeout_ms, cluster_->connect_timeout_ms));
+  return true;
+}
+
+// A pooled connection the upstream had already closed fails before any response byte; for a
+// bodyless request that is safe to send again, once, on a new connection.
+bool ProxyStream::retryStaleConnection() {
+  if (!reused_ || retried_ || response_started_ || parser_.inMessage() || upstream_head_.empty()) {
+    return false;
+  }
+  retried_ = true;
+  finishUpstream(false);
+  return connectAndSend(/*fresh=*/true);
 }
 
 void ProxyStream::buildUpstreamHead(http::RequestHead& head, const RequestInfo& info) {
@@ -177,6 +193,7 @@ void ProxyStream::onEvent(net::ConnectionEvent event) {
     return fail(502, "upstream_connect_failure");
   }
   if (response_started_ && parser_.finish() && response_complete_) return;
+  if (retryStaleConnection()) return;
   WorkerStats::inc(ctx_.stats().upstream_rq_reset);
   fail(502, "upstream_reset_before_response_complete");
 }

@@ -86,6 +86,8 @@ class ProxyStream final : public net::ConnectionCallbacks,
   void fail(int status, std::string_view details);
   void onTimeout();
   void finishUpstream(bool reusable);
+  bool connectAndSend(bool fresh);
+  bool retryStaleConnection();
 
   WorkerContext& ctx_;
   StreamSink& sink_;
@@ -99,6 +101,9 @@ class ProxyStream final : public net::ConnectionCallbacks,
   http::HeaderMap trailers_;
   event::Timer timeout_timer_;
   http::BodyFraming request_framing_ = http::BodyFraming::kNone;
+  std::string upstream_head_;       // encoded request head (kept for a retry when bodyless)
+  bool reused_ = false;             // upstream_ came from the idle pool
+  bool retried_ = false;
   bool counted_active_ = false;
   bool request_complete_ = false;
   bool response_started_ = false;
