@@ -1,5 +1,7 @@
 #include "sidecar/proxy/downstream_session.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace strait::proxy {
@@ -19,7 +21,7 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, int fd, std::string pee
     : ctx_(ctx), conn_(std::make_unique<net::Connection>(ctx.dispatcher(), fd, false)),
       peer_ip_(std::move(peer_ip)), listener_name_(std::move(listener_name)),
       on_closed_(std::move(on_closed)),
-      idle_timer_(ctx.dispatcher(), [this] { closeConnection(net::Connection::CloseType::kNoFlush); }) {
+      idle_timer_(ctx.dispatcher(), [this] { onIdleTimeout(); }) {
   conn_->setCallbacks(this);
   if (const ListenerInfo* l = liveListener(ctx_, listener_name_)) idle_timeout_ms_ = l->idle_timeout_ms;
   idle_timer_.enableMs(idle_timeout_ms_);
@@ -29,19 +31,48 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, int fd, std::string pee
 
 DownstreamSession::~DownstreamSession() {
   WorkerStats::dec(ctx_.stats().downstream_cx_active);
+  h2_.reset();  // before the connection it writes to
   if (stream_) ctx_.dispatcher().deferredDelete(std::move(stream_));
   if (conn_) ctx_.dispatcher().deferredDelete(std::move(conn_));
 }
 
 void DownstreamSession::drain() {
   draining_ = true;
+  if (h2_) return h2_->drain();
   if (!in_request_) closeConnection(net::Connection::CloseType::kFlushWrite);
 }
 
 void DownstreamSession::onRead(net::Buffer&) { parseInput(); }
 
+void DownstreamSession::onIdleTimeout() {
+  if (h2_ && !h2_->idle()) return idle_timer_.enableMs(idle_timeout_ms_);  // streams in flight
+  closeConnection(net::Connection::CloseType::kNoFlush);
+}
+
+// The HTTP/2 client connection preface (RFC 9113 3.4): h2c with prior knowledge.
+constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+// Decides the protocol from the first bytes of the connection. False: wait for more.
+bool DownstreamSession::detectProtocol(net::Buffer& in) {
+  size_t n = std::min(in.size(), kH2Preface.size());
+  if (in.view().substr(0, n) != kH2Preface.substr(0, n)) {
+    protocol_detected_ = true;  // HTTP/1.1
+    return true;
+  }
+  if (n < kH2Preface.size()) return false;
+  protocol_detected_ = true;
+  h2_ = std::make_unique<H2Downstream>(ctx_, *conn_, listener_name_, peer_ip_);
+  return true;
+}
+
 void DownstreamSession::parseInput() {
   net::Buffer& in = conn_->input();
+  if (!protocol_detected_ && !detectProtocol(in)) return;
+  if (h2_) {
+    idle_timer_.enableMs(idle_timeout_ms_);
+    if (!h2_->onRead(in)) closeConnection(net::Connection::CloseType::kFlushWrite);
+    return;
+  }
   if (!parser_ && !in.empty()) {
     parser_ = std::make_unique<http::H1Parser>(http::H1Parser::Mode::kRequest, this,
                                                limitsFor(liveListener(ctx_, listener_name_)));
@@ -211,14 +242,17 @@ void DownstreamSession::onEvent(net::ConnectionEvent event) {
   closed_ = true;
   idle_timer_.disable();
   if (stream_) stream_->reset();
+  if (h2_) h2_->onClose();
   on_closed_(this);
 }
 
 void DownstreamSession::onAboveWriteHighWatermark() {
+  if (h2_) h2_->onDownstreamWatermark(true);
   if (stream_) stream_->onDownstreamWatermark(true);
 }
 
 void DownstreamSession::onBelowWriteLowWatermark() {
+  if (h2_) h2_->onDownstreamWatermark(false);
   if (stream_) stream_->onDownstreamWatermark(false);
 }
 

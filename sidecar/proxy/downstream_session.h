@@ -1,4 +1,6 @@
-// The HTTP/1.1 connection manager for one accepted connection: parses requests, pins the
+// The connection manager for one accepted connection. The first bytes decide the protocol:
+// the HTTP/2 preface hands the connection to H2Downstream (h2c, prior knowledge); anything
+// else is HTTP/1.1, handled here: parses requests, pins the
 // worker's live snapshot per request, routes, runs a ProxyStream, and encodes the response.
 // One request at a time: pipelined requests wait in the input buffer (reads pause) until
 // the previous response is complete. Strict parse errors answer 400/413/414/431/501/505
@@ -14,6 +16,7 @@
 #include "sidecar/event/dispatcher.h"
 #include "sidecar/http/h1_codec.h"
 #include "sidecar/net/connection.h"
+#include "sidecar/proxy/h2_downstream.h"
 #include "sidecar/proxy/proxy_stream.h"
 #include "sidecar/proxy/worker_context.h"
 
@@ -56,6 +59,8 @@ class DownstreamSession final : public net::ConnectionCallbacks,
 
  private:
   void parseInput();
+  bool detectProtocol(net::Buffer& in);
+  void onIdleTimeout();
   void onResponseDone();
   void finishExchange();
   void closeConnection(net::Connection::CloseType type);
@@ -68,6 +73,8 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   OnClosed on_closed_;
   std::unique_ptr<http::H1Parser> parser_;  // only while a request is being read or served
   std::unique_ptr<ProxyStream> stream_;
+  std::unique_ptr<H2Downstream> h2_;  // set when the connection speaks HTTP/2
+  bool protocol_detected_ = false;
   event::Timer idle_timer_;
   int64_t idle_timeout_ms_ = 60000;
   bool in_request_ = false;         // a request is being handled (head seen, response not done)

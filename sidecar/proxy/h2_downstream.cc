@@ -1,0 +1,210 @@
+#include "sidecar/proxy/h2_downstream.h"
+
+#include <nghttp2/nghttp2.h>
+
+#include <cstdlib>
+
+namespace strait::proxy {
+
+// One request stream: the StreamSink its ProxyStream answers through.
+class H2Downstream::Stream final : public StreamSink {
+ public:
+  Stream(H2Downstream& parent, int32_t id) : parent_(parent), id_(id) {}
+
+  void sendHeaders(http::ResponseHead&& head, http::BodyFraming framing, uint64_t) override {
+    countResponse(head.status);
+    bool no_body = framing == http::BodyFraming::kNone;
+    parent_.codec_.submitResponse(id_, head, no_body);
+    response_done_ = no_body;
+    parent_.scheduleFlush();
+  }
+  void sendInterim(const http::ResponseHead&) override {}  // 1xx are not relayed on h2
+  void sendBody(const char* data, size_t len) override {
+    parent_.codec_.sendData(id_, data, len);
+    if (proxy && !upstream_paused_ && parent_.codec_.queuedBytes(id_) > kHighWatermark) {
+      upstream_paused_ = true;
+      proxy->onDownstreamWatermark(true);
+    }
+    parent_.scheduleFlush();
+  }
+  void sendComplete(const http::HeaderMap* trailers) override {
+    if (!response_done_) parent_.codec_.endStream(id_, trailers);
+    response_done_ = true;
+    parent_.scheduleFlush();
+  }
+  void sendLocalReply(int status, std::string_view details) override {
+    countResponse(status);
+    http::ResponseHead head;
+    head.status = status;
+    std::string body = std::string(http::reasonPhrase(status)) + "\n";
+    head.headers.add("content-type", "text/plain");
+    head.headers.add("content-length", std::to_string(body.size()));
+    head.headers.add("x-strait-local-reply", std::string(details));
+    parent_.codec_.submitResponse(id_, head, false);
+    parent_.codec_.sendData(id_, body.data(), body.size());
+    parent_.codec_.endStream(id_, nullptr);
+    response_done_ = true;
+    parent_.scheduleFlush();
+  }
+  void resetDownstream() override {
+    parent_.codec_.resetStream(id_, NGHTTP2_INTERNAL_ERROR);
+    parent_.scheduleFlush();
+  }
+  void readDisableDownstream(bool disable) override {
+    request_paused_ = disable;
+    if (!disable && unconsumed_ > 0) {
+      parent_.codec_.consume(id_, unconsumed_);
+      unconsumed_ = 0;
+      parent_.scheduleFlush();
+    }
+  }
+
+  void onData(const char* data, size_t len) {
+    if (proxy && !response_done_) proxy->onRequestBody(data, len);
+    if (request_paused_) {
+      unconsumed_ += len;
+    } else {
+      parent_.codec_.consume(id_, len);
+    }
+  }
+  void onDrained() {
+    if (upstream_paused_ && proxy) {
+      upstream_paused_ = false;
+      proxy->onDownstreamWatermark(false);
+    }
+  }
+  void countResponse(int status) {
+    int cls = status / 100;
+    if (cls >= 1 && cls <= 5) WorkerStats::inc(parent_.ctx_.stats().downstream_rq_by_class[cls]);
+  }
+
+  static constexpr size_t kHighWatermark = 1 << 20;
+  std::unique_ptr<ProxyStream> proxy;
+
+ private:
+  H2Downstream& parent_;
+  int32_t id_;
+  bool response_done_ = false;
+  bool request_paused_ = false;
+  bool upstream_paused_ = false;
+  size_t unconsumed_ = 0;
+};
+
+H2Downstream::H2Downstream(WorkerContext& ctx, net::Connection& conn, std::string listener_name,
+                           std::string peer_ip)
+    : ctx_(ctx), conn_(conn), listener_name_(std::move(listener_name)), peer_ip_(std::move(peer_ip)),
+      codec_(this) {}
+
+H2Downstream::~H2Downstream() { onClose(); }
+
+bool H2Downstream::onRead(net::Buffer& in) {
+  bool ok = codec_.execute(in.data(), in.size());
+  in.drain(in.size());
+  flush();
+  return ok && codec_.alive();
+}
+
+void H2Downstream::onClose() {
+  if (closed_) return;
+  closed_ = true;
+  for (auto& [id, s] : streams_) {
+    if (s->proxy) {
+      s->proxy->reset();
+      ctx_.dispatcher().deferredDelete(std::move(s->proxy));
+    }
+  }
+  streams_.clear();
+}
+
+void H2Downstream::onDownstreamWatermark(bool above) {
+  for (auto& [id, s] : streams_) {
+    if (s->proxy) s->proxy->onDownstreamWatermark(above);
+  }
+}
+
+void H2Downstream::drain() {
+  codec_.goAway();
+  flush();
+}
+
+void H2Downstream::scheduleFlush() {
+  if (flush_scheduled_ || closed_) return;
+  flush_scheduled_ = true;
+  // Runs before any deferred deletion of this object's owner (see Dispatcher::runDeferred).
+  ctx_.dispatcher().deferred([this] {
+    flush_scheduled_ = false;
+    flush();
+  });
+}
+
+void H2Downstream::flush() {
+  if (closed_) return;
+  std::string out;
+  codec_.takeOutput(&out);
+  if (!out.empty()) conn_.write(out);
+}
+
+void H2Downstream::onH2RequestHead(int32_t id, http::RequestHead&& head, bool end_stream) {
+  WorkerStats::inc(ctx_.stats().downstream_rq_total);
+  auto owned = std::make_unique<Stream>(*this, id);
+  Stream* s = owned.get();
+  streams_[id] = std::move(owned);
+  const SnapshotPtr& snapshot = ctx_.snapshot();
+  const ListenerInfo* listener = snapshot ? snapshot->findListener(listener_name_) : nullptr;
+  if (listener == nullptr) return s->sendLocalReply(503, "listener_draining");
+  const std::string* host = head.headers.get("host");
+  std::string_view path = std::string_view(head.target).substr(0, head.target.find('?'));
+  const CompiledRoute* route = listener->routes->route(host ? *host : std::string_view(), path, head.headers);
+  if (route == nullptr) return s->sendLocalReply(404, "route_not_found");
+  http::BodyFraming framing = http::BodyFraming::kNone;
+  uint64_t length = 0;
+  if (!end_stream) {
+    const std::string* cl = head.headers.get("content-length");
+    framing = cl ? http::BodyFraming::kContentLength : http::BodyFraming::kChunked;
+    if (cl) length = std::strtoull(cl->c_str(), nullptr, 10);
+  }
+  s->proxy = std::make_unique<ProxyStream>(ctx_, *s, snapshot, *route);
+  RequestInfo info{peer_ip_, listener->forwarded_proto};
+  s->proxy->start(std::move(head), framing, length, info);
+  if (end_stream) s->proxy->onRequestComplete();
+}
+
+void H2Downstream::onH2Data(int32_t id, const char* data, size_t len) {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return codec_.consume(id, len);
+  it->second->onData(data, len);
+}
+
+void H2Downstream::onH2Trailers(int32_t, http::HeaderMap&&) {
+  // Request trailers are not forwarded to HTTP/1.1 upstreams (they would need chunked
+  // trailers support upstream); the request still completes at END_STREAM.
+}
+
+void H2Downstream::onH2EndStream(int32_t id) {
+  auto it = streams_.find(id);
+  if (it != streams_.end() && it->second->proxy) it->second->proxy->onRequestComplete();
+}
+
+void H2Downstream::onH2StreamClose(int32_t id, uint32_t) {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return;
+  if (it->second->proxy) {
+    // Closed by the client before the response completed, or normally after it: either way
+    // the upstream exchange ends here (a finished one has already released its connection).
+    if (!it->second->proxy->responseComplete()) it->second->proxy->reset();
+    ctx_.dispatcher().deferredDelete(std::move(it->second->proxy));
+  }
+  // The Stream is the ProxyStream's sink: delete it after the ProxyStream.
+  struct Holder : event::DeferredDeletable { std::unique_ptr<Stream> s; };
+  auto holder = std::make_unique<Holder>();
+  holder->s = std::move(it->second);
+  streams_.erase(it);
+  ctx_.dispatcher().deferredDelete(std::move(holder));
+}
+
+void H2Downstream::onH2StreamDrained(int32_t id) {
+  auto it = streams_.find(id);
+  if (it != streams_.end()) it->second->onDrained();
+}
+
+}  // namespace strait::proxy
