@@ -23,6 +23,7 @@ struct H2ServerCodec::Stream {
   HeaderMap out_trailers;
   bool deferred = false;          // nghttp2 was told to wait for data
   bool above_high = false;
+  size_t header_bytes = 0;        // decoded header list size so far (RFC 9113 6.5.2)
   size_t queued() const { return pending.size() - pending_offset; }
 };
 
@@ -52,6 +53,15 @@ int onFrameRecvCb(nghttp2_session*, const nghttp2_frame* frame, void* user_data)
 int onDataChunkCb(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len,
                   void* user_data) {
   return codecOf(user_data)->onDataChunk(stream_id, data, len);
+}
+
+int onBeginFrameCb(nghttp2_session*, const nghttp2_frame_hd* hd, void* user_data) {
+  return codecOf(user_data)->onBeginFrame(hd->stream_id, hd->type, hd->length);
+}
+
+int onFrameSendCb(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
+  if (frame->hd.type == NGHTTP2_GOAWAY) codecOf(user_data)->onGoAwaySent(frame->goaway.error_code);
+  return 0;
 }
 
 int onStreamCloseCb(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user_data) {
@@ -100,12 +110,15 @@ H2ServerCodec::H2ServerCodec(H2ServerCallbacks* callbacks, H2Settings settings)
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, onFrameRecvCb);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, onDataChunkCb);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, onStreamCloseCb);
+  nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, onBeginFrameCb);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cbs, onFrameSendCb);
   nghttp2_option* opt;
   nghttp2_option_new(&opt);
   nghttp2_option_set_no_auto_window_update(opt, 1);
   nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
-  // Rapid reset (CVE-2023-44487): at most a burst of 200 resets, refilled 33/s.
-  nghttp2_option_set_stream_reset_rate_limit(opt, 200, 33);
+  // Rapid reset (CVE-2023-44487): the codec's own premature-reset check (onFrameRecv) acts
+  // first; nghttp2's rate limit is a backstop.
+  nghttp2_option_set_stream_reset_rate_limit(opt, 1000, 33);
   nghttp2_option_set_max_settings(opt, 32);
   nghttp2_option_set_max_outbound_ack(opt, 1000);
   nghttp2_session* raw = nullptr;
@@ -128,13 +141,25 @@ H2ServerCodec::H2ServerCodec(H2ServerCallbacks* callbacks, H2Settings settings)
 H2ServerCodec::~H2ServerCodec() = default;
 
 bool H2ServerCodec::execute(const char* data, size_t len) {
+  if (failed_) return false;
   ssize_t n = nghttp2_session_mem_recv(session_.get(), reinterpret_cast<const uint8_t*>(data), len);
+  bool flood = flood_detected_ || n == NGHTTP2_ERR_FLOODED || n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS;
   if (n < 0) {
-    uint32_t code = n == NGHTTP2_ERR_FLOODED ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR;
-    nghttp2_session_terminate_session(session_.get(), code);
-    return false;
+    nghttp2_session_terminate_session(session_.get(), flood ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
+  } else if (goaway_error_ == 0) {
+    return true;
   }
-  return true;
+  // nghttp2 either failed the input or answered it with an error GOAWAY of its own.
+  failed_ = true;
+  if (flood || error_.empty()) error_ = flood || goaway_error_ == NGHTTP2_ENHANCE_YOUR_CALM ? "flood" : "protocol";
+  return false;
+}
+
+void H2ServerCodec::onGoAwaySent(uint32_t error_code) {
+  if (error_code == NGHTTP2_NO_ERROR) return;
+  goaway_error_ = error_code;
+  failed_ = true;
+  if (error_.empty()) error_ = error_code == NGHTTP2_ENHANCE_YOUR_CALM ? "flood" : "protocol";
 }
 
 void H2ServerCodec::takeOutput(std::string* out) {
@@ -159,7 +184,40 @@ bool H2ServerCodec::alive() const {
   return nghttp2_session_want_read(session_.get()) || nghttp2_session_want_write(session_.get());
 }
 
+// CONTINUATION flood (CVE-2024-27316 family): nghttp2 1.52 decodes header blocks of any
+// number of frames, so the codec bounds a block's frames and bytes itself; exceeding either
+// is a connection error (GOAWAY), as a legitimate peer never needs that much.
+int H2ServerCodec::onBeginFrame(int32_t stream_id, uint8_t type, size_t length) {
+  (void)stream_id;
+  if (type == NGHTTP2_HEADERS) {
+    header_block_frames_ = 1;
+    header_block_bytes_ = length;
+  } else if (type == NGHTTP2_CONTINUATION) {
+    header_block_frames_++;
+    header_block_bytes_ += length;
+  } else {
+    return 0;
+  }
+  if (header_block_frames_ > kMaxHeaderBlockFrames ||
+      header_block_bytes_ > 2 * static_cast<size_t>(settings_.max_header_list_size)) {
+    flood_detected_ = true;
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  }
+  return 0;
+}
+
+// Rapid reset: a client that cancels most of the streams it opens, by the hundred, is an
+// attacker (each cancelled stream still costs the server its routing and upstream work).
+bool H2ServerCodec::prematureResetFlood() {
+  resets_received_++;
+  if (resets_received_ >= kResetFloodMinimum && resets_received_ * 2 >= streams_opened_) {
+    flood_detected_ = true;
+  }
+  return flood_detected_;
+}
+
 int H2ServerCodec::onBeginHeaders(int32_t stream_id) {
+  streams_opened_++;
   streams_[stream_id] = std::make_unique<Stream>();
   return 0;
 }
@@ -168,6 +226,9 @@ int H2ServerCodec::onHeader(int32_t stream_id, std::string_view name, std::strin
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) return 0;
   Stream& s = *it->second;
+  // RFC 9113 6.5.2 counts 32 bytes of overhead per field.
+  s.header_bytes += name.size() + value.size() + 32;
+  if (s.header_bytes > settings_.max_header_list_size) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   if (trailer) {
     s.trailers.add(std::string(name), std::string(value));
     return 0;
@@ -182,6 +243,7 @@ int H2ServerCodec::onHeader(int32_t stream_id, std::string_view name, std::strin
 }
 
 int H2ServerCodec::onFrameRecv(int32_t stream_id, uint8_t type, uint8_t flags, bool is_trailer) {
+  if (type == NGHTTP2_RST_STREAM && prematureResetFlood()) return NGHTTP2_ERR_CALLBACK_FAILURE;
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) return 0;
   Stream& s = *it->second;

@@ -86,9 +86,16 @@ class H2ServerCodec {
   size_t queuedBytes(int32_t stream_id) const;
   // Sends GOAWAY (graceful: in-flight streams complete).
   void goAway();
+  // Why execute() failed: "flood" (rapid reset, CONTINUATION, PING/SETTINGS floods) or
+  // nghttp2's description of the protocol error.
+  const std::string& error() const { return error_; }
+  // The connection ended in error (input refused, or an error GOAWAY was sent).
+  bool failed() const { return failed_; }
 
   // nghttp2 callbacks forward here (public only for the C trampolines).
   struct Stream;
+  int onBeginFrame(int32_t stream_id, uint8_t type, size_t length);
+  void onGoAwaySent(uint32_t error_code);
   int onBeginHeaders(int32_t stream_id);
   int onHeader(int32_t stream_id, std::string_view name, std::string_view value, bool trailer);
   int onFrameRecv(int32_t stream_id, uint8_t type, uint8_t flags, bool is_trailer);
@@ -99,11 +106,22 @@ class H2ServerCodec {
  private:
   struct SessionDeleter { void operator()(nghttp2_session* s) const; };
   void submitData(int32_t stream_id);
+  bool prematureResetFlood();
 
   H2ServerCallbacks* callbacks_;
   H2Settings settings_;
   std::unique_ptr<nghttp2_session, SessionDeleter> session_;
   absl::flat_hash_map<int32_t, std::unique_ptr<Stream>> streams_;
+  static constexpr size_t kMaxHeaderBlockFrames = 32;
+  size_t header_block_frames_ = 0;
+  size_t header_block_bytes_ = 0;
+  bool flood_detected_ = false;
+  static constexpr uint64_t kResetFloodMinimum = 100;
+  uint64_t streams_opened_ = 0;
+  uint64_t resets_received_ = 0;
+  uint32_t goaway_error_ = 0;  // error code of a GOAWAY we sent (0: none)
+  bool failed_ = false;
+  std::string error_;
 };
 
 }  // namespace strait::http

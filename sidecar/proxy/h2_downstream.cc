@@ -100,7 +100,12 @@ H2Downstream::~H2Downstream() { onClose(); }
 bool H2Downstream::onRead(net::Buffer& in) {
   bool ok = codec_.execute(in.data(), in.size());
   in.drain(in.size());
-  flush();
+  flush();  // may send the GOAWAY nghttp2 queued for a protocol error
+  if (codec_.failed() && !error_counted_) {
+    error_counted_ = true;
+    bool flood = codec_.error() == "flood";
+    WorkerStats::inc(flood ? ctx_.stats().downstream_h2_flood : ctx_.stats().downstream_h2_protocol_error);
+  }
   return ok && codec_.alive();
 }
 

@@ -59,6 +59,7 @@ class H2Downstream final : public http::H2ServerCallbacks {
   absl::flat_hash_map<int32_t, std::unique_ptr<Stream>> streams_;
   bool flush_scheduled_ = false;
   bool closed_ = false;
+  bool error_counted_ = false;
 };
 
 }  // namespace strait::proxy

@@ -36,6 +36,10 @@ std::string renderStats(const AdminSources& src) {
   counter(out, "strait_downstream_rq_started_total", "Downstream requests started.", sum(src, &S::downstream_rq_total));
   counter(out, "strait_downstream_rq_bad_request_total", "Requests refused by the HTTP/1.1 parser.",
           sum(src, &S::downstream_rq_bad_request));
+  counter(out, "strait_downstream_h2_protocol_error_total", "HTTP/2 connections closed for a protocol error.",
+          sum(src, &S::downstream_h2_protocol_error));
+  counter(out, "strait_downstream_h2_flood_total", "HTTP/2 connections closed for flooding (GOAWAY ENHANCE_YOUR_CALM).",
+          sum(src, &S::downstream_h2_flood));
   counter(out, "strait_downstream_cx_total", "Downstream connections accepted.", sum(src, &S::downstream_cx_total));
   counter(out, "strait_downstream_cx_active", "Downstream connections open.", sum(src, &S::downstream_cx_active), "gauge");
   counter(out, "strait_upstream_cx_total", "Upstream connections opened.", sum(src, &S::upstream_cx_total));

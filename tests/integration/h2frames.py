@@ -1,0 +1,75 @@
+"""Just enough HTTP/2 framing to misbehave on purpose (the hardening tests): frames are built
+by hand, header blocks use HPACK literals without Huffman coding."""
+
+import socket
+import struct
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, CONTINUATION = 0, 1, 3, 4, 6, 7, 9
+END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
+CANCEL, ENHANCE_YOUR_CALM = 0x8, 0xB
+
+
+def frame(ftype, flags, stream_id, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", stream_id) + payload
+
+
+def _int(value, prefix_bits, first=0):
+    limit = (1 << prefix_bits) - 1
+    if value < limit:
+        return bytes([first | value])
+    out = [first | limit]
+    value -= limit
+    while value >= 128:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def literal(name, value):
+    """Literal header field without indexing, new name (RFC 7541 6.2.2)."""
+    n, v = name.encode(), value.encode()
+    return b"\x00" + _int(len(n), 7) + n + _int(len(v), 7) + v
+
+
+def request_block(path="/", authority="localhost"):
+    # :method GET (static 2), :scheme http (6), :path via literal, :authority via literal
+    return b"\x82\x86" + literal(":path", path) + literal(":authority", authority)
+
+
+class RawH2:
+    def __init__(self, port, timeout=5.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.sendall(PREFACE + frame(SETTINGS, 0, 0))
+
+    def send(self, data):
+        try:
+            self.sock.sendall(data)
+            return True
+        except OSError:
+            return False  # the server closed on us: that is what the tests wait for
+
+    def read_until_goaway(self, deadline_s=10.0):
+        """Reads frames until GOAWAY or EOF; returns the GOAWAY error code or None."""
+        self.sock.settimeout(deadline_s)
+        buf = b""
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return None
+                buf += chunk
+                while len(buf) >= 9:
+                    length = int.from_bytes(buf[0:3], "big")
+                    if len(buf) < 9 + length:
+                        break
+                    ftype, payload = buf[3], buf[9:9 + length]
+                    buf = buf[9 + length:]
+                    if ftype == GOAWAY:
+                        return int.from_bytes(payload[4:8], "big")
+        except (socket.timeout, ConnectionResetError):
+            return None
+
+    def close(self):
+        self.sock.close()

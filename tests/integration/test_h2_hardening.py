@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""HTTP/2 abuse ends the offending connection with GOAWAY and is counted, while another
+client on the same listener keeps being served: rapid reset (CVE-2023-44487),
+CONTINUATION flood, PING flood, SETTINGS flood."""
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import h2frames as h2  # noqa: E402
+import harness  # noqa: E402
+from harness import free_port, generation, route  # noqa: E402
+
+
+class H2HardeningTest(harness.StraitTestCase):
+
+    def setUp(self):
+        super().setUp()
+        upstream = self.start_upstream("backend")
+        self.port = free_port()
+        gen = generation(self.port, {"*": [route("/", "backend")]}, {"backend": [upstream]})
+        config_dir = self.make_config_dir()
+        self.write_config(config_dir, "mesh.yaml", gen)
+        self.admin = self.start_sidecar("web-1", "web", self.start_control(config_dir), workers=1)
+
+    def stat(self, name):
+        _, _, body = harness.http_get(self.admin, "/stats")
+        m = re.search(r"^%s (\d+)$" % name, body, re.M)
+        return int(m.group(1)) if m else 0
+
+    def assert_other_client_served(self):
+        r = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}",
+                            "http://127.0.0.1:%d/ok" % self.port], capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.stdout, "200", r.stderr)
+
+    def abuse(self, payloads):
+        """Sends the payloads on one connection (while a well-behaved client works in
+        parallel) and returns the GOAWAY code the server answered with."""
+        conn = h2.RawH2(self.port)
+        self.addCleanup(conn.close)
+        result = {}
+        reader = threading.Thread(target=lambda: result.update(code=conn.read_until_goaway()))
+        reader.start()
+        for p in payloads:
+            if not conn.send(p):
+                break
+        self.assert_other_client_served()
+        reader.join(15)
+        return result.get("code")
+
+    def test_rapid_reset(self):
+        frames = []
+        for i in range(1000):
+            sid = 1 + 2 * i
+            frames.append(h2.frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, sid, h2.request_block("/r")) +
+                          h2.frame(h2.RST_STREAM, 0, sid, (h2.CANCEL).to_bytes(4, "big")))
+        code = self.abuse([b"".join(frames[i:i + 50]) for i in range(0, len(frames), 50)])
+        self.assertEqual(code, h2.ENHANCE_YOUR_CALM)
+        harness.wait_until(lambda: self.stat("strait_downstream_h2_flood_total") >= 1, 5)
+
+    def test_continuation_flood(self):
+        head = h2.frame(h2.HEADERS, 0, 1, h2.request_block("/c"))
+        cont = h2.frame(h2.CONTINUATION, 0, 1, h2.literal("x-flood", "a" * 100))
+        code = self.abuse([head] + [cont * 20] * 50)
+        # nghttp2 refuses the frames itself with PROTOCOL_ERROR; either way it is a GOAWAY.
+        self.assertIn(code, (h2.ENHANCE_YOUR_CALM, 0x1))
+        harness.wait_until(lambda: self.stat("strait_downstream_h2_flood_total") >= 1, 5)
+
+    def test_ping_flood(self):
+        ping = h2.frame(h2.PING, 0, 0, b"12345678")
+        # The client never reads the ACKs: the server's queue of ACKs hits its limit.
+        code = self.abuse([ping * 500] * 20)
+        self.assertEqual(code, h2.ENHANCE_YOUR_CALM)
+
+    def test_settings_flood(self):
+        settings = h2.frame(h2.SETTINGS, 0, 0, b"\x00\x03\x00\x00\x00\x64")  # MAX_CONCURRENT_STREAMS=100
+        code = self.abuse([settings * 500] * 20)
+        self.assertEqual(code, h2.ENHANCE_YOUR_CALM)
+
+    def test_protocol_error_gets_goaway_protocol_error(self):
+        # DATA on stream 0 is a connection error of type PROTOCOL_ERROR (RFC 9113 6.1).
+        code = self.abuse([h2.frame(h2.DATA, 0, 0, b"x")])
+        self.assertEqual(code, 0x1)
+        harness.wait_until(lambda: self.stat("strait_downstream_h2_protocol_error_total") >= 1, 5)
+
+
+if __name__ == "__main__":
+    harness.main()
