@@ -1,0 +1,119 @@
+// What the HTTP/2 server and client codecs share on top of nghttp2: the session (RAII),
+// per-stream outbound body queues fed to nghttp2's data provider, manual flow control,
+// output framing, GOAWAY/error tracking and the CONTINUATION limits. No I/O.
+// THREADS: one owner thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "sidecar/http/h1_codec.h"
+#include "sidecar/http/headers.h"
+
+struct nghttp2_session;
+struct nghttp2_session_callbacks;
+
+namespace strait::http {
+
+struct H2Settings {
+  uint32_t max_concurrent_streams = 100;
+  uint32_t initial_window_size = 256 * 1024;     // per stream
+  uint32_t max_header_list_size = 64 * 1024;
+  size_t response_buffer_high = 1 << 20;         // per stream, bytes queued for the peer
+  size_t response_buffer_low = 256 << 10;
+};
+
+class H2Session {
+ public:
+  virtual ~H2Session();
+  H2Session(const H2Session&) = delete;
+  H2Session& operator=(const H2Session&) = delete;
+
+  // Appends every frame ready to go out to `out`.
+  void takeOutput(std::string* out);
+  // True while nghttp2 wants to read or write (false: the connection is done).
+  bool alive() const;
+  // Queues body bytes of a stream (sent as the peer's windows allow).
+  void sendData(int32_t stream_id, const char* data, size_t len);
+  // Ends the stream's body, with trailers if given.
+  void endStream(int32_t stream_id, const HeaderMap* trailers);
+  void resetStream(int32_t stream_id, uint32_t error_code);
+  // Acknowledges `len` received body bytes of the stream: their window is reopened.
+  void consume(int32_t stream_id, size_t len);
+  size_t queuedBytes(int32_t stream_id) const;
+  // Graceful GOAWAY: in-flight streams complete.
+  void goAway();
+  // The connection ended in error (input refused, or an error GOAWAY was sent).
+  bool failed() const { return failed_; }
+  // "flood" (rapid reset, CONTINUATION, PING/SETTINGS floods) or "protocol".
+  const std::string& error() const { return error_; }
+
+  // Trampolines from nghttp2's C callbacks (public only for them).
+  struct Stream;
+  int onBeginFrame(int32_t stream_id, uint8_t type, size_t length);
+  void onGoAwaySent(uint32_t error_code);
+  int onDataChunk(int32_t stream_id, const uint8_t* data, size_t len);
+  int onStreamClose(int32_t stream_id, uint32_t error_code);
+  ssize_t readData(int32_t stream_id, uint8_t* buf, size_t length, uint32_t* data_flags);
+  virtual int onBeginHeaders(int32_t stream_id, bool response) = 0;
+  virtual int onHeader(int32_t stream_id, std::string_view name, std::string_view value, bool trailer) = 0;
+  virtual int onFrameRecv(int32_t stream_id, uint8_t type, uint8_t flags, uint32_t error_code,
+                          bool is_trailer) = 0;
+
+ protected:
+  explicit H2Session(H2Settings settings) : settings_(settings) {}
+  // Creates the session with the shared callbacks plus the caller's options.
+  nghttp2_session_callbacks* newCallbacks();
+  // Runs mem_recv; false once the connection is in error (GOAWAY queued).
+  bool receive(const char* data, size_t len);
+  void sendSettings(bool server);
+  Stream* find(int32_t stream_id) const;
+  Stream& add(int32_t stream_id);
+  // Hooks for the derived codec.
+  virtual void deliverData(int32_t stream_id, const char* data, size_t len) = 0;
+  virtual void streamClosed(int32_t stream_id, uint32_t error_code) = 0;
+  virtual void streamDrained(int32_t stream_id) = 0;
+
+  struct SessionDeleter { void operator()(nghttp2_session* s) const; };
+  H2Settings settings_;
+  std::unique_ptr<nghttp2_session, SessionDeleter> session_;
+  absl::flat_hash_map<int32_t, std::unique_ptr<Stream>> streams_;
+  bool flood_detected_ = false;
+
+ private:
+  void resume(Stream& s, int32_t stream_id);
+
+  static constexpr size_t kMaxHeaderBlockFrames = 32;
+  size_t header_block_frames_ = 0;
+  size_t header_block_bytes_ = 0;
+  uint32_t goaway_error_ = 0;
+  bool failed_ = false;
+  std::string error_;
+};
+
+// Per-stream state shared by both codecs.
+struct H2Session::Stream {
+  // Inbound head being decoded.
+  std::string method, path, authority, status;
+  std::vector<std::string> cookies;
+  HeaderMap headers;
+  HeaderMap trailers;
+  size_t header_bytes = 0;        // decoded header list size (RFC 9113 6.5.2)
+  // Outbound body.
+  std::string pending;
+  size_t pending_offset = 0;
+  bool end_after_pending = false;
+  bool has_trailers = false;
+  HeaderMap out_trailers;
+  bool deferred = false;          // nghttp2 waits for data
+  bool above_high = false;
+  size_t queued() const { return pending.size() - pending_offset; }
+};
+
+}  // namespace strait::http
