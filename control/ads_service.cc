@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
+#include "control/peer_auth.h"
 #include "xds/node_filter.h"
 #include "xds/subscription.h"
 
@@ -91,6 +92,18 @@ void HandleRequest(const DiscoveryRequest& req, SidecarRegistry* registry, Strea
 
 grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
                                                    Stream* stream) {
+  std::string identity = "(plaintext)";
+  if (require_client_cert_ != nullptr) {
+    auto peer = PeerSpiffeId(*context, *require_client_cert_);
+    if (!peer.ok()) {
+      std::cerr << "strait-control: refused ADS stream from " << context->peer() << ": "
+                << peer.status().message() << std::endl;
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          absl::StrCat("ADS requires a mesh client certificate: ",
+                                       peer.status().message()));
+    }
+    identity = peer->ToUri();
+  }
   auto events = std::make_shared<Events>();
   std::thread reader([stream, events] { ReadLoop(stream, events.get()); });
   int listener = source_->AddListener([events] {
@@ -107,7 +120,8 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
         st.node = req.node();
         st.token = registry_->Connected(st.node, context->peer());
         std::cerr << "strait-control: sidecar " << st.node.id() << " (service "
-                  << st.node.service() << ") connected from " << context->peer() << std::endl;
+                  << st.node.service() << ") connected from " << context->peer() << " as "
+                  << identity << std::endl;
         changed = true;
       } else if (st.token != 0) {
         HandleRequest(req, registry_, &st);

@@ -4,10 +4,13 @@
 // per stream; that thread is the only writer of the stream. A helper thread per stream
 // reads requests and queues them; new config versions (ConfigSource listener) and queued
 // requests wake the writer through one mutex + condition.
+// Authentication: with a CA given (TLS mode), a stream is accepted only from a caller whose
+// verified client certificate carries a mesh SPIFFE ID; others get UNAUTHENTICATED.
 #pragma once
 
 #include <atomic>
 
+#include "control/ca/certificate_authority.h"
 #include "control/config_source.h"
 #include "control/sidecar_registry.h"
 #include "strait/v1/discovery.grpc.pb.h"
@@ -16,9 +19,11 @@ namespace strait::control {
 
 class AdsService final : public strait::v1::AggregatedDiscoveryService::Service {
  public:
-  // Both must outlive the service.
-  AdsService(ConfigSource* source, SidecarRegistry* registry)
-      : source_(source), registry_(registry) {}
+  // All must outlive the service. `require_client_cert` null: no client authentication
+  // (plaintext mode).
+  AdsService(ConfigSource* source, SidecarRegistry* registry,
+             const ca::CertificateAuthority* require_client_cert)
+      : source_(source), registry_(registry), require_client_cert_(require_client_cert) {}
 
   grpc::Status StreamAggregatedResources(
       grpc::ServerContext* context,
@@ -28,6 +33,7 @@ class AdsService final : public strait::v1::AggregatedDiscoveryService::Service 
  private:
   ConfigSource* const source_;
   SidecarRegistry* const registry_;
+  const ca::CertificateAuthority* const require_client_cert_;
   std::atomic<uint64_t> next_nonce_{1};  // unique across all streams
 };
 

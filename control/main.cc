@@ -1,26 +1,56 @@
-// strait-control: serves the config directory to sidecars over ADS, plus the management API.
-//
-//   strait-control --config-dir DIR [--listen HOST:PORT] [--port-file FILE]
+// strait-control: serves the config directory to sidecars over ADS, the mesh CA, and the
+// management API, on one gRPC port (TLS unless --plaintext).
 #include <csignal>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <string>
 
+#include "absl/time/time.h"
 #include "control/server.h"
 
 namespace {
 
+constexpr const char* kUsage =
+    "usage: strait-control --config-dir DIR [--listen HOST:PORT] [--port-file FILE]\n"
+    "         [--plaintext] [--tokens FILE] [--trust-domain NAME] [--cert-ttl DURATION]\n"
+    "         [--ca-dir DIR | --ca-cert FILE --ca-key FILE] [--extra-trust-root FILE]...\n"
+    "  --plaintext         serve gRPC without TLS (local demos only; prints a warning)\n"
+    "  --tokens FILE       bootstrap tokens, YAML: tokens: [{token, namespace, service_account}]\n"
+    "  --trust-domain      SPIFFE trust domain (default strait.local)\n"
+    "  --cert-ttl          default and maximum workload certificate lifetime (default 24h)\n"
+    "  --ca-dir DIR        root CA root.pem/root.key, created on first start (default ./strait-ca)\n"
+    "  --ca-cert/--ca-key  use this CA (root or intermediate; the file may append its chain)\n"
+    "  --extra-trust-root  another root for the trust bundle (rotation); repeatable\n";
+
 int Usage() {
-  std::cerr << "usage: strait-control --config-dir DIR [--listen HOST:PORT] [--port-file FILE]"
-            << std::endl;
+  std::cerr << kUsage;
   return 2;
 }
 
-// Hand-parsed flags; accepts "--flag value" and "--flag=value".
+bool SetValueFlag(const std::string& flag, const std::string& value,
+                  strait::control::ServerOptions* opts) {
+  if (flag == "--config-dir") opts->config_dir = value;
+  else if (flag == "--listen") opts->listen = value;
+  else if (flag == "--port-file") opts->port_file = value;
+  else if (flag == "--tokens") opts->tokens_file = value;
+  else if (flag == "--trust-domain") opts->ca.trust_domain = value;
+  else if (flag == "--ca-dir") opts->ca.ca_dir = value;
+  else if (flag == "--ca-cert") opts->ca.ca_cert_file = value;
+  else if (flag == "--ca-key") opts->ca.ca_key_file = value;
+  else if (flag == "--extra-trust-root") opts->ca.extra_trust_root_files.push_back(value);
+  else if (flag == "--cert-ttl") return absl::ParseDuration(value, &opts->ca.max_ttl);
+  else return false;
+  return true;
+}
+
+// Hand-parsed flags; accepts "--flag value" and "--flag=value"; --plaintext takes no value.
 bool ParseFlags(int argc, char** argv, strait::control::ServerOptions* opts) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--plaintext") {
+      opts->plaintext = true;
+      continue;
+    }
     std::string value;
     size_t eq = arg.find('=');
     if (eq != std::string::npos) {
@@ -31,13 +61,8 @@ bool ParseFlags(int argc, char** argv, strait::control::ServerOptions* opts) {
     } else {
       return false;
     }
-    if (arg == "--config-dir") {
-      opts->config_dir = value;
-    } else if (arg == "--listen") {
-      opts->listen = value;
-    } else if (arg == "--port-file") {
-      opts->port_file = value;
-    } else {
+    if (!SetValueFlag(arg, value, opts)) {
+      std::cerr << "strait-control: bad flag " << arg << std::endl;
       return false;
     }
   }

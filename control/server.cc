@@ -2,6 +2,8 @@
 #include "control/server.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
+#include <openssl/crypto.h>
 
 #include <chrono>
 #include <cstdio>
@@ -15,17 +17,62 @@ namespace strait::control {
 ControlServer::ControlServer(ServerOptions options)
     : options_(std::move(options)),
       source_(options_.config_dir),
-      ads_(&source_, &registry_),
       management_(&source_, &registry_) {}
 
 ControlServer::~ControlServer() { Shutdown(); }
 
+absl::Status ControlServer::StartCa() {
+  auto ca = ca::CertificateAuthority::Create(options_.ca, absl::Now());
+  if (!ca.ok()) return absl::Status(ca.status().code(), absl::StrCat("CA: ", ca.status().message()));
+  ca_ = std::move(*ca);
+  if (!options_.tokens_file.empty()) {
+    auto tokens = ca::TokenAuthenticator::LoadFile(options_.tokens_file);
+    if (!tokens.ok()) return tokens.status();
+    tokens_ = std::move(*tokens);
+  }
+  std::string where = options_.ca.ca_cert_file.empty()
+                          ? absl::StrCat(options_.ca.ca_dir, "/root.pem (",
+                                         ca_->created_root() ? "created" : "loaded", ")")
+                          : options_.ca.ca_cert_file;
+  std::cout << "strait-control: CA " << where << ", trust domain " << ca_->trust_domain()
+            << ", certificate TTL " << absl::FormatDuration(options_.ca.max_ttl) << ", "
+            << tokens_.size() << " bootstrap tokens" << std::endl;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ControlServer::Credentials() const {
+  if (options_.plaintext) {
+    std::cout << "strait-control: WARNING: serving PLAINTEXT gRPC (--plaintext): no transport "
+                 "security, ADS open to any client; local demos only"
+              << std::endl;
+    return grpc::InsecureServerCredentials();
+  }
+  auto pair = ca_->IssueServer({"strait-control", "localhost"}, {"127.0.0.1"}, absl::Now());
+  if (!pair.ok()) return pair.status();
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = ca_->trust_bundle_pem();
+  ssl.pem_key_cert_pairs.push_back({pair->key_pem, pair->cert_chain_pem});
+  auto creds = grpc::SslServerCredentials(ssl);
+  OPENSSL_cleanse(pair->key_pem.data(), pair->key_pem.size());
+  OPENSSL_cleanse(ssl.pem_key_cert_pairs[0].private_key.data(),
+                  ssl.pem_key_cert_pairs[0].private_key.size());
+  return creds;
+}
+
 absl::Status ControlServer::Start() {
   absl::Status st = source_.LoadInitial();
   if (!st.ok()) return absl::Status(st.code(), absl::StrCat("config refused: ", st.message()));
+  st = StartCa();
+  if (!st.ok()) return st;
+  auto creds = Credentials();
+  if (!creds.ok()) return creds.status();
+  ads_ = std::make_unique<AdsService>(&source_, &registry_,
+                                      options_.plaintext ? nullptr : ca_.get());
+  certificates_ = std::make_unique<CertificateService>(ca_.get(), &tokens_);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
-  builder.RegisterService(&ads_);
+  builder.AddListeningPort(options_.listen, *creds, &port_);
+  builder.RegisterService(ads_.get());
+  builder.RegisterService(certificates_.get());
   builder.RegisterService(&management_);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
@@ -40,7 +87,8 @@ absl::Status ControlServer::Start() {
   st = source_.StartWatching();
   if (!st.ok()) return st;
   std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
-  std::cout << "strait-control: listening on " << host << ":" << port_ << ", serving version "
+  std::cout << "strait-control: listening on " << host << ":" << port_ << " ("
+            << (options_.plaintext ? "PLAINTEXT" : "TLS") << "), serving version "
             << source_.Current()->version << std::endl;
   return absl::OkStatus();
 }

@@ -7,12 +7,16 @@
 
 #include "absl/status/status.h"
 #include "control/ads_service.h"
+#include "control/ca/certificate_authority.h"
+#include "control/ca/token_auth.h"
+#include "control/certificate_service.h"
 #include "control/config_source.h"
 #include "control/management_service.h"
 #include "control/sidecar_registry.h"
 
 namespace grpc {
 class Server;
+class ServerCredentials;
 }
 
 namespace strait::control {
@@ -21,6 +25,10 @@ struct ServerOptions {
   std::string config_dir;                // --config-dir, required
   std::string listen = "127.0.0.1:18000";  // --listen; port 0 picks a free port
   std::string port_file;                 // --port-file: bound port written here
+  bool plaintext = false;                // --plaintext: no TLS (local demos only)
+  std::string tokens_file;               // --tokens: bootstrap tokens (YAML); empty: none
+  ca::CaOptions ca;                      // --ca-dir, --ca-cert/--ca-key, --extra-trust-root,
+                                         // --trust-domain, --cert-ttl
 };
 
 class ControlServer {
@@ -28,21 +36,31 @@ class ControlServer {
   explicit ControlServer(ServerOptions options);
   ~ControlServer();
 
-  // Loads the config (error: nothing started), starts serving and watching; prints the
-  // "listening on" line.
+  // Loads the config and the CA (error: nothing started), starts serving and watching;
+  // prints the "listening on" line. TLS mode: serves with a certificate it issues itself
+  // (DNS strait-control, DNS localhost, IP 127.0.0.1), requests and verifies (but does not
+  // require) client certificates; ADS then needs one, the management API does not.
   absl::Status Start();
   // Stops the watcher, then the server (in-flight streams cancelled after a short grace).
   void Shutdown();
   int port() const { return port_; }
+  // The trust bundle PEM (after Start()).
+  const std::string& trust_bundle_pem() const { return ca_->trust_bundle_pem(); }
 
  private:
   const ServerOptions options_;
   ConfigSource source_;
   SidecarRegistry registry_;
-  AdsService ads_;
+  std::unique_ptr<ca::CertificateAuthority> ca_;
+  ca::TokenAuthenticator tokens_;
+  std::unique_ptr<AdsService> ads_;
+  std::unique_ptr<CertificateService> certificates_;
   ManagementService management_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+
+  absl::Status StartCa();
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials() const;
 };
 
 }  // namespace strait::control

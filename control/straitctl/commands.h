@@ -8,7 +8,16 @@ namespace strait::ctl {
 // `straitctl validate DIR`: loads DIR exactly like strait-control does.
 int Validate(const std::string& dir);
 
-// `straitctl [--control HOST:PORT] status`: the served version and every known sidecar.
-int Status(const std::string& control_address);
+// How straitctl reaches strait-control.
+struct ControlTarget {
+  std::string address = "127.0.0.1:18000";  // --control HOST:PORT
+  std::string ca_file;                       // --ca-file: TLS verified with these roots;
+                                             // empty: plaintext (strait-control --plaintext)
+  std::string server_name = "strait-control";  // --server-name: name expected in its cert
+};
+
+// `straitctl [--control HOST:PORT] [--ca-file FILE] status`: the served version and every
+// known sidecar.
+int Status(const ControlTarget& target);
 
 }  // namespace strait::ctl

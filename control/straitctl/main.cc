@@ -1,7 +1,10 @@
 // straitctl: offline validation of a config directory and status of a running strait-control.
 //
 //   straitctl validate DIR
-//   straitctl [--control HOST:PORT] status
+//   straitctl [--control HOST:PORT] [--ca-file FILE [--server-name NAME]] status
+// With --ca-file the connection is TLS, verifying strait-control's certificate against FILE
+// (its <ca-dir>/root.pem); without it, plaintext (for strait-control --plaintext). No client
+// certificate is sent: the management API accepts any TLS client (see server.h).
 #include <iostream>
 #include <string>
 
@@ -11,7 +14,7 @@ namespace {
 
 int Usage() {
   std::cerr << "usage: straitctl validate DIR\n"
-               "       straitctl [--control HOST:PORT] status"
+               "       straitctl [--control HOST:PORT] [--ca-file FILE [--server-name NAME]] status"
             << std::endl;
   return 2;
 }
@@ -19,23 +22,30 @@ int Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string control = "127.0.0.1:18000";
+  strait::ctl::ControlTarget target;
   int i = 1;
   while (i < argc && std::string(argv[i]).rfind("--", 0) == 0) {
     std::string arg = argv[i];
-    if (arg.rfind("--control=", 0) == 0) {
-      control = arg.substr(10);
+    std::string value;
+    size_t eq = arg.find('=');
+    if (eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg.resize(eq);
       i += 1;
-    } else if (arg == "--control" && i + 1 < argc) {
-      control = argv[i + 1];
+    } else if (i + 1 < argc) {
+      value = argv[i + 1];
       i += 2;
     } else {
       return Usage();
     }
+    if (arg == "--control") target.address = value;
+    else if (arg == "--ca-file") target.ca_file = value;
+    else if (arg == "--server-name") target.server_name = value;
+    else return Usage();
   }
   if (i >= argc) return Usage();
   std::string cmd = argv[i];
   if (cmd == "validate" && i + 2 == argc) return strait::ctl::Validate(argv[i + 1]);
-  if (cmd == "status" && i + 1 == argc) return strait::ctl::Status(control);
+  if (cmd == "status" && i + 1 == argc) return strait::ctl::Status(target);
   return Usage();
 }

@@ -2,7 +2,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "absl/strings/str_replace.h"
 #include "control/straitctl/commands.h"
@@ -25,10 +27,30 @@ void PrintSidecar(const strait::v1::SidecarStatus& s) {
             << std::endl;
 }
 
+std::shared_ptr<grpc::Channel> MakeChannel(const ControlTarget& target) {
+  if (target.ca_file.empty()) {
+    return grpc::CreateChannel(target.address, grpc::InsecureChannelCredentials());
+  }
+  std::ifstream in(target.ca_file);
+  if (!in) {
+    std::cerr << "straitctl: cannot read " << target.ca_file << std::endl;
+    return nullptr;
+  }
+  std::ostringstream roots;
+  roots << in.rdbuf();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = roots.str();
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride(target.server_name);
+  return grpc::CreateCustomChannel(target.address, grpc::SslCredentials(ssl), args);
+}
+
 }  // namespace
 
-int Status(const std::string& control_address) {
-  auto channel = grpc::CreateChannel(control_address, grpc::InsecureChannelCredentials());
+int Status(const ControlTarget& target) {
+  const std::string& control_address = target.address;
+  auto channel = MakeChannel(target);
+  if (channel == nullptr) return 1;
   auto stub = strait::v1::ManagementService::NewStub(channel);
   strait::v1::ConfigStatus config;
   {

@@ -168,11 +168,13 @@ def parse_status(text):
     return out
 
 
-def straitctl_status(control_port, timeout=10.0):
-    """Runs `straitctl --control 127.0.0.1:PORT status`; returns parse_status() of its output,
-    or None if straitctl failed (control plane down)."""
-    r = subprocess.run([binary("control/straitctl"), "--control", "127.0.0.1:%d" % control_port,
-                        "status"], capture_output=True, text=True, timeout=timeout)
+def straitctl_status(control_port, timeout=10.0, ca_file=None):
+    """Runs `straitctl --control 127.0.0.1:PORT status` (over TLS verified with `ca_file` if
+    given, else plaintext); returns parse_status() of its output, or None if straitctl failed
+    (control plane down)."""
+    tls = ["--ca-file", ca_file] if ca_file else []
+    r = subprocess.run([binary("control/straitctl"), "--control", "127.0.0.1:%d" % control_port]
+                       + tls + ["status"], capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0:
         return None
     return parse_status(r.stdout)
@@ -283,6 +285,7 @@ class StraitTestCase(unittest.TestCase):
         self._log_tails = {}
         self.addCleanup(self._stop_all)  # runs before rmtree (cleanups are LIFO)
         self._counter = 0
+        self.ctl_ca_file = None  # set by start_control(tls=True)
 
     def run(self, result=None):
         result = result if result is not None else self.defaultTestResult()
@@ -371,25 +374,47 @@ class StraitTestCase(unittest.TestCase):
         proc = self.spawn(self.unique("upstream-" + name), args)
         return self.wait_port_file(proc, port_file)
 
-    def start_control(self, config_dir, port=0):
+    def start_control(self, config_dir, port=0, tls=False, extra_args=()):
         """Starts strait-control on 127.0.0.1:port (0 = any); returns the bound port.
-        The Process is in self.control afterwards (to kill and restart it)."""
+        The Process is in self.control afterwards (to kill and restart it). Plaintext unless
+        tls=True; the CA lives in self.ca_dir (the same for every start in a test, so a restart
+        keeps the root) and its root in self.ca_root; with tls=True, straitctl calls from this
+        test case verify the control plane with it."""
         port_file = self.path("%s.port" % self.unique("control"))
+        self.ca_dir = self.path("strait-ca")
+        self.ca_root = os.path.join(self.ca_dir, "root.pem")
         args = [binary("control/strait-control"), "--config-dir", config_dir,
-                "--listen", "127.0.0.1:%d" % port, "--port-file", port_file]
+                "--listen", "127.0.0.1:%d" % port, "--port-file", port_file,
+                "--ca-dir", self.ca_dir] + list(extra_args)
+        if not tls:
+            args.append("--plaintext")
+        self.ctl_ca_file = self.ca_root if tls else None
         self.control = self.spawn(self.unique("control"), args)
         return self.wait_port_file(self.control, port_file)
 
-    def start_sidecar(self, node_id, service, control_port, workers=2, wait_ready=True):
+    def start_sidecar(self, node_id, service, control_port, workers=2, wait_ready=True,
+                      tls=False, token=None, ttl_seconds=0):
         """Starts strait-sidecar with a generated bootstrap; returns its admin port.
-        With wait_ready, waits until GET /ready answers 200 (a generation is live)."""
+        With wait_ready, waits until GET /ready answers 200 (a generation is live).
+        tls=True: TLS to the control plane verified with self.ca_root; `token` (written to a
+        token file) enables the mesh identity, requesting `ttl_seconds` (0 = default)."""
         port_file = self.path("%s.admin.port" % node_id)
         bootstrap = self.path("%s.bootstrap.yaml" % node_id)
+        if tls:
+            control_plane = "{address: \"127.0.0.1:%d\", ca_file: %s}" % (control_port,
+                                                                           self.ca_root)
+        else:
+            control_plane = "{address: \"127.0.0.1:%d\", plaintext: true}" % control_port
+        identity = ""
+        if token is not None:
+            token_file = self.path("%s.token" % node_id)
+            write_file(token_file, token + "\n")
+            identity = "identity: {token_file: %s, ttl_seconds: %d}\n" % (token_file, ttl_seconds)
         write_file(bootstrap, (
             "node: {id: %s, service: %s}\n"
-            "control_plane: {address: \"127.0.0.1:%d\", plaintext: true}\n"
+            "control_plane: %s\n"
             "admin: {address: 127.0.0.1, port: 0, port_file: %s}\n"
-            "workers: %d\n") % (node_id, service, control_port, port_file, workers))
+            "workers: %d\n%s") % (node_id, service, control_plane, port_file, workers, identity))
         proc = self.spawn("sidecar-" + node_id,
                           [binary("sidecar/strait-sidecar"), "--bootstrap", bootstrap])
         admin = self.wait_port_file(proc, port_file)
@@ -407,7 +432,7 @@ class StraitTestCase(unittest.TestCase):
     def wait_acked(self, control_port, node_id, version, timeout=10.0):
         """Waits until straitctl status shows node_id connected with acked == version."""
         def acked():
-            st = straitctl_status(control_port)
+            st = straitctl_status(control_port, ca_file=self.ctl_ca_file)
             s = st and st["sidecars"].get(node_id)
             return s if s and s["connected"] and s["acked"] == version else None
         return wait_until(acked, timeout,
@@ -416,7 +441,7 @@ class StraitTestCase(unittest.TestCase):
     def wait_serving_version(self, control_port, predicate, timeout=10.0):
         """Waits until the control plane serves a version v with predicate(v); returns v."""
         def serving():
-            st = straitctl_status(control_port)
+            st = straitctl_status(control_port, ca_file=self.ctl_ca_file)
             v = st and st["version"]
             return v if v and predicate(v) else None
         return wait_until(serving, timeout, message="control plane version change")

@@ -50,6 +50,8 @@ class ControlServerTest : public ::testing::Test {
     ServerOptions opts;
     opts.config_dir = dir_;
     opts.listen = "127.0.0.1:0";
+    opts.plaintext = true;  // TLS is covered by tests/integration/test_ca.py
+    opts.ca.ca_dir = dir_ + "-ca";
     server_ = std::make_unique<ControlServer>(opts);
     ASSERT_TRUE(server_->Start().ok());
     address_ = "127.0.0.1:" + std::to_string(server_->port());
@@ -59,6 +61,7 @@ class ControlServerTest : public ::testing::Test {
   void TearDown() override {
     server_.reset();
     fs::remove_all(dir_);
+    fs::remove_all(dir_ + "-ca");
   }
   // Replaces the config file the way editors do (write aside, rename over).
   void Write(const std::string& text) {
