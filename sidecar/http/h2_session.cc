@@ -179,6 +179,12 @@ int H2Session::onStreamClose(int32_t stream_id, uint32_t error_code) {
 void H2Session::sendData(int32_t stream_id, const char* data, size_t len) {
   Stream* s = find(stream_id);
   if (s == nullptr || len == 0) return;
+  // Reclaim what nghttp2 already framed once it is the larger part: a stream that never
+  // fully drains must not keep every byte it ever sent.
+  if (s->pending_offset > 0 && s->pending_offset >= s->pending.size() / 2) {
+    s->pending.erase(0, s->pending_offset);
+    s->pending_offset = 0;
+  }
   s->pending.append(data, len);
   if (s->queued() > settings_.response_buffer_high) s->above_high = true;
   resume(*s, stream_id);

@@ -185,14 +185,19 @@ bool RequestParser::decideFraming() {
   }
   remaining_ = 0;
   if (cl != nullptr && !parseDecimal(*cl, SIZE_MAX, &remaining_)) return fail(400), false;
-  if (remaining_ > kMaxBodyBytes) return fail(413), false;
   state_ = remaining_ == 0 ? State::kDone : State::kFixedBody;
   return true;
 }
 
+void RequestParser::keepBody(const std::string& in, size_t pos, size_t n) {
+  req_.body_bytes += n;
+  size_t room = kMaxBodyBytes - std::min(kMaxBodyBytes, req_.body.size());
+  req_.body.append(in, pos, std::min(n, room));
+}
+
 RequestParser::Result RequestParser::parseFixedBody(const std::string& in, size_t* pos) {
   size_t n = std::min(remaining_, in.size() - *pos);
-  req_.body.append(in, *pos, n);
+  keepBody(in, *pos, n);
   *pos += n;
   remaining_ -= n;
   if (remaining_ == 0) state_ = State::kDone;
@@ -207,14 +212,13 @@ RequestParser::Result RequestParser::parseChunkSize(const std::string& in, size_
   std::string_view line(in.data() + *pos, eol - *pos);
   if (line.size() > kMaxChunkLine) return fail(400);
   line = line.substr(0, line.find(';'));
-  if (line.empty() || line.size() > 8) return fail(400);
+  if (line.empty() || line.size() > 15) return fail(400);
   size_t size = 0;
   for (char c : line) {
     size_t v = 0;
     if (!hexValue(c, &v)) return fail(400);
     size = size * 16 + v;
   }
-  if (req_.body.size() + size > kMaxBodyBytes) return fail(413);
   *pos = eol + 2;
   remaining_ = size;
   state_ = size == 0 ? State::kTrailers : State::kChunkData;
@@ -223,7 +227,7 @@ RequestParser::Result RequestParser::parseChunkSize(const std::string& in, size_
 
 RequestParser::Result RequestParser::parseChunkData(const std::string& in, size_t* pos) {
   size_t n = std::min(remaining_, in.size() - *pos);
-  req_.body.append(in, *pos, n);
+  keepBody(in, *pos, n);
   *pos += n;
   remaining_ -= n;
   if (remaining_ == 0) state_ = State::kChunkCrlf;

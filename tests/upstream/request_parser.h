@@ -5,7 +5,8 @@
 // Deliberately independent of sidecar/http: the test upstream must not share bugs with
 // the code it is used to test. It is strict where framing is concerned (both
 // Content-Length and Transfer-Encoding, bad lengths, bad chunk sizes -> error) and
-// bounded (head <= 64 KiB, body <= 16 MiB) so bad input can never make it grow forever.
+// bounded (head <= 64 KiB, body kept <= 16 MiB: bigger bodies are read and counted but not
+// kept) so bad input can never make it grow forever.
 //
 // Thread: one parser per connection, used by the connection's worker thread only.
 #pragma once
@@ -27,7 +28,8 @@ struct Request {
   std::string query;         // text after '?', empty if none
   int version_minor = 1;     // 0 for HTTP/1.0, 1 for HTTP/1.1
   std::vector<std::pair<std::string, std::string>> headers;  // name as received, trimmed value
-  std::string body;          // decoded body (chunked framing removed)
+  std::string body;          // decoded body (chunked framing removed), first kMaxBodyBytes only
+  uint64_t body_bytes = 0;   // decoded body size, all of it (larger bodies are counted, not kept)
   bool keep_alive = true;    // from version and Connection header
 
   // Value of the first header named `name` (case-insensitive), or nullptr.
@@ -58,6 +60,7 @@ class RequestParser {
   bool parseRequestLine(std::string_view line);
   bool parseHeaderLine(std::string_view line);
   bool decideFraming();
+  void keepBody(const std::string& in, size_t pos, size_t n);
   Result parseFixedBody(const std::string& in, size_t* pos);
   Result parseChunkSize(const std::string& in, size_t* pos);
   Result parseChunkData(const std::string& in, size_t* pos);

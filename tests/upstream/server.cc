@@ -284,6 +284,8 @@ void Worker::respond(Conn* c, const Request& req) {
   else if (has_fixed_) body = fixed_body_;
   else body = echoBody(req);
   std::string response = responseHead(k.status, body.size(), close, opts_);
+  // How many request body bytes arrived (bodies over 16 MiB are counted, not kept).
+  response.insert(response.size() - 2, "x-upstream-body-bytes: " + std::to_string(req.body_bytes) + "\r\n");
   if (req.method != "HEAD") response += body;
   if (k.delay_ms == 0) return startReply(c, std::move(response), close);
   c->waiting = true;
