@@ -15,89 +15,15 @@ CONNS=${BENCH_CONNS:-50}
 IDLE_CONNS=${BENCH_IDLE_CONNS:-9000}
 SIZES=${SIZES:-"1024 65536"}
 PROXIES=${PROXIES:-"direct strait nginx haproxy"}
-WORK=$(mktemp -d /tmp/strait-bench.XXXXXX)
-PIDS=()
-CLK_TCK=$(getconf CLK_TCK)
-
-log() { echo "bench: $*" >&2; }
-
-stop_pid() {
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-stop_all() {  # newest first: a sidecar stops before its control plane
-  local i
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}"; done
-  PIDS=()
-}
-cleanup() { stop_all; rm -rf "$WORK"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# start NAME CMD...: background process, log in $WORK/NAME.log, pid in $LAST_PID.
-start() {
-  local name=$1; shift
-  "$@" >"$WORK/$name.log" 2>&1 &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_for() {  # wait_for WHAT CMD...: polls CMD for up to 15 s
-  local what=$1; shift
-  local deadline=$((SECONDS + 15))
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || { log "timed out waiting for $what"; tail -n 20 "$WORK"/*.log >&2; exit 1; }
-    sleep 0.1
-  done
-}
-
-# Process and its direct children (nginx master + worker).
-tree_pids() { echo "$1"; pgrep -P "$1" || true; }
-
-cpu_ticks() {  # utime+stime of a process tree, in clock ticks
-  local total=0 pid t
-  for pid in $(tree_pids "$1"); do
-    t=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}') || t=0
-    total=$((total + ${t:-0}))
-  done
-  echo "$total"
-}
-
-raise_nofile() {
-  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-  log "RLIMIT_NOFILE $(ulimit -n)"
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_init
 
 # ----- proxies: each start_X ORIGIN_PORT LISTEN_PORT sets PROXY_PID -----
 
 start_direct() { PROXY_PID=""; }
 
-start_strait() {
-  local origin=$1 port=$2 dir=$WORK/strait
-  rm -rf "$dir"  # no stale port files from an earlier row
-  mkdir -p "$dir/config"
-  sed -e "s/@PORT@/$port/" -e "s/@ORIGIN@/$origin/" bench/strait.yaml.in >"$dir/config/bench.yaml"
-  start control "$BUILD_DIR/control/strait-control" --config-dir "$dir/config" \
-    --listen 127.0.0.1:0 --port-file "$dir/control.port"
-  wait_for "strait-control" test -s "$dir/control.port"
-  cat >"$dir/bootstrap.yaml" <<EOF
-node: {id: bench-1, service: bench}
-control_plane: {address: "127.0.0.1:$(cat "$dir/control.port")", plaintext: true}
-admin: {address: 127.0.0.1, port: 0, port_file: $dir/admin.port}
-workers: 1
-EOF
-  start strait "$BUILD_DIR/sidecar/strait-sidecar" --bootstrap "$dir/bootstrap.yaml"
-  PROXY_PID=$LAST_PID
-  wait_for "strait admin" test -s "$dir/admin.port"
-  wait_for "strait /ready" curl -sf "http://127.0.0.1:$(cat "$dir/admin.port")/ready"
-}
+# start_strait: bench/lib.sh
 
 start_nginx() {
   local origin=$1 port=$2 dir=$WORK/nginx
@@ -165,8 +91,7 @@ RESULTS=()
 for size in $SIZES; do
   for proxy in $PROXIES; do
     origin_port=$(free_port)
-    start origin "$BUILD_DIR/tests/upstream/strait-test-upstream" --listen "127.0.0.1:$origin_port" \
-      --name origin --threads 1 --size "$size"
+    start_origin "$size" "$origin_port"
     origin_pid=$LAST_PID
     port=$origin_port
     [ "$proxy" = direct ] || port=$(free_port)
