@@ -49,11 +49,10 @@ grpc::Status CertificateService::IssueCertificate(
     strait::v1::IssueCertificateResponse* response) {
   std::string method;
   auto who = Authenticate(*context, &method);
-  absl::StatusOr<ca::IssuedCertificate> issued = who.status();
-  if (who.ok()) {
-    issued = ca_->IssueWorkload(request->csr_pem(), who->ns, who->service_account,
-                                request->requested_ttl_seconds(), absl::Now());
-  }
+  absl::StatusOr<ca::IssuedCertificate> issued =
+      who.ok() ? ca_->IssueWorkload(request->csr_pem(), who->ns, who->service_account,
+                                    request->requested_ttl_seconds(), absl::Now())
+               : absl::StatusOr<ca::IssuedCertificate>(who.status());
   if (!issued.ok()) {
     std::cerr << "strait-control: ca: refused certificate for " << context->peer() << ": "
               << issued.status().message() << std::endl;

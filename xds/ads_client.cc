@@ -2,6 +2,7 @@
 #include "xds/ads_client.h"
 
 #include <grpcpp/grpcpp.h>
+#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <iostream>
@@ -40,6 +41,10 @@ struct AdsClient::Impl {
         state(this->options.node) {}
 
   void Run();
+  // A fresh channel with the current credentials (an error: no client certificate yet).
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel();
+  // One connection attempt on a fresh channel; true if a response arrived.
+  bool Connect();
   // One stream's life; returns true if at least one response arrived.
   bool RunStream(strait::v1::AggregatedDiscoveryService::Stub* stub);
   // Runs on_generation and waits for `done`; false if stopped meanwhile.
@@ -62,14 +67,42 @@ struct AdsClient::Impl {
   std::string applied_version ABSL_GUARDED_BY(mu);                  // copy for any thread
 };
 
+absl::StatusOr<std::shared_ptr<grpc::Channel>> AdsClient::Impl::MakeChannel() {
+  if (options.plaintext) {
+    return grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = options.tls.ca_pem;
+  if (options.tls.client_cert) {
+    auto cert = options.tls.client_cert();
+    if (!cert.ok()) return cert.status();
+    ssl.pem_cert_chain = std::move(cert->cert_chain_pem);
+    ssl.pem_private_key = std::move(cert->key_pem);
+    OPENSSL_cleanse(cert->key_pem.data(), cert->key_pem.size());
+  }
+  grpc::ChannelArguments args;
+  if (!options.tls.server_name.empty()) args.SetSslTargetNameOverride(options.tls.server_name);
+  auto creds = grpc::SslCredentials(ssl);
+  OPENSSL_cleanse(ssl.pem_private_key.data(), ssl.pem_private_key.size());
+  return grpc::CreateCustomChannel(options.address, creds, args);
+}
+
+bool AdsClient::Impl::Connect() {
+  auto channel = MakeChannel();
+  if (!channel.ok()) {
+    Log(absl::StrCat("not connecting: ", channel.status().message()));
+    return false;
+  }
+  auto stub = strait::v1::AggregatedDiscoveryService::NewStub(*channel);
+  return RunStream(stub.get());
+}
+
 void AdsClient::Impl::Run() {
-  auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
-  auto stub = strait::v1::AggregatedDiscoveryService::NewStub(channel);
   std::mt19937 rng(std::random_device{}());
   std::uniform_real_distribution<double> jitter(0.75, 1.25);
   absl::Duration backoff = kMinBackoff;
   while (true) {
-    if (RunStream(stub.get())) backoff = kMinBackoff;
+    if (Connect()) backoff = kMinBackoff;
     absl::Duration wait = backoff * jitter(rng);
     {
       absl::MutexLock lock(&mu);

@@ -4,7 +4,8 @@
 // runs on that thread; it must eventually call its `done` callback exactly once, from any
 // thread, with OK once the generation is live on every worker (ACK) or the reason it was
 // rejected (NACK). The client sends nothing else until `done` ran. While the stream is down
-// it reconnects with jittered exponential backoff (0.25 s doubling to 8 s, +-25% jitter);
+// it reconnects with jittered exponential backoff (0.25 s doubling to 8 s, +-25% jitter),
+// on a channel created anew for each attempt (TLS: with the then-current client cert);
 // the last applied generation stays live meanwhile (the client never "un-applies").
 // Stop() cancels the stream and joins the thread; safe to call once, from any other thread.
 #pragma once
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "strait/v1/discovery.pb.h"
 
 namespace strait::xds {
@@ -27,9 +29,25 @@ class AdsClient {
   using OnGeneration =
       std::function<void(const std::string& version, const strait::v1::Generation& gen, Done done)>;
 
+  // The client certificate for the TLS channel. SECRET key_pem: held only while the
+  // channel credentials are built, then cleansed.
+  struct ClientCertPem {
+    std::string cert_chain_pem;  // leaf + intermediates
+    std::string key_pem;         // private key
+  };
+  struct TlsOptions {
+    std::string ca_pem;       // roots that sign strait-control's certificate (PEM text)
+    std::string server_name;  // expected name in its certificate (target name override)
+    // Called on the client thread before every connection attempt, so a renewed
+    // certificate is used from the next reconnect on (an open stream keeps the one it
+    // started with). An error (e.g. no certificate yet) skips the attempt and backs off.
+    std::function<absl::StatusOr<ClientCertPem>()> client_cert;
+  };
+
   struct Options {
     std::string address;           // host:port of strait-control
-    bool plaintext = true;         // TLS arrives with the TLS issue
+    bool plaintext = true;         // insecure channel; otherwise TLS per `tls`
+    TlsOptions tls;                // used when !plaintext
     strait::v1::Node node;
   };
 

@@ -68,8 +68,11 @@ done
 UPSTREAM=$BUILD_DIR/tests/upstream/strait-test-upstream
 start backend-a "$UPSTREAM" --listen 127.0.0.1:8081 --name backend-a --threads 1
 start backend-b "$UPSTREAM" --listen 127.0.0.1:8082 --name backend-b --threads 1
+# PLAINTEXT control-plane channel: a loopback demo only (strait-control and the sidecar both
+# print a warning). Real deployments drop --plaintext and give sidecars a token + ca_file.
+log "control-plane channel is PLAINTEXT (demo only)"
 start control "$BUILD_DIR/control/strait-control" --config-dir "$REPO/deploy/local/config" \
-  --listen 127.0.0.1:18000
+  --listen 127.0.0.1:18000 --plaintext --ca-dir "${TMPDIR:-/tmp}/strait-demo-ca"
 wait_for "strait-control" 15 "$BUILD_DIR/control/straitctl" --control 127.0.0.1:18000 status
 start sidecar "$BUILD_DIR/sidecar/strait-sidecar" --bootstrap "$REPO/deploy/local/sidecar.yaml"
 wait_for "sidecar /ready" 20 curl -sf http://127.0.0.1:9901/ready

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "sidecar/identity/control_plane_security.h"
 #include "sidecar/server/admin_handlers.h"
 
 namespace strait::server {
@@ -13,9 +14,15 @@ absl::Status normalizeBootstrap(strait::v1::Bootstrap& b) {
   if (b.node().id().empty()) return absl::InvalidArgumentError("bootstrap: node.id is required");
   if (b.node().service().empty()) return absl::InvalidArgumentError("bootstrap: node.service is required");
   if (b.control_plane().address().empty()) b.mutable_control_plane()->set_address("127.0.0.1:18000");
-  if (!b.control_plane().plaintext()) {
+  if (b.control_plane().server_name().empty()) b.mutable_control_plane()->set_server_name("strait-control");
+  if (!b.control_plane().plaintext() && b.control_plane().ca_file().empty()) {
     return absl::InvalidArgumentError(
-        "bootstrap: control_plane.plaintext must be true (TLS to the control plane is not built yet)");
+        "bootstrap: control_plane.ca_file is required for TLS (or plaintext: true, local demos only)");
+  }
+  if (!b.control_plane().plaintext() && b.identity().token_file().empty()) {
+    return absl::InvalidArgumentError(
+        "bootstrap: TLS to the control plane needs a mesh identity for the client certificate: "
+        "set identity.token_file (or control_plane.plaintext: true, local demos only)");
   }
   if (b.admin().address().empty()) b.mutable_admin()->set_address("127.0.0.1");
   if (!b.has_admin()) b.mutable_admin()->set_port(9901);
@@ -40,7 +47,10 @@ absl::Status SidecarServer::start() {
 
   xds::AdsClient::Options opts;
   opts.address = bootstrap_.control_plane().address();
-  opts.plaintext = true;
+  auto identity = identity::SetUpControlPlaneSecurity(bootstrap_, &mesh_store_, &opts);
+  if (!identity.ok()) return absl::InvalidArgumentError(absl::StrCat("bootstrap: ", identity.status().message()));
+  identity_ = std::move(*identity);
+  if (opts.plaintext) fprintf(stderr, "strait-sidecar: WARNING: control-plane channel is PLAINTEXT\n");
   *opts.node.mutable_id() = bootstrap_.node().id();
   *opts.node.mutable_service() = bootstrap_.node().service();
   *opts.node.mutable_namespace_() = bootstrap_.node().namespace_();
@@ -64,12 +74,14 @@ absl::Status SidecarServer::start() {
           bootstrap_.node().id().c_str(), bootstrap_.node().service().c_str(), bootstrap_.workers(),
           bootstrap_.admin().address().c_str(), *port, opts.address.c_str());
   for (auto& w : workers_) w->start();
+  if (identity_) identity_->Start();  // before ADS: its first certificate is ADS's client cert
   ads_->Start();
   return absl::OkStatus();
 }
 
 void SidecarServer::stop() {
   if (ads_) ads_->Stop();
+  if (identity_) identity_->Stop();
   if (admin_) admin_->stop();
   for (auto& w : workers_) w->stop();
 }

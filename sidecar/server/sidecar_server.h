@@ -6,9 +6,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "sidecar/identity/identity_client.h"
 #include "sidecar/server/admin_server.h"
 #include "sidecar/server/config_publisher.h"
 #include "sidecar/server/worker.h"
+#include "sidecar/tls/mesh_certificate.h"
 #include "strait/v1/bootstrap.pb.h"
 #include "xds/ads_client.h"
 
@@ -22,12 +24,16 @@ class SidecarServer {
   // Starts everything; errors (bad bootstrap, admin bind failure) are returned, not fatal.
   absl::Status start();
   void stop();
+  // The sidecar's mesh certificate (written by the identity client, read by TLS handshakes).
+  tls::MeshCertificateStore& meshCertificates() { return mesh_store_; }
 
  private:
   strait::v1::Bootstrap bootstrap_;
+  tls::MeshCertificateStore mesh_store_;  // outlives workers and snapshots (declared first)
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<ConfigPublisher> publisher_;
   std::unique_ptr<AdminServer> admin_;
+  std::unique_ptr<identity::IdentityClient> identity_;  // fills mesh_store_ (null: no identity)
   std::unique_ptr<xds::AdsClient> ads_;
 };
 
