@@ -16,7 +16,7 @@ CONNS=${H2_CONNS:-10}                  # h2load -c
 STREAMS=${H2_STREAMS:-10}              # h2load -m (concurrent streams per connection)
 MAX_REQS=${H2_MAX_REQS:-3000000}       # upper bound on -n whatever the warm-up rate
 SIZE=${H2_SIZE:-1024}                  # origin body bytes
-PROXIES=${PROXIES:-"strait nghttpx haproxy nginx"}
+PROXIES=${PROXIES:-"direct strait nghttpx haproxy nginx"}
 H2LOAD_TIMEOUT=$((SECONDS_PER_ROW * 4 + 30))  # a stuck proxy must not hang the script
 
 # shellcheck source=bench/lib.sh
