@@ -47,7 +47,19 @@ strait::v1::Generation SelectForService(const strait::v1::Generation& all,
   for (const auto& la : all.load_assignments()) {
     if (clusters.count(la.cluster_name()) != 0) *out.add_load_assignments() = la;
   }
-  // No resource references a Secret yet (that arrives with TLS), so none is selected.
+  // Secrets referenced by the selected listeners' and clusters' TLS settings.
+  std::set<std::string> secrets;
+  for (const auto& l : out.listeners()) {
+    for (const auto& c : l.tls().certificates()) secrets.insert(c.secret());
+    secrets.insert(l.tls().client_ca_secret());
+  }
+  for (const auto& c : out.clusters()) {
+    secrets.insert(c.tls().trusted_ca_secret());
+    secrets.insert(c.tls().client_certificate_secret());
+  }
+  for (const auto& s : all.secrets()) {
+    if (!s.name().empty() && secrets.count(s.name()) != 0) *out.add_secrets() = s;
+  }
   return out;
 }
 

@@ -195,6 +195,7 @@ absl::Status ValidateGeneration(const strait::v1::Generation& gen) {
   CheckClusters(gen, &problems);
   CheckLoadAssignments(gen, names, &problems);
   CheckSecrets(gen, &problems);
+  internal::ValidateTls(gen, &problems);
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(problems.Joined());
 }

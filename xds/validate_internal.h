@@ -39,6 +39,9 @@ int64_t ToNanos(const google::protobuf::Duration& d);
 // "" if `pattern` compiles with RE2, else the RE2 error.
 std::string RegexError(const std::string& pattern);
 
+// TLS of listeners and clusters: secret references, enums, impossible combinations.
+void ValidateTls(const strait::v1::Generation& gen, Problems* problems);
+
 void ValidateRouteConfig(const strait::v1::RouteConfiguration& rc, const NameIndex& names,
                          Problems* problems);
 

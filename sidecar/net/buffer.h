@@ -22,6 +22,11 @@ class Buffer {
   void drain(size_t len);
   void clear();  // also frees the storage
 
+  // Room for `max` bytes at the tail (for a reader that fills it itself, e.g. SSL_read);
+  // commit(n) makes n of them part of the buffer. An unused reservation is harmless.
+  char* prepare(size_t max) { reserve(max); return buf_.get() + end_; }
+  void commit(size_t n) { end_ += n; }
+
   // read(2) at most `max` bytes from fd into the tail. Returns read(2)'s result.
   ssize_t readFrom(int fd, size_t max);
   // write(2) as much as the socket takes. Returns bytes written or -1 (errno set).

@@ -14,10 +14,30 @@ constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxReadPerEvent = 1 << 20;
 }  // namespace
 
-Connection::Connection(event::Dispatcher& dispatcher, int fd, bool connecting)
-    : dispatcher_(dispatcher), fd_(fd), connecting_(connecting) {
+Connection::Connection(event::Dispatcher& dispatcher, int fd, bool connecting,
+                       std::unique_ptr<TransportSocket> transport)
+    : dispatcher_(dispatcher), fd_(fd), connecting_(connecting), client_(connecting) {
   interest_ = connecting ? EPOLLOUT : (EPOLLIN | EPOLLRDHUP);
   dispatcher_.addFd(fd_, interest_, this);
+  if (transport) setTransport(std::move(transport));
+}
+
+void Connection::setTransport(std::unique_ptr<TransportSocket> transport) {
+  transport_ = std::move(transport);
+  transport_->attach(fd_);
+  handshaking_ = true;
+  handshake_want_ = client_ ? IoStatus::kWantWrite : IoStatus::kWantRead;
+  updateInterest();
+}
+
+const std::string& Connection::alpn() const {
+  static const std::string kNone;
+  return transport_ && !handshaking_ ? transport_->alpn() : kNone;
+}
+
+const std::string& Connection::peerIdentity() const {
+  static const std::string kNone;
+  return transport_ && !handshaking_ ? transport_->peerIdentity() : kNone;
 }
 
 Connection::~Connection() {
@@ -29,8 +49,9 @@ Connection::~Connection() {
 
 void Connection::write(std::string_view data) {
   if (fd_ < 0) return;
-  if (data.size() >= kWriteThrough && !connecting_ && !closing_) {
-    writeThrough(data);
+  if (data.size() >= kWriteThrough && !connecting_ && !closing_ && !handshaking_) {
+    if (transport_) writeThroughTransport(data);
+    else writeThrough(data);
     return;
   }
   out_.append(data.data(), data.size());
@@ -63,8 +84,31 @@ void Connection::writeThrough(std::string_view data) {
   if (fd_ >= 0) updateInterest();
 }
 
+// The transport variant of writeThrough: what is buffered goes first, then `data` straight
+// from the caller's memory; only the rest is copied.
+void Connection::writeThroughTransport(std::string_view data) {
+  if (!writeTransport()) return;
+  size_t off = 0;
+  while (out_.empty() && off < data.size() && !write_wants_read_) {
+    size_t n = 0;
+    IoStatus st = transport_->write(data.data() + off, data.size() - off, &n);
+    if (st == IoStatus::kOk) {
+      off += n;
+    } else if (st == IoStatus::kWantRead) {
+      write_wants_read_ = true;
+    } else if (st == IoStatus::kWantWrite) {
+      break;
+    } else {
+      return failTransport();
+    }
+  }
+  out_.append(data.data() + off, data.size() - off);
+  checkWatermarks();
+  if (fd_ >= 0) updateInterest();
+}
+
 void Connection::scheduleFlush() {
-  if (flush_scheduled_ || connecting_) return;
+  if (flush_scheduled_ || connecting_ || handshaking_) return;
   flush_scheduled_ = true;
   // The deferred callback must not outlive the connection: deletion is itself deferred
   // until after every deferred callback of the batch has run.
@@ -75,20 +119,47 @@ void Connection::scheduleFlush() {
 }
 
 void Connection::flush() {
-  if (fd_ < 0 || connecting_) return;
+  if (fd_ < 0 || connecting_ || handshaking_) return;
   doWrite();
 }
 
-void Connection::doWrite() {
+// False if the connection closed.
+bool Connection::writePlain() {
   while (!out_.empty()) {
     ssize_t n = out_.writeTo(fd_);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EINTR) continue;
       closeNow(ConnectionEvent::kRemoteClose);
-      return;
+      return false;
     }
   }
+  return true;
+}
+
+// False if the connection closed.
+bool Connection::writeTransport() {
+  write_wants_read_ = false;
+  while (!out_.empty()) {
+    size_t n = 0;
+    IoStatus st = transport_->write(out_.data(), out_.size(), &n);
+    if (st == IoStatus::kOk) {
+      out_.drain(n);
+    } else if (st == IoStatus::kWantWrite) {
+      break;
+    } else if (st == IoStatus::kWantRead) {
+      write_wants_read_ = true;
+      break;
+    } else {
+      failTransport();
+      return false;
+    }
+  }
+  return true;
+}
+
+void Connection::doWrite() {
+  if (!(transport_ ? writeTransport() : writePlain())) return;
   checkWatermarks();
   if (fd_ < 0) return;  // a watermark callback may have closed us
   if (out_.empty() && closing_) {
@@ -113,8 +184,14 @@ void Connection::updateInterest() {
   if (fd_ < 0) return;
   // EPOLLRDHUP only while reading: level-triggered, it would spin while reads are paused.
   uint32_t want = 0;
-  if (connecting_ || !out_.empty()) want |= EPOLLOUT;
-  if (!connecting_ && read_disable_count_ == 0 && !closing_) want |= EPOLLIN | EPOLLRDHUP;
+  if (handshaking_ && !connecting_) {
+    // The handshake proceeds whatever the read-disable state.
+    want = handshake_want_ == IoStatus::kWantWrite ? EPOLLOUT : (EPOLLIN | EPOLLRDHUP);
+  } else {
+    if (connecting_ || !out_.empty() || read_wants_write_) want |= EPOLLOUT;
+    bool reading = read_disable_count_ == 0 && !closing_;
+    if (!connecting_ && (reading || write_wants_read_)) want |= EPOLLIN | EPOLLRDHUP;
+  }
   if (want != interest_) {
     interest_ = want;
     dispatcher_.modifyFd(fd_, interest_, this);
@@ -131,11 +208,17 @@ void Connection::readDisable(bool disable) {
       if (fd_ >= 0 && read_disable_count_ == 0 && !in_.empty() && callbacks_) callbacks_->onRead(in_);
     });
   }
+  // Bytes already decrypted inside the transport raise no epoll event: go and get them.
+  if (!disable && read_disable_count_ == 0 && transport_ && !handshaking_ && transport_->hasBufferedInput()) {
+    dispatcher_.deferred([this] {
+      if (fd_ >= 0 && read_disable_count_ == 0 && transport_) doRead();
+    });
+  }
 }
 
 void Connection::close(CloseType type) {
   if (fd_ < 0) return;
-  if (type == CloseType::kFlushWrite && !out_.empty() && !connecting_) {
+  if (type == CloseType::kFlushWrite && !out_.empty() && !connecting_ && !handshaking_) {
     closing_ = true;
     updateInterest();
     scheduleFlush();
@@ -146,13 +229,23 @@ void Connection::close(CloseType type) {
 
 void Connection::closeNow(ConnectionEvent event) {
   if (fd_ < 0) return;
+  if (transport_ && event == ConnectionEvent::kLocalClose && !handshaking_ && !transport_failed_) {
+    transport_->shutdown();  // close_notify, best effort
+  }
   dispatcher_.removeFd(fd_);
   ::close(fd_);
   fd_ = -1;
   if (callbacks_) callbacks_->onEvent(event);
 }
 
+void Connection::failTransport() {
+  transport_failed_ = true;
+  if (handshaking_ && client_) connect_failed_ = true;
+  closeNow(ConnectionEvent::kRemoteClose);
+}
+
 void Connection::doRead() {
+  if (transport_) return doReadTransport();
   // Each read is handed to the callbacks at once, so the consumer drains the buffer before
   // the next read: the buffer never grows past one chunk and large bodies are not copied
   // again to make room.
@@ -172,24 +265,92 @@ void Connection::doRead() {
   }
 }
 
-void Connection::onIoEvent(uint32_t events) {
-  if (fd_ < 0) return;
-  if (connecting_) {
-    int err = 0;
-    socklen_t len = sizeof(err);
-    getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
-      connect_failed_ = true;
-      closeNow(ConnectionEvent::kRemoteClose);
-      return;
+// Same loop as doRead, through the transport: a TLS record is at most 16 KiB, so the loop
+// runs until the transport wants more from the socket rather than stopping at a short read.
+void Connection::doReadTransport() {
+  size_t total = 0;
+  while (total < kMaxReadPerEvent && fd_ >= 0 && read_disable_count_ == 0) {
+    size_t n = 0;
+    IoStatus st = transport_->read(in_, kReadChunk, &n);
+    if (st == IoStatus::kOk) {
+      total += n;
+      if (callbacks_) callbacks_->onRead(in_);
+      continue;
     }
-    connecting_ = false;
-    updateInterest();
-    if (callbacks_) callbacks_->onEvent(ConnectionEvent::kConnected);
-    if (fd_ >= 0) doWrite();
+    if (st == IoStatus::kWantRead) return;
+    if (st == IoStatus::kWantWrite) {
+      read_wants_write_ = true;
+      return updateInterest();
+    }
+    if (st == IoStatus::kEof) return closeNow(ConnectionEvent::kRemoteClose);
+    return failTransport();
+  }
+  // Stopped by the budget with decrypted bytes left inside the transport: epoll will not
+  // report those, so come back after this batch.
+  if (fd_ >= 0 && read_disable_count_ == 0 && transport_->hasBufferedInput()) {
+    dispatcher_.deferred([this] {
+      if (fd_ >= 0 && read_disable_count_ == 0 && transport_) doRead();
+    });
+  }
+}
+
+void Connection::doHandshake() {
+  IoStatus st = transport_->handshake();
+  switch (st) {
+    case IoStatus::kOk:
+      return onHandshakeDone();
+    case IoStatus::kPlaintext:  // permissive listener, plaintext peer: the fast path from now on
+      transport_.reset();
+      handshaking_ = false;
+      updateInterest();
+      return doRead();
+    case IoStatus::kWantRead:
+    case IoStatus::kWantWrite:
+      handshake_want_ = st;
+      return updateInterest();
+    default:
+      return failTransport();
+  }
+}
+
+void Connection::onHandshakeDone() {
+  handshaking_ = false;
+  updateInterest();
+  if (client_ && callbacks_) callbacks_->onEvent(ConnectionEvent::kConnected);
+  if (fd_ >= 0) doWrite();
+  if (fd_ >= 0 && transport_ && transport_->hasBufferedInput()) doRead();
+}
+
+void Connection::onConnectEvent(uint32_t events) {
+  int err = 0;
+  socklen_t len = sizeof(err);
+  getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+    connect_failed_ = true;
+    closeNow(ConnectionEvent::kRemoteClose);
     return;
   }
+  connecting_ = false;
+  if (handshaking_) return doHandshake();
+  updateInterest();
+  if (callbacks_) callbacks_->onEvent(ConnectionEvent::kConnected);
+  if (fd_ >= 0) doWrite();
+}
+
+void Connection::onIoEvent(uint32_t events) {
+  if (fd_ < 0) return;
+  if (connecting_) return onConnectEvent(events);
+  if (handshaking_) return doHandshake();
   if (events & EPOLLOUT) {
+    if (read_wants_write_) {
+      read_wants_write_ = false;
+      doRead();
+      if (fd_ < 0) return;
+    }
+    doWrite();
+    if (fd_ < 0) return;
+  }
+  if (write_wants_read_ && (events & EPOLLIN)) {
     doWrite();
     if (fd_ < 0) return;
   }

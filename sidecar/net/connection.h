@@ -8,13 +8,21 @@
 // inside a callback).
 // WRITES: write() appends to the output buffer; the flush happens after the current batch
 // of events (coalescing small writes into one send), or at once via flush().
+// TRANSPORT: without a TransportSocket the connection is plaintext (reads/writes are plain
+// syscalls, no virtual call). With one (TLS), the handshake runs first, driven from read and
+// write readiness; for an outgoing connection kConnected is reported only once the
+// handshake is done, and a failed handshake is a connect failure (connectFailed()). Writes
+// made before that are buffered and flushed after it.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <string_view>
 
 #include "sidecar/event/dispatcher.h"
 #include "sidecar/net/buffer.h"
+#include "sidecar/net/transport_socket.h"
 
 namespace strait::net {
 
@@ -42,8 +50,20 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   static constexpr size_t kWriteThrough = 16 << 10;  // writes this large skip the buffer
 
   // Takes ownership of `fd`. `connecting` is true for an outgoing connect in progress.
-  Connection(event::Dispatcher& dispatcher, int fd, bool connecting);
+  // `transport` (optional) wraps the socket, e.g. in TLS; nullptr is plaintext.
+  Connection(event::Dispatcher& dispatcher, int fd, bool connecting,
+             std::unique_ptr<TransportSocket> transport = nullptr);
   ~Connection() override;
+
+  // Same as the constructor argument; only before the first I/O event.
+  void setTransport(std::unique_ptr<TransportSocket> transport);
+  // Negotiated ALPN protocol ("" if none or plaintext).
+  const std::string& alpn() const;
+  // The verified peer certificate's "spiffe://" URI SAN ("" if none or plaintext).
+  const std::string& peerIdentity() const;
+  // True once a transport (TLS) carries the connection (a permissive listener that saw
+  // plaintext drops its transport: false).
+  bool secure() const { return transport_ != nullptr; }
 
   void setCallbacks(ConnectionCallbacks* cb) { callbacks_ = cb; }
   void write(std::string_view data);
@@ -54,7 +74,8 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   void close(CloseType type);
 
   bool open() const { return fd_ >= 0 && !closing_; }
-  bool connecting() const { return connecting_; }
+  // Outgoing connect (TCP, then the TLS handshake if any) not finished yet.
+  bool connecting() const { return connecting_ || (handshaking_ && client_); }
   bool connectFailed() const { return connect_failed_; }
   size_t bufferedOut() const { return out_.size(); }
   bool aboveHighWatermark() const { return above_high_; }
@@ -66,7 +87,15 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
 
  private:
   void doRead();
+  void doReadTransport();
   void doWrite();
+  bool writePlain();
+  bool writeTransport();
+  void writeThroughTransport(std::string_view data);
+  void doHandshake();
+  void onHandshakeDone();
+  void failTransport();
+  void onConnectEvent(uint32_t events);
   void scheduleFlush();
   void writeThrough(std::string_view data);
   void updateInterest();
@@ -81,6 +110,13 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   uint32_t interest_ = 0;
   int read_disable_count_ = 0;
   bool connecting_;
+  bool client_;                // outgoing connection (reports kConnected)
+  std::unique_ptr<TransportSocket> transport_;  // nullptr: plaintext fast path
+  bool handshaking_ = false;   // transport handshake in progress
+  IoStatus handshake_want_ = IoStatus::kWantRead;
+  bool read_wants_write_ = false;  // transport read needs the socket writable
+  bool write_wants_read_ = false;  // transport write needs the socket readable
+  bool transport_failed_ = false;  // no close_notify after a fatal error
   bool connect_failed_ = false;
   bool closing_ = false;       // close(kFlushWrite) pending
   bool flush_scheduled_ = false;

@@ -8,10 +8,14 @@ int64_t durationMs(const google::protobuf::Duration& d) { return d.seconds() * 1
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
-    const strait::v1::Cluster& cluster, const strait::v1::ClusterLoadAssignment* assignment) {
+    const strait::v1::Cluster& cluster, const strait::v1::ClusterLoadAssignment* assignment,
+    std::shared_ptr<const tls::ClientContext> tls) {
   auto info = std::make_shared<ClusterInfo>();
   info->name = cluster.name();
+  info->tls = tls;
+  std::string key_suffix = tls ? absl::StrCat("#tls:", tls->fingerprint()) : "";
   info->lb_policy = cluster.lb_policy();
+  info->http2 = cluster.protocol() == strait::v1::Cluster::HTTP2;
   if (cluster.has_connect_timeout() && durationMs(cluster.connect_timeout()) > 0) {
     info->connect_timeout_ms = durationMs(cluster.connect_timeout());
   }
@@ -32,7 +36,8 @@ absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
         return absl::InvalidArgumentError(absl::StrCat("load_assignment '", cluster.name(),
                                                        "': endpoints[", i, "]: ", addr.status().message()));
       }
-      info->endpoints.push_back({*addr, addr->toString(), ep.weight() == 0 ? 1u : ep.weight()});
+      info->endpoints.push_back(
+          {*addr, absl::StrCat(addr->toString(), key_suffix), ep.weight() == 0 ? 1u : ep.weight(), tls});
     }
   }
   return std::shared_ptr<const ClusterInfo>(std::move(info));

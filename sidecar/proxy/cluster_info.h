@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "sidecar/net/address.h"
+#include "sidecar/tls/client_context.h"
 #include "strait/v1/cluster.pb.h"
 #include "strait/v1/endpoint.pb.h"
 
@@ -17,8 +18,12 @@ namespace strait::proxy {
 
 struct EndpointInfo {
   net::Address address;
-  std::string key;       // "ip:port", identifies the endpoint across generations
+  // Identifies the endpoint's connections across generations (the pool key): "ip:port",
+  // plus "#tls:<fingerprint>" for TLS so plaintext and TLS (or differently configured TLS)
+  // connections to one address never mix.
+  std::string key;
   uint32_t weight = 1;
+  std::shared_ptr<const tls::ClientContext> tls = nullptr;  // the cluster's TLS; nullptr: plaintext
 };
 
 struct ClusterInfo {
@@ -28,10 +33,13 @@ struct ClusterInfo {
   int64_t idle_timeout_ms = 60000;
   uint32_t max_connections = 1024;  // per worker
   uint32_t max_requests = 1024;     // per worker
+  bool http2 = false;               // Cluster.protocol == HTTP2
   std::vector<EndpointInfo> endpoints;
+  std::shared_ptr<const tls::ClientContext> tls;  // TLS to the endpoints; nullptr: plaintext
 
   static absl::StatusOr<std::shared_ptr<const ClusterInfo>> build(
-      const strait::v1::Cluster& cluster, const strait::v1::ClusterLoadAssignment* assignment);
+      const strait::v1::Cluster& cluster, const strait::v1::ClusterLoadAssignment* assignment,
+      std::shared_ptr<const tls::ClientContext> tls = nullptr);
 };
 
 }  // namespace strait::proxy

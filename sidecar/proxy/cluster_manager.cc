@@ -15,6 +15,11 @@ void ClusterManager::onSnapshot(const Snapshot& snapshot) {
     for (const auto& ep : cluster->endpoints) live_endpoints_[ep.key] = true;
   }
   lbs_ = std::move(lbs);
+  // HTTP/2 pools of gone endpoints go once their connections have finished.
+  for (auto it = h2_pools_.begin(); it != h2_pools_.end();) {
+    if (!live_endpoints_.contains(it->first) && it->second->connections() == 0) h2_pools_.erase(it++);
+    else ++it;
+  }
   for (auto it = pools_.begin(); it != pools_.end();) {
     if (!live_endpoints_.contains(it->first)) {
       it->second->closeIdle();
@@ -27,6 +32,12 @@ void ClusterManager::onSnapshot(const Snapshot& snapshot) {
   }
 }
 
+H2UpstreamPool& ClusterManager::h2Pool(const EndpointInfo& endpoint) {
+  auto& slot = h2_pools_[endpoint.key];
+  if (!slot) slot = std::make_unique<H2UpstreamPool>(dispatcher_, endpoint.address, stats_);
+  return *slot;
+}
+
 LoadBalancer& ClusterManager::loadBalancer(const std::shared_ptr<const ClusterInfo>& cluster) {
   auto& slot = lbs_[cluster->name];
   if (!slot || slot->clusterPtr() != cluster) slot = std::make_unique<LoadBalancer>(cluster);
@@ -35,7 +46,7 @@ LoadBalancer& ClusterManager::loadBalancer(const std::shared_ptr<const ClusterIn
 
 ConnPool& ClusterManager::pool(const EndpointInfo& endpoint) {
   auto& slot = pools_[endpoint.key];
-  if (!slot) slot = std::make_unique<ConnPool>(dispatcher_, endpoint.address, stats_);
+  if (!slot) slot = std::make_unique<ConnPool>(dispatcher_, endpoint.address, stats_, endpoint.tls);
   return *slot;
 }
 

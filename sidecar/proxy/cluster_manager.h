@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "sidecar/event/dispatcher.h"
 #include "sidecar/proxy/conn_pool.h"
+#include "sidecar/proxy/h2_upstream.h"
 #include "sidecar/proxy/load_balancer.h"
 #include "sidecar/proxy/snapshot.h"
 #include "sidecar/proxy/stats.h"
@@ -26,6 +27,7 @@ class ClusterManager {
   void clear() {
     lbs_.clear();
     pools_.clear();
+    h2_pools_.clear();
     active_requests_.clear();
   }
   // A new snapshot is live on this worker: rebuild LB state, drop pools of gone endpoints.
@@ -34,6 +36,7 @@ class ClusterManager {
   // a request on an older generation gets a balancer for its own endpoint list).
   LoadBalancer& loadBalancer(const std::shared_ptr<const ClusterInfo>& cluster);
   ConnPool& pool(const EndpointInfo& endpoint);
+  H2UpstreamPool& h2Pool(const EndpointInfo& endpoint);
   // Whether `key` is an endpoint of the live snapshot (else a finished connection closes).
   bool endpointLive(const std::string& key) const { return live_endpoints_.contains(key); }
   // Requests in flight per cluster name (circuit breaker max_requests).
@@ -44,6 +47,7 @@ class ClusterManager {
   WorkerStats& stats_;
   absl::flat_hash_map<std::string, std::unique_ptr<LoadBalancer>> lbs_;
   absl::flat_hash_map<std::string, std::unique_ptr<ConnPool>> pools_;
+  absl::flat_hash_map<std::string, std::unique_ptr<H2UpstreamPool>> h2_pools_;
   absl::flat_hash_map<std::string, bool> live_endpoints_;
   absl::flat_hash_map<std::string, uint32_t> active_requests_;
 };

@@ -21,8 +21,9 @@ struct ConnPool::Idle : public net::ConnectionCallbacks {
   std::list<std::unique_ptr<Idle>>::iterator pos;
 };
 
-ConnPool::ConnPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats)
-    : dispatcher_(dispatcher), address_(std::move(address)), stats_(stats) {}
+ConnPool::ConnPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats,
+                   std::shared_ptr<const tls::ClientContext> tls)
+    : dispatcher_(dispatcher), address_(std::move(address)), stats_(stats), tls_(std::move(tls)) {}
 
 ConnPool::~ConnPool() {
   for (auto& idle : idle_) {
@@ -47,13 +48,18 @@ std::unique_ptr<net::Connection> ConnPool::acquire(bool* reused, bool fresh) {
     WorkerStats::dec(stats_.upstream_cx_active);
     dispatcher_.deferredDelete(std::move(conn));
   }
+  std::unique_ptr<net::TransportSocket> transport;
+  if (tls_) {
+    transport = tls_->newTransport();
+    if (!transport) return nullptr;  // e.g. no mesh certificate yet
+  }
   auto fd = net::connectTcp(address_);
   if (!fd.ok()) return nullptr;
   *reused = false;
   total_++;
   WorkerStats::inc(stats_.upstream_cx_total);
   WorkerStats::inc(stats_.upstream_cx_active);
-  return std::make_unique<net::Connection>(dispatcher_, *fd, /*connecting=*/true);
+  return std::make_unique<net::Connection>(dispatcher_, *fd, /*connecting=*/true, std::move(transport));
 }
 
 void ConnPool::release(std::unique_ptr<net::Connection> conn, int64_t idle_ms) {

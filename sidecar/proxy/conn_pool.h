@@ -11,12 +11,16 @@
 #include "sidecar/net/address.h"
 #include "sidecar/net/connection.h"
 #include "sidecar/proxy/stats.h"
+#include "sidecar/tls/client_context.h"
 
 namespace strait::proxy {
 
 class ConnPool {
  public:
-  ConnPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats);
+  // `tls` (nullptr: plaintext) makes every new connection TLS; kConnected then means
+  // "handshake done" and a failed handshake is a connect failure.
+  ConnPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats,
+           std::shared_ptr<const tls::ClientContext> tls = nullptr);
   ~ConnPool();
 
   // The most recently used idle connection, or (none idle, or `fresh`) a new one with its
@@ -42,6 +46,7 @@ class ConnPool {
   event::Dispatcher& dispatcher_;
   net::Address address_;
   WorkerStats& stats_;
+  std::shared_ptr<const tls::ClientContext> tls_;
   std::list<std::unique_ptr<Idle>> idle_;  // most recently used at the front
   size_t total_ = 0;
 };

@@ -17,8 +17,9 @@ const ListenerInfo* liveListener(WorkerContext& ctx, const std::string& name) {
 }  // namespace
 
 DownstreamSession::DownstreamSession(WorkerContext& ctx, int fd, std::string peer_ip,
-                                     std::string listener_name, OnClosed on_closed)
-    : ctx_(ctx), conn_(std::make_unique<net::Connection>(ctx.dispatcher(), fd, false)),
+                                     std::string listener_name, OnClosed on_closed,
+                                     std::unique_ptr<net::TransportSocket> transport)
+    : ctx_(ctx), conn_(std::make_unique<net::Connection>(ctx.dispatcher(), fd, false, std::move(transport))),
       peer_ip_(std::move(peer_ip)), listener_name_(std::move(listener_name)),
       on_closed_(std::move(on_closed)),
       idle_timer_(ctx.dispatcher(), [this] { onIdleTimeout(); }) {

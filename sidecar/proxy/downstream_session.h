@@ -28,8 +28,9 @@ class DownstreamSession final : public net::ConnectionCallbacks,
                                 public event::DeferredDeletable {
  public:
   using OnClosed = std::function<void(DownstreamSession*)>;
+  // `transport` (TLS on TLS listeners) wraps the accepted fd; nullptr is plaintext.
   DownstreamSession(WorkerContext& ctx, int fd, std::string peer_ip, std::string listener_name,
-                    OnClosed on_closed);
+                    OnClosed on_closed, std::unique_ptr<net::TransportSocket> transport = nullptr);
   ~DownstreamSession() override;
 
   const std::string& listenerName() const { return listener_name_; }

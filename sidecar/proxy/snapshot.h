@@ -16,6 +16,7 @@
 #include "sidecar/net/address.h"
 #include "sidecar/proxy/cluster_info.h"
 #include "sidecar/proxy/route_table.h"
+#include "sidecar/tls/server_context.h"
 #include "strait/v1/generation.pb.h"
 
 namespace strait::proxy {
@@ -43,7 +44,8 @@ struct ListenerInfo {
   const RouteTable* routes = nullptr;  // owned by the snapshot
   size_t max_request_headers_bytes = 64 * 1024;
   int64_t idle_timeout_ms = 60000;
-  std::string forwarded_proto = "http";
+  std::string forwarded_proto = "http";  // "https" by default on TLS listeners
+  std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext
 };
 
 struct Snapshot {

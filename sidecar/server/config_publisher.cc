@@ -10,7 +10,7 @@ namespace strait::server {
 
 void ConfigPublisher::apply(const std::string& version, const strait::v1::Generation& gen,
                             std::function<void(absl::Status)> done) {
-  auto built = buildSnapshot(version, gen, current().get());
+  auto built = buildSnapshot(version, gen, current().get(), options_);
   if (!built.ok()) {
     rejected_++;
     {

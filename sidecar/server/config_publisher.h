@@ -13,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "sidecar/proxy/snapshot.h"
+#include "sidecar/server/snapshot_builder.h"
 #include "sidecar/server/worker.h"
 #include "strait/v1/generation.pb.h"
 
@@ -20,7 +21,9 @@ namespace strait::server {
 
 class ConfigPublisher {
  public:
-  explicit ConfigPublisher(std::vector<Worker*> workers) : workers_(std::move(workers)) {}
+  // `options` (mesh identity) is passed to every snapshot build.
+  explicit ConfigPublisher(std::vector<Worker*> workers, BuildOptions options = {})
+      : workers_(std::move(workers)), options_(options) {}
 
   // `done` runs exactly once: OK from the last worker's thread once the generation is live
   // everywhere, or the rejection (naming each failing resource) from the calling thread.
@@ -34,6 +37,7 @@ class ConfigPublisher {
 
  private:
   std::vector<Worker*> workers_;
+  const BuildOptions options_;
   mutable std::mutex mu_;
   proxy::SnapshotPtr current_ ABSL_GUARDED_BY(mu_);
   std::string last_error_ ABSL_GUARDED_BY(mu_);

@@ -43,7 +43,10 @@ absl::Status SidecarServer::start() {
     workers_.push_back(std::make_unique<Worker>(static_cast<int>(i)));
     raw.push_back(workers_.back().get());
   }
-  publisher_ = std::make_unique<ConfigPublisher>(raw);
+  BuildOptions build_options;
+  build_options.mesh = &mesh_store_;
+  build_options.mesh_identity_enabled = !bootstrap_.identity().token_file().empty();
+  publisher_ = std::make_unique<ConfigPublisher>(raw, build_options);
 
   xds::AdsClient::Options opts;
   opts.address = bootstrap_.control_plane().address();

@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "sidecar/net/address.h"
+#include "sidecar/tls/client_context.h"
+#include "sidecar/tls/server_context.h"
 #include "xds/validate.h"
 
 namespace strait::server {
@@ -12,12 +14,24 @@ namespace {
 
 int64_t durationMs(const google::protobuf::Duration& d) { return d.seconds() * 1000 + d.nanos() / 1000000; }
 
-absl::Status buildClusters(const strait::v1::Generation& gen, proxy::Snapshot* snap) {
+const tls::MeshCertificateStore* meshOf(const BuildOptions& options) {
+  return options.mesh_identity_enabled ? options.mesh : nullptr;
+}
+
+absl::Status buildClusters(const strait::v1::Generation& gen, const tls::SecretMap& secrets,
+                           const BuildOptions& options, proxy::Snapshot* snap) {
   absl::flat_hash_map<std::string, const strait::v1::ClusterLoadAssignment*> assignments;
   for (const auto& la : gen.load_assignments()) assignments[la.cluster_name()] = &la;
   for (const auto& c : gen.clusters()) {
+    std::shared_ptr<const tls::ClientContext> tls;
+    if (c.has_tls()) {
+      auto ctx = tls::ClientContext::create(absl::StrCat("cluster '", c.name(), "'"), c.tls(), secrets,
+                                            meshOf(options));
+      if (!ctx.ok()) return ctx.status();
+      tls = std::move(*ctx);
+    }
     auto it = assignments.find(c.name());
-    auto info = proxy::ClusterInfo::build(c, it == assignments.end() ? nullptr : it->second);
+    auto info = proxy::ClusterInfo::build(c, it == assignments.end() ? nullptr : it->second, std::move(tls));
     if (!info.ok()) return info.status();
     snap->clusters.emplace(c.name(), std::move(*info));
   }
@@ -41,9 +55,30 @@ std::shared_ptr<proxy::ListenSocket> reusableSocket(const proxy::Snapshot* previ
   return nullptr;
 }
 
+// TLS contexts of every listener, before any socket is bound; one error line per listener.
+absl::Status buildListenerTls(const strait::v1::Generation& gen, const tls::SecretMap& secrets,
+                              const BuildOptions& options,
+                              absl::flat_hash_map<std::string, std::shared_ptr<const tls::ServerContext>>* out) {
+  std::vector<std::string> errors;
+  for (const auto& l : gen.listeners()) {
+    if (!l.has_tls()) continue;
+    auto ctx = tls::ServerContext::create(absl::StrCat("listener '", l.name(), "'"), l.tls(), secrets,
+                                          meshOf(options));
+    if (!ctx.ok()) {
+      errors.push_back(std::string(ctx.status().message()));
+      continue;
+    }
+    (*out)[l.name()] = std::move(*ctx);
+  }
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  return absl::OkStatus();
+}
+
 // Binds (or reuses) every listener's socket; collects one error line per failing listener.
 absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snapshot* previous,
-                            proxy::Snapshot* snap) {
+                            const tls::SecretMap& secrets, const BuildOptions& options, proxy::Snapshot* snap) {
+  absl::flat_hash_map<std::string, std::shared_ptr<const tls::ServerContext>> tls_contexts;
+  if (auto s = buildListenerTls(gen, secrets, options, &tls_contexts); !s.ok()) return s;
   std::vector<std::string> errors;
   for (const auto& l : gen.listeners()) {
     auto addr = net::makeAddress(l.address(), l.port());
@@ -68,6 +103,10 @@ absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snap
     if (opts.has_idle_timeout() && durationMs(opts.idle_timeout()) > 0) {
       info.idle_timeout_ms = durationMs(opts.idle_timeout());
     }
+    if (auto it = tls_contexts.find(l.name()); it != tls_contexts.end()) {
+      info.tls = it->second;
+      info.forwarded_proto = "https";
+    }
     if (!opts.forwarded_proto().empty()) info.forwarded_proto = opts.forwarded_proto();
     snap->listeners.push_back(std::move(info));
   }
@@ -79,14 +118,16 @@ absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snap
 
 absl::StatusOr<std::shared_ptr<proxy::Snapshot>> buildSnapshot(const std::string& version,
                                                               const strait::v1::Generation& gen,
-                                                              const proxy::Snapshot* previous) {
+                                                              const proxy::Snapshot* previous,
+                                                              const BuildOptions& options) {
   if (absl::Status s = xds::ValidateGeneration(gen); !s.ok()) return s;
   auto snap = std::make_shared<proxy::Snapshot>();
   snap->version = version;
   snap->generation = gen;
   if (absl::Status s = buildRoutes(gen, snap.get()); !s.ok()) return s;
-  if (absl::Status s = buildClusters(gen, snap.get()); !s.ok()) return s;
-  if (absl::Status s = buildListeners(gen, previous, snap.get()); !s.ok()) return s;
+  tls::SecretMap secrets = tls::indexSecrets(snap->generation);
+  if (absl::Status s = buildClusters(snap->generation, secrets, options, snap.get()); !s.ok()) return s;
+  if (absl::Status s = buildListeners(gen, previous, secrets, options, snap.get()); !s.ok()) return s;
   return snap;
 }
 

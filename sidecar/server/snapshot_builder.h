@@ -11,15 +11,30 @@
 
 #include "absl/status/statusor.h"
 #include "sidecar/proxy/snapshot.h"
+#include "sidecar/tls/mesh_certificate.h"
 #include "strait/v1/generation.pb.h"
 
 namespace strait::server {
 
+// Inputs beyond the generation.
+struct BuildOptions {
+  // The sidecar's mesh identity store (filled by the identity client); must outlive every
+  // snapshot built with it.
+  const tls::MeshCertificateStore* mesh = nullptr;
+  // Whether the bootstrap configures a mesh identity; without one, listeners and clusters
+  // that need the mesh certificate or trust bundle are refused (NACK).
+  bool mesh_identity_enabled = false;
+};
+
 // Errors: INVALID_ARGUMENT from validation/compilation, FAILED_PRECONDITION when a socket
 // cannot be bound; the message has one line per failing resource:
 //   listener 'ingress': bind 127.0.0.1:10000: Address already in use
+// TLS material is parsed and checked here (key matches, leaf not expired, cipher lists), so a
+// bad secret rejects the whole generation:
+//   listener 'web': tls.certificates[0]: secret 'web-cert': certificate_chain: <reason>
 absl::StatusOr<std::shared_ptr<proxy::Snapshot>> buildSnapshot(const std::string& version,
                                                               const strait::v1::Generation& gen,
-                                                              const proxy::Snapshot* previous);
+                                                              const proxy::Snapshot* previous,
+                                                              const BuildOptions& options = {});
 
 }  // namespace strait::server

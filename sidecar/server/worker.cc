@@ -125,8 +125,20 @@ void Worker::applySnapshot(proxy::SnapshotPtr snapshot) {
 }
 
 void Worker::onAccept(int fd, const std::string& peer_ip, const std::string& listener) {
+  // TLS listeners wrap the socket with the live generation's context (new handshakes pick
+  // up new certificates; established connections keep the context they started with).
+  std::unique_ptr<net::TransportSocket> transport;
+  const proxy::ListenerInfo* info = snapshot_ ? snapshot_->findListener(listener) : nullptr;
+  if (info != nullptr && info->tls) {
+    transport = info->tls->newTransport();
+    if (!transport) {
+      ::close(fd);
+      return;
+    }
+  }
   auto session = std::make_unique<proxy::DownstreamSession>(
-      *this, fd, peer_ip, listener, [this](proxy::DownstreamSession* s) { onSessionClosed(s); });
+      *this, fd, peer_ip, listener, [this](proxy::DownstreamSession* s) { onSessionClosed(s); },
+      std::move(transport));
   proxy::DownstreamSession* raw = session.get();
   sessions_.emplace(raw, std::move(session));
 }
