@@ -79,6 +79,15 @@ p99_ms() {
          printf "%.2fms\n", v[i] / 1000 }'
 }
 
+# h2load_run NAME ARGS...: h2load in the background (in PIDS, bounded by timeout), waited for
+# with the `wait` builtin so an INT/TERM trap runs at once (not from a $(...) subshell, whose
+# end the shell would wait for first); output in $WORK/h2load-NAME.log.
+h2load_run() {
+  local name=$1; shift
+  start "h2load-$name" timeout "$H2LOAD_TIMEOUT" h2load "$@"
+  wait "$LAST_PID"
+}
+
 # run_h2load PROXY ORIGIN_PID PORT: prints "req_s p99 proxy_cpu_us_per_req origin_cpu_us_per_req n"
 run_h2load() {
   local proxy=$1 origin_pid=$2 url="http://127.0.0.1:$3/" args out warm_rps n
@@ -86,23 +95,24 @@ run_h2load() {
   args=($(h2load_args "$proxy"))
   if [ "$proxy" = direct ]; then wait_for "origin on :$3" curl -sf -o /dev/null "$url"
   else wait_for "$proxy on :$3 (h2c)" h2_ready "$url"; fi
-  out=$(timeout "$H2LOAD_TIMEOUT" h2load -n "$WARMUP_REQS" "${args[@]}" "$url")
+  h2load_run warmup -n "$WARMUP_REQS" "${args[@]}" "$url"
+  out=$(cat "$WORK/h2load-warmup.log")
   warm_rps=$(echo "$out" | awk '/^finished in/ {print $4}')
   n=$(awk -v r="${warm_rps:-0}" -v s="$SECONDS_PER_ROW" -v w="$WARMUP_REQS" -v m="$MAX_REQS" \
     'BEGIN { n = int(r * s); if (n < w) n = w; if (n > m) n = m; print n }')
   local p0 o0 p1 o1
   p0=$([ -n "$PROXY_PID" ] && cpu_ticks "$PROXY_PID" || echo 0)
   o0=$(cpu_ticks "$origin_pid")
-  out=$(timeout "$H2LOAD_TIMEOUT" h2load -n "$n" "${args[@]}" --log-file "$WORK/h2load-$proxy.log" "$url")
+  h2load_run "$proxy" -n "$n" "${args[@]}" --log-file "$WORK/latency-$proxy.tsv" "$url"
+  out=$(cat "$WORK/h2load-$proxy.log")
   p1=$([ -n "$PROXY_PID" ] && cpu_ticks "$PROXY_PID" || echo 0)
   o1=$(cpu_ticks "$origin_pid")
-  echo "$out" >"$WORK/h2load-$proxy.txt"
   local done_reqs rps p99 failed
   done_reqs=$(echo "$out" | awk '/^requests:/ {print $8}')  # "succeeded"
   rps=$(echo "$out" | awk '/^finished in/ {print $4}')
   failed=$(echo "$out" | awk '/^requests:/ {print $10 + $12 + $14}')  # failed+errored+timeout
   [ "${failed:-0}" = 0 ] || log "$proxy: $(echo "$out" | grep -E '^(requests|status codes):' | tr '\n' ' ')"
-  p99=$(p99_ms "$WORK/h2load-$proxy.log")
+  p99=$(p99_ms "$WORK/latency-$proxy.tsv")
   awk -v r="$done_reqs" -v dp=$((p1 - p0)) -v dorig=$((o1 - o0)) -v hz="$CLK_TCK" -v rps="$rps" \
     -v p99="$p99" -v n="$n" \
     'BEGIN { if (r < 1) r = 1; printf "%s %s %.2f %.2f %d\n", rps, p99, dp * 1e6 / hz / r, dorig * 1e6 / hz / r, n }'
