@@ -1,5 +1,7 @@
 #include "sidecar/proxy/proxy_stream.h"
 
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
 #include "sidecar/proxy/header_utils.h"
 
@@ -12,6 +14,7 @@ ProxyStream::ProxyStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr snaps
       timeout_timer_(ctx.dispatcher(), [this] { onTimeout(); }) {}
 
 ProxyStream::~ProxyStream() {
+  h2_stream_.cancel();
   if (counted_active_) ctx_.clusterManager().activeRequests(cluster_->name)--;
   if (upstream_) {
     upstream_->setCallbacks(nullptr);
@@ -37,6 +40,20 @@ void ProxyStream::start(http::RequestHead&& head, http::BodyFraming framing, uin
   active++;
   counted_active_ = true;
   endpoint_ = &cluster_->endpoints[index];
+  const std::string* content_type = head.headers.get("content-type");
+  is_grpc_ = content_type && content_type->rfind("application/grpc", 0) == 0;
+  timeout_ms_ = route_.timeout_ms;
+  if (const std::string* grpc_timeout = head.headers.get("grpc-timeout")) {
+    int64_t ms = grpcTimeoutMs(*grpc_timeout);
+    if (ms >= 0) timeout_ms_ = std::min(timeout_ms_, ms);
+  }
+  if (cluster_->http2) {
+    WorkerStats::inc(ctx_.stats().upstream_rq_total);
+    buildUpstreamHead(head, info);
+    h2_head_ = std::move(head);
+    if (!startH2()) fail(503, "upstream_overflow_or_socket_failure");
+    return;
+  }
   pool_ = &ctx_.clusterManager().pool(*endpoint_);
   if (pool_->total() >= cluster_->max_connections && pool_->idleCount() == 0) {
     return fail(503, "overflow_max_connections");
@@ -55,8 +72,15 @@ bool ProxyStream::connectAndSend(bool fresh) {
   if (!upstream_) return false;
   upstream_->setCallbacks(this);
   upstream_->write(upstream_head_);
-  timeout_timer_.enableMs(reused_ ? route_.timeout_ms
-                                  : std::min(route_.timeout_ms, cluster_->connect_timeout_ms));
+  timeout_timer_.enableMs(reused_ ? timeout_ms_ : std::min(timeout_ms_, cluster_->connect_timeout_ms));
+  return true;
+}
+
+bool ProxyStream::startH2() {
+  H2UpstreamPool& pool = ctx_.clusterManager().h2Pool(*endpoint_);
+  bool end_stream = request_framing_ == http::BodyFraming::kNone || (request_complete_ && !h2_body_sent_);
+  if (!pool.newStream(h2_head_, end_stream, this, cluster_->max_connections, &h2_stream_)) return false;
+  timeout_timer_.enableMs(timeout_ms_);
   return true;
 }
 
@@ -91,7 +115,17 @@ void ProxyStream::buildUpstreamHead(http::RequestHead& head, const RequestInfo& 
 }
 
 void ProxyStream::onRequestBody(const char* data, size_t len) {
-  if (done_ || !upstream_ || len == 0) return;
+  if (done_ || len == 0) return;
+  if (h2_stream_.conn) {
+    h2_body_sent_ = true;
+    h2_stream_.sendData(data, len);
+    if (!downstream_paused_ && h2_stream_.queued() > net::Connection::kHighWatermark) {
+      downstream_paused_ = true;
+      sink_.readDisableDownstream(true);
+    }
+    return;
+  }
+  if (!upstream_) return;
   if (request_framing_ == http::BodyFraming::kChunked) {
     std::string chunk;
     http::encodeChunk(data, len, &chunk);
@@ -103,7 +137,9 @@ void ProxyStream::onRequestBody(const char* data, size_t len) {
 
 void ProxyStream::onRequestComplete() {
   request_complete_ = true;
-  if (done_ || !upstream_) return;
+  if (done_) return;
+  if (h2_stream_.conn) return h2_stream_.end(nullptr);
+  if (!upstream_) return;
   if (request_framing_ == http::BodyFraming::kChunked) {
     std::string last;
     http::encodeLastChunk(nullptr, &last);
@@ -112,6 +148,15 @@ void ProxyStream::onRequestComplete() {
 }
 
 void ProxyStream::onDownstreamWatermark(bool above) {
+  if (h2_stream_.conn) {
+    // HTTP/2: stop acknowledging response DATA; the upstream's window closes.
+    upstream_paused_ = above;
+    if (!above && h2_unconsumed_ > 0) {
+      h2_stream_.consume(h2_unconsumed_);
+      h2_unconsumed_ = 0;
+    }
+    return;
+  }
   if (!upstream_ || above == upstream_paused_) return;
   upstream_paused_ = above;
   upstream_->readDisable(above);
@@ -119,6 +164,7 @@ void ProxyStream::onDownstreamWatermark(bool above) {
 
 void ProxyStream::reset() {
   done_ = true;
+  h2_stream_.cancel();
   timeout_timer_.disable();
   if (downstream_paused_) {
     downstream_paused_ = false;
@@ -135,11 +181,9 @@ void ProxyStream::fail(int status, std::string_view details) {
     downstream_paused_ = false;
     sink_.readDisableDownstream(false);
   }
-  if (!response_started_) {
-    sink_.sendLocalReply(status, details);
-  } else {
-    sink_.resetDownstream();
-  }
+  if (response_started_) return sink_.resetDownstream();
+  if (is_grpc_) return sendGrpcError(status, details);
+  sink_.sendLocalReply(status, details);
 }
 
 void ProxyStream::onTimeout() {
@@ -183,7 +227,7 @@ void ProxyStream::onRead(net::Buffer& in) {
 
 void ProxyStream::onEvent(net::ConnectionEvent event) {
   if (event == net::ConnectionEvent::kConnected) {
-    timeout_timer_.enableMs(route_.timeout_ms);
+    timeout_timer_.enableMs(timeout_ms_);
     return;
   }
   if (done_) return;
@@ -215,8 +259,12 @@ void ProxyStream::onResponseHead(http::ResponseHead&& head, http::BodyFraming fr
     sink_.sendInterim(head);
     return;
   }
-  response_started_ = true;
   upstream_keep_alive_ = head.keep_alive;
+  forwardResponseHead(std::move(head), framing, length);
+}
+
+void ProxyStream::forwardResponseHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) {
+  response_started_ = true;
   stripHopByHop(head.headers, /*keep_te_trailers=*/false);
   applyHeaders(route_.response_headers, head.headers);
   sink_.sendHeaders(std::move(head), framing, length);
@@ -241,6 +289,99 @@ void ProxyStream::onMessageComplete() {
 void ProxyStream::onError(const http::ParseError& error) {
   (void)error;
   fail(502, "upstream_protocol_error");
+}
+
+void ProxyStream::onUpstreamHead(http::ResponseHead&& head, bool end_stream) {
+  if (head.status < 200) return sink_.sendInterim(head);
+  http::BodyFraming framing = http::BodyFraming::kChunked;
+  uint64_t length = 0;
+  if (end_stream) {
+    framing = http::BodyFraming::kNone;
+  } else if (const std::string* cl = head.headers.get("content-length")) {
+    framing = http::BodyFraming::kContentLength;
+    length = std::strtoull(cl->c_str(), nullptr, 10);
+  }
+  forwardResponseHead(std::move(head), framing, length);
+}
+
+void ProxyStream::onUpstreamData(const char* data, size_t len) {
+  if (done_) return h2_stream_.consume(len);
+  sink_.sendBody(data, len);
+  if (upstream_paused_) h2_unconsumed_ += len;
+  else h2_stream_.consume(len);
+}
+
+void ProxyStream::onUpstreamTrailers(http::HeaderMap&& trailers) { trailers_ = std::move(trailers); }
+
+void ProxyStream::onUpstreamEnd() {
+  if (h2_unconsumed_ > 0) h2_stream_.consume(h2_unconsumed_);  // the connection window
+  h2_unconsumed_ = 0;
+  h2_stream_.conn = nullptr;
+  if (done_) return;
+  done_ = true;
+  response_complete_ = true;
+  timeout_timer_.disable();
+  if (downstream_paused_) {
+    downstream_paused_ = false;
+    sink_.readDisableDownstream(false);
+  }
+  sink_.sendComplete(trailers_.size() ? &trailers_ : nullptr);
+}
+
+void ProxyStream::onUpstreamReset(bool retryable, std::string_view reason) {
+  h2_stream_.conn = nullptr;
+  if (done_) return;
+  // Never processed by the server (GOAWAY, REFUSED_STREAM, connect failure) and nothing of
+  // the body sent yet: safe to send again, once.
+  if (retryable && !response_started_ && !h2_body_sent_ && !retried_) {
+    retried_ = true;
+    if (startH2()) return;
+  }
+  WorkerStats::inc(ctx_.stats().upstream_rq_reset);
+  fail(reason == "upstream_connect_failure" ? 503 : 502, reason);
+}
+
+void ProxyStream::onUpstreamRequestDrained() {
+  if (!downstream_paused_) return;
+  downstream_paused_ = false;
+  sink_.readDisableDownstream(false);
+}
+
+// A gRPC caller gets a gRPC error, not an HTTP error page: a trailers-only response
+// (HTTP 200, grpc-status in the headers, no body).
+void ProxyStream::sendGrpcError(int http_status, std::string_view details) {
+  int code = 14;                          // UNAVAILABLE
+  if (http_status == 504) code = 4;       // DEADLINE_EXCEEDED
+  else if (http_status == 404) code = 12; // UNIMPLEMENTED
+  http::ResponseHead head;
+  head.status = 200;
+  head.headers.add("content-type", "application/grpc");
+  head.headers.add("grpc-status", std::to_string(code));
+  head.headers.add("grpc-message", std::string(details));
+  head.headers.add("content-length", "0");
+  head.headers.add("x-strait-local-reply", std::string(details));
+  response_started_ = true;
+  sink_.sendHeaders(std::move(head), http::BodyFraming::kNone, 0);
+  sink_.sendComplete(nullptr);
+}
+
+// grpc-timeout: 1 to 8 digits and a unit (H M S m u n). -1 when malformed.
+int64_t ProxyStream::grpcTimeoutMs(const std::string& value) {
+  if (value.size() < 2 || value.size() > 9) return -1;
+  int64_t n = 0;
+  for (size_t i = 0; i + 1 < value.size(); i++) {
+    if (value[i] < '0' || value[i] > '9') return -1;
+    n = n * 10 + (value[i] - '0');
+  }
+  switch (value.back()) {
+    case 'H': return n * 3600 * 1000;
+    case 'M': return n * 60 * 1000;
+    case 'S': return n * 1000;
+    case 'm': return n;
+    case 'u': return std::max<int64_t>(1, n / 1000);
+    case 'n': return std::max<int64_t>(1, n / 1000000);
+    default: return -1;
+  }
 }
 
 }  // namespace strait::proxy

@@ -22,6 +22,7 @@
 #include "sidecar/http/h1_codec.h"
 #include "sidecar/net/connection.h"
 #include "sidecar/proxy/conn_pool.h"
+#include "sidecar/proxy/h2_upstream.h"
 #include "sidecar/proxy/route_table.h"
 #include "sidecar/proxy/snapshot.h"
 #include "sidecar/proxy/worker_context.h"
@@ -50,6 +51,7 @@ struct RequestInfo {
 
 class ProxyStream final : public net::ConnectionCallbacks,
                           public http::H1Callbacks,
+                          public H2UpstreamCallbacks,
                           public event::DeferredDeletable {
  public:
   ProxyStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr snapshot, const CompiledRoute& route);
@@ -81,7 +83,19 @@ class ProxyStream final : public net::ConnectionCallbacks,
   void onMessageComplete() override;
   void onError(const http::ParseError& error) override;
 
+  // H2UpstreamCallbacks (HTTP/2 clusters).
+  void onUpstreamHead(http::ResponseHead&& head, bool end_stream) override;
+  void onUpstreamData(const char* data, size_t len) override;
+  void onUpstreamTrailers(http::HeaderMap&& trailers) override;
+  void onUpstreamEnd() override;
+  void onUpstreamReset(bool retryable, std::string_view reason) override;
+  void onUpstreamRequestDrained() override;
+
  private:
+  bool startH2();
+  static int64_t grpcTimeoutMs(const std::string& value);
+  void forwardResponseHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length);
+  void sendGrpcError(int http_status, std::string_view details);
   void buildUpstreamHead(http::RequestHead& head, const RequestInfo& info);
   void fail(int status, std::string_view details);
   void onTimeout();
@@ -102,6 +116,13 @@ class ProxyStream final : public net::ConnectionCallbacks,
   event::Timer timeout_timer_;
   http::BodyFraming request_framing_ = http::BodyFraming::kNone;
   std::string upstream_head_;       // encoded request head (kept for a retry when bodyless)
+  // HTTP/2 upstream.
+  http::RequestHead h2_head_;       // kept until the first body byte, for a GOAWAY retry
+  H2UpstreamStream h2_stream_;
+  size_t h2_unconsumed_ = 0;        // response bytes not yet acknowledged (downstream full)
+  bool h2_body_sent_ = false;
+  bool is_grpc_ = false;
+  int64_t timeout_ms_ = 15000;      // the route's, or a shorter grpc-timeout
   bool reused_ = false;             // upstream_ came from the idle pool
   bool retried_ = false;
   bool counted_active_ = false;
