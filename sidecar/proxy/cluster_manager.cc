@@ -34,7 +34,7 @@ void ClusterManager::onSnapshot(const Snapshot& snapshot) {
 
 H2UpstreamPool& ClusterManager::h2Pool(const EndpointInfo& endpoint) {
   auto& slot = h2_pools_[endpoint.key];
-  if (!slot) slot = std::make_unique<H2UpstreamPool>(dispatcher_, endpoint.address, stats_);
+  if (!slot) slot = std::make_unique<H2UpstreamPool>(dispatcher_, endpoint.address, stats_, endpoint.tls);
   return *slot;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "sidecar/proxy/request_router.h"
 
 namespace strait::proxy {
 namespace {
@@ -55,6 +56,11 @@ constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 // Decides the protocol from the first bytes of the connection. False: wait for more.
 bool DownstreamSession::detectProtocol(net::Buffer& in) {
+  if (conn_->alpn() == "h2") {  // TLS with ALPN: no preface sniffing needed
+    protocol_detected_ = true;
+    h2_ = std::make_unique<H2Downstream>(ctx_, *conn_, listener_name_, peer_ip_);
+    return true;
+  }
   size_t n = std::min(in.size(), kH2Preface.size());
   if (in.view().substr(0, n) != kH2Preface.substr(0, n)) {
     protocol_detected_ = true;  // HTTP/1.1
@@ -105,13 +111,10 @@ void DownstreamSession::onRequestHead(http::RequestHead&& head, http::BodyFramin
     keep_alive_ = false;
     return sendLocalReply(503, "listener_draining");
   }
-  const std::string* host = head.headers.get("host");
-  std::string_view target = head.target;
-  std::string_view path = target.substr(0, target.find('?'));
-  const CompiledRoute* route = listener->routes->route(host ? *host : std::string_view(), path, head.headers);
-  if (route == nullptr) return sendLocalReply(404, "route_not_found");
-  stream_ = std::make_unique<ProxyStream>(ctx_, *this, snapshot, *route);
-  RequestInfo info{peer_ip_, listener->forwarded_proto};
+  RouteResult routed = routeRequest(*listener, head, conn_->peerIdentity());
+  if (routed.route == nullptr) return sendLocalReply(routed.local_status, routed.details);
+  stream_ = std::make_unique<ProxyStream>(ctx_, *this, snapshot, *routed.route);
+  RequestInfo info = requestInfo(*listener, peer_ip_, conn_->secure());
   stream_->start(std::move(head), framing, length, info);
 }
 

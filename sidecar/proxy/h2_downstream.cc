@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "sidecar/proxy/request_router.h"
+
 namespace strait::proxy {
 
 // One request stream: the StreamSink its ProxyStream answers through.
@@ -157,10 +159,8 @@ void H2Downstream::onH2RequestHead(int32_t id, http::RequestHead&& head, bool en
   const SnapshotPtr& snapshot = ctx_.snapshot();
   const ListenerInfo* listener = snapshot ? snapshot->findListener(listener_name_) : nullptr;
   if (listener == nullptr) return s->sendLocalReply(503, "listener_draining");
-  const std::string* host = head.headers.get("host");
-  std::string_view path = std::string_view(head.target).substr(0, head.target.find('?'));
-  const CompiledRoute* route = listener->routes->route(host ? *host : std::string_view(), path, head.headers);
-  if (route == nullptr) return s->sendLocalReply(404, "route_not_found");
+  RouteResult routed = routeRequest(*listener, head, conn_.peerIdentity());
+  if (routed.route == nullptr) return s->sendLocalReply(routed.local_status, routed.details);
   http::BodyFraming framing = http::BodyFraming::kNone;
   uint64_t length = 0;
   if (!end_stream) {
@@ -168,8 +168,8 @@ void H2Downstream::onH2RequestHead(int32_t id, http::RequestHead&& head, bool en
     framing = cl ? http::BodyFraming::kContentLength : http::BodyFraming::kChunked;
     if (cl) length = std::strtoull(cl->c_str(), nullptr, 10);
   }
-  s->proxy = std::make_unique<ProxyStream>(ctx_, *s, snapshot, *route);
-  RequestInfo info{peer_ip_, listener->forwarded_proto};
+  s->proxy = std::make_unique<ProxyStream>(ctx_, *s, snapshot, *routed.route);
+  RequestInfo info = requestInfo(*listener, peer_ip_, conn_.secure());
   s->proxy->start(std::move(head), framing, length, info);
   if (end_stream) s->proxy->onRequestComplete();
 }

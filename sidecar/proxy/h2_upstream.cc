@@ -11,9 +11,11 @@ class H2UpstreamConnection final : public net::ConnectionCallbacks,
                                    public http::H2ClientCallbacks,
                                    public event::DeferredDeletable {
  public:
-  H2UpstreamConnection(H2UpstreamPool& pool, event::Dispatcher& dispatcher, int fd)
+  H2UpstreamConnection(H2UpstreamPool& pool, event::Dispatcher& dispatcher, int fd,
+                       std::unique_ptr<net::TransportSocket> transport)
       : pool_(pool), dispatcher_(dispatcher),
-        conn_(std::make_unique<net::Connection>(dispatcher, fd, /*connecting=*/true)), codec_(this) {
+        conn_(std::make_unique<net::Connection>(dispatcher, fd, /*connecting=*/true, std::move(transport))),
+        scheme_(conn_->secure() ? "https" : "http"), codec_(this) {
     conn_->setCallbacks(this);
     flush();  // the client preface and SETTINGS wait in the buffer until connected
   }
@@ -27,7 +29,7 @@ class H2UpstreamConnection final : public net::ConnectionCallbacks,
     return streams_.size() < limit;
   }
   int32_t open(const http::RequestHead& head, bool end_stream, H2UpstreamCallbacks* cb) {
-    int32_t id = codec_.submitRequest(head, "http", end_stream);
+    int32_t id = codec_.submitRequest(head, scheme_, end_stream);
     if (id <= 0) return id;
     streams_[id] = cb;
     scheduleFlush();
@@ -124,6 +126,7 @@ class H2UpstreamConnection final : public net::ConnectionCallbacks,
   H2UpstreamPool& pool_;
   event::Dispatcher& dispatcher_;
   std::unique_ptr<net::Connection> conn_;
+  std::string scheme_;
   http::H2ClientCodec codec_;
   absl::flat_hash_map<int32_t, H2UpstreamCallbacks*> streams_;
   bool flush_scheduled_ = false;
@@ -158,8 +161,9 @@ void H2UpstreamStream::cancel() {
   conn = nullptr;
 }
 
-H2UpstreamPool::H2UpstreamPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats)
-    : dispatcher_(dispatcher), address_(std::move(address)), stats_(stats) {}
+H2UpstreamPool::H2UpstreamPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats,
+                               std::shared_ptr<const tls::ClientContext> tls)
+    : dispatcher_(dispatcher), address_(std::move(address)), stats_(stats), tls_(std::move(tls)) {}
 
 H2UpstreamPool::~H2UpstreamPool() {
   for (auto& c : conns_) dispatcher_.deferredDelete(std::move(c));
@@ -176,11 +180,13 @@ bool H2UpstreamPool::newStream(const http::RequestHead& head, bool end_stream, H
   }
   if (chosen == nullptr) {
     if (conns_.size() >= max_connections) return false;
+    std::unique_ptr<net::TransportSocket> transport;
+    if (tls_ && !(transport = tls_->newTransport())) return false;  // e.g. no mesh certificate yet
     auto fd = net::connectTcp(address_);
     if (!fd.ok()) return false;
     WorkerStats::inc(stats_.upstream_cx_total);
     WorkerStats::inc(stats_.upstream_cx_active);
-    conns_.push_front(std::make_unique<H2UpstreamConnection>(*this, dispatcher_, *fd));
+    conns_.push_front(std::make_unique<H2UpstreamConnection>(*this, dispatcher_, *fd, std::move(transport)));
     chosen = conns_.front().get();
   }
   int32_t id = chosen->open(head, end_stream, cb);

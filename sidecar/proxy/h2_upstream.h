@@ -22,6 +22,7 @@
 #include "sidecar/net/address.h"
 #include "sidecar/net/connection.h"
 #include "sidecar/proxy/stats.h"
+#include "sidecar/tls/client_context.h"
 
 namespace strait::proxy {
 
@@ -55,7 +56,9 @@ struct H2UpstreamStream {
 
 class H2UpstreamPool {
  public:
-  H2UpstreamPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats);
+  // `tls` (nullptr: h2c) makes every connection TLS, negotiating h2 by ALPN.
+  H2UpstreamPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats,
+                 std::shared_ptr<const tls::ClientContext> tls = nullptr);
   ~H2UpstreamPool();
 
   // Opens a stream for `head` on a connection with room (or a new one). False when no
@@ -69,6 +72,7 @@ class H2UpstreamPool {
   event::Dispatcher& dispatcher_;
   net::Address address_;
   WorkerStats& stats_;
+  std::shared_ptr<const tls::ClientContext> tls_;
   std::list<std::unique_ptr<H2UpstreamConnection>> conns_;
 };
 

@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "sidecar/net/address.h"
+#include "sidecar/proxy/authz.h"
 #include "sidecar/proxy/cluster_info.h"
 #include "sidecar/proxy/route_table.h"
 #include "sidecar/tls/server_context.h"
@@ -46,6 +47,7 @@ struct ListenerInfo {
   int64_t idle_timeout_ms = 60000;
   std::string forwarded_proto = "http";  // "https" by default on TLS listeners
   std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext
+  std::shared_ptr<const AuthzPolicy> authz;       // per-request policy; nullptr: allow all
 };
 
 struct Snapshot {

@@ -25,7 +25,12 @@ absl::Status buildClusters(const strait::v1::Generation& gen, const tls::SecretM
   for (const auto& c : gen.clusters()) {
     std::shared_ptr<const tls::ClientContext> tls;
     if (c.has_tls()) {
-      auto ctx = tls::ClientContext::create(absl::StrCat("cluster '", c.name(), "'"), c.tls(), secrets,
+      strait::v1::UpstreamTls upstream_tls = c.tls();
+      // An HTTP/2 cluster over TLS negotiates h2 unless the config says otherwise.
+      if (c.protocol() == strait::v1::Cluster::HTTP2 && upstream_tls.alpn_protocols().empty()) {
+        upstream_tls.add_alpn_protocols("h2");
+      }
+      auto ctx = tls::ClientContext::create(absl::StrCat("cluster '", c.name(), "'"), upstream_tls, secrets,
                                             meshOf(options));
       if (!ctx.ok()) return ctx.status();
       tls = std::move(*ctx);
@@ -98,6 +103,7 @@ absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snap
       info.socket = std::make_shared<proxy::ListenSocket>(*fd, *addr);
     }
     info.routes = snap->route_tables.at(l.route_config()).get();
+    if (l.authorization().rules_size() > 0) info.authz = std::make_shared<proxy::AuthzPolicy>(l.authorization());
     const auto& opts = l.http_options();
     if (opts.max_request_headers_bytes() > 0) info.max_request_headers_bytes = opts.max_request_headers_bytes();
     if (opts.has_idle_timeout() && durationMs(opts.idle_timeout()) > 0) {

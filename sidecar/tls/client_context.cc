@@ -72,7 +72,7 @@ absl::Status ClientContext::configure(const strait::v1::UpstreamTls& config, con
       return absl::InvalidArgumentError(absl::StrCat("client_certificate_secret: ", s.message()));
     }
   }
-  std::string alpn = alpnWire(config.alpn_protocols());
+  std::string alpn = alpnWire(config.alpn_protocols(), kClientDefaultAlpn);
   if (SSL_CTX_set_alpn_protos(ctx_.get(), reinterpret_cast<const unsigned char*>(alpn.data()),
                               static_cast<unsigned int>(alpn.size())) != 0) {
     return absl::InvalidArgumentError(absl::StrCat("alpn_protocols: ", lastSslError()));

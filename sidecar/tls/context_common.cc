@@ -104,9 +104,10 @@ bool useMeshCertificate(SSL* ssl, const MeshCertificate& cert) {
   return SSL_use_cert_and_key(ssl, cert.leaf.get(), cert.key.get(), chain.get(), 1) == 1;
 }
 
-std::string alpnWire(const google::protobuf::RepeatedPtrField<std::string>& protocols) {
+std::string alpnWire(const google::protobuf::RepeatedPtrField<std::string>& protocols,
+                     std::string_view fallback) {
   std::string out;
-  if (protocols.empty()) return std::string("\x08http/1.1", 9);
+  if (protocols.empty()) return std::string(fallback);
   for (const auto& p : protocols) {
     out.push_back(static_cast<char>(p.size()));
     out += p;

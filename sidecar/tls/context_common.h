@@ -5,6 +5,7 @@
 
 #include <ctime>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -43,6 +44,12 @@ absl::Status useCertKey(SSL_CTX* ctx, const CertKey& cert);
 // Presents the mesh certificate (leaf, chain, key) on one connection. Data path.
 bool useMeshCertificate(SSL* ssl, const MeshCertificate& cert);
 // ALPN wire format (length-prefixed names); ["http/1.1"] when `protocols` is empty.
-std::string alpnWire(const google::protobuf::RepeatedPtrField<std::string>& protocols);
+std::string alpnWire(const google::protobuf::RepeatedPtrField<std::string>& protocols,
+                     std::string_view fallback);
+// Defaults when a config lists no ALPN protocols (wire format: length-prefixed names).
+// Listeners offer h2 then http/1.1; clusters ask for http/1.1 (HTTP/2 clusters: h2, set by
+// the snapshot builder).
+inline constexpr std::string_view kServerDefaultAlpn{"\x02h2\x08http/1.1", 12};
+inline constexpr std::string_view kClientDefaultAlpn{"\x08http/1.1", 9};
 
 }  // namespace strait::tls

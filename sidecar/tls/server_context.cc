@@ -54,7 +54,7 @@ absl::StatusOr<std::shared_ptr<const ServerContext>> ServerContext::create(
     return absl::InvalidArgumentError(absl::StrCat(where, ": tls.", s.message()));
   };
   std::shared_ptr<ServerContext> self(new ServerContext(rotationOf(config)));
-  self->alpn_wire_ = alpnWire(config.alpn_protocols());
+  self->alpn_wire_ = alpnWire(config.alpn_protocols(), kServerDefaultAlpn);
   self->use_mesh_certificate_ = config.use_mesh_certificate();
   self->permissive_ = config.mtls_mode() == strait::v1::MTLS_PERMISSIVE;
   self->mesh_ = mesh;
