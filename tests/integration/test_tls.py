@@ -138,6 +138,20 @@ class TlsTest(harness.StraitTestCase):
         self.assertIn("x-upstream-name: backend", r.stdout)
         self.assertIn("x-forwarded-proto: https", r.stdout)  # echoed request header
 
+    def test_h2_over_tls_by_alpn(self):
+        self.start(self.tls_config())
+        self.assertEqual(tls_handshake(self.port, "a.test", self.cafile, alpn=("h2", "http/1.1")),
+                         ("a.test", "h2"))
+        r = subprocess.run(["curl", "-sS", "--http2", "--cacert", self.cafile, "--resolve",
+                            "a.test:%d:127.0.0.1" % self.port, "-D", "-", "-o", "/dev/null",
+                            "https://a.test:%d/h2" % self.port],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith("HTTP/2 200"), r.stdout)
+        r = subprocess.run(["h2load", "-n", "500", "-c", "2", "-m", "20", "https://127.0.0.1:%d/load" % self.port],
+                           capture_output=True, text=True, timeout=60)
+        self.assertIn("500 succeeded, 0 failed", r.stdout, r.stdout + r.stderr)
+
     def test_sni_picks_certificate_and_alpn(self):
         self.start(self.tls_config())
         self.assertEqual(tls_handshake(self.port, "a.test", self.cafile), ("a.test", "http/1.1"))
