@@ -32,7 +32,7 @@ class MtlsTest(harness.StraitTestCase):
         write_file(tokens, "tokens:\n" + "".join(
             "- {token: %s, namespace: shop, service_account: %s}\n" % (t, sa) for sa, t in TOKENS.items()))
         backend = self.start_upstream("api-app")
-        self.web_port, self.api_port = free_port(), free_port()
+        self.web_port, self.api_port, self.permissive_port = free_port(), free_port(), free_port()
         mesh_tls = lambda sa: {"use_mesh_certificate": True, "match_subject_alt_names": [TD + sa]}
         gen = {
             "listeners": [
@@ -44,6 +44,9 @@ class MtlsTest(harness.StraitTestCase):
                  "authorization": {"rules": [
                      {"name": "no-admin", "action": "DENY", "path_prefixes": ["/admin"]},
                      {"name": "shop-only", "action": "ALLOW", "principals": [TD[:-3] + "*"]}]}},
+                {"name": "api-permissive", "address": "127.0.0.1", "port": self.permissive_port,
+                 "route_config": "api-in", "services": ["api"],
+                 "tls": {"use_mesh_certificate": True, "mtls_mode": "MTLS_PERMISSIVE"}},
             ],
             "route_configs": [
                 {"name": "web-out", "virtual_hosts": [{"name": "all", "domains": ["*"], "routes": [
@@ -116,6 +119,18 @@ class MtlsTest(harness.StraitTestCase):
         # The same CA, valid dates: accepted (so the refusal above was the expiry).
         cert, key = self.make_client_cert("fresh", self.ca_root, root_key, 1, TD + "web")
         self.assertEqual(self.direct("--cert", cert, "--key", key).stdout, "200")
+
+    def test_permissive_mode_accepts_plaintext_and_mtls(self):
+        status, _, body = harness.http_get(self.permissive_port, "/plain")
+        self.assertEqual(status, 200, body)
+        self.assertNotIn("x-strait-peer-identity", body.lower())
+        self.assertIn("x-forwarded-proto: http", body.lower().splitlines())
+        cert, key = self.make_client_cert("ok", self.ca_root, os.path.join(self.ca_dir, "root.key"), 1, TD + "web")
+        r = subprocess.run(["curl", "-sS", "-k", "--cert", cert, "--key", key, "--max-time", "10",
+                            "https://127.0.0.1:%d/tls" % self.permissive_port],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("x-strait-peer-identity: " + TD + "web", r.stdout.lower())
 
     def test_plaintext_and_no_certificate_are_refused_in_strict_mode(self):
         self.assertNotEqual(self.direct().stdout, "200")
