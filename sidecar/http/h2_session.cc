@@ -130,11 +130,15 @@ int H2Session::onBeginFrame(int32_t, uint8_t type, size_t length) {
 }
 
 void H2Session::takeOutput(std::string* out) {
+  drainOutput([out](const char* data, size_t len) { out->append(data, len); });
+}
+
+void H2Session::drainOutput(absl::FunctionRef<void(const char* data, size_t len)> sink) {
   for (;;) {
     const uint8_t* data = nullptr;
     ssize_t n = nghttp2_session_mem_send(session_.get(), &data);
     if (n <= 0) break;
-    out->append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+    sink(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
   }
   // Drain notifications after framing, outside nghttp2's callbacks.
   std::vector<int32_t> drained;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "sidecar/http/h1_codec.h"
 #include "sidecar/http/headers.h"
 
@@ -37,6 +38,9 @@ class H2Session {
 
   // Appends every frame ready to go out to `out`.
   void takeOutput(std::string* out);
+  // Hands every frame ready to go out to `sink`, in pieces that are only valid during the
+  // call (no intermediate copy: the connection copies them straight into its buffer).
+  void drainOutput(absl::FunctionRef<void(const char* data, size_t len)> sink);
   // True while nghttp2 wants to read or write (false: the connection is done).
   bool alive() const;
   // Queues body bytes of a stream (sent as the peer's windows allow).

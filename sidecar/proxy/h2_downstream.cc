@@ -146,9 +146,7 @@ void H2Downstream::scheduleFlush() {
 
 void H2Downstream::flush() {
   if (closed_) return;
-  std::string out;
-  codec_.takeOutput(&out);
-  if (!out.empty()) conn_.write(out);
+  codec_.drainOutput([this](const char* data, size_t len) { conn_.write(std::string_view(data, len)); });
 }
 
 void H2Downstream::onH2RequestHead(int32_t id, http::RequestHead&& head, bool end_stream) {

@@ -109,9 +109,7 @@ class H2UpstreamConnection final : public net::ConnectionCallbacks,
   }
   void flush() {
     if (closed_) return;
-    std::string out;
-    codec_.takeOutput(&out);
-    if (!out.empty()) conn_->write(out);
+    codec_.drainOutput([this](const char* data, size_t len) { conn_->write(std::string_view(data, len)); });
   }
   void failAll(bool retryable, std::string_view reason) {
     auto streams = std::move(streams_);
