@@ -1,11 +1,13 @@
 #include "sidecar/proxy/conn_pool.h"
 
+#include <vector>
+
 namespace strait::proxy {
 
 // An idle connection: the pool listens to it so a close by the upstream removes it.
 struct ConnPool::Idle : public net::ConnectionCallbacks {
-  Idle(ConnPool& pool, std::unique_ptr<net::Connection> c)
-      : pool(pool), conn(std::move(c)), timer(pool.dispatcher_, [this] { expire(); }) {}
+  Idle(ConnPool& pool, std::unique_ptr<net::Connection> c, int64_t expires_ms)
+      : pool(pool), conn(std::move(c)), expires_ms(expires_ms) {}
 
   void onRead(net::Buffer& in) override {
     // An idle upstream must not send anything; if it does the connection is unusable.
@@ -13,17 +15,17 @@ struct ConnPool::Idle : public net::ConnectionCallbacks {
     conn->close(net::Connection::CloseType::kNoFlush);
   }
   void onEvent(net::ConnectionEvent) override { pool.removeIdle(this); }
-  void expire() { conn->close(net::Connection::CloseType::kNoFlush); }
 
   ConnPool& pool;
   std::unique_ptr<net::Connection> conn;
-  event::Timer timer;
+  int64_t expires_ms;  // closed by the pool's sweep after this (monotonic ms)
   std::list<std::unique_ptr<Idle>>::iterator pos;
 };
 
 ConnPool::ConnPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats,
                    std::shared_ptr<const tls::ClientContext> tls)
-    : dispatcher_(dispatcher), address_(std::move(address)), stats_(stats), tls_(std::move(tls)) {}
+    : dispatcher_(dispatcher), address_(std::move(address)), stats_(stats), tls_(std::move(tls)),
+      sweep_timer_(dispatcher, [this] { sweep(); }) {}
 
 ConnPool::~ConnPool() {
   for (auto& idle : idle_) {
@@ -37,7 +39,6 @@ std::unique_ptr<net::Connection> ConnPool::acquire(bool* reused, bool fresh) {
   while (!fresh && !idle_.empty()) {
     std::unique_ptr<Idle> idle = std::move(idle_.front());
     idle_.pop_front();
-    idle->timer.disable();
     std::unique_ptr<net::Connection> conn = std::move(idle->conn);
     conn->setCallbacks(nullptr);
     if (conn->open()) {
@@ -63,9 +64,10 @@ std::unique_ptr<net::Connection> ConnPool::acquire(bool* reused, bool fresh) {
 }
 
 void ConnPool::release(std::unique_ptr<net::Connection> conn, int64_t idle_ms) {
-  auto idle = std::make_unique<Idle>(*this, std::move(conn));
+  auto idle = std::make_unique<Idle>(*this, std::move(conn), dispatcher_.nowMs() + idle_ms);
   idle->conn->setCallbacks(idle.get());
-  idle->timer.enableMs(idle_ms);
+  // One timer per pool, checked lazily: no timer-tree update per request.
+  if (!sweep_timer_.enabled()) sweep_timer_.enableMs(idle_ms);
   Idle* raw = idle.get();
   idle_.push_front(std::move(idle));
   raw->pos = idle_.begin();
@@ -75,7 +77,6 @@ void ConnPool::removeIdle(Idle* idle) {
   // Called from the connection's close callback: defer the deletion of both.
   total_--;
   WorkerStats::dec(stats_.upstream_cx_active);
-  idle->timer.disable();
   auto owned = std::move(*idle->pos);
   idle_.erase(idle->pos);
   owned->conn->setCallbacks(nullptr);
@@ -84,6 +85,18 @@ void ConnPool::removeIdle(Idle* idle) {
   auto holder = std::make_unique<Holder>();
   holder->idle = std::move(owned);
   dispatcher_.deferredDelete(std::move(holder));
+}
+
+void ConnPool::sweep() {
+  int64_t now = dispatcher_.nowMs();
+  std::vector<net::Connection*> expired;
+  int64_t next = -1;
+  for (auto& idle : idle_) {
+    if (idle->expires_ms <= now) expired.push_back(idle->conn.get());
+    else if (next < 0 || idle->expires_ms < next) next = idle->expires_ms;
+  }
+  for (net::Connection* c : expired) c->close(net::Connection::CloseType::kNoFlush);  // -> removeIdle
+  if (next >= 0) sweep_timer_.enableMs(next - now);
 }
 
 void ConnPool::closeIdle() {

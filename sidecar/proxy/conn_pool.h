@@ -42,12 +42,14 @@ class ConnPool {
  private:
   struct Idle;
   void removeIdle(Idle* idle);
+  void sweep();  // closes idle connections past their expiry
 
   event::Dispatcher& dispatcher_;
   net::Address address_;
   WorkerStats& stats_;
   std::shared_ptr<const tls::ClientContext> tls_;
   std::list<std::unique_ptr<Idle>> idle_;  // most recently used at the front
+  event::Timer sweep_timer_;               // armed while connections are idle
   size_t total_ = 0;
 };
 

@@ -26,6 +26,7 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, int fd, std::string pee
       idle_timer_(ctx.dispatcher(), [this] { onIdleTimeout(); }) {
   conn_->setCallbacks(this);
   if (const ListenerInfo* l = liveListener(ctx_, listener_name_)) idle_timeout_ms_ = l->idle_timeout_ms;
+  last_activity_ms_ = ctx_.dispatcher().nowMs();
   idle_timer_.enableMs(idle_timeout_ms_);
   WorkerStats::inc(ctx_.stats().downstream_cx_total);
   WorkerStats::inc(ctx_.stats().downstream_cx_active);
@@ -47,7 +48,11 @@ void DownstreamSession::drain() {
 void DownstreamSession::onRead(net::Buffer&) { parseInput(); }
 
 void DownstreamSession::onIdleTimeout() {
-  if (h2_ && !h2_->idle()) return idle_timer_.enableMs(idle_timeout_ms_);  // streams in flight
+  // The timer stays armed across requests and is checked lazily here (re-arming it per
+  // request cost two timer-tree updates on the hot path).
+  if (in_request_ || (h2_ && !h2_->idle())) return idle_timer_.enableMs(idle_timeout_ms_);
+  int64_t idle_for = ctx_.dispatcher().nowMs() - last_activity_ms_;
+  if (idle_for < idle_timeout_ms_) return idle_timer_.enableMs(idle_timeout_ms_ - idle_for);
   closeConnection(net::Connection::CloseType::kNoFlush);
 }
 
@@ -76,7 +81,7 @@ void DownstreamSession::parseInput() {
   net::Buffer& in = conn_->input();
   if (!protocol_detected_ && !detectProtocol(in)) return;
   if (h2_) {
-    idle_timer_.enableMs(idle_timeout_ms_);
+    last_activity_ms_ = ctx_.dispatcher().nowMs();
     if (!h2_->onRead(in)) closeConnection(net::Connection::CloseType::kFlushWrite);
     return;
   }
@@ -100,7 +105,6 @@ void DownstreamSession::onRequestHead(http::RequestHead&& head, http::BodyFramin
   in_request_ = true;
   request_complete_ = response_complete_ = false;
   chunked_response_ = false;
-  idle_timer_.disable();
   WorkerStats::inc(ctx_.stats().downstream_rq_total);
   keep_alive_ = head.keep_alive && !draining_;
   head_request_ = head.method == "HEAD";
@@ -221,7 +225,7 @@ void DownstreamSession::finishExchange() {
     if (!keep_alive_ || draining_) return closeConnection(net::Connection::CloseType::kFlushWrite);
     // An idle keep-alive connection keeps no parser: idle memory stays small (see bench/).
     parser_.reset();
-    idle_timer_.enableMs(idle_timeout_ms_);
+    last_activity_ms_ = ctx_.dispatcher().nowMs();
     if (reads_paused_for_pipeline_) {
       reads_paused_for_pipeline_ = false;
       conn_->readDisable(false);

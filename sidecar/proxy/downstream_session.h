@@ -78,6 +78,7 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   bool protocol_detected_ = false;
   event::Timer idle_timer_;
   int64_t idle_timeout_ms_ = 60000;
+  int64_t last_activity_ms_ = 0;    // end of the last exchange (idle timeout is lazy)
   bool in_request_ = false;         // a request is being handled (head seen, response not done)
   bool request_complete_ = false;
   bool response_complete_ = false;
