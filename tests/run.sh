@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
-# Builds Strait and runs every test (unit + integration with the real binaries on loopback).
-#   ./tests/run.sh             build into build/ and run all tests
-#   ./tests/run.sh --sanitize  same, with ASan+UBSan, into build-asan/
-# Extra arguments after -- go to ctest (e.g. ./tests/run.sh -- -R integration).
+# Builds Strait and runs every test: unit tests and integration tests (the real binaries on
+# 127.0.0.1 with ports chosen at run time), first in the regular build (build/), then again
+# in an ASan+UBSan build (build-asan/).
+#   ./tests/run.sh                       everything (what CI runs)
+#   STRAIT_SANITIZE_SUITE=0 ./tests/run.sh   the regular build only
+#   ./tests/run.sh -- -R integration     extra arguments after -- go to ctest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD_DIR=build
-CMAKE_EXTRA=()
 CTEST_EXTRA=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --sanitize) BUILD_DIR=build-asan; CMAKE_EXTRA+=(-DSTRAIT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug) ;;
     --) shift; CTEST_EXTRA=("$@"); break ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -22,10 +21,20 @@ done
 
 CXX_COMPILER=g++
 command -v clang++-14 >/dev/null && CXX_COMPILER=clang++-14
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_CXX_COMPILER="$CXX_COMPILER" -DSTRAIT_WERROR=ON "${CMAKE_EXTRA[@]}" >/dev/null
-ninja -C "$BUILD_DIR" -j"${STRAIT_JOBS:-2}"
+# Integration tests open many sockets.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-# Listening on many sockets in the integration tests.
-ulimit -n 65536 2>/dev/null || true
-cd "$BUILD_DIR"
-ctest --output-on-failure --timeout 600 "${CTEST_EXTRA[@]}"
+# run_suite BUILD_DIR [cmake args...]: configure, build, run every test.
+run_suite() {
+  local dir=$1; shift
+  echo "== $dir: build" >&2
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER="$CXX_COMPILER" -DSTRAIT_WERROR=ON "$@" >/dev/null
+  ninja -C "$dir" -j"${STRAIT_JOBS:-2}"
+  echo "== $dir: test" >&2
+  (cd "$dir" && ctest --output-on-failure --timeout 600 "${CTEST_EXTRA[@]}")
+}
+
+run_suite build
+if [ "${STRAIT_SANITIZE_SUITE:-1}" != 0 ]; then
+  run_suite build-asan -DSTRAIT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+fi
