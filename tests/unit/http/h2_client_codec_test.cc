@@ -44,9 +44,13 @@ void pump(H2ClientCodec& client, H2ServerCodec& server) {
   for (int i = 0; i < 100; i++) {
     std::string c2s, s2c;
     client.takeOutput(&c2s);
-    if (!c2s.empty()) ASSERT_TRUE(server.execute(c2s.data(), c2s.size()));
+    if (!c2s.empty()) {
+      ASSERT_TRUE(server.execute(c2s.data(), c2s.size()));
+    }
     server.takeOutput(&s2c);
-    if (!s2c.empty()) ASSERT_TRUE(client.execute(s2c.data(), s2c.size()));
+    if (!s2c.empty()) {
+      ASSERT_TRUE(client.execute(s2c.data(), s2c.size()));
+    }
     if (c2s.empty() && s2c.empty()) return;
   }
 }

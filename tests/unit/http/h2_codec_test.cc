@@ -101,7 +101,9 @@ class Client {
 void pump(Client& client, H2ServerCodec& server) {
   for (int i = 0; i < 100; i++) {
     std::string c2s = client.output();
-    if (!c2s.empty()) ASSERT_TRUE(server.execute(c2s.data(), c2s.size()));
+    if (!c2s.empty()) {
+      ASSERT_TRUE(server.execute(c2s.data(), c2s.size()));
+    }
     std::string s2c;
     server.takeOutput(&s2c);
     if (!s2c.empty()) client.input(s2c);
