@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Local demo mesh on loopback: two test backends (127.0.0.1:8081 backend-a, :8082 backend-b),
-# strait-control on 127.0.0.1:18000 serving deploy/local/config/, and one sidecar
-# (listener 127.0.0.1:10000, admin 127.0.0.1:9901). Runs until Ctrl-C, then stops exactly
-# the processes it started (by PID).
+# Local demo mesh on loopback. strait-control on 127.0.0.1:18000 (TLS; it is also the mesh CA,
+# its root and the bootstrap tokens live in this run's temp dir) serves deploy/local/config/
+# to two services, each behind its own sidecar:
+#   web: sidecar web-1 listens on 127.0.0.1:10000 (admin :9901) in front of backend-a (:8081)
+#        and backend-b (:8082), and calls api over mTLS for /api/...
+#   api: sidecar api-1 listens on 127.0.0.1:10443, mTLS only (admin :9902), in front of
+#        api-backend (:8083)
+# Both sidecars get their identities (spiffe://strait.local/ns/demo/sa/web|api) from the
+# control plane with a bootstrap token. Runs until Ctrl-C, then stops exactly the processes
+# it started (by PID).
 #
 #   ./deploy/local/demo.sh            install packages, build into build/, run
 #   STRAIT_SKIP_BUILD=1 ./deploy/...  use the binaries already in build/
@@ -61,21 +67,45 @@ if [ -z "${STRAIT_SKIP_BUILD:-}" ]; then
   ninja -C "$BUILD_DIR" -j2 strait-control straitctl strait-sidecar strait-test-upstream
 fi
 
-for port in 8081 8082 18000 10000 9901; do
+for port in 8081 8082 8083 18000 10000 10443 9901 9902; do
   port_free "$port" || { log "port 127.0.0.1:$port is in use; stop whatever holds it"; exit 1; }
 done
 
 UPSTREAM=$BUILD_DIR/tests/upstream/strait-test-upstream
 start backend-a "$UPSTREAM" --listen 127.0.0.1:8081 --name backend-a --threads 1
 start backend-b "$UPSTREAM" --listen 127.0.0.1:8082 --name backend-b --threads 1
-# PLAINTEXT control-plane channel: a loopback demo only (strait-control and the sidecar both
-# print a warning). Real deployments drop --plaintext and give sidecars a token + ca_file.
-log "control-plane channel is PLAINTEXT (demo only)"
+start api-backend "$UPSTREAM" --listen 127.0.0.1:8083 --name api-backend --threads 1
+
+# The mesh CA's root and the bootstrap tokens (one per service account), for this run only.
+CA_DIR=$LOG_DIR/ca
+ROOT=$CA_DIR/root.pem
+echo "tokens:" >"$LOG_DIR/tokens.yaml"
+for sa in web api; do
+  token="demo-$sa-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+  echo "- {token: $token, namespace: demo, service_account: $sa}" >>"$LOG_DIR/tokens.yaml"
+  echo "$token" >"$LOG_DIR/$sa.token"
+done
 start control "$BUILD_DIR/control/strait-control" --config-dir "$REPO/deploy/local/config" \
-  --listen 127.0.0.1:18000 --plaintext --ca-dir "${TMPDIR:-/tmp}/strait-demo-ca"
-wait_for "strait-control" 15 "$BUILD_DIR/control/straitctl" --control 127.0.0.1:18000 status
-start sidecar "$BUILD_DIR/sidecar/strait-sidecar" --bootstrap "$REPO/deploy/local/sidecar.yaml"
-wait_for "sidecar /ready" 20 curl -sf http://127.0.0.1:9901/ready
+  --listen 127.0.0.1:18000 --ca-dir "$CA_DIR" --tokens "$LOG_DIR/tokens.yaml"
+STRAITCTL="$BUILD_DIR/control/straitctl --ca-file $ROOT"
+wait_for "strait-control" 15 $STRAITCTL status
+
+# bootstrap SA ADMIN_PORT: the bootstrap of the sidecar of service account SA.
+bootstrap() {
+  {
+    echo "node: {id: $1-1, service: $1, namespace: demo}"
+    echo "control_plane: {address: \"127.0.0.1:18000\", ca_file: $ROOT}"
+    echo "identity: {token_file: $LOG_DIR/$1.token}"
+    echo "admin: {address: 127.0.0.1, port: $2}"
+    echo "workers: 2"
+  } >"$LOG_DIR/$1.yaml"
+}
+bootstrap api 9902
+bootstrap web 9901
+start sidecar-api "$BUILD_DIR/sidecar/strait-sidecar" --bootstrap "$LOG_DIR/api.yaml"
+start sidecar-web "$BUILD_DIR/sidecar/strait-sidecar" --bootstrap "$LOG_DIR/web.yaml"
+wait_for "api sidecar /ready" 20 curl -sf http://127.0.0.1:9902/ready
+wait_for "web sidecar /ready" 20 curl -sf http://127.0.0.1:9901/ready
 
 cat <<EOF
 
@@ -83,11 +113,15 @@ Strait demo is up. Try:
 
   curl -s localhost:10000/              # round robin across backend-a and backend-b
   curl -si localhost:10000/a/hello      # backend-a only, path rewritten to /hello
-  curl -s localhost:9901/config_dump    # the generation live on the sidecar
+  curl -s localhost:10000/api/hello     # web -> mTLS -> api; the api backend's echo shows
+                                        #   x-strait-peer-identity: spiffe://strait.local/ns/demo/sa/web
+  curl -si localhost:10000/api/admin/x  # 403 from api's policy (x-strait-local-reply names the rule)
+  curl -s localhost:9901/config_dump    # the generation live on the web sidecar (api: 9902)
   curl -s localhost:9901/stats          # Prometheus counters
-  $BUILD_DIR/control/straitctl status   # per sidecar: version sent, ACKed, NACKed
+  $STRAITCTL status
+                                        # per sidecar: version sent, ACKed, NACKed
 
-Edit deploy/local/config/mesh.yaml to push a new version. Logs: $LOG_DIR
+Edit a file in deploy/local/config/ to push a new version. Logs: $LOG_DIR
 Ctrl-C stops everything.
 EOF
 
