@@ -7,28 +7,15 @@
 #include "sidecar/http/h2_headers.h"
 
 namespace strait::http {
-namespace {
-
-ssize_t readDataCb(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length, uint32_t* data_flags,
-                   nghttp2_data_source*, void* user_data) {
-  return static_cast<H2Session*>(user_data)->readData(stream_id, buf, length, data_flags);
-}
-
-}  // namespace
 
 H2ClientCodec::H2ClientCodec(H2ClientCallbacks* callbacks, H2Settings settings)
     : H2Session(settings), callbacks_(callbacks) {
-  nghttp2_session_callbacks* cbs = newCallbacks();
   nghttp2_option* opt;
   nghttp2_option_new(&opt);
   nghttp2_option_set_no_auto_window_update(opt, 1);
   nghttp2_option_set_max_outbound_ack(opt, 1000);
-  nghttp2_session* raw = nullptr;
-  nghttp2_session_client_new2(&raw, cbs, this, opt);
-  session_.reset(raw);
+  initSession(/*server=*/false, opt);
   nghttp2_option_del(opt);
-  nghttp2_session_callbacks_del(cbs);
-  sendSettings(/*server=*/false);
 }
 
 int32_t H2ClientCodec::submitRequest(const RequestHead& head, std::string_view scheme, bool end_stream) {
@@ -42,8 +29,7 @@ int32_t H2ClientCodec::submitRequest(const RequestHead& head, std::string_view s
                         {":scheme", std::string(scheme)},
                         {":authority", host ? *host : std::string()},
                         {":path", head.target}});
-  nghttp2_data_provider provider{};
-  provider.read_callback = readDataCb;
+  nghttp2_data_provider provider = sessionBodyProvider();
   int32_t id = nghttp2_submit_request(session_.get(), nullptr, nva.data(), nva.size(),
                                       end_stream ? nullptr : &provider, nullptr);
   if (id > 0) add(id);

@@ -5,18 +5,9 @@
 #include "sidecar/http/h2_headers.h"
 
 namespace strait::http {
-namespace {
-
-ssize_t readDataCb(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length, uint32_t* data_flags,
-                   nghttp2_data_source*, void* user_data) {
-  return static_cast<H2Session*>(user_data)->readData(stream_id, buf, length, data_flags);
-}
-
-}  // namespace
 
 H2ServerCodec::H2ServerCodec(H2ServerCallbacks* callbacks, H2Settings settings)
     : H2Session(settings), callbacks_(callbacks) {
-  nghttp2_session_callbacks* cbs = newCallbacks();
   nghttp2_option* opt;
   nghttp2_option_new(&opt);
   nghttp2_option_set_no_auto_window_update(opt, 1);
@@ -26,12 +17,8 @@ H2ServerCodec::H2ServerCodec(H2ServerCallbacks* callbacks, H2Settings settings)
   nghttp2_option_set_stream_reset_rate_limit(opt, 1000, 33);
   nghttp2_option_set_max_settings(opt, 32);
   nghttp2_option_set_max_outbound_ack(opt, 1000);
-  nghttp2_session* raw = nullptr;
-  nghttp2_session_server_new2(&raw, cbs, this, opt);
-  session_.reset(raw);
+  initSession(/*server=*/true, opt);
   nghttp2_option_del(opt);
-  nghttp2_session_callbacks_del(cbs);
-  sendSettings(/*server=*/true);
 }
 
 // Rapid reset: a client that cancels most of the streams it opens, by the hundred, is an
@@ -105,8 +92,7 @@ void H2ServerCodec::submitResponse(int32_t stream_id, const ResponseHead& head, 
     nghttp2_submit_response(session_.get(), stream_id, nva.data(), nva.size(), nullptr);
     return;
   }
-  nghttp2_data_provider provider{};
-  provider.read_callback = readDataCb;
+  nghttp2_data_provider provider = sessionBodyProvider();
   nghttp2_submit_response(session_.get(), stream_id, nva.data(), nva.size(), &provider);
 }
 

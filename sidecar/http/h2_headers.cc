@@ -1,13 +1,26 @@
 #include "sidecar/http/h2_headers.h"
 
+#include "sidecar/http/h2_session.h"
+
 namespace strait::http {
 namespace {
+ssize_t readBodyCb(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length, uint32_t* data_flags,
+                   nghttp2_data_source*, void* user_data) {
+  return static_cast<H2Session*>(user_data)->readData(stream_id, buf, length, data_flags);
+}
+
 nghttp2_nv makeNv(const std::string& name, const std::string& value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
           reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
           NGHTTP2_NV_FLAG_NONE};
 }
 }  // namespace
+
+nghttp2_data_provider sessionBodyProvider() {
+  nghttp2_data_provider provider{};
+  provider.read_callback = readBodyCb;
+  return provider;
+}
 
 bool isConnectionSpecific(const HeaderField& f) {
   return f.name == "connection" || f.name == "keep-alive" || f.name == "proxy-connection" ||

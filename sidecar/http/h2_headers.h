@@ -28,4 +28,7 @@ class H2Fields {
 // transfer-encoding, upgrade) and te other than "trailers".
 bool isConnectionSpecific(const HeaderField& field);
 
+// nghttp2 data provider reading a stream's queued body from the H2Session in user_data.
+nghttp2_data_provider sessionBodyProvider();
+
 }  // namespace strait::http

@@ -61,7 +61,7 @@ void H2Session::SessionDeleter::operator()(nghttp2_session* s) const { nghttp2_s
 
 H2Session::~H2Session() = default;
 
-nghttp2_session_callbacks* H2Session::newCallbacks() {
+void H2Session::initSession(bool server, nghttp2_option* opt) {
   nghttp2_session_callbacks* cbs;
   nghttp2_session_callbacks_new(&cbs);
   nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, onBeginFrameCb);
@@ -71,7 +71,12 @@ nghttp2_session_callbacks* H2Session::newCallbacks() {
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, onDataChunkCb);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, onStreamCloseCb);
   nghttp2_session_callbacks_set_on_frame_send_callback(cbs, onFrameSendCb);
-  return cbs;
+  nghttp2_session* raw = nullptr;
+  if (server) nghttp2_session_server_new2(&raw, cbs, this, opt);
+  else nghttp2_session_client_new2(&raw, cbs, this, opt);
+  session_.reset(raw);
+  nghttp2_session_callbacks_del(cbs);
+  sendSettings(server);
 }
 
 void H2Session::sendSettings(bool server) {

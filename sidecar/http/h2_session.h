@@ -19,6 +19,7 @@
 
 struct nghttp2_session;
 struct nghttp2_session_callbacks;
+struct nghttp2_option;
 
 namespace strait::http {
 
@@ -72,8 +73,8 @@ class H2Session {
 
  protected:
   explicit H2Session(H2Settings settings) : settings_(settings) {}
-  // Creates the session with the shared callbacks plus the caller's options.
-  nghttp2_session_callbacks* newCallbacks();
+  // Creates the nghttp2 session (server or client) with the shared callbacks and `opt`.
+  void initSession(bool server, nghttp2_option* opt);
   // Runs mem_recv; false once the connection is in error (GOAWAY queued).
   bool receive(const char* data, size_t len);
   void sendSettings(bool server);
