@@ -19,6 +19,9 @@ done
 
 ./deploy/install-deps.sh
 
+# Let ccache reuse objects across clones (CI builds in a fresh clone each time).
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
+
 CXX_COMPILER=g++
 command -v clang++-14 >/dev/null && CXX_COMPILER=clang++-14
 # Integration tests open many sockets.
