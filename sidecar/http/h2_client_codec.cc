@@ -53,6 +53,8 @@ int H2ClientCodec::onBeginHeaders(int32_t stream_id, bool response) {
 int H2ClientCodec::onHeader(int32_t stream_id, std::string_view name, std::string_view value, bool trailer) {
   Stream* s = find(stream_id);
   if (s == nullptr) return 0;
+  // nghttp2 files the head that follows a 1xx under "headers", like trailers.
+  if (trailer && !s->final_head_seen) trailer = false;
   s->header_bytes += name.size() + value.size() + 32;
   if (s->header_bytes > settings_.max_header_list_size) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   if (trailer) s->trailers.add(std::string(name), std::string(value));
@@ -71,10 +73,14 @@ int H2ClientCodec::onFrameRecv(int32_t stream_id, uint8_t type, uint8_t flags, u
   Stream* s = find(stream_id);
   if (s == nullptr) return 0;
   bool end_stream = flags & NGHTTP2_FLAG_END_STREAM;
-  if (type == NGHTTP2_HEADERS && !is_trailer) {
+  if (type == NGHTTP2_HEADERS && (!is_trailer || !s->final_head_seen)) {
     ResponseHead head;
     head.status = std::atoi(s->status.c_str());
     head.headers = std::move(s->headers);
+    s->final_head_seen = head.status >= 200;
+    s->status.clear();
+    s->headers.clear();
+    s->header_bytes = 0;
     callbacks_->onH2ResponseHead(stream_id, std::move(head), end_stream);
   } else if (type == NGHTTP2_HEADERS) {
     callbacks_->onH2ResponseTrailers(stream_id, std::move(s->trailers));

@@ -86,6 +86,11 @@ int H2ServerCodec::onFrameRecv(int32_t stream_id, uint8_t type, uint8_t flags, u
   return 0;
 }
 
+void H2ServerCodec::submitInterim(int32_t stream_id, const ResponseHead& head) {
+  H2Fields nva(head.headers, {{":status", std::to_string(head.status)}});
+  nghttp2_submit_headers(session_.get(), NGHTTP2_FLAG_NONE, stream_id, nullptr, nva.data(), nva.size(), nullptr);
+}
+
 void H2ServerCodec::submitResponse(int32_t stream_id, const ResponseHead& head, bool end_stream) {
   H2Fields nva(head.headers, {{":status", std::to_string(head.status)}});
   if (end_stream) {

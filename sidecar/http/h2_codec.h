@@ -53,6 +53,8 @@ class H2ServerCodec final : public H2Session {
   bool execute(const char* data, size_t len) { return receive(data, len); }
   // Response head (":status" from head.status). With end_stream the response has no body.
   void submitResponse(int32_t stream_id, const ResponseHead& head, bool end_stream);
+  // An interim (1xx) response head, e.g. 100 Continue; the final head follows later.
+  void submitInterim(int32_t stream_id, const ResponseHead& head);
 
   int onBeginHeaders(int32_t stream_id, bool response) override;
   int onHeader(int32_t stream_id, std::string_view name, std::string_view value, bool trailer) override;

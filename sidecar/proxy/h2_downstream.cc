@@ -20,7 +20,11 @@ class H2Downstream::Stream final : public StreamSink {
     response_done_ = no_body;
     parent_.scheduleFlush();
   }
-  void sendInterim(const http::ResponseHead&) override {}  // 1xx are not relayed on h2
+  void sendInterim(const http::ResponseHead& head) override {
+    if (head.status == 101) return;  // no protocol upgrades on HTTP/2 (RFC 9113 8.6)
+    parent_.codec_.submitInterim(id_, head);
+    parent_.scheduleFlush();
+  }
   void sendBody(const char* data, size_t len) override {
     parent_.codec_.sendData(id_, data, len);
     if (proxy && !upstream_paused_ && parent_.codec_.queuedBytes(id_) > kHighWatermark) {

@@ -158,6 +158,30 @@ TEST(H2ServerCodec, ResponseWithBodyAndTrailers) {
   EXPECT_EQ(client.close_code, 0u);
 }
 
+TEST(H2ServerCodec, InterimResponseComesBeforeTheFinalOne) {
+  Recorder rec;
+  H2ServerCodec server(&rec);
+  Client client;
+  std::string body = "payload";
+  int32_t id = client.request({{":method", "POST"}, {":scheme", "http"}, {":authority", "a"}, {":path", "/"},
+                               {"expect", "100-continue"}}, &body);
+  pump(client, server);
+  ResponseHead interim;
+  interim.status = 100;
+  server.submitInterim(id, interim);
+  pump(client, server);
+  EXPECT_EQ(client.headers[":status"], "100");
+  EXPECT_FALSE(client.closed);
+  ResponseHead final_head;
+  final_head.status = 204;
+  server.submitResponse(id, final_head, true);
+  pump(client, server);
+  // nghttp2 reports the head that follows a 1xx in the HEADERS category (this test client
+  // files those under `trailers`).
+  EXPECT_EQ(client.trailers[":status"], "204");
+  EXPECT_TRUE(client.closed);
+}
+
 TEST(H2ServerCodec, UploadIsFlowControlledUntilConsumed) {
   Recorder rec;
   H2Settings settings;
