@@ -138,6 +138,21 @@ class TlsTest(harness.StraitTestCase):
         self.assertIn("x-upstream-name: backend", r.stdout)
         self.assertIn("x-forwarded-proto: https", r.stdout)  # echoed request header
 
+    def test_session_resumption_with_tickets(self):
+        self.start(self.tls_config())
+        sess = os.path.join(self.tmp, "session.pem")
+
+        def s_client(*extra):
+            return subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % self.port,
+                                   "-servername", "a.test", "-CAfile", self.cafile, "-tls1_2"] + list(extra),
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=10).stdout
+
+        first = s_client("-sess_out", sess)
+        self.assertIn("New, TLSv1.2", first)
+        self.assertIn("TLS session ticket", first)  # a ticket was issued
+        second = s_client("-sess_in", sess)
+        self.assertIn("Reused, TLSv1.2", second)
+
     def test_h2_over_tls_by_alpn(self):
         self.start(self.tls_config())
         self.assertEqual(tls_handshake(self.port, "a.test", self.cafile, alpn=("h2", "http/1.1")),
