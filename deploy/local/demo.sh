@@ -87,8 +87,8 @@ for sa in web api; do
 done
 start control "$BUILD_DIR/control/strait-control" --config-dir "$REPO/deploy/local/config" \
   --listen 127.0.0.1:18000 --ca-dir "$CA_DIR" --tokens "$LOG_DIR/tokens.yaml"
-STRAITCTL="$BUILD_DIR/control/straitctl --ca-file $ROOT"
-wait_for "strait-control" 15 $STRAITCTL status
+STRAITCTL=("$BUILD_DIR/control/straitctl" --ca-file "$ROOT")  # TLS, verified with the CA root
+wait_for "strait-control" 15 "${STRAITCTL[@]}" status
 
 # bootstrap SA ADMIN_PORT: the bootstrap of the sidecar of service account SA.
 bootstrap() {
@@ -111,15 +111,16 @@ cat <<EOF
 
 Strait demo is up. Try:
 
-  curl -s localhost:10000/              # round robin across backend-a and backend-b
+  curl -si localhost:10000/             # round robin: x-upstream-name alternates backend-a/-b
   curl -si localhost:10000/a/hello      # backend-a only, path rewritten to /hello
-  curl -s localhost:10000/api/hello     # web -> mTLS -> api; the api backend's echo shows
+  curl -s localhost:10000/api/hello     # web -> mTLS -> api: the api backend echoes the request,
+                                        #   the verified caller included:
                                         #   x-strait-peer-identity: spiffe://strait.local/ns/demo/sa/web
   curl -si localhost:10000/api/admin/x  # 403 from api's policy (x-strait-local-reply names the rule)
   curl -s localhost:9901/config_dump    # the generation live on the web sidecar (api: 9902)
   curl -s localhost:9901/stats          # Prometheus counters
-  $STRAITCTL status
-                                        # per sidecar: version sent, ACKed, NACKed
+  ${STRAITCTL[*]} status
+      # per sidecar: version sent, ACKed, NACKed (TLS to the control plane, checked with its root)
 
 Edit a file in deploy/local/config/ to push a new version. Logs: $LOG_DIR
 Ctrl-C stops everything.
