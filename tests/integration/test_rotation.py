@@ -183,8 +183,11 @@ class RotationUnderLoadTest(harness.StraitTestCase):
         self.assertGreaterEqual(cx_after - cx_before, 10)
         self.assertGreaterEqual(len(with_new_handshakes), 4, samples)
         for proc in self.procs:
-            self.assertFalse(proc.name.startswith("sidecar") and "renewal failed" in proc.log(),
-                             proc.log_tail())
+            if proc.name.startswith("sidecar"):
+                log = proc.log()
+                # Both sides renewed all along (every ~2.5 s), and never failed to.
+                self.assertGreaterEqual(log.count("identity: issued "), 6, proc.log_tail())
+                self.assertNotIn("identity: certificate request failed", log)
 
 
 class SessionResumptionTest(harness.StraitTestCase):
