@@ -45,7 +45,10 @@ void ProxyStream::start(http::RequestHead&& head, http::BodyFraming framing, uin
   timeout_ms_ = route_.timeout_ms;
   if (const std::string* grpc_timeout = head.headers.get("grpc-timeout")) {
     int64_t ms = grpcTimeoutMs(*grpc_timeout);
-    if (ms >= 0) timeout_ms_ = std::min(timeout_ms_, ms);
+    if (ms >= 0) {
+      timeout_ms_ = std::min(timeout_ms_, ms);
+      deadline_from_start_ = true;  // a gRPC deadline bounds the whole call
+    }
   }
   if (cluster_->http2) {
     WorkerStats::inc(ctx_.stats().upstream_rq_total);
@@ -72,15 +75,30 @@ bool ProxyStream::connectAndSend(bool fresh) {
   if (!upstream_) return false;
   upstream_->setCallbacks(this);
   upstream_->write(upstream_head_);
-  timeout_timer_.enableMs(reused_ ? timeout_ms_ : std::min(timeout_ms_, cluster_->connect_timeout_ms));
+  if (reused_) {
+    armResponseTimeout();
+  } else {
+    timeout_timer_.enableMs(deadline_from_start_ ? std::min(timeout_ms_, cluster_->connect_timeout_ms)
+                                                 : cluster_->connect_timeout_ms);
+  }
   return true;
+}
+
+// The route timeout counts from the end of the request (as in Envoy), so a long upload is
+// not cut by it; a gRPC deadline counts from the start of the call.
+void ProxyStream::armResponseTimeout() {
+  if (deadline_from_start_ || request_complete_) {
+    timeout_timer_.enableMs(timeout_ms_);
+  } else {
+    timeout_timer_.disable();
+  }
 }
 
 bool ProxyStream::startH2() {
   H2UpstreamPool& pool = ctx_.clusterManager().h2Pool(*endpoint_);
   bool end_stream = request_framing_ == http::BodyFraming::kNone || (request_complete_ && !h2_body_sent_);
   if (!pool.newStream(h2_head_, end_stream, this, cluster_->max_connections, &h2_stream_)) return false;
-  timeout_timer_.enableMs(timeout_ms_);
+  armResponseTimeout();
   return true;
 }
 
@@ -138,6 +156,9 @@ void ProxyStream::onRequestBody(const char* data, size_t len) {
 void ProxyStream::onRequestComplete() {
   request_complete_ = true;
   if (done_) return;
+  if (!deadline_from_start_ && (h2_stream_.conn || (upstream_ && !upstream_->connecting()))) {
+    timeout_timer_.enableMs(timeout_ms_);
+  }
   if (h2_stream_.conn) return h2_stream_.end(nullptr);
   if (!upstream_) return;
   if (request_framing_ == http::BodyFraming::kChunked) {
@@ -227,7 +248,7 @@ void ProxyStream::onRead(net::Buffer& in) {
 
 void ProxyStream::onEvent(net::ConnectionEvent event) {
   if (event == net::ConnectionEvent::kConnected) {
-    timeout_timer_.enableMs(timeout_ms_);
+    armResponseTimeout();
     return;
   }
   if (done_) return;

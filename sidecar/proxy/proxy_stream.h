@@ -93,6 +93,7 @@ class ProxyStream final : public net::ConnectionCallbacks,
 
  private:
   bool startH2();
+  void armResponseTimeout();
   static int64_t grpcTimeoutMs(const std::string& value);
   void forwardResponseHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length);
   void sendGrpcError(int http_status, std::string_view details);
@@ -123,6 +124,7 @@ class ProxyStream final : public net::ConnectionCallbacks,
   bool h2_body_sent_ = false;
   bool is_grpc_ = false;
   int64_t timeout_ms_ = 15000;      // the route's, or a shorter grpc-timeout
+  bool deadline_from_start_ = false; // grpc-timeout given: counts from the start, not the end
   bool reused_ = false;             // upstream_ came from the idle pool
   bool retried_ = false;
   bool counted_active_ = false;
