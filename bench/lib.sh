@@ -72,13 +72,14 @@ start_origin() {
     --name origin --threads 1 --size "$1"
 }
 
-# start_strait ORIGIN_PORT LISTEN_PORT: strait-control + strait-sidecar (workers: 1) serving
-# bench/strait.yaml.in; sets PROXY_PID (the sidecar) once /ready answers.
+# start_strait ORIGIN_PORT LISTEN_PORT [TEMPLATE]: strait-control + strait-sidecar (workers: 1)
+# serving TEMPLATE (default bench/strait.yaml.in; @PORT@ and @ORIGIN@ substituted); sets
+# PROXY_PID (the sidecar) once /ready answers.
 start_strait() {
-  local origin=$1 port=$2 dir=$WORK/strait
+  local origin=$1 port=$2 template=${3:-bench/strait.yaml.in} dir=$WORK/strait
   rm -rf "$dir"  # no stale port files from an earlier row
   mkdir -p "$dir/config"
-  sed -e "s/@PORT@/$port/" -e "s/@ORIGIN@/$origin/" bench/strait.yaml.in >"$dir/config/bench.yaml"
+  sed -e "s/@PORT@/$port/" -e "s/@ORIGIN@/$origin/" "$template" >"$dir/config/bench.yaml"
   # Plaintext (strait-control serves TLS by default since the mesh CA); its CA files go to
   # the temp dir, not the current directory.
   start control "$BUILD_DIR/control/strait-control" --config-dir "$dir/config" \
