@@ -2,9 +2,9 @@
 # HTTP/2 peer comparison: strait-sidecar vs nghttpx vs HAProxy vs nginx, each with one worker,
 # HTTP/1.1 to the same origin; the client is h2load. Two modes (H2_MODES): "h2c" (cleartext,
 # prior knowledge) and "tls" (h2 over TLS 1.3 by ALPN, one self-signed EC P-256 certificate
-# made with the openssl CLI in the temp dir). See bench/README.md ("HTTP/2 (h2c)" and "HTTP/2
-# over TLS"). Everything listens on 127.0.0.1 only; every process started here is stopped by
-# PID on exit.
+# made with the openssl CLI in the temp dir). See bench/README.md ("HTTP/2 (h2c and h2 over
+# TLS)"). Everything listens on 127.0.0.1 only; every process started here is stopped by PID
+# on exit.
 #
 #   ./bench/h2.sh                     # STRAIT_BUILD_DIR=build by default
 #   H2_SECONDS=5 PROXIES="strait nghttpx" H2_MODES=tls ./bench/h2.sh
