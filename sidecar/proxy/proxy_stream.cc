@@ -187,9 +187,7 @@ void ProxyStream::reset() {
   done_ = true;
   h2_stream_.cancel();
   timeout_timer_.disable();
-  if (downstream_paused_) {
-    downstream_paused_ = false;
-  }
+  downstream_paused_ = false;  // the downstream is going away: nothing to resume
   finishUpstream(/*reusable=*/false);
 }
 

@@ -244,6 +244,12 @@ def route(prefix, cluster, **extra):
     return r
 
 
+def listener(name, port, route_config, service):
+    """A Listener dict on 127.0.0.1:port for the sidecars of `service`."""
+    return {"name": name, "address": "127.0.0.1", "port": port, "route_config": route_config,
+            "services": [service]}
+
+
 def header(key, value):
     return {"key": key, "value": str(value)}
 

@@ -12,17 +12,13 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import free_port, route  # noqa: E402
+from harness import free_port, listener, route  # noqa: E402
 
 SERVER = "tests/grpc/strait-grpc-echo-server"
 CLIENT = "tests/grpc/strait-grpc-echo-client"
 STATUS_LINE = re.compile(r"^status=(\S+) message=(.*) trailer=(.*)$")
 REPLY_LINE = re.compile(r"^reply index=(\d+) t_ms=(\d+) message=(.*) peer_headers=(.*)$")
 
-
-def listener(name, port, route_config, service):
-    return {"name": name, "address": "127.0.0.1", "port": port, "route_config": route_config,
-            "services": [service]}
 
 
 def vhost(cluster):

@@ -11,12 +11,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import free_port, header, route  # noqa: E402
+from harness import free_port, header, listener, route  # noqa: E402
 
-
-def listener(name, port, route_config, service):
-    return {"name": name, "address": "127.0.0.1", "port": port, "route_config": route_config,
-            "services": [service]}
 
 
 class H2UpstreamTest(harness.StraitTestCase):

@@ -11,15 +11,11 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import free_port, route  # noqa: E402
+from harness import free_port, listener, route  # noqa: E402
 
 GIB = 1 << 30
 LIMIT = 64 << 20
 
-
-def listener(name, port, route_config, service):
-    return {"name": name, "address": "127.0.0.1", "port": port, "route_config": route_config,
-            "services": [service]}
 
 
 def rss_bytes(pid):
