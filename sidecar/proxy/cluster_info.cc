@@ -1,5 +1,6 @@
 #include "sidecar/proxy/cluster_info.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 
 namespace strait::proxy {
@@ -9,7 +10,7 @@ int64_t durationMs(const google::protobuf::Duration& d) { return d.seconds() * 1
 
 absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
     const strait::v1::Cluster& cluster, const strait::v1::ClusterLoadAssignment* assignment,
-    std::shared_ptr<const tls::ClientContext> tls) {
+    std::shared_ptr<const tls::ClientContext> tls, const ClusterInfo* previous) {
   auto info = std::make_shared<ClusterInfo>();
   info->name = cluster.name();
   info->tls = tls;
@@ -28,6 +29,10 @@ absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
   if (cluster.circuit_breakers().max_requests() > 0) {
     info->max_requests = cluster.circuit_breakers().max_requests();
   }
+  absl::flat_hash_map<std::string, HostStatePtr> previous_states;
+  if (previous != nullptr) {
+    for (const auto& old : previous->endpoints) previous_states.emplace(old.key, old.state);
+  }
   if (assignment != nullptr) {
     for (int i = 0; i < assignment->endpoints_size(); i++) {
       const auto& ep = assignment->endpoints(i);
@@ -36,8 +41,11 @@ absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
         return absl::InvalidArgumentError(absl::StrCat("load_assignment '", cluster.name(),
                                                        "': endpoints[", i, "]: ", addr.status().message()));
       }
-      info->endpoints.push_back(
-          {*addr, absl::StrCat(addr->toString(), key_suffix), ep.weight() == 0 ? 1u : ep.weight(), tls});
+      EndpointInfo endpoint{*addr, absl::StrCat(addr->toString(), key_suffix), ep.weight() == 0 ? 1u : ep.weight(),
+                            tls, nullptr};
+      if (auto old = previous_states.find(endpoint.key); old != previous_states.end()) endpoint.state = old->second;
+      if (!endpoint.state) endpoint.state = std::make_shared<HostState>();
+      info->endpoints.push_back(std::move(endpoint));
     }
   }
   return std::shared_ptr<const ClusterInfo>(std::move(info));

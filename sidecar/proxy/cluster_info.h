@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "sidecar/net/address.h"
+#include "sidecar/proxy/host_state.h"
 #include "sidecar/tls/client_context.h"
 #include "strait/v1/cluster.pb.h"
 #include "strait/v1/endpoint.pb.h"
@@ -24,6 +25,8 @@ struct EndpointInfo {
   std::string key;
   uint32_t weight = 1;
   std::shared_ptr<const tls::ClientContext> tls = nullptr;  // the cluster's TLS; nullptr: plaintext
+  // Shared, mutable health/load state (never null once built; see host_state.h).
+  HostStatePtr state;
 };
 
 struct ClusterInfo {
@@ -37,9 +40,11 @@ struct ClusterInfo {
   std::vector<EndpointInfo> endpoints;
   std::shared_ptr<const tls::ClientContext> tls;  // TLS to the endpoints; nullptr: plaintext
 
+  // `previous`: the same-named cluster of the previous generation (or null); endpoints it
+  // shares with this one (same key) keep their HostState.
   static absl::StatusOr<std::shared_ptr<const ClusterInfo>> build(
       const strait::v1::Cluster& cluster, const strait::v1::ClusterLoadAssignment* assignment,
-      std::shared_ptr<const tls::ClientContext> tls = nullptr);
+      std::shared_ptr<const tls::ClientContext> tls = nullptr, const ClusterInfo* previous = nullptr);
 };
 
 }  // namespace strait::proxy

@@ -19,7 +19,8 @@ const tls::MeshCertificateStore* meshOf(const BuildOptions& options) {
 }
 
 absl::Status buildClusters(const strait::v1::Generation& gen, const tls::SecretMap& secrets,
-                           const BuildOptions& options, proxy::Snapshot* snap) {
+                           const BuildOptions& options, const proxy::Snapshot* previous,
+                           proxy::Snapshot* snap) {
   absl::flat_hash_map<std::string, const strait::v1::ClusterLoadAssignment*> assignments;
   for (const auto& la : gen.load_assignments()) assignments[la.cluster_name()] = &la;
   for (const auto& c : gen.clusters()) {
@@ -36,7 +37,9 @@ absl::Status buildClusters(const strait::v1::Generation& gen, const tls::SecretM
       tls = std::move(*ctx);
     }
     auto it = assignments.find(c.name());
-    auto info = proxy::ClusterInfo::build(c, it == assignments.end() ? nullptr : it->second, std::move(tls));
+    const proxy::ClusterInfo* before = previous == nullptr ? nullptr : previous->findCluster(c.name());
+    auto info =
+        proxy::ClusterInfo::build(c, it == assignments.end() ? nullptr : it->second, std::move(tls), before);
     if (!info.ok()) return info.status();
     snap->clusters.emplace(c.name(), std::move(*info));
   }
@@ -132,7 +135,7 @@ absl::StatusOr<std::shared_ptr<proxy::Snapshot>> buildSnapshot(const std::string
   snap->generation = gen;
   if (absl::Status s = buildRoutes(gen, snap.get()); !s.ok()) return s;
   tls::SecretMap secrets = tls::indexSecrets(snap->generation);
-  if (absl::Status s = buildClusters(snap->generation, secrets, options, snap.get()); !s.ok()) return s;
+  if (absl::Status s = buildClusters(snap->generation, secrets, options, previous, snap.get()); !s.ok()) return s;
   if (absl::Status s = buildListeners(gen, previous, secrets, options, snap.get()); !s.ok()) return s;
   return snap;
 }

@@ -101,7 +101,7 @@ TEST(RouteTableBuild, WeightedSplitFollowsWeights) {
 
 TEST(LoadBalancer, SmoothWeightedRoundRobin) {
   auto cluster = std::make_shared<ClusterInfo>();
-  for (uint32_t w : {5u, 1u, 1u}) cluster->endpoints.push_back({{}, std::to_string(w), w});
+  for (uint32_t w : {5u, 1u, 1u}) cluster->endpoints.push_back({{}, std::to_string(w), w, nullptr, std::make_shared<HostState>()});
   LoadBalancer lb(cluster);
   std::vector<int> picks;
   for (int i = 0; i < 7; i++) picks.push_back(lb.pick());

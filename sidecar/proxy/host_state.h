@@ -1,0 +1,40 @@
+// Health and load of one upstream endpoint of one cluster, shared by every worker and carried
+// across generations while the cluster keeps the endpoint (same cluster name, same endpoint
+// key): the snapshot builder hands the previous generation's HostState to the new
+// EndpointInfo, so health, ejections and in-flight counts survive an update.
+//
+// THREADS: any. Written by the health checker, the outlier detector and the data path; read
+// by load balancers on the data path. Relaxed atomics are enough: a stale read for a moment
+// only sends one more request to a host that has just changed state.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace strait::proxy {
+
+struct HostState {
+  // Active health checking says the endpoint is unhealthy.
+  std::atomic<bool> health_check_failed{false};
+  // Outlier detection: ejected until this steady-clock time (ms), 0 = not ejected.
+  std::atomic<int64_t> ejected_until_ms{0};
+  // Times the endpoint has been ejected (the ejection time is base × this).
+  std::atomic<uint32_t> ejections{0};
+  // Passive failure streaks (reset by a success of the same kind).
+  std::atomic<uint32_t> consecutive_5xx{0};
+  std::atomic<uint32_t> consecutive_gateway_errors{0};
+  std::atomic<uint32_t> consecutive_connect_failures{0};
+  // Requests in flight to the endpoint from all workers (least-request balancing, admin).
+  std::atomic<uint32_t> active_requests{0};
+
+  // Whether the endpoint may take new requests at `now_ms` (steady clock, milliseconds).
+  bool available(int64_t now_ms) const {
+    return !health_check_failed.load(std::memory_order_relaxed) &&
+           ejected_until_ms.load(std::memory_order_relaxed) <= now_ms;
+  }
+};
+
+using HostStatePtr = std::shared_ptr<HostState>;
+
+}  // namespace strait::proxy
