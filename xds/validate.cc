@@ -126,6 +126,10 @@ void CheckClusters(const strait::v1::Generation& gen, Problems* p) {
     if (!internal::IsValidDuration(idle) || internal::ToNanos(idle) < 0) {
       p->Add("cluster", c.name(), "idle_timeout", "must be a valid duration >= 0");
     }
+    const auto& budget = c.circuit_breakers().retry_budget();
+    if (budget.budget_percent() > 100) {
+      p->Add("cluster", c.name(), "circuit_breakers.retry_budget.budget_percent", "must be at most 100");
+    }
     if (!c.name().empty() && assignments[c.name()] == 0) {
       p->Add("cluster", c.name(), "name", "no load_assignment for this cluster");
     }

@@ -76,6 +76,40 @@ void CheckWeighted(const Ctx& ctx, const std::string& base,
   if (!any_positive) ctx.Add(base, "at least one cluster needs a weight above 0");
 }
 
+void CheckRetryPolicy(const Ctx& ctx, const std::string& base, const strait::v1::RetryPolicy& p) {
+  static const std::set<std::string> kConditions = {"5xx", "gateway-error", "reset", "connect-failure",
+                                                    "retriable-status-codes"};
+  if (p.retry_on_size() == 0) ctx.Add(base + ".retry_on", "at least one condition is required");
+  for (int i = 0; i < p.retry_on_size(); ++i) {
+    if (kConditions.count(p.retry_on(i)) == 0) {
+      ctx.Add(absl::StrCat(base, ".retry_on[", i, "]"),
+              "unknown condition '" + p.retry_on(i) +
+                  "' (expected 5xx, gateway-error, reset, connect-failure or retriable-status-codes)");
+    }
+  }
+  if (p.num_retries() > 10) ctx.Add(base + ".num_retries", "must be at most 10");
+  for (int i = 0; i < p.retriable_status_codes_size(); ++i) {
+    uint32_t code = p.retriable_status_codes(i);
+    if (code < 100 || code > 599) {
+      ctx.Add(absl::StrCat(base, ".retriable_status_codes[", i, "]"), "must be between 100 and 599");
+    }
+  }
+  auto check = [&](const char* field, const google::protobuf::Duration& d, int64_t max_ns) {
+    if (!IsValidDuration(d) || ToNanos(d) < 0 || ToNanos(d) > max_ns) {
+      ctx.Add(base + "." + field, absl::StrCat("must be a valid duration between 0 and ", max_ns / 1000000000, "s"));
+    }
+  };
+  check("per_try_timeout", p.per_try_timeout(), int64_t{3600} * 1000000000);
+  check("base_interval", p.base_interval(), int64_t{10} * 1000000000);
+  check("max_interval", p.max_interval(), int64_t{60} * 1000000000);
+  if (ToNanos(p.max_interval()) > 0 && ToNanos(p.max_interval()) < ToNanos(p.base_interval())) {
+    ctx.Add(base + ".max_interval", "must not be below base_interval");
+  }
+  if (p.max_replay_body_bytes() > 16u * 1024 * 1024) {
+    ctx.Add(base + ".max_replay_body_bytes", "must be at most 16 MiB (16777216)");
+  }
+}
+
 void CheckAction(const Ctx& ctx, const std::string& base, const Route& route) {
   const auto& a = route.route();
   switch (a.cluster_specifier_case()) {
@@ -96,6 +130,14 @@ void CheckAction(const Ctx& ctx, const std::string& base, const Route& route) {
   if (a.has_timeout() && (!IsValidDuration(a.timeout()) || ToNanos(a.timeout()) < 0)) {
     ctx.Add(base + ".timeout", "must be a valid duration >= 0");
   }
+  if (a.has_idle_timeout() && (!IsValidDuration(a.idle_timeout()) || ToNanos(a.idle_timeout()) < 0)) {
+    ctx.Add(base + ".idle_timeout", "must be a valid duration >= 0");
+  }
+  if (a.has_max_stream_duration() &&
+      (!IsValidDuration(a.max_stream_duration()) || ToNanos(a.max_stream_duration()) < 0)) {
+    ctx.Add(base + ".max_stream_duration", "must be a valid duration >= 0");
+  }
+  if (a.has_retry_policy()) CheckRetryPolicy(ctx, base + ".retry_policy", a.retry_policy());
 }
 
 void CheckVirtualHost(const Ctx& ctx, int index, const strait::v1::VirtualHost& vh,

@@ -26,9 +26,17 @@ absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
   if (cluster.circuit_breakers().max_connections() > 0) {
     info->max_connections = cluster.circuit_breakers().max_connections();
   }
-  if (cluster.circuit_breakers().max_requests() > 0) {
-    info->max_requests = cluster.circuit_breakers().max_requests();
+  const auto& cb = cluster.circuit_breakers();
+  if (cb.max_requests() > 0) info->max_requests = cb.max_requests();
+  if (cb.max_pending_requests() > 0) info->max_pending_requests = cb.max_pending_requests();
+  if (cb.max_retries() > 0) info->max_retries = cb.max_retries();
+  if (cb.has_retry_budget()) {
+    info->retry_budget_percent = cb.retry_budget().budget_percent() > 0 ? cb.retry_budget().budget_percent() : 20;
+    if (cb.retry_budget().min_retry_concurrency() > 0) {
+      info->min_retry_concurrency = cb.retry_budget().min_retry_concurrency();
+    }
   }
+  info->state = previous != nullptr ? previous->state : std::make_shared<ClusterState>();
   absl::flat_hash_map<std::string, HostStatePtr> previous_states;
   if (previous != nullptr) {
     for (const auto& old : previous->endpoints) previous_states.emplace(old.key, old.state);
@@ -41,7 +49,7 @@ absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
         return absl::InvalidArgumentError(absl::StrCat("load_assignment '", cluster.name(),
                                                        "': endpoints[", i, "]: ", addr.status().message()));
       }
-      EndpointInfo endpoint{*addr, absl::StrCat(addr->toString(), key_suffix), ep.weight() == 0 ? 1u : ep.weight(),
+      EndpointInfo endpoint{*addr, absl::StrCat(cluster.name(), "|", addr->toString(), key_suffix), ep.weight() == 0 ? 1u : ep.weight(),
                             tls, nullptr};
       if (auto old = previous_states.find(endpoint.key); old != previous_states.end()) endpoint.state = old->second;
       if (!endpoint.state) endpoint.state = std::make_shared<HostState>();

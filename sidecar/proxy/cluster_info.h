@@ -19,9 +19,10 @@ namespace strait::proxy {
 
 struct EndpointInfo {
   net::Address address;
-  // Identifies the endpoint's connections across generations (the pool key): "ip:port",
-  // plus "#tls:<fingerprint>" for TLS so plaintext and TLS (or differently configured TLS)
-  // connections to one address never mix.
+  // Identifies the endpoint's connections across generations (the pool key):
+  // "<cluster>|ip:port", plus "#tls:<fingerprint>" for TLS so plaintext and TLS (or
+  // differently configured TLS) connections to one address never mix. Pools are per cluster
+  // so the cluster's connection limit counts exactly its own connections.
   std::string key;
   uint32_t weight = 1;
   std::shared_ptr<const tls::ClientContext> tls = nullptr;  // the cluster's TLS; nullptr: plaintext
@@ -34,8 +35,15 @@ struct ClusterInfo {
   strait::v1::Cluster::LbPolicy lb_policy = strait::v1::Cluster::ROUND_ROBIN;
   int64_t connect_timeout_ms = 5000;
   int64_t idle_timeout_ms = 60000;
-  uint32_t max_connections = 1024;  // per worker
-  uint32_t max_requests = 1024;     // per worker
+  // Circuit breakers (whole sidecar; see cluster.proto).
+  uint32_t max_connections = 1024;
+  uint32_t max_requests = 1024;
+  uint32_t max_pending_requests = 1024;
+  uint32_t max_retries = 3;
+  uint32_t retry_budget_percent = 0;  // 0: no budget, max_retries applies
+  uint32_t min_retry_concurrency = 3;
+  // Shared, mutable counters of the cluster (never null once built; see host_state.h).
+  ClusterStatePtr state;
   bool http2 = false;               // Cluster.protocol == HTTP2
   std::vector<EndpointInfo> endpoints;
   std::shared_ptr<const tls::ClientContext> tls;  // TLS to the endpoints; nullptr: plaintext

@@ -32,9 +32,11 @@ void ClusterManager::onSnapshot(const Snapshot& snapshot) {
   }
 }
 
-H2UpstreamPool& ClusterManager::h2Pool(const EndpointInfo& endpoint) {
+H2UpstreamPool& ClusterManager::h2Pool(const ClusterInfo& cluster, const EndpointInfo& endpoint) {
   auto& slot = h2_pools_[endpoint.key];
-  if (!slot) slot = std::make_unique<H2UpstreamPool>(dispatcher_, endpoint.address, stats_, endpoint.tls);
+  if (!slot) {
+    slot = std::make_unique<H2UpstreamPool>(dispatcher_, endpoint.address, stats_, endpoint.tls, cluster.state);
+  }
   return *slot;
 }
 
@@ -44,9 +46,9 @@ LoadBalancer& ClusterManager::loadBalancer(const std::shared_ptr<const ClusterIn
   return *slot;
 }
 
-ConnPool& ClusterManager::pool(const EndpointInfo& endpoint) {
+ConnPool& ClusterManager::pool(const ClusterInfo& cluster, const EndpointInfo& endpoint) {
   auto& slot = pools_[endpoint.key];
-  if (!slot) slot = std::make_unique<ConnPool>(dispatcher_, endpoint.address, stats_, endpoint.tls);
+  if (!slot) slot = std::make_unique<ConnPool>(dispatcher_, endpoint.address, stats_, endpoint.tls, cluster.state);
   return *slot;
 }
 

@@ -28,19 +28,17 @@ class ClusterManager {
     lbs_.clear();
     pools_.clear();
     h2_pools_.clear();
-    active_requests_.clear();
   }
   // A new snapshot is live on this worker: rebuild LB state, drop pools of gone endpoints.
   void onSnapshot(const Snapshot& snapshot);
   // The LB of `cluster` as of the snapshot the request pinned (state is per cluster name;
   // a request on an older generation gets a balancer for its own endpoint list).
   LoadBalancer& loadBalancer(const std::shared_ptr<const ClusterInfo>& cluster);
-  ConnPool& pool(const EndpointInfo& endpoint);
-  H2UpstreamPool& h2Pool(const EndpointInfo& endpoint);
+  // Pools of an endpoint of `cluster` (keyed by EndpointInfo::key, which names the cluster).
+  ConnPool& pool(const ClusterInfo& cluster, const EndpointInfo& endpoint);
+  H2UpstreamPool& h2Pool(const ClusterInfo& cluster, const EndpointInfo& endpoint);
   // Whether `key` is an endpoint of the live snapshot (else a finished connection closes).
   bool endpointLive(const std::string& key) const { return live_endpoints_.contains(key); }
-  // Requests in flight per cluster name (circuit breaker max_requests).
-  uint32_t& activeRequests(const std::string& cluster) { return active_requests_[cluster]; }
 
  private:
   event::Dispatcher& dispatcher_;
@@ -49,7 +47,6 @@ class ClusterManager {
   absl::flat_hash_map<std::string, std::unique_ptr<ConnPool>> pools_;
   absl::flat_hash_map<std::string, std::unique_ptr<H2UpstreamPool>> h2_pools_;
   absl::flat_hash_map<std::string, bool> live_endpoints_;
-  absl::flat_hash_map<std::string, uint32_t> active_requests_;
 };
 
 }  // namespace strait::proxy

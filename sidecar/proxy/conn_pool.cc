@@ -23,13 +23,14 @@ struct ConnPool::Idle : public net::ConnectionCallbacks {
 };
 
 ConnPool::ConnPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats,
-                   std::shared_ptr<const tls::ClientContext> tls)
+                   std::shared_ptr<const tls::ClientContext> tls, ClusterStatePtr cluster)
     : dispatcher_(dispatcher), address_(std::move(address)), stats_(stats), tls_(std::move(tls)),
-      sweep_timer_(dispatcher, [this] { sweep(); }) {}
+      sweep_timer_(dispatcher, [this] { sweep(); }), cluster_(std::move(cluster)) {}
 
 ConnPool::~ConnPool() {
   for (auto& idle : idle_) {
     idle->conn->setCallbacks(nullptr);
+    countClosed();
     WorkerStats::dec(stats_.upstream_cx_active);
     dispatcher_.deferredDelete(std::move(idle->conn));
   }
@@ -45,7 +46,7 @@ std::unique_ptr<net::Connection> ConnPool::acquire(bool* reused, bool fresh) {
       *reused = true;
       return conn;
     }
-    total_--;
+    countClosed();
     WorkerStats::dec(stats_.upstream_cx_active);
     dispatcher_.deferredDelete(std::move(conn));
   }
@@ -57,7 +58,7 @@ std::unique_ptr<net::Connection> ConnPool::acquire(bool* reused, bool fresh) {
   auto fd = net::connectTcp(address_);
   if (!fd.ok()) return nullptr;
   *reused = false;
-  total_++;
+  countOpened();
   WorkerStats::inc(stats_.upstream_cx_total);
   WorkerStats::inc(stats_.upstream_cx_active);
   return std::make_unique<net::Connection>(dispatcher_, *fd, /*connecting=*/true, std::move(transport));
@@ -75,7 +76,7 @@ void ConnPool::release(std::unique_ptr<net::Connection> conn, int64_t idle_ms) {
 
 void ConnPool::removeIdle(Idle* idle) {
   // Called from the connection's close callback: defer the deletion of both.
-  total_--;
+  countClosed();
   WorkerStats::dec(stats_.upstream_cx_active);
   auto owned = std::move(*idle->pos);
   idle_.erase(idle->pos);

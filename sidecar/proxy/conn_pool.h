@@ -10,6 +10,7 @@
 #include "sidecar/event/dispatcher.h"
 #include "sidecar/net/address.h"
 #include "sidecar/net/connection.h"
+#include "sidecar/proxy/host_state.h"
 #include "sidecar/proxy/stats.h"
 #include "sidecar/tls/client_context.h"
 
@@ -19,8 +20,9 @@ class ConnPool {
  public:
   // `tls` (nullptr: plaintext) makes every new connection TLS; kConnected then means
   // "handshake done" and a failed handshake is a connect failure.
+  // `cluster` counts this pool's open connections (the cluster's max_connections).
   ConnPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats,
-           std::shared_ptr<const tls::ClientContext> tls = nullptr);
+           std::shared_ptr<const tls::ClientContext> tls, ClusterStatePtr cluster);
   ~ConnPool();
 
   // The most recently used idle connection, or (none idle, or `fresh`) a new one with its
@@ -34,15 +36,17 @@ class ConnPool {
   // Closes every idle connection (the endpoint left the configuration).
   void closeIdle();
   size_t idleCount() const { return idle_.size(); }
-  // Connections handed out or idle (for the max_connections circuit breaker).
+  // Connections handed out or idle.
   size_t total() const { return total_; }
   // The caller closed an acquired connection instead of releasing it.
-  void onConnectionClosed() { if (total_ > 0) total_--; }
+  void onConnectionClosed() { if (total_ > 0) countClosed(); }
 
  private:
   struct Idle;
   void removeIdle(Idle* idle);
   void sweep();  // closes idle connections past their expiry
+  void countOpened() { total_++; ClusterState::inc(cluster_->connections); }
+  void countClosed() { total_--; ClusterState::dec(cluster_->connections); }
 
   event::Dispatcher& dispatcher_;
   net::Address address_;
@@ -50,6 +54,7 @@ class ConnPool {
   std::shared_ptr<const tls::ClientContext> tls_;
   std::list<std::unique_ptr<Idle>> idle_;  // most recently used at the front
   event::Timer sweep_timer_;               // armed while connections are idle
+  ClusterStatePtr cluster_;
   size_t total_ = 0;
 };
 

@@ -126,6 +126,10 @@ void DownstreamSession::onBody(const char* data, size_t len) {
   if (stream_ && !response_complete_) stream_->onRequestBody(data, len);
 }
 
+void DownstreamSession::onTrailers(http::HeaderMap&& trailers) {
+  if (stream_ && !response_complete_) stream_->onRequestTrailers(std::move(trailers));
+}
+
 void DownstreamSession::onMessageComplete() {
   request_complete_ = true;
   if (stream_ && !response_complete_) stream_->onRequestComplete();

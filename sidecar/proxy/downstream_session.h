@@ -46,6 +46,7 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   // http::H1Callbacks (request parser)
   void onRequestHead(http::RequestHead&& head, http::BodyFraming framing, uint64_t length) override;
   void onBody(const char* data, size_t len) override;
+  void onTrailers(http::HeaderMap&& trailers) override;
   void onMessageComplete() override;
   void onError(const http::ParseError& error) override;
 

@@ -182,9 +182,10 @@ void H2Downstream::onH2Data(int32_t id, const char* data, size_t len) {
   it->second->onData(data, len);
 }
 
-void H2Downstream::onH2Trailers(int32_t, http::HeaderMap&&) {
-  // Request trailers are not forwarded to HTTP/1.1 upstreams (they would need chunked
-  // trailers support upstream); the request still completes at END_STREAM.
+void H2Downstream::onH2Trailers(int32_t id, http::HeaderMap&& trailers) {
+  // Forwarded with the end of the request (HTTP/2 upstreams, or chunked HTTP/1.1 ones).
+  auto it = streams_.find(id);
+  if (it != streams_.end() && it->second->proxy) it->second->proxy->onRequestTrailers(std::move(trailers));
 }
 
 void H2Downstream::onH2EndStream(int32_t id) {

@@ -160,11 +160,15 @@ void H2UpstreamStream::cancel() {
 }
 
 H2UpstreamPool::H2UpstreamPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats,
-                               std::shared_ptr<const tls::ClientContext> tls)
-    : dispatcher_(dispatcher), address_(std::move(address)), stats_(stats), tls_(std::move(tls)) {}
+                               std::shared_ptr<const tls::ClientContext> tls, ClusterStatePtr cluster)
+    : dispatcher_(dispatcher), address_(std::move(address)), stats_(stats), tls_(std::move(tls)),
+      cluster_(std::move(cluster)) {}
 
 H2UpstreamPool::~H2UpstreamPool() {
-  for (auto& c : conns_) dispatcher_.deferredDelete(std::move(c));
+  for (auto& c : conns_) {
+    ClusterState::dec(cluster_->connections);
+    dispatcher_.deferredDelete(std::move(c));
+  }
 }
 
 bool H2UpstreamPool::newStream(const http::RequestHead& head, bool end_stream, H2UpstreamCallbacks* cb,
@@ -177,13 +181,14 @@ bool H2UpstreamPool::newStream(const http::RequestHead& head, bool end_stream, H
     }
   }
   if (chosen == nullptr) {
-    if (conns_.size() >= max_connections) return false;
+    if (cluster_->connections.load(std::memory_order_relaxed) >= max_connections) return false;
     std::unique_ptr<net::TransportSocket> transport;
     if (tls_ && !(transport = tls_->newTransport())) return false;  // e.g. no mesh certificate yet
     auto fd = net::connectTcp(address_);
     if (!fd.ok()) return false;
     WorkerStats::inc(stats_.upstream_cx_total);
     WorkerStats::inc(stats_.upstream_cx_active);
+    ClusterState::inc(cluster_->connections);
     conns_.push_front(std::make_unique<H2UpstreamConnection>(*this, dispatcher_, *fd, std::move(transport)));
     chosen = conns_.front().get();
   }
@@ -198,6 +203,7 @@ void H2UpstreamPool::onConnectionDone(H2UpstreamConnection* conn) {
   for (auto it = conns_.begin(); it != conns_.end(); ++it) {
     if (it->get() == conn) {
       WorkerStats::dec(stats_.upstream_cx_active);
+      ClusterState::dec(cluster_->connections);
       dispatcher_.deferredDelete(std::move(*it));
       conns_.erase(it);
       return;

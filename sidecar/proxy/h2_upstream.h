@@ -21,6 +21,7 @@
 #include "sidecar/http/h2_client_codec.h"
 #include "sidecar/net/address.h"
 #include "sidecar/net/connection.h"
+#include "sidecar/proxy/host_state.h"
 #include "sidecar/proxy/stats.h"
 #include "sidecar/tls/client_context.h"
 
@@ -57,8 +58,9 @@ struct H2UpstreamStream {
 class H2UpstreamPool {
  public:
   // `tls` (nullptr: h2c) makes every connection TLS, negotiating h2 by ALPN.
+  // `cluster` counts this pool's open connections (the cluster's max_connections).
   H2UpstreamPool(event::Dispatcher& dispatcher, net::Address address, WorkerStats& stats,
-                 std::shared_ptr<const tls::ClientContext> tls = nullptr);
+                 std::shared_ptr<const tls::ClientContext> tls, ClusterStatePtr cluster);
   ~H2UpstreamPool();
 
   // Opens a stream for `head` on a connection with room (or a new one). False when no
@@ -73,6 +75,7 @@ class H2UpstreamPool {
   net::Address address_;
   WorkerStats& stats_;
   std::shared_ptr<const tls::ClientContext> tls_;
+  ClusterStatePtr cluster_;
   std::list<std::unique_ptr<H2UpstreamConnection>> conns_;
 };
 

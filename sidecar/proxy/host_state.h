@@ -37,4 +37,28 @@ struct HostState {
 
 using HostStatePtr = std::shared_ptr<HostState>;
 
+// Circuit-breaker counters of one cluster, shared by every worker and carried across
+// generations while a cluster of the same name exists (same rules as HostState).
+struct ClusterState {
+  enum Limit { kMaxConnections, kMaxPendingRequests, kMaxRequests, kMaxRetries, kLimitCount };
+  static const char* limitName(Limit limit) {
+    static const char* const kNames[] = {"max_connections", "max_pending_requests", "max_requests",
+                                         "max_retries"};
+    return kNames[limit];
+  }
+
+  std::atomic<uint32_t> connections{0};       // open upstream connections (all workers)
+  std::atomic<uint32_t> pending_requests{0};  // waiting for a connection to be established
+  std::atomic<uint32_t> active_requests{0};   // in flight
+  std::atomic<uint32_t> active_retries{0};    // retry attempts in flight
+  std::atomic<uint64_t> overflows[kLimitCount] = {};  // requests refused per limit
+  std::atomic<uint64_t> retries{0};           // retry attempts made
+  std::atomic<uint64_t> retries_overflowed{0};  // retries not made: budget or max_retries
+
+  static void inc(std::atomic<uint32_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+  static void dec(std::atomic<uint32_t>& c) { c.fetch_sub(1, std::memory_order_relaxed); }
+};
+
+using ClusterStatePtr = std::shared_ptr<ClusterState>;
+
 }  // namespace strait::proxy

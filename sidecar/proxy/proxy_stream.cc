@@ -1,7 +1,10 @@
 #include "sidecar/proxy/proxy_stream.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <limits>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "sidecar/proxy/header_utils.h"
 
@@ -10,12 +13,13 @@ namespace strait::proxy {
 ProxyStream::ProxyStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr snapshot,
                          const CompiledRoute& route)
     : ctx_(ctx), sink_(sink), snapshot_(std::move(snapshot)), route_(route),
-      parser_(http::H1Parser::Mode::kResponse, this),
-      timeout_timer_(ctx.dispatcher(), [this] { onTimeout(); }) {}
+      stream_timer_(ctx.dispatcher(), [this] { onStreamTimer(); }),
+      attempt_timer_(ctx.dispatcher(), [this] { onAttemptTimer(); }) {}
 
 ProxyStream::~ProxyStream() {
   h2_stream_.cancel();
-  if (counted_active_) ctx_.clusterManager().activeRequests(cluster_->name)--;
+  releaseAttemptCounters();
+  if (counted_active_) ClusterState::dec(cluster_->state->active_requests);
   if (upstream_) {
     upstream_->setCallbacks(nullptr);
     upstream_->close(net::Connection::CloseType::kNoFlush);
@@ -29,17 +33,11 @@ void ProxyStream::start(http::RequestHead&& head, http::BodyFraming framing, uin
                         const RequestInfo& info) {
   (void)content_length;
   request_framing_ = framing;
+  start_ms_ = last_activity_ms_ = ctx_.dispatcher().nowMs();
   const std::string& name = route_.pickCluster(ctx_.random());
   auto it = snapshot_->clusters.find(name);
   if (it == snapshot_->clusters.end()) return fail(503, "cluster_not_found");
   cluster_ = it->second;
-  uint32_t& active = ctx_.clusterManager().activeRequests(cluster_->name);
-  if (active >= cluster_->max_requests) return fail(503, "overflow_max_requests");
-  int index = ctx_.clusterManager().loadBalancer(cluster_).pick();
-  if (index < 0) return fail(503, "no_healthy_upstream");
-  active++;
-  counted_active_ = true;
-  endpoint_ = &cluster_->endpoints[index];
   const std::string* content_type = head.headers.get("content-type");
   is_grpc_ = content_type && content_type->rfind("application/grpc", 0) == 0;
   timeout_ms_ = route_.timeout_ms;
@@ -50,67 +48,253 @@ void ProxyStream::start(http::RequestHead&& head, http::BodyFraming framing, uin
       deadline_from_start_ = true;  // a gRPC deadline bounds the whole call
     }
   }
-  if (cluster_->http2) {
-    WorkerStats::inc(ctx_.stats().upstream_rq_total);
-    buildUpstreamHead(head, info);
-    h2_head_ = std::move(head);
-    if (!startH2()) fail(503, "upstream_overflow_or_socket_failure");
-    return;
+  ClusterState& cs = *cluster_->state;
+  if (cs.active_requests.load(std::memory_order_relaxed) >= cluster_->max_requests) {
+    return overflow(ClusterState::kMaxRequests);
   }
-  pool_ = &ctx_.clusterManager().pool(*endpoint_);
-  if (pool_->total() >= cluster_->max_connections && pool_->idleCount() == 0) {
-    return fail(503, "overflow_max_connections");
+  ClusterState::inc(cs.active_requests);
+  counted_active_ = true;
+  // Expect: 100-continue is answered here, once the request is routed and admitted (as
+  // Envoy does): the client starts sending at once, the upstream never sees the
+  // expectation, and a retry can replay the body.
+  if (const std::string* expect = head.headers.get("expect")) {
+    if (absl::EqualsIgnoreCase(*expect, "100-continue") && framing != http::BodyFraming::kNone) {
+      http::ResponseHead interim;
+      interim.status = 100;
+      interim.reason = "Continue";
+      sink_.sendInterim(interim);
+    }
+    head.headers.remove("expect");
   }
-  WorkerStats::inc(ctx_.stats().upstream_rq_total);
-  parser_.expectHeadResponse(head.method == "HEAD");
+  keep_body_ = route_.retry.retry_on != 0 && framing != http::BodyFraming::kNone;
   buildUpstreamHead(head, info);
-  http::encodeRequestHead(head, &upstream_head_);
-  if (!connectAndSend(/*fresh=*/false)) return fail(503, "upstream_socket_failure");
-  // Bodyless requests keep their head so a stale pooled connection can be retried.
-  if (request_framing_ != http::BodyFraming::kNone) upstream_head_.clear();
+  request_head_ = std::move(head);
+  if (deadline_from_start_) response_deadline_ms_ = start_ms_ + timeout_ms_;
+  armStreamTimer();
+  startAttempt();
 }
 
-bool ProxyStream::connectAndSend(bool fresh) {
+void ProxyStream::startAttempt() {
+  in_backoff_ = false;
+  pauseDownstream(false);
+  attempts_++;
+  LoadBalancer& lb = ctx_.clusterManager().loadBalancer(cluster_);
+  int index = lb.pick();
+  // A retry prefers another endpoint than the one that just failed.
+  for (int i = 0; i < 2 && index >= 0 && &cluster_->endpoints[index] == failed_endpoint_; i++) index = lb.pick();
+  if (index < 0) return fail(503, "no_healthy_upstream");
+  endpoint_ = &cluster_->endpoints[index];
+  ClusterState::inc(endpoint_->state->active_requests);
+  counted_host_ = true;
+  if (route_.retry.retry_on != 0) request_head_.headers.set("x-strait-attempt-count", std::to_string(attempts_));
+  WorkerStats::inc(ctx_.stats().upstream_rq_total);
+  if (cluster_->http2) {
+    startH2Attempt();
+  } else {
+    startH1Attempt();
+  }
+}
+
+bool ProxyStream::startH1Attempt() {
+  ClusterState& cs = *cluster_->state;
+  pool_ = &ctx_.clusterManager().pool(*cluster_, *endpoint_);
+  bool fresh = next_fresh_;
+  next_fresh_ = false;
+  if (fresh || pool_->idleCount() == 0) {
+    if (cs.connections.load(std::memory_order_relaxed) >= cluster_->max_connections) {
+      overflow(ClusterState::kMaxConnections);
+      return false;
+    }
+    if (cs.pending_requests.load(std::memory_order_relaxed) >= cluster_->max_pending_requests) {
+      overflow(ClusterState::kMaxPendingRequests);
+      return false;
+    }
+  }
+  parser_.emplace(http::H1Parser::Mode::kResponse, this);
+  parser_->expectHeadResponse(request_head_.method == "HEAD");
   upstream_ = pool_->acquire(&reused_, fresh);
-  if (!upstream_) return false;
-  upstream_->setCallbacks(this);
-  upstream_->write(upstream_head_);
-  if (reused_) {
-    armResponseTimeout();
-  } else {
-    timeout_timer_.enableMs(deadline_from_start_ ? std::min(timeout_ms_, cluster_->connect_timeout_ms)
-                                                 : cluster_->connect_timeout_ms);
-  }
-  return true;
-}
-
-// The route timeout counts from the end of the request (as in Envoy), so a long upload is
-// not cut by it; a gRPC deadline counts from the start of the call.
-void ProxyStream::armResponseTimeout() {
-  if (deadline_from_start_ || request_complete_) {
-    timeout_timer_.enableMs(timeout_ms_);
-  } else {
-    timeout_timer_.disable();
-  }
-}
-
-bool ProxyStream::startH2() {
-  H2UpstreamPool& pool = ctx_.clusterManager().h2Pool(*endpoint_);
-  bool end_stream = request_framing_ == http::BodyFraming::kNone || (request_complete_ && !h2_body_sent_);
-  if (!pool.newStream(h2_head_, end_stream, this, cluster_->max_connections, &h2_stream_)) return false;
-  armResponseTimeout();
-  return true;
-}
-
-// A pooled connection the upstream had already closed fails before any response byte; for a
-// bodyless request that is safe to send again, once, on a new connection.
-bool ProxyStream::retryStaleConnection() {
-  if (!reused_ || retried_ || response_started_ || parser_.inMessage() || upstream_head_.empty()) {
+  if (!upstream_) {
+    attemptFailed(Failure::kConnect, 503, "upstream_socket_failure");
     return false;
   }
-  retried_ = true;
-  finishUpstream(false);
-  return connectAndSend(/*fresh=*/true);
+  upstream_->setCallbacks(this);
+  if (reused_) {
+    armPerTryTimeout();
+  } else {
+    ClusterState::inc(cs.pending_requests);
+    counted_pending_ = true;
+    attempt_timer_.enableMs(cluster_->connect_timeout_ms);
+  }
+  sendKeptRequest();
+  return true;
+}
+
+bool ProxyStream::startH2Attempt() {
+  H2UpstreamPool& pool = ctx_.clusterManager().h2Pool(*cluster_, *endpoint_);
+  bool has_body = !kept_body_.empty() || request_trailers_.size() > 0;
+  bool end_stream = request_framing_ == http::BodyFraming::kNone || (request_complete_ && !has_body);
+  h2_body_sent_ = false;
+  if (!pool.newStream(request_head_, end_stream, this, cluster_->max_connections, &h2_stream_)) {
+    if (cluster_->state->connections.load(std::memory_order_relaxed) >= cluster_->max_connections) {
+      overflow(ClusterState::kMaxConnections);
+    } else {
+      attemptFailed(Failure::kConnect, 503, "upstream_socket_failure");
+    }
+    return false;
+  }
+  if (!end_stream) sendKeptRequest();
+  armPerTryTimeout();
+  return true;
+}
+
+// What the downstream sent so far, on the new attempt: the kept body and, if the request is
+// complete, its end (HTTP/1.1 also needs the head; HTTP/2 sent it with the stream).
+void ProxyStream::sendKeptRequest() {
+  if (h2_stream_.conn) {
+    if (!kept_body_.empty()) {
+      h2_body_sent_ = true;
+      h2_stream_.sendData(kept_body_.data(), kept_body_.size());
+    }
+    if (request_complete_) h2_stream_.end(request_trailers_.size() ? &request_trailers_ : nullptr);
+    return;
+  }
+  std::string head;
+  http::encodeRequestHead(request_head_, &head);
+  upstream_->write(head);
+  if (!kept_body_.empty()) writeBodyH1(kept_body_.data(), kept_body_.size());
+  if (request_complete_) writeEndH1();
+}
+
+void ProxyStream::writeBodyH1(const char* data, size_t len) {
+  if (request_framing_ == http::BodyFraming::kChunked) {
+    std::string chunk;
+    http::encodeChunk(data, len, &chunk);
+    upstream_->write(chunk);
+  } else {
+    upstream_->write(std::string_view(data, len));
+  }
+}
+
+void ProxyStream::writeEndH1() {
+  if (request_framing_ != http::BodyFraming::kChunked) return;  // trailers need chunked framing
+  std::string last;
+  http::encodeLastChunk(request_trailers_.size() ? &request_trailers_ : nullptr, &last);
+  upstream_->write(last);
+}
+
+void ProxyStream::releaseAttemptCounters() {
+  if (counted_host_) ClusterState::dec(endpoint_->state->active_requests);
+  if (counted_pending_) ClusterState::dec(cluster_->state->pending_requests);
+  if (counted_retry_) ClusterState::dec(cluster_->state->active_retries);
+  counted_host_ = counted_pending_ = counted_retry_ = false;
+}
+
+void ProxyStream::endAttempt() {
+  attempt_timer_.disable();
+  h2_stream_.cancel();
+  h2_unconsumed_ = 0;
+  finishUpstream(/*reusable=*/false);
+  releaseAttemptCounters();
+  trailers_ = http::HeaderMap();
+}
+
+void ProxyStream::scheduleAttempt(int64_t delay_ms) {
+  in_backoff_ = true;
+  pauseDownstream(true);  // the body waits in the socket, not in memory
+  attempt_timer_.enableMs(delay_ms);
+}
+
+void ProxyStream::onAttemptTimer() {
+  if (in_backoff_) return startAttempt();
+  if (upstream_ && upstream_->connecting()) {
+    WorkerStats::inc(ctx_.stats().upstream_cx_connect_fail);
+    return attemptFailed(Failure::kConnectTimeout, 503, "upstream_connect_timeout");
+  }
+  WorkerStats::inc(ctx_.stats().upstream_rq_timeout);
+  attemptFailed(Failure::kPerTryTimeout, 504, "upstream_per_try_timeout");
+}
+
+// The per-try timeout runs from the later of the attempt's start and the request's end,
+// until the response head.
+void ProxyStream::armPerTryTimeout() {
+  if (route_.retry.per_try_timeout_ms > 0 && request_complete_ && !response_started_) {
+    attempt_timer_.enableMs(route_.retry.per_try_timeout_ms);
+  }
+}
+
+void ProxyStream::attemptFailed(Failure failure, int status, std::string_view details) {
+  if (done_) return;
+  if (retryAttempt(failure, status)) return;
+  fail(status, details);
+}
+
+bool ProxyStream::retryAllowed(Failure failure, int status) {
+  const RetryPolicy& p = route_.retry;
+  if (p.retry_on == 0 || attempts_ - free_retries_ > p.num_retries) return false;
+  bool match = false;
+  switch (failure) {
+    case Failure::kConnect:
+    case Failure::kConnectTimeout:
+      match = p.retry_on & (RetryPolicy::k5xx | RetryPolicy::kGatewayError | RetryPolicy::kReset |
+                            RetryPolicy::kConnectFailure);
+      break;
+    case Failure::kReset:
+      match = p.retry_on & (RetryPolicy::k5xx | RetryPolicy::kReset);
+      break;
+    case Failure::kPerTryTimeout:
+      match = p.retry_on & (RetryPolicy::k5xx | RetryPolicy::kGatewayError | RetryPolicy::kReset);
+      break;
+    case Failure::kStatus:
+      match = p.retriesStatus(status);
+      break;
+  }
+  if (!match || !canReplay()) return false;
+  return response_deadline_ms_ == 0 || ctx_.dispatcher().nowMs() < response_deadline_ms_;
+}
+
+bool ProxyStream::retryAttempt(Failure failure, int status) {
+  if (done_ || response_started_ || !retryAllowed(failure, status)) return false;
+  failed_endpoint_ = endpoint_;
+  endAttempt();  // also leaves the retry budget if this attempt was itself a retry
+  ClusterState& cs = *cluster_->state;
+  uint32_t limit = cluster_->max_retries;
+  if (cluster_->retry_budget_percent > 0) {
+    uint64_t share = uint64_t{cs.active_requests.load(std::memory_order_relaxed)} *
+                     cluster_->retry_budget_percent / 100;
+    limit = static_cast<uint32_t>(std::max<uint64_t>(cluster_->min_retry_concurrency, share));
+  }
+  if (cs.active_retries.load(std::memory_order_relaxed) >= limit) {
+    cs.retries_overflowed.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  ClusterState::inc(cs.active_retries);
+  counted_retry_ = true;
+  cs.retries.fetch_add(1, std::memory_order_relaxed);
+  // Full jitter: uniform in [0, min(base × 2^(n-1), max)].
+  int shift = static_cast<int>(std::min<uint32_t>(attempts_ - free_retries_ - 1, 20));
+  int64_t cap = std::min(route_.retry.base_interval_ms << shift, route_.retry.max_interval_ms);
+  scheduleAttempt(static_cast<int64_t>(ctx_.random() % static_cast<uint64_t>(cap + 1)));
+  return true;
+}
+
+void ProxyStream::overflow(ClusterState::Limit limit) {
+  static const std::string_view kDetails[] = {"overflow_max_connections", "overflow_max_pending_requests",
+                                              "overflow_max_requests", "overflow_max_retries"};
+  cluster_->state->overflows[limit].fetch_add(1, std::memory_order_relaxed);
+  fail(503, kDetails[limit]);
+}
+
+// A pooled connection the upstream had already closed fails before any response byte; a
+// request that can be replayed is sent again, once, on a new connection, without counting
+// as a retry.
+bool ProxyStream::retryStaleConnection() {
+  if (!reused_ || free_retry_used_ || response_started_ || parser_->inMessage() || !canReplay()) return false;
+  free_retry_used_ = true;
+  free_retries_++;
+  next_fresh_ = true;
+  endAttempt();
+  scheduleAttempt(0);
+  return true;
 }
 
 void ProxyStream::buildUpstreamHead(http::RequestHead& head, const RequestInfo& info) {
@@ -134,38 +318,79 @@ void ProxyStream::buildUpstreamHead(http::RequestHead& head, const RequestInfo& 
 
 void ProxyStream::onRequestBody(const char* data, size_t len) {
   if (done_ || len == 0) return;
+  body_bytes_ += len;
+  touch();
+  if (keep_body_ && body_kept_) {
+    if (kept_body_.size() + len <= route_.retry.max_replay_body_bytes) {
+      kept_body_.append(data, len);
+    } else {
+      body_kept_ = false;  // too large to replay: this request will not be retried
+      std::string().swap(kept_body_);
+    }
+  }
+  if (in_backoff_) {
+    // Between attempts the body is only kept; if it no longer fits, the retry is off.
+    if (!canReplay()) fail(502, "upstream_retry_body_too_large");
+    return;
+  }
   if (h2_stream_.conn) {
     h2_body_sent_ = true;
     h2_stream_.sendData(data, len);
-    if (!downstream_paused_ && h2_stream_.queued() > net::Connection::kHighWatermark) {
-      downstream_paused_ = true;
-      sink_.readDisableDownstream(true);
-    }
+    if (h2_stream_.queued() > net::Connection::kHighWatermark) pauseDownstream(true);
     return;
   }
-  if (!upstream_) return;
-  if (request_framing_ == http::BodyFraming::kChunked) {
-    std::string chunk;
-    http::encodeChunk(data, len, &chunk);
-    upstream_->write(chunk);
-  } else {
-    upstream_->write(std::string_view(data, len));
-  }
+  if (upstream_) writeBodyH1(data, len);
 }
+
+void ProxyStream::onRequestTrailers(http::HeaderMap&& trailers) { request_trailers_ = std::move(trailers); }
 
 void ProxyStream::onRequestComplete() {
   request_complete_ = true;
   if (done_) return;
-  if (!deadline_from_start_ && (h2_stream_.conn || (upstream_ && !upstream_->connecting()))) {
-    timeout_timer_.enableMs(timeout_ms_);
+  touch();
+  if (!deadline_from_start_) response_deadline_ms_ = ctx_.dispatcher().nowMs() + timeout_ms_;
+  armStreamTimer();
+  if (in_backoff_) return;
+  if (h2_stream_.conn) {
+    h2_stream_.end(request_trailers_.size() ? &request_trailers_ : nullptr);
+    armPerTryTimeout();
+    return;
   }
-  if (h2_stream_.conn) return h2_stream_.end(nullptr);
   if (!upstream_) return;
-  if (request_framing_ == http::BodyFraming::kChunked) {
-    std::string last;
-    http::encodeLastChunk(nullptr, &last);
-    upstream_->write(last);
+  writeEndH1();
+  if (!upstream_->connecting()) armPerTryTimeout();
+}
+
+void ProxyStream::armStreamTimer() {
+  int64_t next = std::numeric_limits<int64_t>::max();
+  if (response_deadline_ms_ > 0) next = response_deadline_ms_;
+  if (route_.max_stream_duration_ms > 0) next = std::min(next, start_ms_ + route_.max_stream_duration_ms);
+  if (route_.idle_timeout_ms > 0) next = std::min(next, last_activity_ms_ + route_.idle_timeout_ms);
+  if (next == std::numeric_limits<int64_t>::max()) return stream_timer_.disable();
+  stream_timer_.enableMs(std::max<int64_t>(0, next - ctx_.dispatcher().nowMs()));
+}
+
+void ProxyStream::onStreamTimer() {
+  int64_t now = ctx_.dispatcher().nowMs();
+  if (route_.max_stream_duration_ms > 0 && now >= start_ms_ + route_.max_stream_duration_ms) {
+    WorkerStats::inc(ctx_.stats().upstream_rq_timeout);
+    return fail(504, "max_stream_duration_exceeded");
   }
+  if (response_deadline_ms_ > 0 && now >= response_deadline_ms_) {
+    WorkerStats::inc(ctx_.stats().upstream_rq_timeout);
+    return fail(504, "upstream_response_timeout");
+  }
+  if (route_.idle_timeout_ms > 0 && now >= last_activity_ms_ + route_.idle_timeout_ms) {
+    WorkerStats::inc(ctx_.stats().upstream_rq_timeout);
+    return fail(504, "stream_idle_timeout");
+  }
+  armStreamTimer();  // activity since the timer was set: later
+}
+
+void ProxyStream::pauseDownstream(bool pause) {
+  if (pause == downstream_paused_) return;
+  downstream_paused_ = pause;
+  sink_.readDisableDownstream(pause);
 }
 
 void ProxyStream::onDownstreamWatermark(bool above) {
@@ -185,33 +410,21 @@ void ProxyStream::onDownstreamWatermark(bool above) {
 
 void ProxyStream::reset() {
   done_ = true;
-  h2_stream_.cancel();
-  timeout_timer_.disable();
+  stream_timer_.disable();
   downstream_paused_ = false;  // the downstream is going away: nothing to resume
-  finishUpstream(/*reusable=*/false);
+  endAttempt();
 }
 
 void ProxyStream::fail(int status, std::string_view details) {
   if (done_) return;
   done_ = true;
-  timeout_timer_.disable();
-  finishUpstream(false);
-  if (downstream_paused_) {
-    downstream_paused_ = false;
-    sink_.readDisableDownstream(false);
-  }
+  stream_timer_.disable();
+  endAttempt();
+  in_backoff_ = false;
+  pauseDownstream(false);
   if (response_started_) return sink_.resetDownstream();
   if (is_grpc_) return sendGrpcError(status, details);
   sink_.sendLocalReply(status, details);
-}
-
-void ProxyStream::onTimeout() {
-  WorkerStats::inc(ctx_.stats().upstream_rq_timeout);
-  if (upstream_ && upstream_->connecting()) {
-    WorkerStats::inc(ctx_.stats().upstream_cx_connect_fail);
-    return fail(503, "upstream_connect_timeout");
-  }
-  fail(504, "upstream_response_timeout");
 }
 
 void ProxyStream::finishUpstream(bool reusable) {
@@ -233,8 +446,10 @@ void ProxyStream::finishUpstream(bool reusable) {
 }
 
 void ProxyStream::onRead(net::Buffer& in) {
-  while (!done_ && !in.empty()) {
-    size_t n = parser_.execute(in.data(), in.size());
+  touch();
+  // A retry decided in a parser callback drops upstream_ (deferred): stop parsing then.
+  while (!done_ && upstream_ && !in.empty()) {
+    size_t n = parser_->execute(in.data(), in.size());
     in.drain(n);
     if (n == 0) break;
   }
@@ -246,36 +461,38 @@ void ProxyStream::onRead(net::Buffer& in) {
 
 void ProxyStream::onEvent(net::ConnectionEvent event) {
   if (event == net::ConnectionEvent::kConnected) {
-    armResponseTimeout();
+    if (counted_pending_) ClusterState::dec(cluster_->state->pending_requests);
+    counted_pending_ = false;
+    attempt_timer_.disable();
+    armPerTryTimeout();
     return;
   }
   if (done_) return;
   // The upstream closed. A close-delimited body ends here; anything else is a failure.
   if (upstream_ && upstream_->connectFailed()) {
     WorkerStats::inc(ctx_.stats().upstream_cx_connect_fail);
-    return fail(502, "upstream_connect_failure");
+    return attemptFailed(Failure::kConnect, 502, "upstream_connect_failure");
   }
-  if (response_started_ && parser_.finish() && response_complete_) return;
+  if (response_started_ && parser_->finish() && response_complete_) return;
   if (retryStaleConnection()) return;
   WorkerStats::inc(ctx_.stats().upstream_rq_reset);
-  fail(502, "upstream_reset_before_response_complete");
+  attemptFailed(Failure::kReset, 502, "upstream_reset_before_response_complete");
 }
 
-void ProxyStream::onAboveWriteHighWatermark() {
-  if (downstream_paused_) return;
-  downstream_paused_ = true;
-  sink_.readDisableDownstream(true);
-}
+void ProxyStream::onAboveWriteHighWatermark() { pauseDownstream(true); }
 
 void ProxyStream::onBelowWriteLowWatermark() {
-  if (!downstream_paused_) return;
-  downstream_paused_ = false;
-  sink_.readDisableDownstream(false);
+  if (!in_backoff_) pauseDownstream(false);
 }
 
 void ProxyStream::onResponseHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) {
   if (head.status < 200 && head.status != 101) {
-    sink_.sendInterim(head);
+    // 100 Continue was ours to send (see start()); other 1xx go through.
+    if (head.status != 100) sink_.sendInterim(head);
+    return;
+  }
+  if (route_.retry.retry_on != 0 && route_.retry.retriesStatus(head.status) &&
+      retryAttempt(Failure::kStatus, head.status)) {
     return;
   }
   upstream_keep_alive_ = head.keep_alive;
@@ -284,6 +501,8 @@ void ProxyStream::onResponseHead(http::ResponseHead&& head, http::BodyFraming fr
 
 void ProxyStream::forwardResponseHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) {
   response_started_ = true;
+  attempt_timer_.disable();  // the per-try timeout ends with the response head
+  touch();
   stripHopByHop(head.headers, /*keep_te_trailers=*/false);
   applyHeaders(route_.response_headers, head.headers);
   sink_.sendHeaders(std::move(head), framing, length);
@@ -299,7 +518,9 @@ void ProxyStream::onMessageComplete() {
   if (done_) return;
   done_ = true;
   response_complete_ = true;
-  timeout_timer_.disable();
+  stream_timer_.disable();
+  attempt_timer_.disable();
+  releaseAttemptCounters();
   // The connection goes back to the pool (or closes) at the end of onRead: it is reusable
   // only if the request was fully sent and both sides keep it alive.
   sink_.sendComplete(trailers_.size() ? &trailers_ : nullptr);
@@ -307,11 +528,18 @@ void ProxyStream::onMessageComplete() {
 
 void ProxyStream::onError(const http::ParseError& error) {
   (void)error;
-  fail(502, "upstream_protocol_error");
+  attemptFailed(Failure::kReset, 502, "upstream_protocol_error");
 }
 
 void ProxyStream::onUpstreamHead(http::ResponseHead&& head, bool end_stream) {
-  if (head.status < 200) return sink_.sendInterim(head);
+  if (head.status < 200) {
+    if (head.status != 100) sink_.sendInterim(head);
+    return;
+  }
+  if (route_.retry.retry_on != 0 && route_.retry.retriesStatus(head.status) &&
+      retryAttempt(Failure::kStatus, head.status)) {
+    return;
+  }
   http::BodyFraming framing = http::BodyFraming::kChunked;
   uint64_t length = 0;
   if (end_stream) {
@@ -325,6 +553,7 @@ void ProxyStream::onUpstreamHead(http::ResponseHead&& head, bool end_stream) {
 
 void ProxyStream::onUpstreamData(const char* data, size_t len) {
   if (done_) return h2_stream_.consume(len);
+  touch();
   sink_.sendBody(data, len);
   if (upstream_paused_) h2_unconsumed_ += len;
   else h2_stream_.consume(len);
@@ -339,31 +568,32 @@ void ProxyStream::onUpstreamEnd() {
   if (done_) return;
   done_ = true;
   response_complete_ = true;
-  timeout_timer_.disable();
-  if (downstream_paused_) {
-    downstream_paused_ = false;
-    sink_.readDisableDownstream(false);
-  }
+  stream_timer_.disable();
+  attempt_timer_.disable();
+  releaseAttemptCounters();
+  pauseDownstream(false);
   sink_.sendComplete(trailers_.size() ? &trailers_ : nullptr);
 }
 
 void ProxyStream::onUpstreamReset(bool retryable, std::string_view reason) {
   h2_stream_.conn = nullptr;
   if (done_) return;
-  // Never processed by the server (GOAWAY, REFUSED_STREAM, connect failure) and nothing of
-  // the body sent yet: safe to send again, once.
-  if (retryable && !response_started_ && !h2_body_sent_ && !retried_) {
-    retried_ = true;
-    if (startH2()) return;
+  // Never processed by the server (GOAWAY, REFUSED_STREAM, connect failure): safe to send
+  // again, once, without counting as a retry, if what the client sent can be replayed.
+  if (retryable && !response_started_ && !free_retry_used_ && canReplay()) {
+    free_retry_used_ = true;
+    free_retries_++;
+    endAttempt();
+    scheduleAttempt(0);
+    return;
   }
   WorkerStats::inc(ctx_.stats().upstream_rq_reset);
-  fail(reason == "upstream_connect_failure" ? 503 : 502, reason);
+  bool connect = reason == "upstream_connect_failure";
+  attemptFailed(connect ? Failure::kConnect : Failure::kReset, connect ? 503 : 502, reason);
 }
 
 void ProxyStream::onUpstreamRequestDrained() {
-  if (!downstream_paused_) return;
-  downstream_paused_ = false;
-  sink_.readDisableDownstream(false);
+  if (!in_backoff_) pauseDownstream(false);
 }
 
 // A gRPC caller gets a gRPC error, not an HTTP error page: a trailers-only response

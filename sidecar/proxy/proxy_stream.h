@@ -1,11 +1,19 @@
-// One request/response exchange forwarded to an upstream over HTTP/1.1 (the router).
+// One request/response exchange forwarded to an upstream (the router), over HTTP/1.1 or
+// HTTP/2 depending on the cluster.
 //
 // LIFE: the downstream session creates it once a request head has been routed, feeds it the
 // request body as it arrives, and receives the response through StreamSink. The stream
-// picks the endpoint (load balancer of the pinned generation), takes a pooled connection,
-// streams the request, parses the response and streams it back. Errors before any response
-// byte become local replies: 503 no endpoint / limits, 502 connect failure or upstream
-// reset, 504 timeout. After the response started, an upstream failure resets the downstream.
+// makes one or more ATTEMPTS: each picks an endpoint (load balancer of the pinned
+// generation, avoiding endpoints that already failed this request), takes a pooled
+// connection or HTTP/2 stream, sends the request (replaying the kept body on a retry),
+// parses the response and streams it back. A failed attempt is retried per the route's
+// RetryPolicy while nothing has gone downstream yet; otherwise errors before any response
+// byte become local replies: 503 no endpoint / limits / connect timeout, 502 connect
+// failure or upstream reset, 504 timeout. After the response started, an upstream failure
+// resets the downstream.
+// TIMERS: `stream_timer_` enforces the route timeout, the route idle timeout and the
+// maximum stream duration; `attempt_timer_` the connect timeout, the per-try timeout and
+// the retry backoff (never two at once).
 // BACKPRESSURE: upstream write buffer above its high watermark pauses downstream reads
 // (sink.readDisableDownstream); downstream above its high watermark pauses upstream reads
 // (onDownstreamWatermark).
@@ -15,6 +23,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -61,6 +70,9 @@ class ProxyStream final : public net::ConnectionCallbacks,
   void start(http::RequestHead&& head, http::BodyFraming framing, uint64_t content_length,
              const RequestInfo& info);
   void onRequestBody(const char* data, size_t len);
+  // Request trailers (before onRequestComplete); forwarded when the upstream framing can
+  // carry them (HTTP/2, or chunked HTTP/1.1).
+  void onRequestTrailers(http::HeaderMap&& trailers);
   void onRequestComplete();
   // Downstream write buffer crossed a watermark: pause/resume reading the upstream.
   void onDownstreamWatermark(bool above);
@@ -92,47 +104,83 @@ class ProxyStream final : public net::ConnectionCallbacks,
   void onUpstreamRequestDrained() override;
 
  private:
-  bool startH2();
-  void armResponseTimeout();
+  // Why an attempt failed (before any response byte went downstream).
+  enum class Failure { kConnect, kConnectTimeout, kReset, kPerTryTimeout, kStatus };
+
+  void startAttempt();
+  bool startH1Attempt();
+  bool startH2Attempt();
+  void sendKeptRequest();  // the head, kept body and (if complete) the end, on a new attempt
+  void endAttempt();       // releases the attempt's connection/stream and counters
+  // A failed attempt: retries it (true) or leaves the failure to the caller (false).
+  bool retryAttempt(Failure failure, int status);
+  bool retryAllowed(Failure failure, int status);
+  bool canReplay() const { return body_bytes_ == 0 || (keep_body_ && body_kept_); }
+  void attemptFailed(Failure failure, int status, std::string_view details);
+  void overflow(ClusterState::Limit limit);
+  void armStreamTimer();
+  void onStreamTimer();
+  void armPerTryTimeout();
+  void onAttemptTimer();
+  void releaseAttemptCounters();
+  void scheduleAttempt(int64_t delay_ms);
   static int64_t grpcTimeoutMs(const std::string& value);
   void forwardResponseHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length);
   void sendGrpcError(int http_status, std::string_view details);
   void buildUpstreamHead(http::RequestHead& head, const RequestInfo& info);
   void fail(int status, std::string_view details);
-  void onTimeout();
   void finishUpstream(bool reusable);
-  bool connectAndSend(bool fresh);
+  void writeBodyH1(const char* data, size_t len);
+  void writeEndH1();
   bool retryStaleConnection();
+  void touch() { last_activity_ms_ = ctx_.dispatcher().nowMs(); }
+  void pauseDownstream(bool pause);
 
   WorkerContext& ctx_;
   StreamSink& sink_;
   SnapshotPtr snapshot_;            // the pinned generation
   const CompiledRoute& route_;      // owned by snapshot_
   std::shared_ptr<const ClusterInfo> cluster_;
+  http::RequestHead request_head_;  // upstream form, kept for every attempt
+  http::HeaderMap request_trailers_;
+  std::string kept_body_;           // request body kept for a retry (route has a retry policy)
+  uint64_t body_bytes_ = 0;         // request body bytes received so far
+  http::BodyFraming request_framing_ = http::BodyFraming::kNone;
+  // The current attempt.
   const EndpointInfo* endpoint_ = nullptr;
+  const EndpointInfo* failed_endpoint_ = nullptr;  // the previous attempt's, avoided by the next
   ConnPool* pool_ = nullptr;
   std::unique_ptr<net::Connection> upstream_;
-  http::H1Parser parser_;
-  http::HeaderMap trailers_;
-  event::Timer timeout_timer_;
-  http::BodyFraming request_framing_ = http::BodyFraming::kNone;
-  std::string upstream_head_;       // encoded request head (kept for a retry when bodyless)
-  // HTTP/2 upstream.
-  http::RequestHead h2_head_;       // kept until the first body byte, for a GOAWAY retry
+  std::optional<http::H1Parser> parser_;
   H2UpstreamStream h2_stream_;
   size_t h2_unconsumed_ = 0;        // response bytes not yet acknowledged (downstream full)
-  bool h2_body_sent_ = false;
-  bool is_grpc_ = false;
+  bool h2_body_sent_ = false;       // this attempt sent body bytes
+  http::HeaderMap trailers_;        // response trailers
+  event::Timer stream_timer_;
+  event::Timer attempt_timer_;
   int64_t timeout_ms_ = 15000;      // the route's, or a shorter grpc-timeout
+  int64_t start_ms_ = 0;
+  int64_t response_deadline_ms_ = 0;  // 0 until the request is complete (or gRPC: from start)
+  int64_t last_activity_ms_ = 0;
+  uint32_t attempts_ = 0;
+  uint32_t free_retries_ = 0;       // attempts that were transparent retries
   bool deadline_from_start_ = false; // grpc-timeout given: counts from the start, not the end
+  bool is_grpc_ = false;
+  bool keep_body_ = false;          // retries possible: keep the body up to the replay limit
+  bool body_kept_ = true;           // kept_body_ holds the whole body received so far
+  bool in_backoff_ = false;
   bool reused_ = false;             // upstream_ came from the idle pool
-  bool retried_ = false;
-  bool counted_active_ = false;
+  bool free_retry_used_ = false;    // the one transparent retry (stale connection, refused stream)
+  bool next_fresh_ = false;         // the next attempt must not reuse an idle connection
+  bool counted_active_ = false;     // in cluster active_requests
+  bool counted_host_ = false;       // in endpoint active_requests
+  bool counted_pending_ = false;    // in cluster pending_requests (connection being made)
+  bool counted_retry_ = false;      // in cluster active_retries
   bool request_complete_ = false;
   bool response_started_ = false;
   bool response_complete_ = false;
   bool upstream_keep_alive_ = true;
-  bool downstream_paused_ = false;  // we paused the downstream for our write buffer
+  bool downstream_paused_ = false;  // we paused the downstream (write buffer or backoff)
   bool upstream_paused_ = false;    // we paused the upstream for the downstream's buffer
   bool done_ = false;               // a local reply, reset or completion happened
 };

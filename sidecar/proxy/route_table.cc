@@ -68,6 +68,27 @@ absl::Status compileMatch(const strait::v1::RouteMatch& m, const std::string& wh
   return absl::OkStatus();
 }
 
+void compileRetry(const strait::v1::RetryPolicy& p, RetryPolicy* r) {
+  static const std::pair<const char*, RetryPolicy::On> kConditions[] = {
+      {"5xx", RetryPolicy::k5xx},
+      {"gateway-error", RetryPolicy::kGatewayError},
+      {"reset", RetryPolicy::kReset},
+      {"connect-failure", RetryPolicy::kConnectFailure},
+      {"retriable-status-codes", RetryPolicy::kRetriableStatusCodes},
+  };
+  for (const std::string& on : p.retry_on()) {
+    for (const auto& [name, bit] : kConditions) {
+      if (on == name) r->retry_on |= bit;
+    }
+  }
+  if (p.num_retries() > 0) r->num_retries = p.num_retries();
+  r->per_try_timeout_ms = durationMs(p.per_try_timeout());
+  r->status_codes.assign(p.retriable_status_codes().begin(), p.retriable_status_codes().end());
+  if (durationMs(p.base_interval()) > 0) r->base_interval_ms = durationMs(p.base_interval());
+  r->max_interval_ms = durationMs(p.max_interval()) > 0 ? durationMs(p.max_interval()) : 10 * r->base_interval_ms;
+  if (p.max_replay_body_bytes() > 0) r->max_replay_body_bytes = p.max_replay_body_bytes();
+}
+
 void compileAction(const strait::v1::RouteAction& a, CompiledRoute* r) {
   if (a.has_weighted_clusters()) {
     for (const auto& c : a.weighted_clusters().clusters()) {
@@ -81,9 +102,23 @@ void compileAction(const strait::v1::RouteAction& a, CompiledRoute* r) {
   r->has_prefix_rewrite = !a.prefix_rewrite().empty();
   r->prefix_rewrite = a.prefix_rewrite();
   if (a.has_timeout() && durationMs(a.timeout()) > 0) r->timeout_ms = durationMs(a.timeout());
+  if (a.has_idle_timeout()) r->idle_timeout_ms = durationMs(a.idle_timeout());
+  if (a.has_max_stream_duration()) r->max_stream_duration_ms = durationMs(a.max_stream_duration());
+  if (a.has_retry_policy()) compileRetry(a.retry_policy(), &r->retry);
 }
 
 }  // namespace
+
+bool RetryPolicy::retriesStatus(int status) const {
+  if ((retry_on & k5xx) && status >= 500) return true;
+  if ((retry_on & kGatewayError) && status >= 502 && status <= 504) return true;
+  if (retry_on & kRetriableStatusCodes) {
+    for (uint32_t code : status_codes) {
+      if (static_cast<int>(code) == status) return true;
+    }
+  }
+  return false;
+}
 
 bool CompiledHeaderMatcher::matches(const http::HeaderMap& headers) const {
   const std::string* v = headers.get(name);

@@ -27,6 +27,27 @@ struct WeightedCluster {
   uint32_t weight = 0;
 };
 
+// RouteAction.retry_policy, compiled (see route.proto for the semantics).
+struct RetryPolicy {
+  enum On : uint32_t {
+    k5xx = 1,
+    kGatewayError = 2,
+    kReset = 4,
+    kConnectFailure = 8,
+    kRetriableStatusCodes = 16,
+  };
+  uint32_t retry_on = 0;  // bits of On; 0: no retries
+  uint32_t num_retries = 1;
+  int64_t per_try_timeout_ms = 0;  // 0: none
+  std::vector<uint32_t> status_codes;
+  int64_t base_interval_ms = 25;
+  int64_t max_interval_ms = 250;
+  uint32_t max_replay_body_bytes = 64 * 1024;
+
+  // Whether a response with `status` is a failure this policy retries.
+  bool retriesStatus(int status) const;
+};
+
 struct CompiledHeaderMatcher {
   std::string name;  // lower-case
   enum class Kind { kExact, kRegex, kPresent } kind = Kind::kPresent;
@@ -50,6 +71,9 @@ struct CompiledRoute {
   bool has_prefix_rewrite = false;
   std::string prefix_rewrite;
   int64_t timeout_ms = 15000;
+  int64_t idle_timeout_ms = 0;          // 0: none
+  int64_t max_stream_duration_ms = 0;   // 0: none
+  RetryPolicy retry;
   std::vector<HeaderToAdd> response_headers;  // route's, then the route config's
   std::vector<HeaderToAdd> request_headers;
 
