@@ -508,14 +508,18 @@ void ProxyStream::forwardResponseHead(http::ResponseHead&& head, http::BodyFrami
   sink_.sendHeaders(std::move(head), framing, length);
 }
 
+// Parser events of a response whose head was not forwarded belong to an attempt abandoned
+// for a retry (the parser finishes the bytes it was given): dropped.
 void ProxyStream::onBody(const char* data, size_t len) {
-  if (!done_) sink_.sendBody(data, len);
+  if (!done_ && response_started_) sink_.sendBody(data, len);
 }
 
-void ProxyStream::onTrailers(http::HeaderMap&& trailers) { trailers_ = std::move(trailers); }
+void ProxyStream::onTrailers(http::HeaderMap&& trailers) {
+  if (response_started_) trailers_ = std::move(trailers);
+}
 
 void ProxyStream::onMessageComplete() {
-  if (done_) return;
+  if (done_ || !response_started_) return;
   done_ = true;
   response_complete_ = true;
   stream_timer_.disable();
@@ -528,6 +532,7 @@ void ProxyStream::onMessageComplete() {
 
 void ProxyStream::onError(const http::ParseError& error) {
   (void)error;
+  if (!upstream_) return;  // an abandoned attempt's parser
   attemptFailed(Failure::kReset, 502, "upstream_protocol_error");
 }
 

@@ -2,6 +2,10 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
@@ -19,6 +23,41 @@ uint64_t sum(const AdminSources& src, const Counter proxy::WorkerStats::*field) 
 void counter(std::string& out, const std::string& name, const std::string& help, uint64_t v,
              const char* type = "counter") {
   absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n", name, " ", v, "\n");
+}
+
+// Circuit-breaker gauges and retry counters per cluster of the live generation.
+void renderClusterStats(std::string& out, const proxy::Snapshot& snap) {
+  using CS = proxy::ClusterState;
+  std::vector<std::pair<std::string, const CS*>> clusters;
+  for (const auto& [name, info] : snap.clusters) clusters.emplace_back(name, info->state.get());
+  std::sort(clusters.begin(), clusters.end());
+  auto family = [&](const char* name, const char* help, const char* type, auto value) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+    for (const auto& [cluster, state] : clusters) {
+      absl::StrAppend(&out, name, "{cluster=\"", cluster, "\"} ", value(*state), "\n");
+    }
+  };
+  auto load = [](const auto& atomic) { return atomic.load(std::memory_order_relaxed); };
+  family("strait_cluster_cx_active", "Open upstream connections of the cluster.", "gauge",
+         [&](const CS& s) { return load(s.connections); });
+  family("strait_cluster_rq_active", "Requests in flight to the cluster.", "gauge",
+         [&](const CS& s) { return load(s.active_requests); });
+  family("strait_cluster_rq_pending", "Requests waiting for a new upstream connection.", "gauge",
+         [&](const CS& s) { return load(s.pending_requests); });
+  family("strait_cluster_retry_active", "Retries in flight to the cluster.", "gauge",
+         [&](const CS& s) { return load(s.active_retries); });
+  family("strait_cluster_retry_total", "Retry attempts made.", "counter",
+         [&](const CS& s) { return load(s.retries); });
+  absl::StrAppend(&out, "# HELP strait_cluster_overflow_total Requests refused, or retries not made, by circuit-breaker limit.\n"
+                        "# TYPE strait_cluster_overflow_total counter\n");
+  for (const auto& [cluster, state] : clusters) {
+    for (int l = 0; l < CS::kLimitCount; l++) {
+      uint64_t v = load(state->overflows[l]);
+      if (l == CS::kMaxRetries) v += load(state->retries_overflowed);
+      absl::StrAppend(&out, "strait_cluster_overflow_total{cluster=\"", cluster, "\",limit=\"",
+                      CS::limitName(static_cast<CS::Limit>(l)), "\"} ", v, "\n");
+    }
+  }
 }
 
 }  // namespace
@@ -54,6 +93,7 @@ std::string renderStats(const AdminSources& src) {
     counter(out, "strait_ads_connected", "1 while the control-plane stream is up.", src.ads->connected() ? 1 : 0, "gauge");
     counter(out, "strait_ads_reconnects_total", "Control-plane stream reconnects.", src.ads->reconnects());
   }
+  if (proxy::SnapshotPtr snap = src.publisher->current()) renderClusterStats(out, *snap);
   return out;
 }
 

@@ -234,9 +234,10 @@ CONFIG_TEMPLATE_NOTE = "# written by a Strait integration test\n"
 
 def route(prefix, cluster, **extra):
     """A route dict: prefix match to `cluster`; extra keys (e.g. response_headers_to_add)
-    are merged into the route, except prefix_rewrite/timeout which go to the action."""
+    are merged into the route, except the RouteAction fields (prefix_rewrite, timeout,
+    retry_policy, idle_timeout, max_stream_duration) which go to the action."""
     action = {"cluster": cluster}
-    for k in ("prefix_rewrite", "timeout"):
+    for k in ("prefix_rewrite", "timeout", "retry_policy", "idle_timeout", "max_stream_duration"):
         if k in extra:
             action[k] = extra.pop(k)
     r = {"match": {"prefix": prefix}, "route": action}
@@ -368,8 +369,9 @@ class StraitTestCase(unittest.TestCase):
 
     # ----- binaries -----
 
-    def start_upstream(self, name, reply=None, size=None, threads=1):
-        """Starts strait-test-upstream on 127.0.0.1:0; returns its port."""
+    def start_upstream(self, name, reply=None, size=None, threads=1, extra_args=()):
+        """Starts strait-test-upstream on 127.0.0.1:0; returns its port. extra_args: more
+        flags (e.g. ["--status", "503"], ["--fail-first", "2"])."""
         port_file = self.path("%s.port" % self.unique("upstream"))
         args = [binary("tests/upstream/strait-test-upstream"), "--listen", "127.0.0.1:0",
                 "--port-file", port_file, "--name", name, "--threads", str(threads)]
@@ -377,6 +379,7 @@ class StraitTestCase(unittest.TestCase):
             args += ["--reply", str(reply)]
         if size is not None:
             args += ["--size", str(size)]
+        args += list(extra_args)
         proc = self.spawn(self.unique("upstream-" + name), args)
         return self.wait_port_file(proc, port_file)
 

@@ -18,10 +18,13 @@ namespace {
 constexpr char kUsage[] =
     "usage: strait-test-upstream [--listen HOST:PORT] [--port-file F] [--name NAME]\n"
     "                            [--threads N] [--reply TEXT | --size N]\n"
+    "                            [--status NNN] [--fail-first N]\n"
     "Replies to every request with an echo (request line, headers, blank line, body),\n"
     "or with --reply TEXT, or with N bytes of 'x' (--size). Per-request knobs (query\n"
     "parameter or request header): status=NNN / x-upstream-status, delay_ms=N /\n"
-    "x-upstream-delay-ms, size=N / x-upstream-size, close=1 / x-upstream-close.\n";
+    "x-upstream-delay-ms, size=N / x-upstream-size, close=1 / x-upstream-close,\n"
+    "reset=1 / x-upstream-reset (close without a reply). --status sets the default\n"
+    "status; --fail-first N answers 503 to the first N requests.\n";
 
 [[noreturn]] void usageError(const std::string& msg) {
   std::fprintf(stderr, "strait-test-upstream: %s\n%s", msg.c_str(), kUsage);
@@ -58,6 +61,8 @@ strait::upstream::Options parseFlags(int argc, char** argv) {
     else if (flag == "--threads") opts.threads = static_cast<int>(parseNumber("--threads", v, 1, 256));
     else if (flag == "--reply") opts.reply = v;
     else if (flag == "--size") opts.size = static_cast<size_t>(parseNumber("--size", v, 0, 1L << 30));
+    else if (flag == "--status") opts.status = static_cast<int>(parseNumber("--status", v, 200, 599));
+    else if (flag == "--fail-first") opts.fail_first = static_cast<int>(parseNumber("--fail-first", v, 0, 1 << 30));
     else usageError("unknown flag " + flag);
   }
   if (opts.reply && opts.size) usageError("--reply and --size are exclusive");

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -56,7 +57,10 @@ struct Knobs {
   int64_t delay_ms = 0;
   std::optional<size_t> size;
   bool close = false;
+  bool reset = false;  // close the connection without any reply
 };
+
+std::atomic<int> g_requests_seen{0};  // across threads, for --fail-first
 
 bool parseInt(const std::string& s, int64_t lo, int64_t hi, int64_t* out) {
   if (s.empty() || s.size() > 12) return false;
@@ -83,6 +87,8 @@ bool applyKnob(const std::string& key, const std::string& value, Knobs* k) {
     k->size = static_cast<size_t>(v);
   } else if (key == "close") {
     k->close = value == "1" || value == "true";
+  } else if (key == "reset") {
+    k->reset = value == "1" || value == "true";
   }
   return true;
 }
@@ -100,7 +106,7 @@ bool parseKnobs(const Request& req, Knobs* k) {
   }
   static const std::pair<const char*, const char*> kHeaders[] = {
       {"x-upstream-status", "status"}, {"x-upstream-delay-ms", "delay_ms"},
-      {"x-upstream-size", "size"}, {"x-upstream-close", "close"}};
+      {"x-upstream-size", "size"}, {"x-upstream-close", "close"}, {"x-upstream-reset", "reset"}};
   for (const auto& [header, key] : kHeaders) {
     const std::string* v = req.header(header);
     if (v != nullptr && !applyKnob(key, *v, k)) return false;
@@ -272,10 +278,13 @@ void Worker::process(Conn* c) {
 
 void Worker::respond(Conn* c, const Request& req) {
   Knobs k;
+  k.status = opts_.status;
+  if (g_requests_seen.fetch_add(1) < opts_.fail_first) k.status = 503;
   if (!parseKnobs(req, &k)) {
     std::string body = "bad x-upstream knob\n";
     return startReply(c, responseHead(400, body.size(), true, opts_) + body, true);
   }
+  if (k.reset) return destroy(c);
   bool close = k.close || !req.keep_alive;
   bool no_body = k.status == 204 || k.status == 304;
   std::string body;

@@ -3,7 +3,8 @@
 // share nothing but the read-only Options.
 //
 // Reply rules (see README in main.cc's --help): echo by default, or a fixed --reply /
-// --size body; per-request knobs status / delay_ms / size / close from the query string
+// --size body; --status and --fail-first N (503 for the first N requests); per-request
+// knobs status / delay_ms / size / close / reset (close without replying) from the query string
 // or from x-upstream-* request headers (a header wins over the query). Delays never block
 // the thread: the reply waits in a timer list that bounds epoll_wait's timeout.
 #pragma once
@@ -22,6 +23,8 @@ struct Options {
   int threads = 1;                   // worker threads (one epoll + listener each)
   std::optional<std::string> reply;  // fixed body instead of the echo
   std::optional<size_t> size;        // fixed body of this many 'x' instead of the echo
+  int status = 200;                  // status of every reply unless a knob says otherwise
+  int fail_first = 0;                // the first N requests (all threads) get 503
 };
 
 // Opens a non-blocking SO_REUSEPORT listening socket on host:port. Returns the fd, or -1
