@@ -71,5 +71,32 @@ class RawH2:
         except (socket.timeout, ConnectionResetError):
             return None
 
+    def read_stream(self, stream_id, deadline_s=10.0):
+        """Reads frames until END_STREAM on `stream_id`; returns (header block bytes, data
+        bytes) of that stream (header blocks are returned raw, HPACK-encoded)."""
+        self.sock.settimeout(deadline_s)
+        buf, headers, data = b"", b"", b""
+        while True:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed before END_STREAM")
+            buf += chunk
+            while len(buf) >= 9:
+                length = int.from_bytes(buf[0:3], "big")
+                if len(buf) < 9 + length:
+                    break
+                ftype, flags = buf[3], buf[4]
+                sid = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
+                payload = buf[9:9 + length]
+                buf = buf[9 + length:]
+                if sid != stream_id:
+                    continue
+                if ftype == HEADERS:
+                    headers += payload
+                elif ftype == DATA:
+                    data += payload
+                if ftype in (HEADERS, DATA) and flags & END_STREAM:
+                    return headers, data
+
     def close(self):
         self.sock.close()

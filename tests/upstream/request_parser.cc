@@ -242,7 +242,7 @@ RequestParser::Result RequestParser::parseChunkCrlf(const std::string& in, size_
   return Result::kNeedMore;
 }
 
-// Trailer fields are validated for framing and then dropped.
+// Trailer fields are validated for framing and kept as lines (echoed in a response header).
 RequestParser::Result RequestParser::parseTrailers(const std::string& in, size_t* pos) {
   for (;;) {
     size_t eol = in.find("\r\n", *pos);
@@ -257,6 +257,7 @@ RequestParser::Result RequestParser::parseTrailers(const std::string& in, size_t
     std::string_view line(in.data() + *pos, eol - *pos);
     size_t colon = line.find(':');
     if (colon == std::string_view::npos || !isToken(line.substr(0, colon))) return fail(400);
+    req_.trailers.emplace_back(line);
     *pos = eol + 2;
   }
 }

@@ -31,6 +31,7 @@ struct Request {
   std::string body;          // decoded body (chunked framing removed), first kMaxBodyBytes only
   uint64_t body_bytes = 0;   // decoded body size, all of it (larger bodies are counted, not kept)
   bool keep_alive = true;    // from version and Connection header
+  std::vector<std::string> trailers;  // chunked trailer lines as received
 
   // Value of the first header named `name` (case-insensitive), or nullptr.
   const std::string* header(std::string_view name) const;

@@ -119,6 +119,10 @@ std::string echoBody(const Request& req) {
   for (const auto& [k, v] : req.headers) body += k + ": " + v + "\n";
   body += "\n";
   body += req.body;
+  if (!req.trailers.empty()) {
+    body += "\n[trailers]\n";
+    for (const auto& t : req.trailers) body += t + "\n";
+  }
   return body;
 }
 
@@ -295,6 +299,12 @@ void Worker::respond(Conn* c, const Request& req) {
   std::string response = responseHead(k.status, body.size(), close, opts_);
   // How many request body bytes arrived (bodies over 16 MiB are counted, not kept).
   response.insert(response.size() - 2, "x-upstream-body-bytes: " + std::to_string(req.body_bytes) + "\r\n");
+  // Request trailers, if any, as "name: value" joined by "; ".
+  if (!req.trailers.empty()) {
+    std::string joined;
+    for (const auto& t : req.trailers) joined += (joined.empty() ? "" : "; ") + t;
+    response.insert(response.size() - 2, "x-upstream-trailers: " + joined + "\r\n");
+  }
   if (req.method != "HEAD") response += body;
   if (k.delay_ms == 0) return startReply(c, std::move(response), close);
   c->waiting = true;
