@@ -29,14 +29,62 @@ Timer::~Timer() { disable(); }
 
 void Timer::enableMs(int64_t ms) {
   disable();
-  pos_ = dispatcher_.timers_.emplace(dispatcher_.now_ms_ + ms, this);
+  deadline_ms_ = dispatcher_.now_ms_ + ms;
+  seq_ = dispatcher_.timer_seq_++;
+  dispatcher_.timerPush(this);
   armed_ = true;
 }
 
 void Timer::disable() {
   if (!armed_) return;
-  dispatcher_.timers_.erase(pos_);
+  dispatcher_.timerRemove(this);
   armed_ = false;
+}
+
+void Dispatcher::timerPush(Timer* t) {
+  t->heap_index_ = timers_.size();
+  timers_.push_back(t);
+  timerSiftUp(t->heap_index_);
+}
+
+void Dispatcher::timerRemove(Timer* t) {
+  size_t i = t->heap_index_;
+  Timer* last = timers_.back();
+  timers_.pop_back();
+  if (last == t) return;
+  timers_[i] = last;
+  last->heap_index_ = i;
+  timerSiftUp(i);
+  timerSiftDown(last->heap_index_);
+}
+
+void Dispatcher::timerSiftUp(size_t i) {
+  Timer* t = timers_[i];
+  while (i > 0) {
+    size_t parent = (i - 1) / 2;
+    if (!timerBefore(t, timers_[parent])) break;
+    timers_[i] = timers_[parent];
+    timers_[i]->heap_index_ = i;
+    i = parent;
+  }
+  timers_[i] = t;
+  t->heap_index_ = i;
+}
+
+void Dispatcher::timerSiftDown(size_t i) {
+  Timer* t = timers_[i];
+  size_t n = timers_.size();
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && timerBefore(timers_[child + 1], timers_[child])) child++;
+    if (!timerBefore(timers_[child], t)) break;
+    timers_[i] = timers_[child];
+    timers_[i]->heap_index_ = i;
+    i = child;
+  }
+  timers_[i] = t;
+  t->heap_index_ = i;
 }
 
 Dispatcher::Dispatcher() {
@@ -101,7 +149,7 @@ void Dispatcher::updateNow() { now_ms_ = monotonicMs(); }
 int Dispatcher::nextTimeoutMs() const {
   if (!deferred_.empty()) return 0;
   if (timers_.empty()) return -1;
-  int64_t delta = timers_.begin()->first - monotonicMs();
+  int64_t delta = timers_.front()->deadline_ms_ - monotonicMs();
   if (delta < 0) return 0;
   return delta > 60000 ? 60000 : static_cast<int>(delta);
 }
@@ -117,9 +165,9 @@ void Dispatcher::runPosted() {
 
 void Dispatcher::runTimers() {
   updateNow();
-  while (!timers_.empty() && timers_.begin()->first <= now_ms_) {
-    Timer* t = timers_.begin()->second;
-    timers_.erase(timers_.begin());
+  while (!timers_.empty() && timers_.front()->deadline_ms_ <= now_ms_) {
+    Timer* t = timers_.front();
+    timerRemove(t);
     t->armed_ = false;
     t->cb_();  // may destroy or re-arm t
   }

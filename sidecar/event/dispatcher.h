@@ -11,7 +11,6 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -37,7 +36,8 @@ class DeferredDeletable {
 
 class Dispatcher;
 
-// A one-shot timer owned by its user; destroying it cancels it.
+// A one-shot timer owned by its user; destroying it cancels it. Arming and cancelling do not
+// allocate (the dispatcher keeps armed timers in an intrusive binary heap).
 class Timer {
  public:
   Timer(Dispatcher& dispatcher, std::function<void()> cb);
@@ -54,7 +54,9 @@ class Timer {
   Dispatcher& dispatcher_;
   std::function<void()> cb_;
   bool armed_ = false;
-  std::multimap<int64_t, Timer*>::iterator pos_;
+  int64_t deadline_ms_ = 0;
+  uint64_t seq_ = 0;        // arming order: timers due at the same time fire in that order
+  size_t heap_index_ = 0;   // position in Dispatcher::timers_ while armed
 };
 
 class Dispatcher {
@@ -95,7 +97,16 @@ class Dispatcher {
   std::atomic<bool> exit_{false};
   std::thread::id thread_id_;
   int64_t now_ms_ = 0;
-  std::multimap<int64_t, Timer*> timers_;
+  // Armed timers, a binary min-heap on (deadline, arming order).
+  static bool timerBefore(const Timer* a, const Timer* b) {
+    return a->deadline_ms_ != b->deadline_ms_ ? a->deadline_ms_ < b->deadline_ms_ : a->seq_ < b->seq_;
+  }
+  void timerPush(Timer* t);
+  void timerRemove(Timer* t);
+  void timerSiftUp(size_t i);
+  void timerSiftDown(size_t i);
+  std::vector<Timer*> timers_;
+  uint64_t timer_seq_ = 0;
   std::vector<std::function<void()>> deferred_;
   std::vector<std::unique_ptr<DeferredDeletable>> to_delete_;
   std::mutex post_mu_;

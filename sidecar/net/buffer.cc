@@ -5,22 +5,26 @@
 
 #include <cstring>
 
+#include "sidecar/net/block_cache.h"
+
 namespace strait::net {
 
 void Buffer::reserve(size_t extra) {
   if (cap_ - end_ >= extra) return;
   size_t used = size();
   if (start_ > 0 && cap_ - used >= extra && start_ >= used) {
-    std::memmove(buf_.get(), data(), used);  // cheap: unread part is small
+    std::memmove(buf_, data(), used);  // cheap: unread part is small
     start_ = 0;
     end_ = used;
     return;
   }
-  size_t cap = cap_ ? cap_ : 4096;
-  while (cap - used < extra) cap *= 2;
-  std::unique_ptr<char[]> next(new char[cap]);
-  if (used) std::memcpy(next.get(), data(), used);
-  buf_ = std::move(next);
+  size_t want = cap_ ? cap_ : BlockCache::kMinBlock;
+  while (want - used < extra) want *= 2;
+  size_t cap = 0;
+  char* next = BlockCache::acquire(want, &cap);
+  if (used) std::memcpy(next, data(), used);
+  BlockCache::release(buf_, cap_);
+  buf_ = next;
   cap_ = cap;
   start_ = 0;
   end_ = used;
@@ -29,7 +33,7 @@ void Buffer::reserve(size_t extra) {
 void Buffer::append(const char* data, size_t len) {
   if (len == 0) return;
   reserve(len);
-  std::memcpy(buf_.get() + end_, data, len);
+  std::memcpy(buf_ + end_, data, len);
   end_ += len;
 }
 
@@ -39,16 +43,17 @@ void Buffer::drain(size_t len) {
 }
 
 void Buffer::clear() {
-  // An empty buffer holds no memory: idle keep-alive connections must stay small, and a
-  // malloc per read is cheaper than 64 KiB per idle connection.
+  // An empty buffer holds no memory: idle keep-alive connections must stay small; the
+  // per-thread BlockCache makes the next acquire cheap.
   start_ = end_ = 0;
-  buf_.reset();
+  BlockCache::release(buf_, cap_);
+  buf_ = nullptr;
   cap_ = 0;
 }
 
 ssize_t Buffer::readFrom(int fd, size_t max) {
   reserve(max);
-  ssize_t n = ::read(fd, buf_.get() + end_, max);
+  ssize_t n = ::read(fd, buf_ + end_, max);
   if (n > 0) end_ += static_cast<size_t>(n);
   else if (empty()) clear();
   return n;
