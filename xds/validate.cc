@@ -126,6 +126,7 @@ void CheckClusters(const strait::v1::Generation& gen, Problems* p) {
     if (!internal::IsValidDuration(idle) || internal::ToNanos(idle) < 0) {
       p->Add("cluster", c.name(), "idle_timeout", "must be a valid duration >= 0");
     }
+    internal::ValidateClusterHealth(c, p);
     if (!c.name().empty() && assignments[c.name()] == 0) {
       p->Add("cluster", c.name(), "name", "no load_assignment for this cluster");
     }
