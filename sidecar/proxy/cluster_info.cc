@@ -29,6 +29,8 @@ absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
   if (cluster.circuit_breakers().max_requests() > 0) {
     info->max_requests = cluster.circuit_breakers().max_requests();
   }
+  info->health_check = HealthCheckConfig::fromProto(cluster);
+  info->outlier = OutlierConfig::fromProto(cluster);
   absl::flat_hash_map<std::string, HostStatePtr> previous_states;
   if (previous != nullptr) {
     for (const auto& old : previous->endpoints) previous_states.emplace(old.key, old.state);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sidecar/proxy/header_utils.h"
+#include "sidecar/proxy/outlier_detector.h"
 
 namespace strait::proxy {
 
@@ -209,8 +210,10 @@ void ProxyStream::onTimeout() {
   WorkerStats::inc(ctx_.stats().upstream_rq_timeout);
   if (upstream_ && upstream_->connecting()) {
     WorkerStats::inc(ctx_.stats().upstream_cx_connect_fail);
+    reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::connectFailure());
     return fail(503, "upstream_connect_timeout");
   }
+  reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::timeout());
   fail(504, "upstream_response_timeout");
 }
 
@@ -253,10 +256,12 @@ void ProxyStream::onEvent(net::ConnectionEvent event) {
   // The upstream closed. A close-delimited body ends here; anything else is a failure.
   if (upstream_ && upstream_->connectFailed()) {
     WorkerStats::inc(ctx_.stats().upstream_cx_connect_fail);
+    reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::connectFailure());
     return fail(502, "upstream_connect_failure");
   }
   if (response_started_ && parser_.finish() && response_complete_) return;
   if (retryStaleConnection()) return;
+  reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::reset());
   WorkerStats::inc(ctx_.stats().upstream_rq_reset);
   fail(502, "upstream_reset_before_response_complete");
 }
@@ -278,6 +283,7 @@ void ProxyStream::onResponseHead(http::ResponseHead&& head, http::BodyFraming fr
     sink_.sendInterim(head);
     return;
   }
+  reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::response(head.status));
   upstream_keep_alive_ = head.keep_alive;
   forwardResponseHead(std::move(head), framing, length);
 }
@@ -307,11 +313,13 @@ void ProxyStream::onMessageComplete() {
 
 void ProxyStream::onError(const http::ParseError& error) {
   (void)error;
+  reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::reset());
   fail(502, "upstream_protocol_error");
 }
 
 void ProxyStream::onUpstreamHead(http::ResponseHead&& head, bool end_stream) {
   if (head.status < 200) return sink_.sendInterim(head);
+  reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::response(head.status));
   http::BodyFraming framing = http::BodyFraming::kChunked;
   uint64_t length = 0;
   if (end_stream) {
@@ -356,6 +364,7 @@ void ProxyStream::onUpstreamReset(bool retryable, std::string_view reason) {
     retried_ = true;
     if (startH2()) return;
   }
+  reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::afterReset(reason));
   WorkerStats::inc(ctx_.stats().upstream_rq_reset);
   fail(reason == "upstream_connect_failure" ? 503 : 502, reason);
 }
