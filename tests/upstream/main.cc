@@ -21,7 +21,9 @@ constexpr char kUsage[] =
     "Replies to every request with an echo (request line, headers, blank line, body),\n"
     "or with --reply TEXT, or with N bytes of 'x' (--size). Per-request knobs (query\n"
     "parameter or request header): status=NNN / x-upstream-status, delay_ms=N /\n"
-    "x-upstream-delay-ms, size=N / x-upstream-size, close=1 / x-upstream-close.\n";
+    "x-upstream-delay-ms, size=N / x-upstream-size, close=1 / x-upstream-close.\n"
+    "set_status=NNN / x-upstream-set-status: every later request without a status knob\n"
+    "answers NNN (all threads; 0 restores 200), e.g. to fail a health check.\n";
 
 [[noreturn]] void usageError(const std::string& msg) {
   std::fprintf(stderr, "strait-test-upstream: %s\n%s", msg.c_str(), kUsage);
