@@ -2,7 +2,8 @@
 """Active health checks (Cluster.health_check): an HTTP check takes an endpoint whose
 /health answers 503 out of the rotation and brings it back once it answers 200 again; a TCP
 check marks a port nobody listens on unhealthy; the admin endpoint (/clusters, /stats)
-shows the states; removing the health check puts the endpoint back.
+shows the states; removing the health check puts the endpoint back; a cluster with TLS is
+checked over TLS (its SAN matching included).
 
 The upstream's health is flipped with its set_status knob (a request straight to it)."""
 
@@ -14,6 +15,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import free_port, generation, http_get, route, wait_until  # noqa: E402
+from test_tls import Pki, secret  # noqa: E402
 
 HOST = "svc.local"
 
@@ -142,6 +144,47 @@ class HealthCheckTest(harness.StraitTestCase):
         # The other cluster's checks go on in the new generation.
         set_upstream_status(self.port_a, 503)
         self.wait_health("hc-http", self.port_a, "failed_active_hc")
+
+
+class HealthCheckTlsTest(harness.StraitTestCase):
+    """One sidecar: a TLS listener in front of the upstream, and two clusters checking it
+    over TLS by HTTP, one expecting the listener's SAN, one expecting another."""
+
+    def test_http_check_over_tls(self):
+        pki = Pki(self.tmp)
+        cert = pki.leaf("b", ["DNS:b.internal"])
+        port_up = self.start_upstream("backend")
+        port_main, port_tls = free_port(), free_port()
+        gen = generation(port_main, {"*": [route("/good", "hc-tls"), route("/bad", "hc-tls-bad")]},
+                         {"hc-tls": [port_tls], "hc-tls-bad": [port_tls]})
+        gen_b = generation(port_tls, {"*": [route("/", "backend")]}, {"backend": [port_up]},
+                           listener_name="tls-in", route_config="tls-routes")
+        gen_b["listeners"][0]["tls"] = {"certificates": [{"secret": "b-cert"}]}
+        for kind in ("listeners", "route_configs", "clusters", "load_assignments"):
+            gen[kind] += gen_b[kind]
+        for c in gen["clusters"]:
+            if c["name"].startswith("hc-"):
+                sans = ["b.internal"] if c["name"] == "hc-tls" else ["other.internal"]
+                c["tls"] = {"sni": "b.internal", "trusted_ca_secret": "ca",
+                            "match_subject_alt_names": sans}
+                c["health_check"] = {"interval": "0.1s", "unhealthy_threshold": 1,
+                                     "http": {"path": "/health"}}
+        gen["secrets"] = [secret("ca", ca=pki.ca), secret("b-cert", *cert)]
+        config_dir = self.make_config_dir()
+        self.write_config(config_dir, "mesh.yaml", gen)
+        admin = self.start_sidecar("web-1", "web", self.start_control(config_dir))
+
+        def health(cluster):
+            return endpoint_state(admin, cluster, port_tls)["health"]
+        wait_until(lambda: health("hc-tls-bad") == "failed_active_hc", message="SAN mismatch to fail")
+        wait_until(lambda: (stat(admin, "strait_health_check_success_total") or 0) >= 2,
+                   message="checks over TLS to pass")
+        self.assertEqual(health("hc-tls"), "healthy")
+        # The check went through the TLS listener to the upstream: its 503 fails it.
+        set_upstream_status(port_up, 503)
+        wait_until(lambda: health("hc-tls") == "failed_active_hc", message="503 over TLS to fail")
+        set_upstream_status(port_up, 0)
+        wait_until(lambda: health("hc-tls") == "healthy", message="200 over TLS to pass")
 
 
 if __name__ == "__main__":
