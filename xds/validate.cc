@@ -130,6 +130,7 @@ void CheckClusters(const strait::v1::Generation& gen, Problems* p) {
     if (budget.budget_percent() > 100) {
       p->Add("cluster", c.name(), "circuit_breakers.retry_budget.budget_percent", "must be at most 100");
     }
+    internal::ValidateClusterHealth(c, p);
     if (!c.name().empty() && assignments[c.name()] == 0) {
       p->Add("cluster", c.name(), "name", "no load_assignment for this cluster");
     }

@@ -42,6 +42,9 @@ std::string RegexError(const std::string& pattern);
 // TLS of listeners and clusters: secret references, enums, impossible combinations.
 void ValidateTls(const strait::v1::Generation& gen, Problems* problems);
 
+// A cluster's health_check and outlier_detection (validate_health.cc).
+void ValidateClusterHealth(const strait::v1::Cluster& cluster, Problems* problems);
+
 void ValidateRouteConfig(const strait::v1::RouteConfiguration& rc, const NameIndex& names,
                          Problems* problems);
 

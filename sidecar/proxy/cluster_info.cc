@@ -37,6 +37,8 @@ absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
     }
   }
   info->state = previous != nullptr ? previous->state : std::make_shared<ClusterState>();
+  info->health_check = HealthCheckConfig::fromProto(cluster);
+  info->outlier = OutlierConfig::fromProto(cluster);
   absl::flat_hash_map<std::string, HostStatePtr> previous_states;
   if (previous != nullptr) {
     for (const auto& old : previous->endpoints) previous_states.emplace(old.key, old.state);

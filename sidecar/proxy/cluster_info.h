@@ -10,7 +10,9 @@
 
 #include "absl/status/statusor.h"
 #include "sidecar/net/address.h"
+#include "sidecar/proxy/health_check_config.h"
 #include "sidecar/proxy/host_state.h"
+#include "sidecar/proxy/outlier_config.h"
 #include "sidecar/tls/client_context.h"
 #include "strait/v1/cluster.pb.h"
 #include "strait/v1/endpoint.pb.h"
@@ -47,6 +49,8 @@ struct ClusterInfo {
   bool http2 = false;               // Cluster.protocol == HTTP2
   std::vector<EndpointInfo> endpoints;
   std::shared_ptr<const tls::ClientContext> tls;  // TLS to the endpoints; nullptr: plaintext
+  HealthCheckConfig health_check;  // active checks (health_check.enabled false: none)
+  OutlierConfig outlier;           // passive checks (outlier.enabled false: none)
 
   // `previous`: the same-named cluster of the previous generation (or null); endpoints it
   // shares with this one (same key) keep their HostState.

@@ -19,7 +19,8 @@ struct HostState {
   std::atomic<bool> health_check_failed{false};
   // Outlier detection: ejected until this steady-clock time (ms), 0 = not ejected.
   std::atomic<int64_t> ejected_until_ms{0};
-  // Times the endpoint has been ejected (the ejection time is base × this).
+  // Times the endpoint has been ejected (the ejection time is base × this); counting starts
+  // again at 1 when an ejection comes max_ejection_time after the previous one ended.
   std::atomic<uint32_t> ejections{0};
   // Passive failure streaks (reset by a success of the same kind).
   std::atomic<uint32_t> consecutive_5xx{0};

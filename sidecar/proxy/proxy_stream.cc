@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "sidecar/proxy/header_utils.h"
+#include "sidecar/proxy/outlier_detector.h"
 
 namespace strait::proxy {
 
@@ -208,9 +209,11 @@ void ProxyStream::onAttemptTimer() {
   if (in_backoff_) return startAttempt();
   if (upstream_ && upstream_->connecting()) {
     WorkerStats::inc(ctx_.stats().upstream_cx_connect_fail);
+    reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::connectFailure());
     return attemptFailed(Failure::kConnectTimeout, 503, "upstream_connect_timeout");
   }
   WorkerStats::inc(ctx_.stats().upstream_rq_timeout);
+  reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::timeout());
   attemptFailed(Failure::kPerTryTimeout, 504, "upstream_per_try_timeout");
 }
 
@@ -378,6 +381,8 @@ void ProxyStream::onStreamTimer() {
   }
   if (response_deadline_ms_ > 0 && now >= response_deadline_ms_) {
     WorkerStats::inc(ctx_.stats().upstream_rq_timeout);
+    bool attempt_waiting = !response_started_ && (upstream_ || h2_stream_.conn);
+    if (attempt_waiting) reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::timeout());
     return fail(504, "upstream_response_timeout");
   }
   if (route_.idle_timeout_ms > 0 && now >= last_activity_ms_ + route_.idle_timeout_ms) {
@@ -471,10 +476,12 @@ void ProxyStream::onEvent(net::ConnectionEvent event) {
   // The upstream closed. A close-delimited body ends here; anything else is a failure.
   if (upstream_ && upstream_->connectFailed()) {
     WorkerStats::inc(ctx_.stats().upstream_cx_connect_fail);
+    reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::connectFailure());
     return attemptFailed(Failure::kConnect, 502, "upstream_connect_failure");
   }
   if (response_started_ && parser_->finish() && response_complete_) return;
   if (retryStaleConnection()) return;
+  reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::reset());
   WorkerStats::inc(ctx_.stats().upstream_rq_reset);
   attemptFailed(Failure::kReset, 502, "upstream_reset_before_response_complete");
 }
@@ -491,6 +498,7 @@ void ProxyStream::onResponseHead(http::ResponseHead&& head, http::BodyFraming fr
     if (head.status != 100) sink_.sendInterim(head);
     return;
   }
+  reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::response(head.status));
   if (route_.retry.retry_on != 0 && route_.retry.retriesStatus(head.status) &&
       retryAttempt(Failure::kStatus, head.status)) {
     return;
@@ -533,6 +541,7 @@ void ProxyStream::onMessageComplete() {
 void ProxyStream::onError(const http::ParseError& error) {
   (void)error;
   if (!upstream_) return;  // an abandoned attempt's parser
+  reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::reset());
   attemptFailed(Failure::kReset, 502, "upstream_protocol_error");
 }
 
@@ -541,6 +550,7 @@ void ProxyStream::onUpstreamHead(http::ResponseHead&& head, bool end_stream) {
     if (head.status != 100) sink_.sendInterim(head);
     return;
   }
+  reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::response(head.status));
   if (route_.retry.retry_on != 0 && route_.retry.retriesStatus(head.status) &&
       retryAttempt(Failure::kStatus, head.status)) {
     return;
@@ -592,6 +602,7 @@ void ProxyStream::onUpstreamReset(bool retryable, std::string_view reason) {
     scheduleAttempt(0);
     return;
   }
+  reportUpstreamResult(ctx_, *cluster_, *endpoint_, UpstreamResult::afterReset(reason));
   WorkerStats::inc(ctx_.stats().upstream_rq_reset);
   bool connect = reason == "upstream_connect_failure";
   attemptFailed(connect ? Failure::kConnect : Failure::kReset, connect ? 503 : 502, reason);

@@ -22,6 +22,8 @@ struct WorkerStats {
   Counter upstream_rq_total{0};
   Counter upstream_rq_timeout{0};
   Counter upstream_rq_reset{0};
+  Counter outlier_ejections{0};           // endpoints ejected by outlier detection
+  Counter outlier_ejections_overflow{0};  // ejections refused by max_ejection_percent
 
   static void inc(Counter& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
   static void dec(Counter& c) { c.fetch_sub(1, std::memory_order_relaxed); }

@@ -1,6 +1,9 @@
 #include "sidecar/server/admin_handlers.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <time.h>
+
+#include <algorithm>
 
 #include <algorithm>
 #include <utility>
@@ -60,7 +63,93 @@ void renderClusterStats(std::string& out, const proxy::Snapshot& snap) {
   }
 }
 
+int64_t monotonicMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of event::Dispatcher::nowMs
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void appendJsonString(std::string& out, const std::string& s) {
+  out += '"';
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      absl::StrAppend(&out, "\\u00", c < 0x10 ? "0" : "", absl::Hex(c));
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+}
+
+const char* healthName(bool failed_hc, bool ejected) {
+  if (failed_hc && ejected) return "failed_active_hc,ejected";
+  if (failed_hc) return "failed_active_hc";
+  return ejected ? "ejected" : "healthy";
+}
+
+void appendEndpoint(std::string& out, const proxy::EndpointInfo& ep, int64_t now_ms) {
+  const proxy::HostState& s = *ep.state;
+  bool failed_hc = s.health_check_failed.load(std::memory_order_relaxed);
+  int64_t until = s.ejected_until_ms.load(std::memory_order_relaxed);
+  bool ejected = until > now_ms;
+  out += "{\"address\": ";
+  appendJsonString(out, ep.address.toString());
+  absl::StrAppend(&out, ", \"health\": \"", healthName(failed_hc, ejected), "\", \"failed_active_hc\": ",
+                  failed_hc ? "true" : "false", ", \"ejected\": ", ejected ? "true" : "false",
+                  ", \"ejected_remaining_ms\": ", ejected ? until - now_ms : 0,
+                  ", \"ejections\": ", s.ejections.load(std::memory_order_relaxed),
+                  ", \"active_requests\": ", s.active_requests.load(std::memory_order_relaxed), "}");
+}
+
+// Health-check and outlier gauges of the live generation.
+void endpointGauges(const AdminSources& src, std::string& out) {
+  proxy::SnapshotPtr snap = src.publisher->current();
+  uint64_t failed_hc = 0, ejected = 0;
+  int64_t now = monotonicMs();
+  if (snap) {
+    for (const auto& [name, cluster] : snap->clusters) {
+      for (const auto& ep : cluster->endpoints) {
+        failed_hc += ep.state->health_check_failed.load(std::memory_order_relaxed) ? 1 : 0;
+        ejected += ep.state->ejected_until_ms.load(std::memory_order_relaxed) > now ? 1 : 0;
+      }
+    }
+  }
+  counter(out, "strait_endpoints_failed_active_hc", "Endpoints out of the rotation by active health checks.",
+          failed_hc, "gauge");
+  counter(out, "strait_endpoints_ejected", "Endpoints ejected by outlier detection now.", ejected, "gauge");
+}
+
 }  // namespace
+
+std::string renderClusters(const AdminSources& src, int64_t now_ms) {
+  proxy::SnapshotPtr snap = src.publisher->current();
+  std::string out = "{\"version\": ";
+  appendJsonString(out, snap ? snap->version : "");
+  out += ", \"clusters\": [";
+  std::vector<const proxy::ClusterInfo*> clusters;
+  if (snap) {
+    for (const auto& [name, cluster] : snap->clusters) clusters.push_back(cluster.get());
+  }
+  std::sort(clusters.begin(), clusters.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  for (size_t i = 0; i < clusters.size(); i++) {
+    const proxy::ClusterInfo& c = *clusters[i];
+    out += i ? ",\n  {\"name\": " : "\n  {\"name\": ";
+    appendJsonString(out, c.name);
+    const char* hc = !c.health_check.enabled ? "none" : c.health_check.http ? "http" : "tcp";
+    absl::StrAppend(&out, ", \"health_check\": \"", hc, "\", \"outlier_detection\": ",
+                    c.outlier.enabled ? "true" : "false", ", \"endpoints\": [");
+    for (size_t j = 0; j < c.endpoints.size(); j++) {
+      out += j ? ",\n    " : "\n    ";
+      appendEndpoint(out, c.endpoints[j], now_ms);
+    }
+    out += "]}";
+  }
+  out += "]}\n";
+  return out;
+}
 
 std::string renderStats(const AdminSources& src) {
   using S = proxy::WorkerStats;
@@ -87,6 +176,21 @@ std::string renderStats(const AdminSources& src) {
   counter(out, "strait_upstream_rq_total", "Requests sent upstream.", sum(src, &S::upstream_rq_total));
   counter(out, "strait_upstream_rq_timeout_total", "Upstream requests timed out.", sum(src, &S::upstream_rq_timeout));
   counter(out, "strait_upstream_rq_reset_total", "Upstream requests reset.", sum(src, &S::upstream_rq_reset));
+  counter(out, "strait_outlier_ejections_total", "Endpoints ejected by outlier detection.",
+          sum(src, &S::outlier_ejections));
+  counter(out, "strait_outlier_ejections_overflow_total", "Ejections not done because of max_ejection_percent.",
+          sum(src, &S::outlier_ejections_overflow));
+  if (src.health_checks) {
+    const proxy::HealthCheckStats& hc = *src.health_checks;
+    counter(out, "strait_health_check_attempt_total", "Active health checks started.", hc.attempts.load());
+    counter(out, "strait_health_check_success_total", "Active health checks passed.", hc.successes.load());
+    counter(out, "strait_health_check_failure_total", "Active health checks failed.", hc.failures.load());
+    counter(out, "strait_health_check_unhealthy_total", "Endpoints taken out of the rotation by active checks.",
+            hc.became_unhealthy.load());
+    counter(out, "strait_health_check_healthy_total", "Endpoints brought back by active checks.",
+            hc.became_healthy.load());
+  }
+  endpointGauges(src, out);
   counter(out, "strait_config_applied_total", "Generations applied.", src.publisher->appliedCount());
   counter(out, "strait_config_rejected_total", "Generations rejected (NACKed).", src.publisher->rejectedCount());
   if (src.ads) {
@@ -121,7 +225,8 @@ AdminResponse handleAdmin(const AdminSources& src, const std::string& method, co
   }
   if (path == "/stats") return {200, "text/plain; version=0.0.4", renderStats(src)};
   if (path == "/config_dump") return {200, "application/json", renderConfigDump(src)};
-  return {404, "text/plain", "admin paths: /ready /stats /config_dump\n"};
+  if (path == "/clusters") return {200, "application/json", renderClusters(src, monotonicMs())};
+  return {404, "text/plain", "admin paths: /ready /stats /config_dump /clusters\n"};
 }
 
 }  // namespace strait::server

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "sidecar/proxy/health_check_session.h"
 #include "sidecar/server/admin_server.h"
 #include "sidecar/server/config_publisher.h"
 #include "sidecar/server/worker.h"
@@ -16,6 +17,7 @@ struct AdminSources {
   const ConfigPublisher* publisher = nullptr;
   std::vector<const Worker*> workers;
   const xds::AdsClient* ads = nullptr;
+  const proxy::HealthCheckStats* health_checks = nullptr;  // null: no health checker
 };
 
 AdminResponse handleAdmin(const AdminSources& src, const std::string& method, const std::string& path);
@@ -23,5 +25,8 @@ AdminResponse handleAdmin(const AdminSources& src, const std::string& method, co
 // Exposed for tests.
 std::string renderStats(const AdminSources& src);
 std::string renderConfigDump(const AdminSources& src);
+// Per cluster and endpoint of the live generation: health (active checks, ejection),
+// ejection count, requests in flight. JSON. `now_ms`: monotonic clock (as HostState).
+std::string renderClusters(const AdminSources& src, int64_t now_ms);
 
 }  // namespace strait::server

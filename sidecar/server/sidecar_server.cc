@@ -57,12 +57,19 @@ absl::Status SidecarServer::start() {
   *opts.node.mutable_id() = bootstrap_.node().id();
   *opts.node.mutable_service() = bootstrap_.node().service();
   *opts.node.mutable_namespace_() = bootstrap_.node().namespace_();
+  health_checker_ = std::make_unique<proxy::HealthChecker>();
   ads_ = std::make_unique<xds::AdsClient>(
       opts, [this](const std::string& version, const strait::v1::Generation& gen, xds::AdsClient::Done done) {
-        publisher_->apply(version, gen, std::move(done));
+        // Once live on every worker, the health checker gets the generation too. current()
+        // is that generation: the ADS client applies nothing else until `done` has run.
+        publisher_->apply(version, gen, [this, done = std::move(done)](absl::Status status) {
+          if (status.ok()) health_checker_->setSnapshot(publisher_->current());
+          done(std::move(status));
+        });
       });
 
   AdminSources sources{publisher_.get(), {}, ads_.get()};
+  sources.health_checks = &health_checker_->stats();
   for (Worker* w : raw) sources.workers.push_back(w);
   admin_ = std::make_unique<AdminServer>(
       [sources](const std::string& method, const std::string& path) { return handleAdmin(sources, method, path); });
@@ -77,6 +84,7 @@ absl::Status SidecarServer::start() {
           bootstrap_.node().id().c_str(), bootstrap_.node().service().c_str(), bootstrap_.workers(),
           bootstrap_.admin().address().c_str(), *port, opts.address.c_str());
   for (auto& w : workers_) w->start();
+  health_checker_->start();
   if (identity_) identity_->Start();  // before ADS: its first certificate is ADS's client cert
   ads_->Start();
   return absl::OkStatus();
@@ -86,6 +94,7 @@ void SidecarServer::stop() {
   if (ads_) ads_->Stop();
   if (identity_) identity_->Stop();
   if (admin_) admin_->stop();
+  if (health_checker_) health_checker_->stop();
   for (auto& w : workers_) w->stop();
 }
 

@@ -1,5 +1,5 @@
-// Wires a sidecar together from its bootstrap: workers, config publisher, admin endpoint
-// and the ADS client. THREADS: main thread.
+// Wires a sidecar together from its bootstrap: workers, config publisher, health checker,
+// admin endpoint and the ADS client. THREADS: main thread.
 #pragma once
 
 #include <memory>
@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "sidecar/identity/identity_client.h"
+#include "sidecar/proxy/health_checker.h"
 #include "sidecar/server/admin_server.h"
 #include "sidecar/server/config_publisher.h"
 #include "sidecar/server/worker.h"
@@ -32,6 +33,7 @@ class SidecarServer {
   tls::MeshCertificateStore mesh_store_;  // outlives workers and snapshots (declared first)
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<ConfigPublisher> publisher_;
+  std::unique_ptr<proxy::HealthChecker> health_checker_;  // its own thread; writes HostState
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<identity::IdentityClient> identity_;  // fills mesh_store_ (null: no identity)
   std::unique_ptr<xds::AdsClient> ads_;

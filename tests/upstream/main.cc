@@ -24,7 +24,9 @@ constexpr char kUsage[] =
     "parameter or request header): status=NNN / x-upstream-status, delay_ms=N /\n"
     "x-upstream-delay-ms, size=N / x-upstream-size, close=1 / x-upstream-close,\n"
     "reset=1 / x-upstream-reset (close without a reply). --status sets the default\n"
-    "status; --fail-first N answers 503 to the first N requests.\n";
+    "status; --fail-first N answers 503 to the first N requests.\n"
+    "set_status=NNN / x-upstream-set-status: every later request without a status knob\n"
+    "answers NNN (all threads; 0 restores the default), e.g. to fail a health check.\n";
 
 [[noreturn]] void usageError(const std::string& msg) {
   std::fprintf(stderr, "strait-test-upstream: %s\n%s", msg.c_str(), kUsage);

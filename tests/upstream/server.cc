@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -51,9 +52,14 @@ const char* reason(int status) {
   }
 }
 
+// The status of requests without a status knob, set by a set_status knob (0: 200). Shared
+// by all worker threads: it is the upstream's state, e.g. its health as a check sees it.
+std::atomic<int> g_default_status{0};
+
 // Per-request reply knobs; see server.h.
 struct Knobs {
-  int status = 200;
+  int status = 0;           // 0: not given (the default status applies)
+  int set_status = -1;      // -1: not given
   int64_t delay_ms = 0;
   std::optional<size_t> size;
   bool close = false;
@@ -85,6 +91,9 @@ bool applyKnob(const std::string& key, const std::string& value, Knobs* k) {
   } else if (key == "size") {
     if (!parseInt(value, 0, kMaxReplySize, &v)) return false;
     k->size = static_cast<size_t>(v);
+  } else if (key == "set_status") {
+    if (!parseInt(value, 0, 599, &v) || (v != 0 && v < 200)) return false;
+    k->set_status = static_cast<int>(v);
   } else if (key == "close") {
     k->close = value == "1" || value == "true";
   } else if (key == "reset") {
@@ -106,7 +115,8 @@ bool parseKnobs(const Request& req, Knobs* k) {
   }
   static const std::pair<const char*, const char*> kHeaders[] = {
       {"x-upstream-status", "status"}, {"x-upstream-delay-ms", "delay_ms"},
-      {"x-upstream-size", "size"}, {"x-upstream-close", "close"}, {"x-upstream-reset", "reset"}};
+      {"x-upstream-size", "size"}, {"x-upstream-close", "close"}, {"x-upstream-reset", "reset"},
+      {"x-upstream-set-status", "set_status"}};
   for (const auto& [header, key] : kHeaders) {
     const std::string* v = req.header(header);
     if (v != nullptr && !applyKnob(key, *v, k)) return false;
@@ -282,13 +292,17 @@ void Worker::process(Conn* c) {
 
 void Worker::respond(Conn* c, const Request& req) {
   Knobs k;
-  k.status = opts_.status;
-  if (g_requests_seen.fetch_add(1) < opts_.fail_first) k.status = 503;
+  bool fail_now = g_requests_seen.fetch_add(1) < opts_.fail_first;
   if (!parseKnobs(req, &k)) {
     std::string body = "bad x-upstream knob\n";
     return startReply(c, responseHead(400, body.size(), true, opts_) + body, true);
   }
   if (k.reset) return destroy(c);
+  if (k.set_status >= 0) g_default_status.store(k.set_status);
+  if (k.status == 0) {  // no status knob: --fail-first, then set_status, then --status
+    int set = k.set_status >= 0 ? 0 : g_default_status.load();
+    k.status = fail_now ? 503 : set != 0 ? set : opts_.status;
+  }
   bool close = k.close || !req.keep_alive;
   bool no_body = k.status == 204 || k.status == 304;
   std::string body;

@@ -5,7 +5,10 @@
 // Reply rules (see README in main.cc's --help): echo by default, or a fixed --reply /
 // --size body; --status and --fail-first N (503 for the first N requests); per-request
 // knobs status / delay_ms / size / close / reset (close without replying) from the query string
-// or from x-upstream-* request headers (a header wins over the query). Delays never block
+// or from x-upstream-* request headers (a header wins over the query). One knob changes the
+// upstream itself: set_status=NNN (x-upstream-set-status) makes every later request without
+// a status knob answer NNN, on every thread (set_status=0: the default again); the request
+// that sets it is answered normally. Delays never block
 // the thread: the reply waits in a timer list that bounds epoll_wait's timeout.
 #pragma once
 

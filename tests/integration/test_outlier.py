@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Outlier detection (Cluster.outlier_detection): an endpoint that keeps answering 5xx is
+ejected (traffic goes to the other endpoint) and returns after the ejection time; an endpoint
+that refuses connections is ejected by the connect-failure detector; /clusters and /stats
+show it."""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import free_port, generation, http_get, route, wait_until  # noqa: E402
+from test_health_check import (endpoint_state, lb_honours_host_health, set_upstream_status,  # noqa: E402
+                               stat)
+
+HOST = "svc.local"
+
+
+class OutlierTest(harness.StraitTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.port_a = self.start_upstream("backend-a")
+        self.port_b = self.start_upstream("backend-b")
+        self.dead_port = free_port()
+        self.listener_port = free_port()
+        gen = generation(self.listener_port, {
+            (HOST, HOST + ":%d" % self.listener_port): [
+                route("/5xx", "od-5xx"),
+                route("/connect", "od-connect"),
+            ]}, {
+            "od-5xx": [self.port_a, self.port_b],
+            "od-connect": [self.port_b, self.dead_port],
+        })
+        detection = {
+            "od-5xx": {"consecutive_5xx": 3, "base_ejection_time": "1s", "max_ejection_percent": 50},
+            "od-connect": {"consecutive_5xx": 0, "consecutive_gateway_failure": 0,
+                           "consecutive_local_origin_failure": 2, "base_ejection_time": "30s"},
+        }
+        for c in gen["clusters"]:
+            c["outlier_detection"] = detection[c["name"]]
+        config_dir = self.make_config_dir()
+        self.write_config(config_dir, "mesh.yaml", gen)
+        self.control_port = self.start_control(config_dir)
+        self.admin = self.start_sidecar("web-1", "web", self.control_port)
+
+    def state(self, cluster, port):
+        return endpoint_state(self.admin, cluster, port)
+
+    def send_until_ejected(self, path, cluster, port):
+        def ejected():
+            http_get(self.listener_port, path, host=HOST)
+            return self.state(cluster, port)["ejected"]
+        wait_until(ejected, 10.0, message="%s 127.0.0.1:%d to be ejected" % (cluster, port))
+
+    def test_5xx_endpoint_is_ejected_and_returns(self):
+        set_upstream_status(self.port_a, 503)
+        self.send_until_ejected("/5xx", "od-5xx", self.port_a)
+        state = self.state("od-5xx", self.port_a)
+        self.assertEqual(state["health"], "ejected")
+        self.assertEqual(state["ejections"], 1)
+        self.assertGreater(state["ejected_remaining_ms"], 0)
+        self.assertLessEqual(state["ejected_remaining_ms"], 1000)
+        self.assertFalse(self.state("od-5xx", self.port_b)["ejected"])
+        self.assertGreaterEqual(stat(self.admin, "strait_outlier_ejections_total"), 1)
+        if lb_honours_host_health():
+            for _ in range(10):
+                status, headers, _ = http_get(self.listener_port, "/5xx", host=HOST)
+                self.assertEqual((status, headers.get("x-upstream-name")), (200, "backend-b"))
+
+        set_upstream_status(self.port_a, 0)
+        wait_until(lambda: self.state("od-5xx", self.port_a)["health"] == "healthy", 5.0,
+                   message="ejection to end")
+
+        def reached_a():
+            status, headers, _ = http_get(self.listener_port, "/5xx", host=HOST)
+            return status == 200 and headers.get("x-upstream-name") == "backend-a"
+        wait_until(reached_a, 5.0, message="traffic to reach backend-a again")
+
+    def test_refused_endpoint_is_ejected_by_connect_failures(self):
+        self.send_until_ejected("/connect", "od-connect", self.dead_port)
+        self.assertGreater(self.state("od-connect", self.dead_port)["ejected_remaining_ms"], 20000)
+        self.assertFalse(self.state("od-connect", self.port_b)["ejected"])
+        self.assertGreaterEqual(stat(self.admin, "strait_endpoints_ejected"), 1)
+        if lb_honours_host_health():
+            for _ in range(10):
+                status, headers, _ = http_get(self.listener_port, "/connect", host=HOST)
+                self.assertEqual((status, headers.get("x-upstream-name")), (200, "backend-b"))
+
+
+if __name__ == "__main__":
+    harness.main()
