@@ -42,6 +42,10 @@ std::string RegexError(const std::string& pattern);
 // TLS of listeners and clusters: secret references, enums, impossible combinations.
 void ValidateTls(const strait::v1::Generation& gen, Problems* problems);
 
+// Load balancing of clusters (validate_lb.cc): lb_config fits lb_policy, sizes in range,
+// Maglev table size prime, panic threshold a percentage.
+void ValidateLoadBalancing(const strait::v1::Generation& gen, Problems* problems);
+
 void ValidateRouteConfig(const strait::v1::RouteConfiguration& rc, const NameIndex& names,
                          Problems* problems);
 
