@@ -15,7 +15,10 @@ ProxyStream::ProxyStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr snaps
 
 ProxyStream::~ProxyStream() {
   h2_stream_.cancel();
-  if (counted_active_) ctx_.clusterManager().activeRequests(cluster_->name)--;
+  if (counted_active_) {
+    ctx_.clusterManager().activeRequests(cluster_->name)--;
+    endpoint_->state->active_requests.fetch_sub(1, std::memory_order_relaxed);
+  }
   if (upstream_) {
     upstream_->setCallbacks(nullptr);
     upstream_->close(net::Connection::CloseType::kNoFlush);
@@ -35,11 +38,13 @@ void ProxyStream::start(http::RequestHead&& head, http::BodyFraming framing, uin
   cluster_ = it->second;
   uint32_t& active = ctx_.clusterManager().activeRequests(cluster_->name);
   if (active >= cluster_->max_requests) return fail(503, "overflow_max_requests");
-  int index = ctx_.clusterManager().loadBalancer(cluster_).pick();
+  LbContext lb{ctx_.dispatcher().nowMs(), requestHash(cluster_->hash_policy, head, info.client_ip)};
+  int index = ctx_.clusterManager().loadBalancer(cluster_).pick(lb);
   if (index < 0) return fail(503, "no_healthy_upstream");
   active++;
   counted_active_ = true;
   endpoint_ = &cluster_->endpoints[index];
+  endpoint_->state->active_requests.fetch_add(1, std::memory_order_relaxed);
   const std::string* content_type = head.headers.get("content-type");
   is_grpc_ = content_type && content_type->rfind("application/grpc", 0) == 0;
   timeout_ms_ = route_.timeout_ms;
