@@ -11,7 +11,9 @@ LoadBalancer::LoadBalancer(std::shared_ptr<const ClusterInfo> cluster)
 LoadBalancer::LoadBalancer(std::shared_ptr<const ClusterInfo> cluster, uint64_t seed)
     : cluster_(std::move(cluster)), current_(cluster_->endpoints.size(), 0),
       usable_(cluster_->endpoints.size(), 1), cumulative_(cluster_->endpoints.size(), 0),
-      rng_state_(seed) {}
+      rng_state_(seed) {
+  for (const auto& ep : cluster_->endpoints) equal_weights_ &= ep.weight == cluster_->endpoints[0].weight;
+}
 
 int LoadBalancer::pick(const LbContext& context) {
   if (cluster_->endpoints.empty()) return -1;
@@ -28,7 +30,7 @@ int LoadBalancer::pick(const LbContext& context) {
       return context.hash && cluster_->maglev ? cluster_->maglev->pick(*context.hash, usableMask())
                                               : pickRandom();
     default:
-      return pickSmoothWeighted();
+      return equal_weights_ ? pickRoundRobin() : pickSmoothWeighted();
   }
 }
 
@@ -69,6 +71,17 @@ int LoadBalancer::pickSmoothWeighted() {
   }
   current_[best] -= total;
   return best;
+}
+
+// What smooth WRR does with equal weights (endpoints in order, skipping the unusable),
+// without its O(n) pass.
+int LoadBalancer::pickRoundRobin() {
+  size_t n = cluster_->endpoints.size();
+  while (true) {  // ends: at least one endpoint is usable
+    size_t candidate = next_;
+    next_ = next_ + 1 == n ? 0 : next_ + 1;
+    if (usable_[candidate]) return static_cast<int>(candidate);
+  }
 }
 
 // Weighted: a point in [0, usable weight) and the endpoint whose running sum passes it

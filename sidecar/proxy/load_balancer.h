@@ -2,7 +2,8 @@
 // worker owns its own (no shared counters on the hot path). What is shared is read-only
 // (the ClusterInfo, its hash ring or Maglev table) or relaxed atomics (HostState).
 //
-// Policies (Cluster.lb_policy): ROUND_ROBIN (smooth weighted), RANDOM (weighted),
+// Policies (Cluster.lb_policy): ROUND_ROBIN (smooth weighted; an O(1) cursor when all weights
+// are equal, which picks the same sequence), RANDOM (weighted),
 // LEAST_REQUEST (weighted power of `choice_count` choices on HostState::active_requests),
 // RING_HASH and MAGLEV (the request's hash from LbContext; a request without one gets a
 // weighted random pick).
@@ -47,12 +48,15 @@ class LoadBalancer {
   void refresh(int64_t now_ms);
   const uint8_t* usableMask() const { return all_usable_ ? nullptr : usable_.data(); }
   int pickSmoothWeighted();
+  int pickRoundRobin();
   int pickRandom();
   int pickLeastRequest();
   uint64_t nextRandom();
 
   std::shared_ptr<const ClusterInfo> cluster_;  // keeps the generation's data alive
   std::vector<int64_t> current_;                // smooth WRR running weights
+  bool equal_weights_ = true;                   // ROUND_ROBIN needs no weights: O(1) cursor
+  size_t next_ = 0;                             // the cursor: next endpoint to try
   std::vector<uint8_t> usable_;                 // per endpoint, as of refreshed_ms_
   std::vector<uint64_t> cumulative_;            // running sum of usable weights (random picks)
   size_t usable_count_ = 0;

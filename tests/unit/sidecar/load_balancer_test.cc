@@ -44,6 +44,18 @@ TEST(LoadBalancer, SmoothWeightedRoundRobin) {
   EXPECT_EQ(picks, (std::vector<int>{0, 0, 1, 0, 2, 0, 0}));
 }
 
+TEST(LoadBalancer, EqualWeightsRoundRobinInOrderSkippingDownEndpoints) {
+  auto cluster = makeCluster(Cluster::ROUND_ROBIN, equalWeights(4));
+  LoadBalancer lb(cluster);
+  std::vector<int> picks;
+  for (int i = 0; i < 6; i++) picks.push_back(lb.pick({}));
+  EXPECT_EQ(picks, (std::vector<int>{0, 1, 2, 3, 0, 1}));
+  markDown(*cluster, {2});
+  picks.clear();
+  for (int i = 0; i < 6; i++) picks.push_back(lb.pick({1, std::nullopt}));
+  EXPECT_EQ(picks, (std::vector<int>{3, 0, 1, 3, 0, 1}));
+}
+
 TEST(LoadBalancer, RoundRobinGivesExactWeightSharesPerCycle) {
   std::vector<uint32_t> weights = {1, 2, 3, 4};
   LoadBalancer lb(makeCluster(Cluster::ROUND_ROBIN, weights));
