@@ -87,6 +87,7 @@ int LoadBalancer::pickRoundRobin() {
 // Weighted: a point in [0, usable weight) and the endpoint whose running sum passes it
 // (unusable endpoints add nothing to the sum, so they are never found).
 int LoadBalancer::pickRandom() {
+  if (equal_weights_ && all_usable_) return static_cast<int>(nextRandom() % cluster_->endpoints.size());
   uint64_t point = nextRandom() % cumulative_.back();
   auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), point);
   return static_cast<int>(it - cumulative_.begin());

@@ -55,7 +55,7 @@ class LoadBalancer {
 
   std::shared_ptr<const ClusterInfo> cluster_;  // keeps the generation's data alive
   std::vector<int64_t> current_;                // smooth WRR running weights
-  bool equal_weights_ = true;                   // ROUND_ROBIN needs no weights: O(1) cursor
+  bool equal_weights_ = true;                   // O(1) picks: a cursor (ROUND_ROBIN), a modulo
   size_t next_ = 0;                             // the cursor: next endpoint to try
   std::vector<uint8_t> usable_;                 // per endpoint, as of refreshed_ms_
   std::vector<uint64_t> cumulative_;            // running sum of usable weights (random picks)
