@@ -33,7 +33,9 @@ std::shared_ptr<const ClusterInfo> makeCluster(Cluster::LbPolicy policy, int una
   }
   auto info = ClusterInfo::build(c, &la);
   if (!info.ok()) std::abort();
-  for (int i = 0; i < unavailable; i++) (*info)->endpoints[static_cast<size_t>(i * 7 % kEndpoints)].state->health_check_failed = true;
+  for (int i = 0; i < unavailable; i++) {
+    (*info)->endpoints[static_cast<size_t>(i * 7 % kEndpoints)].state->health_check_failed = true;
+  }
   return *info;
 }
 
