@@ -198,6 +198,7 @@ absl::Status ValidateGeneration(const strait::v1::Generation& gen) {
     internal::ValidateRouteConfig(gen.route_configs(i), names, &problems);
   }
   CheckClusters(gen, &problems);
+  internal::ValidateLoadBalancing(gen, &problems);
   CheckLoadAssignments(gen, names, &problems);
   CheckSecrets(gen, &problems);
   internal::ValidateTls(gen, &problems);

@@ -44,6 +44,9 @@ void ValidateTls(const strait::v1::Generation& gen, Problems* problems);
 
 // A cluster's health_check and outlier_detection (validate_health.cc).
 void ValidateClusterHealth(const strait::v1::Cluster& cluster, Problems* problems);
+// Load balancing of clusters (validate_lb.cc): lb_config fits lb_policy, sizes in range,
+// Maglev table size prime, panic threshold a percentage.
+void ValidateLoadBalancing(const strait::v1::Generation& gen, Problems* problems);
 
 void ValidateRouteConfig(const strait::v1::RouteConfiguration& rc, const NameIndex& names,
                          Problems* problems);

@@ -6,6 +6,51 @@
 namespace strait::proxy {
 namespace {
 int64_t durationMs(const google::protobuf::Duration& d) { return d.seconds() * 1000 + d.nanos() / 1000000; }
+
+void setLbConfig(const strait::v1::Cluster& cluster, ClusterInfo* info) {
+  const auto& lb = cluster.lb_config();
+  info->hash_policy = HashPolicy::fromProto(lb.hash_policy());
+  if (cluster.has_healthy_panic_threshold()) info->healthy_panic_threshold = cluster.healthy_panic_threshold();
+  if (lb.least_request().choice_count() > 0) info->choice_count = lb.least_request().choice_count();
+  if (lb.ring_hash().minimum_ring_size() > 0) info->ring_min_size = lb.ring_hash().minimum_ring_size();
+  if (lb.ring_hash().maximum_ring_size() > 0) info->ring_max_size = lb.ring_hash().maximum_ring_size();
+  if (lb.maglev().table_size() > 0) info->maglev_size = lb.maglev().table_size();
+}
+
+// Whether `previous`'s ring or table can serve `info`: same policy, sizes, and endpoints
+// (addresses and weights, in order).
+bool sameHashInputs(const ClusterInfo& info, const ClusterInfo& previous) {
+  if (info.lb_policy != previous.lb_policy || info.ring_min_size != previous.ring_min_size ||
+      info.ring_max_size != previous.ring_max_size || info.maglev_size != previous.maglev_size ||
+      info.endpoints.size() != previous.endpoints.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < info.endpoints.size(); i++) {
+    if (info.endpoints[i].key != previous.endpoints[i].key ||
+        info.endpoints[i].weight != previous.endpoints[i].weight) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void buildHashTable(ClusterInfo* info, const ClusterInfo* previous) {
+  bool ring = info->lb_policy == strait::v1::Cluster::RING_HASH;
+  bool maglev = info->lb_policy == strait::v1::Cluster::MAGLEV;
+  if (!ring && !maglev) return;
+  if (previous != nullptr && sameHashInputs(*info, *previous)) {
+    info->ring = previous->ring;
+    info->maglev = previous->maglev;
+    return;
+  }
+  std::vector<HashTarget> targets;
+  targets.reserve(info->endpoints.size());
+  // The address without the TLS suffix of the key: a certificate rotation must not move keys.
+  for (const auto& ep : info->endpoints) targets.push_back({ep.address.toString(), ep.weight});
+  if (ring) info->ring = std::make_shared<const HashRing>(targets, info->ring_min_size, info->ring_max_size);
+  if (maglev) info->maglev = std::make_shared<const MaglevTable>(targets, info->maglev_size);
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
@@ -17,6 +62,7 @@ absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
   std::string key_suffix = tls ? absl::StrCat("#tls:", tls->fingerprint()) : "";
   info->lb_policy = cluster.lb_policy();
   info->http2 = cluster.protocol() == strait::v1::Cluster::HTTP2;
+  setLbConfig(cluster, info.get());
   if (cluster.has_connect_timeout() && durationMs(cluster.connect_timeout()) > 0) {
     info->connect_timeout_ms = durationMs(cluster.connect_timeout());
   }
@@ -58,6 +104,7 @@ absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
       info->endpoints.push_back(std::move(endpoint));
     }
   }
+  buildHashTable(info.get(), previous);
   return std::shared_ptr<const ClusterInfo>(std::move(info));
 }
 

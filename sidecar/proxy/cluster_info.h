@@ -11,8 +11,11 @@
 #include "absl/status/statusor.h"
 #include "sidecar/net/address.h"
 #include "sidecar/proxy/health_check_config.h"
+#include "sidecar/proxy/hash_ring.h"
 #include "sidecar/proxy/host_state.h"
 #include "sidecar/proxy/outlier_config.h"
+#include "sidecar/proxy/lb_hash.h"
+#include "sidecar/proxy/maglev_table.h"
 #include "sidecar/tls/client_context.h"
 #include "strait/v1/cluster.pb.h"
 #include "strait/v1/endpoint.pb.h"
@@ -51,6 +54,17 @@ struct ClusterInfo {
   std::shared_ptr<const tls::ClientContext> tls;  // TLS to the endpoints; nullptr: plaintext
   HealthCheckConfig health_check;  // active checks (health_check.enabled false: none)
   OutlierConfig outlier;           // passive checks (outlier.enabled false: none)
+  // Load balancing (Cluster.lb_config, Cluster.healthy_panic_threshold).
+  HashPolicy hash_policy;                 // RING_HASH / MAGLEV request key
+  uint32_t healthy_panic_threshold = 50;  // percent; 0: never panic
+  uint32_t choice_count = 2;              // LEAST_REQUEST candidates per pick
+  uint64_t ring_min_size = HashRing::kDefaultMinSize;
+  uint64_t ring_max_size = HashRing::kMaxSize;
+  uint64_t maglev_size = MaglevTable::kDefaultSize;
+  // Built once per generation (or kept from the previous one when the endpoints, weights
+  // and sizes are unchanged); null unless the policy is RING_HASH / MAGLEV.
+  std::shared_ptr<const HashRing> ring;
+  std::shared_ptr<const MaglevTable> maglev;
 
   // `previous`: the same-named cluster of the previous generation (or null); endpoints it
   // shares with this one (same key) keep their HostState.

@@ -68,6 +68,7 @@ void ProxyStream::start(http::RequestHead&& head, http::BodyFraming framing, uin
     head.headers.remove("expect");
   }
   keep_body_ = route_.retry.retry_on != 0 && framing != http::BodyFraming::kNone;
+  lb_hash_ = requestHash(cluster_->hash_policy, head, info.client_ip);  // before headers change
   buildUpstreamHead(head, info);
   request_head_ = std::move(head);
   if (deadline_from_start_) response_deadline_ms_ = start_ms_ + timeout_ms_;
@@ -80,9 +81,13 @@ void ProxyStream::startAttempt() {
   pauseDownstream(false);
   attempts_++;
   LoadBalancer& lb = ctx_.clusterManager().loadBalancer(cluster_);
-  int index = lb.pick();
-  // A retry prefers another endpoint than the one that just failed.
-  for (int i = 0; i < 2 && index >= 0 && &cluster_->endpoints[index] == failed_endpoint_; i++) index = lb.pick();
+  LbContext lb_ctx{ctx_.dispatcher().nowMs(), lb_hash_};
+  int index = lb.pick(lb_ctx);
+  // A retry prefers another endpoint than the one that just failed (a hash policy keeps
+  // choosing the same one unless it is unavailable: then the retry goes there again).
+  for (int i = 0; i < 2 && index >= 0 && &cluster_->endpoints[index] == failed_endpoint_; i++) {
+    index = lb.pick(lb_ctx);
+  }
   if (index < 0) return fail(503, "no_healthy_upstream");
   endpoint_ = &cluster_->endpoints[index];
   ClusterState::inc(endpoint_->state->active_requests);

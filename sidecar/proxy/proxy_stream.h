@@ -143,6 +143,7 @@ class ProxyStream final : public net::ConnectionCallbacks,
   std::shared_ptr<const ClusterInfo> cluster_;
   http::RequestHead request_head_;  // upstream form, kept for every attempt
   http::HeaderMap request_trailers_;
+  std::optional<uint64_t> lb_hash_;  // the request's key for hash load balancing
   std::string kept_body_;           // request body kept for a retry (route has a retry policy)
   uint64_t body_bytes_ = 0;         // request body bytes received so far
   http::BodyFraming request_framing_ = http::BodyFraming::kNone;

@@ -20,18 +20,6 @@ from test_tls import Pki, secret  # noqa: E402
 HOST = "svc.local"
 
 
-def lb_honours_host_health():
-    """Whether the load balancers skip unavailable endpoints (HostState::available). That is
-    issue #5's LB work, in another branch; until it is merged, only the admin view is
-    checked. TODO: drop this guard once it is merged."""
-    proxy_dir = os.path.join(harness.REPO, "sidecar", "proxy")
-    for name in os.listdir(proxy_dir):
-        if name.endswith(".cc"):
-            with open(os.path.join(proxy_dir, name)) as f:
-                if "available(" in f.read():
-                    return True
-    return False
-
 
 def endpoint_state(admin_port, cluster, port):
     """The /clusters entry of endpoint 127.0.0.1:port of `cluster`."""
@@ -114,8 +102,7 @@ class HealthCheckTest(harness.StraitTestCase):
         self.assertGreaterEqual(stat(self.admin, "strait_health_check_failure_total"), 2)
         self.assertGreaterEqual(stat(self.admin, "strait_health_check_unhealthy_total"), 1)
         self.assertGreaterEqual(stat(self.admin, "strait_endpoints_failed_active_hc"), 1)
-        if lb_honours_host_health():
-            self.assertEqual(set(self.upstream_names("/http")), {"backend-b"})
+        self.assertEqual(set(self.upstream_names("/http")), {"backend-b"})
 
         set_upstream_status(self.port_a, 0)
         self.wait_health("hc-http", self.port_a, "healthy")
@@ -129,8 +116,7 @@ class HealthCheckTest(harness.StraitTestCase):
         tcp = [c for c in data["clusters"] if c["name"] == "hc-tcp"][0]
         self.assertEqual(tcp["health_check"], "tcp")
         self.assertEqual(data["version"], harness.live_version(self.admin))
-        if lb_honours_host_health():
-            self.assertEqual(set(self.upstream_names("/tcp")), {"backend-b"})
+        self.assertEqual(set(self.upstream_names("/tcp")), {"backend-b"})
 
     def test_removing_the_health_check_puts_the_endpoint_back(self):
         self.wait_health("hc-tcp", self.dead_port, "failed_active_hc")

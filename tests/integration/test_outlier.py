@@ -11,7 +11,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import free_port, generation, http_get, route, wait_until  # noqa: E402
-from test_health_check import (endpoint_state, lb_honours_host_health, set_upstream_status,  # noqa: E402
+from test_health_check import (endpoint_state, set_upstream_status,  # noqa: E402
                                stat)
 
 HOST = "svc.local"
@@ -64,8 +64,7 @@ class OutlierTest(harness.StraitTestCase):
         self.assertLessEqual(state["ejected_remaining_ms"], 1000)
         self.assertFalse(self.state("od-5xx", self.port_b)["ejected"])
         self.assertGreaterEqual(stat(self.admin, "strait_outlier_ejections_total"), 1)
-        if lb_honours_host_health():
-            for _ in range(10):
+        for _ in range(10):
                 status, headers, _ = http_get(self.listener_port, "/5xx", host=HOST)
                 self.assertEqual((status, headers.get("x-upstream-name")), (200, "backend-b"))
 
@@ -83,8 +82,7 @@ class OutlierTest(harness.StraitTestCase):
         self.assertGreater(self.state("od-connect", self.dead_port)["ejected_remaining_ms"], 20000)
         self.assertFalse(self.state("od-connect", self.port_b)["ejected"])
         self.assertGreaterEqual(stat(self.admin, "strait_endpoints_ejected"), 1)
-        if lb_honours_host_health():
-            for _ in range(10):
+        for _ in range(10):
                 status, headers, _ = http_get(self.listener_port, "/connect", host=HOST)
                 self.assertEqual((status, headers.get("x-upstream-name")), (200, "backend-b"))
 

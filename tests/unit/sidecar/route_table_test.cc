@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 #include <google/protobuf/util/json_util.h>
 
-#include "sidecar/proxy/load_balancer.h"
-
 namespace strait::proxy {
 namespace {
 
@@ -97,21 +95,6 @@ TEST(RouteTableBuild, WeightedSplitFollowsWeights) {
   int a = 0;
   for (uint64_t i = 0; i < 1000; i++) a += r->pickCluster(i) == "a";
   EXPECT_EQ(a, 900);
-}
-
-TEST(LoadBalancer, SmoothWeightedRoundRobin) {
-  auto cluster = std::make_shared<ClusterInfo>();
-  for (uint32_t w : {5u, 1u, 1u}) cluster->endpoints.push_back({{}, std::to_string(w), w, nullptr, std::make_shared<HostState>()});
-  LoadBalancer lb(cluster);
-  std::vector<int> picks;
-  for (int i = 0; i < 7; i++) picks.push_back(lb.pick());
-  // nginx's smooth sequence for weights 5,1,1: a a b a c a a
-  EXPECT_EQ(picks, (std::vector<int>{0, 0, 1, 0, 2, 0, 0}));
-}
-
-TEST(LoadBalancer, EmptyClusterHasNoPick) {
-  LoadBalancer lb(std::make_shared<ClusterInfo>());
-  EXPECT_EQ(lb.pick(), -1);
 }
 
 }  // namespace
