@@ -35,6 +35,47 @@ void ProxyStream::start(http::RequestHead&& head, http::BodyFraming framing, uin
   (void)content_length;
   request_framing_ = framing;
   start_ms_ = last_activity_ms_ = ctx_.dispatcher().nowMs();
+  if (!route_.filters.empty()) {
+    filters::StreamInfo si;
+    si.client_ip = info.client_ip;
+    si.route_name = route_.name;
+    si.secure = info.forwarded_proto == "https";
+    if (const std::string* peer = head.headers.get("x-strait-peer-identity")) si.peer_identity = *peer;
+    chain_ = std::make_unique<FilterChain>(*this, route_.filters, std::move(si));
+    if (!chain_->empty()) {
+      held_ = std::make_unique<HeldRequest>();
+      held_->head = std::move(head);
+      held_->info = info;
+      chain_->startRequest(held_->head, framing == http::BodyFraming::kNone);
+      return;
+    }
+    chain_.reset();
+  }
+  startRouter(std::move(head), info);
+}
+
+// Every filter let the request through (at once or later): route it, then hand over the
+// body that arrived meanwhile.
+void ProxyStream::onFiltersPassed() {
+  std::unique_ptr<HeldRequest> held = std::move(held_);
+  if (!held || done_) return;
+  startRouter(std::move(held->head), held->info);
+  if (!held->body.empty()) onRequestBody(held->body.data(), held->body.size());
+  if (held->complete) onRequestComplete();
+}
+
+// A filter answers (a local reply, a cached response): no upstream exchange, or none more.
+void ProxyStream::onFilterResponse() {
+  held_.reset();
+  done_ = true;
+  response_started_ = true;
+  stream_timer_.disable();
+  endAttempt();
+  in_backoff_ = false;
+  pauseDownstream(false);
+}
+
+void ProxyStream::startRouter(http::RequestHead&& head, const RequestInfo& info) {
   const std::string& name = route_.pickCluster(ctx_.random());
   auto it = snapshot_->clusters.find(name);
   if (it == snapshot_->clusters.end()) return fail(503, "cluster_not_found");
@@ -59,7 +100,7 @@ void ProxyStream::start(http::RequestHead&& head, http::BodyFraming framing, uin
   // Envoy does): the client starts sending at once, the upstream never sees the
   // expectation, and a retry can replay the body.
   if (const std::string* expect = head.headers.get("expect")) {
-    if (absl::EqualsIgnoreCase(*expect, "100-continue") && framing != http::BodyFraming::kNone) {
+    if (absl::EqualsIgnoreCase(*expect, "100-continue") && request_framing_ != http::BodyFraming::kNone) {
       http::ResponseHead interim;
       interim.status = 100;
       interim.reason = "Continue";
@@ -67,7 +108,7 @@ void ProxyStream::start(http::RequestHead&& head, http::BodyFraming framing, uin
     }
     head.headers.remove("expect");
   }
-  keep_body_ = route_.retry.retry_on != 0 && framing != http::BodyFraming::kNone;
+  keep_body_ = route_.retry.retry_on != 0 && request_framing_ != http::BodyFraming::kNone;
   lb_hash_ = requestHash(cluster_->hash_policy, head, info.client_ip);  // before headers change
   buildUpstreamHead(head, info);
   request_head_ = std::move(head);
@@ -326,6 +367,12 @@ void ProxyStream::buildUpstreamHead(http::RequestHead& head, const RequestInfo& 
 
 void ProxyStream::onRequestBody(const char* data, size_t len) {
   if (done_ || len == 0) return;
+  if (held_) {  // a filter holds the request: keep the body, and stop reading past a bound
+    held_->body.append(data, len);
+    if (held_->body.size() > net::Connection::kHighWatermark) pauseDownstream(true);
+    return;
+  }
+  if (chain_ && !chain_->requestData(data, len)) return;
   body_bytes_ += len;
   touch();
   if (keep_body_ && body_kept_) {
@@ -353,6 +400,10 @@ void ProxyStream::onRequestBody(const char* data, size_t len) {
 void ProxyStream::onRequestTrailers(http::HeaderMap&& trailers) { request_trailers_ = std::move(trailers); }
 
 void ProxyStream::onRequestComplete() {
+  if (held_) {
+    held_->complete = true;
+    return;
+  }
   request_complete_ = true;
   if (done_) return;
   touch();
@@ -419,6 +470,8 @@ void ProxyStream::onDownstreamWatermark(bool above) {
 }
 
 void ProxyStream::reset() {
+  if (chain_ && !response_complete_) chain_->onReset();
+  held_.reset();
   done_ = true;
   stream_timer_.disable();
   downstream_paused_ = false;  // the downstream is going away: nothing to resume
@@ -432,7 +485,10 @@ void ProxyStream::fail(int status, std::string_view details) {
   endAttempt();
   in_backoff_ = false;
   pauseDownstream(false);
-  if (response_started_) return sink_.resetDownstream();
+  if (response_started_) {
+    if (chain_) chain_->onReset();
+    return sink_.resetDownstream();
+  }
   if (is_grpc_) return sendGrpcError(status, details);
   sink_.sendLocalReply(status, details);
 }
@@ -518,13 +574,24 @@ void ProxyStream::forwardResponseHead(http::ResponseHead&& head, http::BodyFrami
   touch();
   stripHopByHop(head.headers, /*keep_te_trailers=*/false);
   applyHeaders(route_.response_headers, head.headers);
+  if (chain_) return chain_->encodeHead(std::move(head), framing, length);
   sink_.sendHeaders(std::move(head), framing, length);
+}
+
+void ProxyStream::emitBody(const char* data, size_t len) {
+  if (chain_) return chain_->encodeData(data, len);
+  sink_.sendBody(data, len);
+}
+
+void ProxyStream::emitComplete(const http::HeaderMap* trailers) {
+  if (chain_) return chain_->encodeComplete(trailers);
+  sink_.sendComplete(trailers);
 }
 
 // Parser events of a response whose head was not forwarded belong to an attempt abandoned
 // for a retry (the parser finishes the bytes it was given): dropped.
 void ProxyStream::onBody(const char* data, size_t len) {
-  if (!done_ && response_started_) sink_.sendBody(data, len);
+  if (!done_ && response_started_) emitBody(data, len);
 }
 
 void ProxyStream::onTrailers(http::HeaderMap&& trailers) {
@@ -540,7 +607,7 @@ void ProxyStream::onMessageComplete() {
   releaseAttemptCounters();
   // The connection goes back to the pool (or closes) at the end of onRead: it is reusable
   // only if the request was fully sent and both sides keep it alive.
-  sink_.sendComplete(trailers_.size() ? &trailers_ : nullptr);
+  emitComplete(trailers_.size() ? &trailers_ : nullptr);
 }
 
 void ProxyStream::onError(const http::ParseError& error) {
@@ -574,7 +641,7 @@ void ProxyStream::onUpstreamHead(http::ResponseHead&& head, bool end_stream) {
 void ProxyStream::onUpstreamData(const char* data, size_t len) {
   if (done_) return h2_stream_.consume(len);
   touch();
-  sink_.sendBody(data, len);
+  emitBody(data, len);
   if (upstream_paused_) h2_unconsumed_ += len;
   else h2_stream_.consume(len);
 }
@@ -592,7 +659,7 @@ void ProxyStream::onUpstreamEnd() {
   attempt_timer_.disable();
   releaseAttemptCounters();
   pauseDownstream(false);
-  sink_.sendComplete(trailers_.size() ? &trailers_ : nullptr);
+  emitComplete(trailers_.size() ? &trailers_ : nullptr);
 }
 
 void ProxyStream::onUpstreamReset(bool retryable, std::string_view reason) {

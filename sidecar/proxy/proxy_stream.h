@@ -31,6 +31,7 @@
 #include "sidecar/http/h1_codec.h"
 #include "sidecar/net/connection.h"
 #include "sidecar/proxy/conn_pool.h"
+#include "sidecar/proxy/filter_chain.h"
 #include "sidecar/proxy/h2_upstream.h"
 #include "sidecar/proxy/route_table.h"
 #include "sidecar/proxy/snapshot.h"
@@ -61,6 +62,7 @@ struct RequestInfo {
 class ProxyStream final : public net::ConnectionCallbacks,
                           public http::H1Callbacks,
                           public H2UpstreamCallbacks,
+                          public FilterChain::Owner,
                           public event::DeferredDeletable {
  public:
   ProxyStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr snapshot, const CompiledRoute& route);
@@ -103,7 +105,18 @@ class ProxyStream final : public net::ConnectionCallbacks,
   void onUpstreamReset(bool retryable, std::string_view reason) override;
   void onUpstreamRequestDrained() override;
 
+  // FilterChain::Owner (routes with HTTP filters).
+  event::Dispatcher& filterDispatcher() override { return ctx_.dispatcher(); }
+  StreamSink& filterSink() override { return sink_; }
+  void onFiltersPassed() override;
+  void onFilterResponse() override;
+  void filterReadDisable(bool disable) override { pauseDownstream(disable); }
+  void onFilterChainComplete() override { response_complete_ = true; }
+
  private:
+  void startRouter(http::RequestHead&& head, const RequestInfo& info);
+  void emitBody(const char* data, size_t len);
+  void emitComplete(const http::HeaderMap* trailers);
   // Why an attempt failed (before any response byte went downstream).
   enum class Failure { kConnect, kConnectTimeout, kReset, kPerTryTimeout, kStatus };
 
@@ -144,6 +157,15 @@ class ProxyStream final : public net::ConnectionCallbacks,
   http::RequestHead request_head_;  // upstream form, kept for every attempt
   http::HeaderMap request_trailers_;
   std::optional<uint64_t> lb_hash_;  // the request's key for hash load balancing
+  // HTTP filters (routes that have some): the chain, and the request it holds meanwhile.
+  std::unique_ptr<FilterChain> chain_;
+  struct HeldRequest {
+    http::RequestHead head;
+    RequestInfo info;
+    std::string body;
+    bool complete = false;
+  };
+  std::unique_ptr<HeldRequest> held_;
   std::string kept_body_;           // request body kept for a retry (route has a retry policy)
   uint64_t body_bytes_ = 0;         // request body bytes received so far
   http::BodyFraming request_framing_ = http::BodyFraming::kNone;

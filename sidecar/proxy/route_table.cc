@@ -1,5 +1,7 @@
 #include "sidecar/proxy/route_table.h"
 
+#include "sidecar/filters/registry.h"
+
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
@@ -155,7 +157,45 @@ const std::string& CompiledRoute::pickCluster(uint64_t random) const {
   return weighted.back().name;
 }
 
-absl::StatusOr<std::unique_ptr<RouteTable>> RouteTable::build(const strait::v1::RouteConfiguration& config) {
+// The filter chain of a route: the virtual host's filters, then the route's; a route filter
+// of the same kind replaces the virtual host's in place.
+absl::Status compileFilters(const google::protobuf::RepeatedPtrField<strait::v1::HttpFilter>& vhost_filters,
+                            const google::protobuf::RepeatedPtrField<strait::v1::HttpFilter>& route_filters,
+                            const std::string& where, filters::SharedState* shared, const std::string& scope,
+                            CompiledRoute* r) {
+  auto add = [&](const strait::v1::HttpFilter& f, int index, const char* list, const std::string& filter_scope,
+                 bool replace) -> absl::Status {
+    auto factory = filters::createFilterFactory(f, {shared, filter_scope});
+    if (!factory.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".", list, "[", index, "]: ", factory.status().message()));
+    }
+    if (replace) {
+      for (auto& existing : r->filters) {
+        if (existing->kind() == (*factory)->kind()) {
+          existing = std::move(*factory);
+          return absl::OkStatus();
+        }
+      }
+    }
+    r->filters.push_back(std::move(*factory));
+    return absl::OkStatus();
+  };
+  // Scopes: a virtual host's filter state is shared by its routes (one rate limit, one cache).
+  std::string vhost_scope = scope.substr(0, scope.rfind('/'));
+  for (int i = 0; i < vhost_filters.size(); i++) {
+    if (auto s = add(vhost_filters[i], i, "vhost filters", vhost_scope, false); !s.ok()) return s;
+  }
+  for (int i = 0; i < route_filters.size(); i++) {
+    if (auto s = add(route_filters[i], i, "filters", scope, true); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RouteTable>> RouteTable::build(const strait::v1::RouteConfiguration& config,
+                                                              filters::SharedState* shared) {
+  static filters::SharedState* const kUnshared = new filters::SharedState();  // tests, tools
+  if (shared == nullptr) shared = kUnshared;
   auto table = std::make_unique<RouteTable>();
   table->name_ = config.name();
   auto config_headers = compileHeaders(config.response_headers_to_add());
@@ -171,6 +211,9 @@ absl::StatusOr<std::unique_ptr<RouteTable>> RouteTable::build(const strait::v1::
       r.name = route.name();
       if (auto s = compileMatch(route.match(), where, &r); !s.ok()) return s;
       compileAction(route.route(), &r);
+      std::string scope = absl::StrCat(config.name(), "/", vh.name(), "/",
+                                       route.name().empty() ? absl::StrCat("#", ri) : route.name());
+      if (auto s = compileFilters(vh.filters(), route.filters(), where, shared, scope, &r); !s.ok()) return s;
       r.response_headers = compileHeaders(route.response_headers_to_add());
       r.response_headers.insert(r.response_headers.end(), config_headers.begin(), config_headers.end());
       r.request_headers = compileHeaders(route.request_headers_to_add());

@@ -11,6 +11,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "re2/re2.h"
+#include "sidecar/filters/filter.h"
+#include "sidecar/filters/shared_state.h"
 #include "sidecar/http/headers.h"
 #include "strait/v1/route.pb.h"
 
@@ -74,6 +76,8 @@ struct CompiledRoute {
   int64_t idle_timeout_ms = 0;          // 0: none
   int64_t max_stream_duration_ms = 0;   // 0: none
   RetryPolicy retry;
+  // The HTTP filter chain (virtual host's, then route's); empty for most routes.
+  std::vector<std::shared_ptr<const filters::FilterFactory>> filters;
   std::vector<HeaderToAdd> response_headers;  // route's, then the route config's
   std::vector<HeaderToAdd> request_headers;
 
@@ -91,7 +95,9 @@ class RouteTable {
  public:
   // Compiles `config`. Fails (INVALID_ARGUMENT naming the field) only on input that
   // validation should already have refused, e.g. a regex RE2 cannot compile.
-  static absl::StatusOr<std::unique_ptr<RouteTable>> build(const strait::v1::RouteConfiguration& config);
+  // `shared` keeps filter state across generations (null: a private store, for tests).
+  static absl::StatusOr<std::unique_ptr<RouteTable>> build(const strait::v1::RouteConfiguration& config,
+                                                          filters::SharedState* shared = nullptr);
 
   // Virtual host by host (port stripped, case-insensitive), then the first matching route.
   // `path` excludes the query. Returns nullptr when nothing matches (404).

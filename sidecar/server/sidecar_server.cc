@@ -45,6 +45,7 @@ absl::Status SidecarServer::start() {
   }
   BuildOptions build_options;
   build_options.mesh = &mesh_store_;
+  build_options.filter_state = &filter_state_;
   build_options.mesh_identity_enabled = !bootstrap_.identity().token_file().empty();
   publisher_ = std::make_unique<ConfigPublisher>(raw, build_options);
 

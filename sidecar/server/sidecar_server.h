@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "sidecar/filters/shared_state.h"
 #include "sidecar/identity/identity_client.h"
 #include "sidecar/proxy/health_checker.h"
 #include "sidecar/server/admin_server.h"
@@ -31,6 +32,7 @@ class SidecarServer {
  private:
   strait::v1::Bootstrap bootstrap_;
   tls::MeshCertificateStore mesh_store_;  // outlives workers and snapshots (declared first)
+  filters::SharedState filter_state_;     // same: filter state carried across generations
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<ConfigPublisher> publisher_;
   std::unique_ptr<proxy::HealthChecker> health_checker_;  // its own thread; writes HostState

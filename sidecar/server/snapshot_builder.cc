@@ -46,9 +46,9 @@ absl::Status buildClusters(const strait::v1::Generation& gen, const tls::SecretM
   return absl::OkStatus();
 }
 
-absl::Status buildRoutes(const strait::v1::Generation& gen, proxy::Snapshot* snap) {
+absl::Status buildRoutes(const strait::v1::Generation& gen, const BuildOptions& options, proxy::Snapshot* snap) {
   for (const auto& rc : gen.route_configs()) {
-    auto table = proxy::RouteTable::build(rc);
+    auto table = proxy::RouteTable::build(rc, options.filter_state);
     if (!table.ok()) return table.status();
     snap->route_tables.emplace(rc.name(), std::move(*table));
   }
@@ -133,7 +133,7 @@ absl::StatusOr<std::shared_ptr<proxy::Snapshot>> buildSnapshot(const std::string
   auto snap = std::make_shared<proxy::Snapshot>();
   snap->version = version;
   snap->generation = gen;
-  if (absl::Status s = buildRoutes(gen, snap.get()); !s.ok()) return s;
+  if (absl::Status s = buildRoutes(gen, options, snap.get()); !s.ok()) return s;
   tls::SecretMap secrets = tls::indexSecrets(snap->generation);
   if (absl::Status s = buildClusters(snap->generation, secrets, options, previous, snap.get()); !s.ok()) return s;
   if (absl::Status s = buildListeners(gen, previous, secrets, options, snap.get()); !s.ok()) return s;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "sidecar/filters/shared_state.h"
 #include "sidecar/proxy/snapshot.h"
 #include "sidecar/tls/mesh_certificate.h"
 #include "strait/v1/generation.pb.h"
@@ -24,6 +25,9 @@ struct BuildOptions {
   // Whether the bootstrap configures a mesh identity; without one, listeners and clusters
   // that need the mesh certificate or trust bundle are refused (NACK).
   bool mesh_identity_enabled = false;
+  // Filter state carried across generations (token buckets, caches); must outlive every
+  // snapshot built with it. Null: a private store (tests).
+  filters::SharedState* filter_state = nullptr;
 };
 
 // Errors: INVALID_ARGUMENT from validation/compilation, FAILED_PRECONDITION when a socket

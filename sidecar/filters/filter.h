@@ -1,0 +1,115 @@
+// The HTTP filter chain: per-request objects that see a request before it is routed
+// upstream and its response on the way back, the same for HTTP/1.1 and HTTP/2 (they work on
+// RequestHead/ResponseHead and body bytes, never on a codec).
+//
+// LIFE: a FilterFactory is compiled once per generation from an HttpFilter config and owned
+// by the snapshot (shared read-only by the workers). For each request routed to a route with
+// filters, the stream (proxy::ProxyStream) asks each factory for a StreamFilter, then:
+//   request:  onRequestHead in chain order (vhost filters, then route filters); a filter
+//             returns kContinue, or kStop after answering (FilterCallbacks::sendLocalReply /
+//             encode*) or to hold the request until it calls continueRequest();
+//             onRequestData for each body chunk (may answer, e.g. 413);
+//   response: onResponseHead, then body, then onResponseComplete, in REVERSE chain order; a
+//             filter that transformsBody() rewrites the bytes (compression), the others only
+//             observe them (a cache storing the response).
+// A response a filter makes itself passes only through the filters before it in the chain.
+// THREADS: a StreamFilter lives and runs on its request's worker only. Factories are shared
+// by all workers (const; internal state must be thread-safe). Callbacks are valid for the
+// filter's whole life. ERRORS: filters never throw and never block.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "sidecar/event/dispatcher.h"
+#include "sidecar/http/h1_codec.h"
+
+namespace strait::filters {
+
+enum class FilterStatus { kContinue, kStop };
+
+// What a filter knows about its request besides the head.
+struct StreamInfo {
+  std::string client_ip;        // downstream peer address, without the port
+  std::string peer_identity;    // verified client SPIFFE ID, "" if none
+  std::string route_name;       // the matched route's name ("" if unnamed)
+  bool secure = false;          // the downstream connection is TLS
+};
+
+// The stream, as seen by its filters.
+class FilterCallbacks {
+ public:
+  virtual ~FilterCallbacks() = default;
+  virtual event::Dispatcher& dispatcher() = 0;
+  virtual const StreamInfo& streamInfo() const = 0;
+  // Resumes a request held by kStop: the next filter's onRequestHead runs, then the router.
+  virtual void continueRequest() = 0;
+  // A complete generated response (text/plain body, `details` in x-strait-local-reply);
+  // `headers` are added to it (e.g. retry-after, location). Ends the request side.
+  virtual void sendLocalReply(int status, std::string_view body, std::string_view details,
+                              const http::HeaderMap* headers = nullptr) = 0;
+  // A response made by the filter, possibly over time (a cache hit streamed while it is
+  // filled): head, then data, then complete. The head's framing comes from its
+  // content-length (absent: chunked, or until the end for HTTP/2).
+  virtual void encodeHead(http::ResponseHead&& head, bool end_stream) = 0;
+  virtual void encodeData(const char* data, size_t len, bool end_stream) = 0;
+  virtual void encodeComplete(const http::HeaderMap* trailers) = 0;
+  // Pause/resume reading the downstream (a held request whose body keeps coming).
+  virtual void readDisableDownstream(bool disable) = 0;
+};
+
+class StreamFilter {
+ public:
+  virtual ~StreamFilter() = default;
+  // Called once, before anything else.
+  virtual void setCallbacks(FilterCallbacks& callbacks) { callbacks_ = &callbacks; }
+
+  virtual FilterStatus onRequestHead(http::RequestHead& head, bool end_stream) {
+    (void)head;
+    (void)end_stream;
+    return FilterStatus::kContinue;
+  }
+  virtual FilterStatus onRequestData(const char* data, size_t len) {
+    (void)data;
+    (void)len;
+    return FilterStatus::kContinue;
+  }
+
+  // `framing`/`length` may be changed (e.g. to chunked when the body is re-encoded).
+  virtual void onResponseHead(http::ResponseHead& head, http::BodyFraming& framing, uint64_t& length) {
+    (void)head;
+    (void)framing;
+    (void)length;
+  }
+  // Observing filters get the bytes as they pass.
+  virtual void onResponseData(const char* data, size_t len) {
+    (void)data;
+    (void)len;
+  }
+  // Transforming filters (transformsBody() true after onResponseHead) get them instead here
+  // and append what goes on to `out`; finishResponseData flushes at the end.
+  virtual bool transformsBody() const { return false; }
+  virtual void transformResponseData(const char* data, size_t len, std::string* out) {
+    out->append(data, len);
+  }
+  virtual void finishResponseData(std::string* out) { (void)out; }
+  virtual void onResponseComplete(const http::HeaderMap* trailers) { (void)trailers; }
+  // The stream ended before the response completed (client gone, upstream failure).
+  virtual void onStreamReset() {}
+
+ protected:
+  FilterCallbacks* callbacks_ = nullptr;
+};
+
+class FilterFactory {
+ public:
+  virtual ~FilterFactory() = default;
+  // Kind of filter (the HttpFilter oneof case name), for replacing vhost filters by route ones.
+  virtual std::string_view kind() const = 0;
+  // A filter for one request; nullptr when it has nothing to do for any request.
+  virtual std::unique_ptr<StreamFilter> create() const = 0;
+};
+
+}  // namespace strait::filters

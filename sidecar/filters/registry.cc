@@ -1,0 +1,17 @@
+#include "sidecar/filters/registry.h"
+
+namespace strait::filters {
+
+absl::StatusOr<std::shared_ptr<const FilterFactory>> createFilterFactory(const strait::v1::HttpFilter& config,
+                                                                         const FactoryContext& context) {
+  (void)context;
+  switch (config.config_case()) {
+    case strait::v1::HttpFilter::CONFIG_NOT_SET:
+      return absl::InvalidArgumentError("filter: one of access_control, cors, local_rate_limit, cache, "
+                                        "compression is required");
+    default:
+      return absl::UnimplementedError("filter: this filter kind is not implemented yet");
+  }
+}
+
+}  // namespace strait::filters
