@@ -30,6 +30,7 @@ class HeaderMap {
   const std::vector<HeaderField>& fields() const { return fields_; }
   std::vector<HeaderField>& fields() { return fields_; }
   size_t size() const { return fields_.size(); }
+  void reserve(size_t n) { fields_.reserve(n); }
   void clear() { fields_.clear(); }
 
  private:
