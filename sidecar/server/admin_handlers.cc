@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "sidecar/filters/cache/cache_stats.h"
 
 namespace strait::server {
 namespace {
@@ -191,6 +192,7 @@ std::string renderStats(const AdminSources& src) {
             hc.became_healthy.load());
   }
   endpointGauges(src, out);
+  filters::cache::appendCacheStats(&out);
   counter(out, "strait_config_applied_total", "Generations applied.", src.publisher->appliedCount());
   counter(out, "strait_config_rejected_total", "Generations rejected (NACKed).", src.publisher->rejectedCount());
   if (src.ads) {

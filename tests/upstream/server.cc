@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <strings.h>
 #include <memory>
 #include <queue>
 #include <unordered_map>
@@ -290,9 +291,35 @@ void Worker::process(Conn* c) {
   }
 }
 
+// Caching knobs: every x-upstream-header-NAME request field becomes a NAME response field;
+// x-upstream-etag / x-upstream-last-modified add etag / last-modified and answer 304 to a
+// request whose if-none-match / if-modified-since is that same value.
+std::string cacheHeaders(const Request& req, bool* not_modified) {
+  std::string out;
+  constexpr std::string_view kPrefix = "x-upstream-header-";
+  for (const auto& [name, value] : req.headers) {
+    if (name.size() > kPrefix.size() && strncasecmp(name.c_str(), kPrefix.data(), kPrefix.size()) == 0) {
+      out += name.substr(kPrefix.size()) + ": " + value + "\r\n";
+    }
+  }
+  const std::string* etag = req.header("x-upstream-etag");
+  const std::string* lm = req.header("x-upstream-last-modified");
+  const std::string* inm = req.header("if-none-match");
+  const std::string* ims = req.header("if-modified-since");
+  if (etag) out += "etag: " + *etag + "\r\n";
+  if (lm) out += "last-modified: " + *lm + "\r\n";
+  *not_modified = (etag && inm && *inm == *etag) || (!inm && lm && ims && *ims == *lm);
+  return out;
+}
+
 void Worker::respond(Conn* c, const Request& req) {
+  if (req.path == "/__count") {  // the number of requests answered so far (not counted itself)
+    std::string body = std::to_string(g_requests_seen.load()) + "\n";
+    return startReply(c, responseHead(200, body.size(), !req.keep_alive, opts_) + body, !req.keep_alive);
+  }
   Knobs k;
-  bool fail_now = g_requests_seen.fetch_add(1) < opts_.fail_first;
+  int seen = g_requests_seen.fetch_add(1);
+  bool fail_now = seen < opts_.fail_first;
   if (!parseKnobs(req, &k)) {
     std::string body = "bad x-upstream knob\n";
     return startReply(c, responseHead(400, body.size(), true, opts_) + body, true);
@@ -303,6 +330,9 @@ void Worker::respond(Conn* c, const Request& req) {
     int set = k.set_status >= 0 ? 0 : g_default_status.load();
     k.status = fail_now ? 503 : set != 0 ? set : opts_.status;
   }
+  bool not_modified = false;
+  std::string extra = cacheHeaders(req, &not_modified);
+  if (not_modified) k.status = 304;
   bool close = k.close || !req.keep_alive;
   bool no_body = k.status == 204 || k.status == 304;
   std::string body;
@@ -313,6 +343,8 @@ void Worker::respond(Conn* c, const Request& req) {
   std::string response = responseHead(k.status, body.size(), close, opts_);
   // How many request body bytes arrived (bodies over 16 MiB are counted, not kept).
   response.insert(response.size() - 2, "x-upstream-body-bytes: " + std::to_string(req.body_bytes) + "\r\n");
+  // This process's request count including this one, and the caching knobs' fields.
+  response.insert(response.size() - 2, "x-upstream-request-count: " + std::to_string(seen + 1) + "\r\n" + extra);
   // Request trailers, if any, as "name: value" joined by "; ".
   if (!req.trailers.empty()) {
     std::string joined;

@@ -8,7 +8,11 @@
 // or from x-upstream-* request headers (a header wins over the query). One knob changes the
 // upstream itself: set_status=NNN (x-upstream-set-status) makes every later request without
 // a status knob answer NNN, on every thread (set_status=0: the default again); the request
-// that sets it is answered normally. Delays never block
+// that sets it is answered normally. Caching knobs (headers only): x-upstream-header-NAME: V
+// adds "NAME: V" to the response; x-upstream-etag / x-upstream-last-modified add those fields
+// and answer 304 to a matching if-none-match / if-modified-since. Every response carries
+// x-upstream-request-count (requests so far, all threads); GET /__count returns that number
+// without counting itself. Delays never block
 // the thread: the reply waits in a timer list that bounds epoll_wait's timeout.
 #pragma once
 

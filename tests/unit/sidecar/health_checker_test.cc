@@ -27,7 +27,9 @@ class LoopbackPort {
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    if (listening) EXPECT_EQ(listen(fd_, 64), 0);
+    if (listening) {
+      EXPECT_EQ(listen(fd_, 64), 0);
+    }
     port_ = net::localPort(fd_);
   }
   ~LoopbackPort() { close(fd_); }

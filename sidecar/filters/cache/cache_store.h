@@ -1,0 +1,84 @@
+// The objects of one cache scope, shared by all workers of the sidecar (kept across
+// generations in filters::SharedState).
+//
+// LOCKING: kShards shards, each a mutex over a map (primary key -> vary names and variants)
+// and an LRU list. A lookup locks one shard only for the map probe and the LRU splice, and
+// returns a shared_ptr<Entry>; body bytes are read afterwards from immutable chunks. There is
+// no global lock: the byte total is an atomic, and eviction (store path only) takes the
+// oldest of the shards' LRU tails (by a global use tick) one shard lock at a time: global
+// LRU order without holding two locks.
+// THREADS: any.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "sidecar/filters/cache/cache_entry.h"
+
+namespace strait::filters::cache {
+
+class Store {
+ public:
+  static constexpr size_t kShards = 16;
+  Store() = default;
+  ~Store();
+
+  void setLimits(uint64_t max_bytes, uint64_t max_object_bytes);
+  uint64_t maxObjectBytes() const { return max_object_.load(std::memory_order_relaxed); }
+
+  // The entry for `primary` whose variant matches `request` (by the vary names of the last
+  // response stored for `primary`), or null. With `insert_pending` a miss inserts a pending
+  // entry (for collapsing) and sets *inserted.
+  std::shared_ptr<Entry> lookup(const std::string& primary, const http::HeaderMap& request, bool insert_pending,
+                                bool* inserted);
+  // The filler learnt the response's vary: (re)keys `entry` by it; other variants made under
+  // different vary names are dropped. False if the entry is no longer mapped.
+  bool place(const std::shared_ptr<Entry>& entry, const std::vector<std::string>& vary_names,
+             const std::string& vary_key);
+  // Maps a new entry (revalidation answered 200), replacing the variant in place.
+  void insert(const std::shared_ptr<Entry>& entry, const std::vector<std::string>& vary_names,
+              const std::string& vary_key);
+  // Counts `bytes` more for `entry`; false (and the entry is dropped) past max_object_bytes.
+  // Evicts least recently used objects past max_bytes.
+  bool charge(const std::shared_ptr<Entry>& entry, uint64_t bytes);
+  void remove(const std::shared_ptr<Entry>& entry);
+  // Drops every variant of `primary`; returns how many.
+  size_t invalidate(const std::string& primary);
+
+  uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Slot {
+    std::vector<std::string> vary_names;
+    absl::flat_hash_map<std::string, std::shared_ptr<Entry>> variants;
+  };
+  struct Shard {
+    std::mutex mu;
+    absl::flat_hash_map<std::string, Slot> slots ABSL_GUARDED_BY(mu);
+    std::list<std::shared_ptr<Entry>> lru ABSL_GUARDED_BY(mu);  // front: most recent
+  };
+  Shard& shardOf(const std::string& primary);
+  void mapLocked(Shard& shard, const std::shared_ptr<Entry>& entry, const std::string& key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  void placeLocked(Shard& shard, const std::shared_ptr<Entry>& entry, const std::vector<std::string>& vary_names,
+                   const std::string& vary_key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  void unmapLocked(Shard& shard, Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  void evictIfNeeded();
+  bool evictOne();
+
+  std::array<Shard, kShards> shards_;
+  std::atomic<uint64_t> bytes_{0};
+  std::atomic<uint64_t> tick_{0};
+  std::atomic<uint64_t> max_bytes_{64u << 20};
+  std::atomic<uint64_t> max_object_{1u << 20};
+};
+
+}  // namespace strait::filters::cache

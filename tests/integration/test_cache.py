@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""HTTP cache filter (the caching issue): each RFC 9111 directive through the real sidecar,
+with the test upstream counting the requests it receives (GET /__count on the upstream)."""
+
+import concurrent.futures
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import free_port, generation, route  # noqa: E402
+
+LAST_MODIFIED = "Mon, 01 Jan 2024 00:00:00 GMT"
+
+
+class CacheTest(harness.StraitTestCase):
+
+    def start(self, cache=None, threads=2):
+        self.upstream = self.start_upstream("origin", threads=threads)
+        self.port = free_port()
+        gen = generation(self.port, {"*": [route("/", "backend", filters=[{"cache": cache or {}}])]},
+                         {"backend": [self.upstream]})
+        config_dir = self.make_config_dir()
+        self.write_config(config_dir, "mesh.yaml", gen)
+        self.admin = self.start_sidecar("web-1", "web", self.start_control(config_dir))
+
+    def count(self):
+        return int(harness.http_get(self.upstream, "/__count")[2])
+
+    def get(self, path, headers=None, method="GET", body=None):
+        return harness.http_request(self.port, path, method=method, headers=headers, body=body)
+
+    def stat(self, name):
+        body = harness.http_get(self.admin, "/stats")[2]
+        return int(re.search(r"^%s (\d+)$" % re.escape(name), body, re.M).group(1))
+
+    def assert_upstream_calls(self, n):
+        self.assertEqual(self.count(), n)
+
+    def test_max_age_hit(self):
+        self.start()
+        h = {"x-upstream-header-cache-control": "max-age=60"}
+        s1, h1, b1 = self.get("/a", h)
+        s2, h2, b2 = self.get("/a", h)
+        self.assertEqual((s1, s2), (200, 200))
+        self.assertEqual((h1["x-cache"], h2["x-cache"]), ("miss", "hit"))
+        self.assertEqual(b1, b2)
+        self.assertIn("age", h2)
+        self.assert_upstream_calls(1)
+        self.assertGreaterEqual(self.stat("strait_cache_hits_total"), 1)
+        # HEAD is answered from the stored GET.
+        s3, h3, b3 = self.get("/a", h, method="HEAD")
+        self.assertEqual((s3, h3["x-cache"], b3), (200, "hit", ""))
+        # HTTP/2 prior knowledge: the same stored object.
+        out = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "-D", "-", "-o", "/dev/null",
+                              "-H", "x-upstream-header-cache-control: max-age=60",
+                              "http://127.0.0.1:%d/a" % self.port], capture_output=True, text=True, timeout=10)
+        self.assertIn("x-cache: hit", out.stdout.lower())
+        self.assert_upstream_calls(1)
+
+    def test_not_stored(self):
+        self.start()
+        cases = [("/nostore", {"x-upstream-header-cache-control": "no-store, max-age=60"}),
+                 ("/private", {"x-upstream-header-cache-control": "private, max-age=60"}),
+                 ("/cookie", {"x-upstream-header-cache-control": "max-age=60", "x-upstream-header-set-cookie": "a=b"}),
+                 ("/auth", {"x-upstream-header-cache-control": "max-age=60", "authorization": "Bearer x"}),
+                 ("/star", {"x-upstream-header-cache-control": "max-age=60", "x-upstream-header-vary": "*"}),
+                 ("/plain", {})]
+        for path, h in cases:
+            before = self.count()
+            self.get(path, h)
+            _, hdrs, _ = self.get(path, h)
+            self.assertEqual(hdrs["x-cache"], "miss", path)
+            self.assertEqual(self.count(), before + 2, path)
+        # authorization with public: stored.
+        h = {"x-upstream-header-cache-control": "public, max-age=60", "authorization": "Bearer x"}
+        self.get("/auth-public", h)
+        self.assertEqual(self.get("/auth-public", h)[1]["x-cache"], "hit")
+
+    def test_expires(self):
+        self.start()
+        h = {"x-upstream-header-expires": "Thu, 01 Jan 2099 00:00:00 GMT"}
+        self.get("/exp", h)
+        self.assertEqual(self.get("/exp", h)[1]["x-cache"], "hit")
+        past = {"x-upstream-header-expires": "Thu, 01 Jan 1970 00:00:00 GMT"}
+        self.get("/past", past)
+        self.assertEqual(self.get("/past", past)[1]["x-cache"], "miss")
+
+    def test_no_cache_revalidation_with_etag(self):
+        self.start()
+        h = {"x-upstream-header-cache-control": "no-cache", "x-upstream-etag": '"v1"'}
+        s1, h1, b1 = self.get("/nc", h)
+        before = self.count()
+        s2, h2, b2 = self.get("/nc", h)
+        self.assertEqual((s2, h2["x-cache"]), (200, "revalidated"))
+        self.assertEqual(b1, b2)  # the stored body, not the 304's
+        self.assertEqual(self.count(), before + 1)
+        self.assertGreaterEqual(self.stat("strait_cache_revalidations_total"), 1)
+        # A client conditional on the refreshed object: 304.
+        s3, h3, _ = self.get("/nc", dict(h, **{"if-none-match": '"v1"'}))
+        self.assertEqual(s3, 304)
+
+    def test_last_modified_304_refresh(self):
+        self.start()
+        h = {"x-upstream-header-cache-control": "max-age=1", "x-upstream-last-modified": LAST_MODIFIED}
+        self.get("/lm", h)
+        self.assertEqual(self.get("/lm", h)[1]["x-cache"], "hit")
+        before = self.count()
+        harness.wait_until(lambda: self.get("/lm", h)[1]["x-cache"] == "revalidated", timeout=5)
+        self.assertGreaterEqual(self.count(), before + 1)
+        # Refreshed: fresh again for max-age.
+        self.assertEqual(self.get("/lm", h)[1]["x-cache"], "hit")
+        # A client if-modified-since answered from the cache.
+        self.assertEqual(self.get("/lm", dict(h, **{"if-modified-since": LAST_MODIFIED}))[0], 304)
+
+    def test_vary_separation(self):
+        self.start()
+        base = {"x-upstream-header-cache-control": "max-age=60", "x-upstream-header-vary": "accept-language"}
+        en = dict(base, **{"accept-language": "en"})
+        fr = dict(base, **{"accept-language": "fr"})
+        _, h1, b1 = self.get("/v", en)
+        _, h2, b2 = self.get("/v", fr)
+        self.assertEqual((h1["x-cache"], h2["x-cache"]), ("miss", "miss"))
+        _, h3, b3 = self.get("/v", en)
+        _, h4, b4 = self.get("/v", fr)
+        self.assertEqual((h3["x-cache"], h4["x-cache"]), ("hit", "hit"))
+        self.assertIn("accept-language: en", b3)
+        self.assertIn("accept-language: fr", b4)
+        self.assert_upstream_calls(2)
+
+    def test_only_if_cached(self):
+        self.start()
+        status, _, _ = self.get("/oic", {"cache-control": "only-if-cached"})
+        self.assertEqual(status, 504)
+        self.assert_upstream_calls(0)
+
+    def test_stale_if_error(self):
+        self.start()
+        ok = {"x-upstream-header-cache-control": "max-age=1, stale-if-error=60"}
+        self.get("/sie", ok)
+        failing = dict(ok, **{"x-upstream-status": "503"})
+        harness.wait_until(lambda: self.get("/sie", failing)[1].get("x-cache") == "stale", timeout=5)
+        status, hdrs, _ = self.get("/sie", failing)
+        self.assertEqual((status, hdrs["x-cache"]), (200, "stale"))
+
+    def test_invalidation_by_post(self):
+        self.start()
+        h = {"x-upstream-header-cache-control": "max-age=60"}
+        self.get("/inv", h)
+        self.assertEqual(self.get("/inv", h)[1]["x-cache"], "hit")
+        self.get("/inv", method="POST", body="x")
+        self.assertEqual(self.get("/inv", h)[1]["x-cache"], "miss")
+        self.assertGreaterEqual(self.stat("strait_cache_invalidations_total"), 1)
+
+    def test_range(self):
+        self.start()
+        h = {"x-upstream-header-cache-control": "max-age=60", "x-upstream-size": "1000"}
+        self.get("/r", h)
+        status, hdrs, body = self.get("/r", dict(h, range="bytes=10-19"))
+        self.assertEqual((status, hdrs["content-range"], body), (206, "bytes 10-19/1000", "x" * 10))
+        status, hdrs, _ = self.get("/r", dict(h, range="bytes=5000-"))
+        self.assertEqual((status, hdrs["content-range"]), (416, "bytes */1000"))
+        self.assert_upstream_calls(1)
+
+    def test_concurrent_misses_collapse(self):
+        self.start()
+        h = {"x-upstream-header-cache-control": "max-age=60", "x-upstream-delay-ms": "500"}
+
+        def one(_):
+            return self.get("/cold", h)
+
+        with concurrent.futures.ThreadPoolExecutor(100) as pool:
+            results = list(pool.map(one, range(100)))
+        self.assertTrue(all(r[0] == 200 for r in results))
+        self.assertEqual(len({r[2] for r in results}), 1)
+        self.assert_upstream_calls(1)
+        self.assertGreaterEqual(self.stat("strait_cache_collapsed_total"), 1)
+
+    def test_eviction_under_byte_limit(self):
+        self.start({"max_bytes": 20000, "max_object_bytes": 8000})
+        h = {"x-upstream-header-cache-control": "max-age=60", "x-upstream-size": "5000"}
+        for i in range(10):
+            self.get("/e%d" % i, h)
+        self.assertGreater(self.stat("strait_cache_evictions_total"), 0)
+        self.assertLessEqual(self.stat("strait_cache_bytes"), 20000)
+        before = self.count()
+        self.assertEqual(self.get("/e9", h)[1]["x-cache"], "hit")
+        self.assertEqual(self.get("/e0", h)[1]["x-cache"], "miss")  # least recently used: gone
+        self.assertEqual(self.count(), before + 1)
+        # Larger than max_object_bytes: never stored.
+        big = dict(h, **{"x-upstream-size": "9000"})
+        self.get("/big", big)
+        self.assertEqual(self.get("/big", big)[1]["x-cache"], "miss")
+
+
+if __name__ == "__main__":
+    harness.main()
