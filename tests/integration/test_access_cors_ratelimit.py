@@ -67,6 +67,7 @@ class FilterTest(harness.StraitTestCase):
             route("/", "backend"),
         ]
         gen = generation(self.port, {"*": routes}, {"backend": [up]})
+        gen["listeners"][0]["http_options"] = {"max_request_headers_bytes": 16384}
         gen["route_configs"][0]["virtual_hosts"][0]["filters"] = [
             {"cors": {"allow_origins": [ORIGIN], "allow_methods": ["GET", "PUT"], "allow_headers": ["x-token"],
                       "expose_headers": ["x-upstream-name"], "max_age_seconds": 600, "allow_credentials": True}}]
@@ -133,6 +134,17 @@ class FilterTest(harness.StraitTestCase):
         self.assertEqual(curl_h2(self.port, "/ac/h", "-H", "x-big: " + "b" * 5000)[0], 431)
         self.assertEqual(curl_h2(self.port, "/ac/h", "-H", "x-small: s")[0], 200)
         self.assertEqual(self.stat('strait_request_headers_too_large_total{scope="main/vh0/#0"}'), 2)
+
+    def test_listener_header_limit_is_431_for_http2_too(self):
+        huge = "h" * 20000  # over the listener's 16384, on a route without filters
+        self.assertEqual(harness.http_get(self.port, "/plain", headers={"x-huge": huge})[0], 431)
+        status, h, _ = curl_h2(self.port, "/plain", "-H", "x-huge: " + huge)
+        self.assertEqual(status, 431)
+        self.assertEqual(h["x-strait-local-reply"], "request_headers_too_large")
+        # With a body still to come: 431, the upload stopped, the connection still usable.
+        status, _, _ = curl_h2(self.port, "/plain", "-H", "x-huge: " + huge, "-T", "-")
+        self.assertEqual(status, 431)
+        self.assertEqual(curl_h2(self.port, "/plain", "-H", "x-ok: " + "o" * 10000)[0], 200)
 
     # cors
 
