@@ -70,6 +70,7 @@ absl::StatusOr<std::unique_ptr<const AccessPolicy>> AccessPolicy::compile(const 
   policy->rules_.resize(config.rules_size());
   for (int i = 0; i < config.rules_size(); i++) {
     if (auto s = compileRule(config.rules(i), i, &policy->rules_[i]); !s.ok()) return s;
+    if (!policy->rules_[i].cidrs.empty()) policy->uses_client_address_ = true;
   }
   return std::unique_ptr<const AccessPolicy>(std::move(policy));
 }
@@ -163,17 +164,25 @@ class AccessControlFilter final : public StreamFilter {
 
   FilterStatus onRequestData(const char* data, size_t len) override {
     (void)data;
-    if (policy_.maxBodyBytes() == 0 || over_) return FilterStatus::kContinue;
+    if (policy_.maxBodyBytes() == 0 || over_ || response_started_) return FilterStatus::kContinue;
     received_ += len;
     if (received_ <= policy_.maxBodyBytes()) return FilterStatus::kContinue;
-    bodyTooLarge();  // no effect once the upstream's response has started
+    bodyTooLarge();
     return FilterStatus::kStop;
+  }
+
+  // Once the upstream answers, it has accepted the body as it is: the limit no longer applies.
+  void onResponseHead(http::ResponseHead& head, http::BodyFraming& framing, uint64_t& length) override {
+    (void)head;
+    (void)framing;
+    (void)length;
+    response_started_ = true;
   }
 
  private:
   bool checkRules(const http::RequestHead& head) {
     IpAddress client;
-    bool known = IpAddress::parse(callbacks_->streamInfo().client_ip, &client);
+    bool known = policy_.usesClientAddress() && IpAddress::parse(callbacks_->streamInfo().client_ip, &client);
     AccessPolicy::Decision d = policy_.evaluate(head, known ? &client : nullptr);
     if (d.allow) return true;
     FilterStats::inc(*counters_.denied);
@@ -194,6 +203,7 @@ class AccessControlFilter final : public StreamFilter {
   const AccessCounters& counters_;
   uint64_t received_ = 0;  // request body bytes seen
   bool over_ = false;      // the body limit was passed (answered once)
+  bool response_started_ = false;
 };
 
 class AccessControlFactory final : public FilterFactory {

@@ -31,6 +31,8 @@ class AccessPolicy {
   Decision evaluate(const http::RequestHead& head, const IpAddress* client) const;
   const std::string& ruleName(int rule) const { return rules_[rule].name; }
   bool hasRules() const { return !rules_.empty() || !default_allow_; }
+  // Some rule has source_cidrs (else the client address need not be parsed).
+  bool usesClientAddress() const { return uses_client_address_; }
   uint64_t maxBodyBytes() const { return max_body_bytes_; }
   uint64_t maxHeaderBytes() const { return max_header_bytes_; }
   // The header list size as HTTP/2 counts it (RFC 9113 6.5.2), :method and :path included.
@@ -64,6 +66,7 @@ class AccessPolicy {
 
   std::vector<Rule> rules_;
   bool default_allow_ = true;
+  bool uses_client_address_ = false;
   uint64_t max_body_bytes_ = 0;    // 0: no limit
   uint64_t max_header_bytes_ = 0;  // 0: no limit
 };

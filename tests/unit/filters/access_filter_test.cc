@@ -57,6 +57,22 @@ TEST(AccessControlFilter, BodyLimitByLengthAndByStream) {
   EXPECT_EQ(cb2.details, "request_body_too_large");
 }
 
+TEST(AccessControlFilter, BodyLimitNoLongerAppliesOnceTheResponseStarted) {
+  auto f = Factory("max_request_body_bytes: 4");
+  http::RequestHead head;
+  head.method = "POST";
+  testing::FakeCallbacks cb;
+  auto filter = f->create();
+  filter->setCallbacks(cb);
+  EXPECT_EQ(filter->onRequestHead(head, false), FilterStatus::kContinue);
+  http::ResponseHead response;
+  http::BodyFraming framing = http::BodyFraming::kChunked;
+  uint64_t length = 0;
+  filter->onResponseHead(response, framing, length);
+  EXPECT_EQ(filter->onRequestData("123456", 6), FilterStatus::kContinue);
+  EXPECT_EQ(cb.status, 0);
+}
+
 TEST(AccessControlFilter, HeaderLimit) {
   auto f = Factory("max_request_headers_bytes: 200");
   http::RequestHead head;
