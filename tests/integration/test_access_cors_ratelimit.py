@@ -64,14 +64,17 @@ class FilterTest(harness.StraitTestCase):
             route("/ac/", "backend", filters=[ACCESS]),
             route("/rl/", "backend", filters=[rate_limit(3)]),
             route("/rlall/", "backend", filters=[rate_limit(40)]),
+            route("/rlkey/", "backend", filters=[{"local_rate_limit": {
+                "max_tokens": 2, "fill_interval": "3600s", "key": "HEADER", "key_header": "x-user"}}]),
             route("/", "backend"),
         ]
         gen = generation(self.port, {"*": routes}, {"backend": [up]})
+        self.gen = gen
         gen["listeners"][0]["http_options"] = {"max_request_headers_bytes": 16384}
         gen["route_configs"][0]["virtual_hosts"][0]["filters"] = [
             {"cors": {"allow_origins": [ORIGIN], "allow_methods": ["GET", "PUT"], "allow_headers": ["x-token"],
                       "expose_headers": ["x-upstream-name"], "max_age_seconds": 600, "allow_credentials": True}}]
-        config_dir = self.make_config_dir()
+        self.config_dir = config_dir = self.make_config_dir()
         self.write_config(config_dir, "mesh.yaml", gen)
         self.admin = self.start_sidecar("web-1", "web", self.start_control(config_dir), workers=2)
 
@@ -202,6 +205,36 @@ class FilterTest(harness.StraitTestCase):
         self.assertEqual(harness.http_get(self.port, "/other")[0], 200)  # other routes unaffected
         self.assertEqual(self.stat('strait_rate_limit_allowed_total{scope="main/vh0/#1"}'), 3)
         self.assertEqual(self.stat('strait_rate_limit_limited_total{scope="main/vh0/#1"}'), 2)
+
+    def test_rate_limit_keyed_by_header(self):
+        for user in ("alice", "bob"):
+            statuses = [harness.http_get(self.port, "/rlkey/x", headers={"x-user": user})[0] for _ in range(3)]
+            self.assertEqual(statuses, [200, 200, 429], user)
+        statuses = [harness.http_get(self.port, "/rlkey/x")[0] for _ in range(3)]  # no header: a bucket too
+        self.assertEqual(statuses, [200, 200, 429])
+
+    def apply(self, gen):
+        """Writes `gen` and waits until the sidecar has applied one more generation."""
+        applied = self.stat("strait_config_applied_total")
+        self.write_config(self.config_dir, "mesh.yaml", gen)
+        harness.wait_until(lambda: self.stat("strait_config_applied_total") > applied, 10,
+                           message="new generation applied")
+
+    def test_rate_limit_state_survives_a_new_generation(self):
+        statuses = [harness.http_get(self.port, "/rl/a")[0] for _ in range(4)]
+        self.assertEqual(statuses, [200, 200, 200, 429])
+        # An unrelated change: the same bucket, still empty.
+        self.gen["route_configs"][0]["virtual_hosts"][0]["routes"][-1]["response_headers_to_add"] = [
+            harness.header("x-gen", "2")]
+        self.apply(self.gen)
+        harness.wait_until(lambda: harness.http_get(self.port, "/other")[1].get("x-gen") == "2", 10,
+                           message="generation 2 serving")
+        self.assertEqual(harness.http_get(self.port, "/rl/a")[0], 429)
+        # Changed settings: a new, full bucket.
+        self.gen["route_configs"][0]["virtual_hosts"][0]["routes"][1]["filters"] = [rate_limit(1)]
+        self.apply(self.gen)
+        self.assertEqual(harness.http_get(self.port, "/rl/a")[0], 200)
+        self.assertEqual(harness.http_get(self.port, "/rl/a")[0], 429)
 
     def test_rate_limit_holds_across_all_workers(self):
         # 200 requests, each on its own connection, 16 at a time: the connections spread over
