@@ -48,6 +48,11 @@ void ValidateClusterHealth(const strait::v1::Cluster& cluster, Problems* problem
 // Maglev table size prime, panic threshold a percentage.
 void ValidateLoadBalancing(const strait::v1::Generation& gen, Problems* problems);
 
+// The `filters` of a virtual host or route (validate_filters.cc); `base` is the field path.
+void ValidateHttpFilters(const std::string& route_config, const std::string& base,
+                         const google::protobuf::RepeatedPtrField<strait::v1::HttpFilter>& filters,
+                         Problems* problems);
+
 void ValidateRouteConfig(const strait::v1::RouteConfiguration& rc, const NameIndex& names,
                          Problems* problems);
 

@@ -153,10 +153,12 @@ void CheckVirtualHost(const Ctx& ctx, int index, const strait::v1::VirtualHost& 
     if (d.empty() || !star_ok) ctx.Add(path, "invalid domain '" + d + "'");
     if (!domains->insert(d).second) ctx.Add(path, "duplicate domain '" + d + "'");
   }
+  ValidateHttpFilters(ctx.name, base + ".filters", vh.filters(), ctx.problems);
   for (int i = 0; i < vh.routes_size(); ++i) {
     const std::string path = absl::StrCat(base, ".routes[", i, "]");
     CheckMatch(ctx, path + ".match", vh.routes(i).match());
     CheckAction(ctx, path + ".route", vh.routes(i));
+    ValidateHttpFilters(ctx.name, path + ".filters", vh.routes(i).filters(), ctx.problems);
     CheckHeadersToAdd(ctx, path + ".response_headers_to_add",
                       vh.routes(i).response_headers_to_add());
     CheckHeadersToAdd(ctx, path + ".request_headers_to_add",

@@ -1,6 +1,9 @@
 #include "sidecar/filters/registry.h"
 
+#include "sidecar/filters/access_control/access_control.h"
 #include "sidecar/filters/cache/cache_filter.h"
+#include "sidecar/filters/cors/cors.h"
+#include "sidecar/filters/local_rate_limit/local_rate_limit.h"
 
 namespace strait::filters {
 
@@ -12,6 +15,12 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> createFilterFactory(const s
     case strait::v1::HttpFilter::CONFIG_NOT_SET:
       return absl::InvalidArgumentError("filter: one of access_control, cors, local_rate_limit, cache, "
                                         "compression is required");
+    case strait::v1::HttpFilter::kAccessControl:
+      return createAccessControlFactory(config.access_control(), context);
+    case strait::v1::HttpFilter::kCors:
+      return createCorsFactory(config.cors(), context);
+    case strait::v1::HttpFilter::kLocalRateLimit:
+      return createLocalRateLimitFactory(config.local_rate_limit(), context);
     default:
       return absl::UnimplementedError("filter: this filter kind is not implemented yet");
   }

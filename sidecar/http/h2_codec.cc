@@ -44,7 +44,11 @@ int H2ServerCodec::onHeader(int32_t stream_id, std::string_view name, std::strin
   if (s == nullptr) return 0;
   // RFC 9113 6.5.2 counts 32 bytes of overhead per field.
   s->header_bytes += name.size() + value.size() + 32;
-  if (s->header_bytes > settings_.max_header_list_size) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  if (s->header_bytes > settings_.max_header_list_size) {
+    if (trailer) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    s->head_too_large = true;  // answered 431 once the head is complete, as HTTP/1.1 is
+    return 0;
+  }
   if (trailer) s->trailers.add(std::string(name), std::string(value));
   else if (name == ":method") s->method.assign(value);
   else if (name == ":path") s->path.assign(value);
@@ -75,6 +79,10 @@ int H2ServerCodec::onFrameRecv(int32_t stream_id, uint8_t type, uint8_t flags, u
   if (s == nullptr) return 0;
   bool end_stream = flags & NGHTTP2_FLAG_END_STREAM;
   if (type == NGHTTP2_HEADERS && !is_trailer) {
+    if (s->head_too_large) {
+      rejectHeadTooLarge(stream_id);
+      return 0;
+    }
     if (s->method == "CONNECT") {
       nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_REFUSED_STREAM);
       return 0;
@@ -85,6 +93,16 @@ int H2ServerCodec::onFrameRecv(int32_t stream_id, uint8_t type, uint8_t flags, u
   }
   if (end_stream && (type == NGHTTP2_HEADERS || type == NGHTTP2_DATA)) callbacks_->onH2EndStream(stream_id);
   return 0;
+}
+
+// 431 without a body, ending our side of the stream. A request body still coming is
+// read and dropped (the callbacks never heard of the stream, so they consume() it): an
+// RST_STREAM here could overtake the response in nghttp2's queue and lose it.
+void H2ServerCodec::rejectHeadTooLarge(int32_t stream_id) {
+  ResponseHead head;
+  head.status = 431;
+  head.headers.add("x-strait-local-reply", "request_headers_too_large");
+  submitResponse(stream_id, head, /*end_stream=*/true);
 }
 
 void H2ServerCodec::submitInterim(int32_t stream_id, const ResponseHead& head) {

@@ -12,7 +12,9 @@
 // have left for the upstream: a slow upstream therefore slows the client instead of
 // filling memory. Response DATA is queued per stream and sent as the peer's windows allow.
 //
-// HARDENING: limits on concurrent streams and header list size; rapid reset (a client that
+// HARDENING: limits on concurrent streams and header list size (a request head over
+// max_header_list_size is answered 431 without reaching the callbacks; trailers over it
+// reset the stream); rapid reset (a client that
 // cancels at least half of 100+ streams), CONTINUATION floods (H2Session), PING/SETTINGS
 // floods (nghttp2's outbound-ACK and settings limits) end the connection with GOAWAY
 // ENHANCE_YOUR_CALM; protocol errors with the code nghttp2 applies per RFC 9113.
@@ -69,6 +71,7 @@ class H2ServerCodec final : public H2Session {
   }
   void streamDrained(int32_t stream_id) override { callbacks_->onH2StreamDrained(stream_id); }
   void deliverHead(int32_t stream_id, Stream& s, bool end_stream);
+  void rejectHeadTooLarge(int32_t stream_id);
   bool prematureResetFlood();
 
   H2ServerCallbacks* callbacks_;

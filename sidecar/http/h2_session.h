@@ -110,6 +110,7 @@ struct H2Session::Stream {
   HeaderMap headers;
   HeaderMap trailers;
   size_t header_bytes = 0;        // decoded header list size (RFC 9113 6.5.2)
+  bool head_too_large = false;    // server: request head over max_header_list_size (answered 431)
   bool final_head_seen = false;   // client side: a non-1xx response head arrived
   // Outbound body.
   std::string pending;

@@ -96,10 +96,21 @@ class H2Downstream::Stream final : public StreamSink {
   size_t unconsumed_ = 0;
 };
 
+namespace {
+// The listener's request head limit applies to HTTP/2 as the header list size (advertised in
+// SETTINGS_MAX_HEADER_LIST_SIZE; larger heads are answered 431, like HTTP/1.1 ones).
+http::H2Settings settingsFor(WorkerContext& ctx, const std::string& listener_name) {
+  http::H2Settings settings;
+  const ListenerInfo* l = ctx.snapshot() ? ctx.snapshot()->findListener(listener_name) : nullptr;
+  if (l != nullptr) settings.max_header_list_size = static_cast<uint32_t>(l->max_request_headers_bytes);
+  return settings;
+}
+}  // namespace
+
 H2Downstream::H2Downstream(WorkerContext& ctx, net::Connection& conn, std::string listener_name,
                            std::string peer_ip)
     : ctx_(ctx), conn_(conn), listener_name_(std::move(listener_name)), peer_ip_(std::move(peer_ip)),
-      codec_(this) {}
+      codec_(this, settingsFor(ctx_, listener_name_)) {}
 
 H2Downstream::~H2Downstream() { onClose(); }
 

@@ -225,5 +225,28 @@ TEST(H2ServerCodec, ConnectionSpecificRequestHeaderResetsTheStream) {
   EXPECT_EQ(client.close_code, static_cast<uint32_t>(NGHTTP2_PROTOCOL_ERROR));
 }
 
+TEST(H2ServerCodec, RequestHeadOverTheLimitIsAnswered431) {
+  Recorder rec;
+  H2Settings settings;
+  settings.max_header_list_size = 1024;
+  H2ServerCodec server(&rec, settings);
+  Client client;
+  auto fields = get("/big");
+  fields.emplace_back("x-big", std::string(1200, 'b'));
+  std::string body = "payload";
+  int32_t id = client.request(fields, &body);  // a body follows the head: drained, dropped
+  pump(client, server);
+  EXPECT_EQ(rec.heads.count(id), 0u);  // never reaches the stream callbacks
+  EXPECT_EQ(client.headers[":status"], "431");
+  EXPECT_EQ(client.headers["x-strait-local-reply"], "request_headers_too_large");
+  EXPECT_TRUE(client.closed);
+  EXPECT_EQ(client.close_code, static_cast<uint32_t>(NGHTTP2_NO_ERROR));
+  // The connection goes on: a small request is served.
+  client.headers.clear();
+  int32_t next = client.request(get("/small"), nullptr);
+  pump(client, server);
+  EXPECT_EQ(rec.heads.count(next), 1u);
+}
+
 }  // namespace
 }  // namespace strait::http
