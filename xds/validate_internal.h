@@ -48,6 +48,11 @@ void ValidateClusterHealth(const strait::v1::Cluster& cluster, Problems* problem
 // Maglev table size prime, panic threshold a percentage.
 void ValidateLoadBalancing(const strait::v1::Generation& gen, Problems* problems);
 
+// A Compression filter at `base` (e.g. "virtual_hosts[0].filters[1].compression") of route
+// configuration `rc` (validate_compression.cc): encodings, media types, level/window ranges.
+void ValidateCompression(const strait::v1::Compression& c, const std::string& base, const std::string& rc,
+                         Problems* problems);
+
 void ValidateRouteConfig(const strait::v1::RouteConfiguration& rc, const NameIndex& names,
                          Problems* problems);
 
