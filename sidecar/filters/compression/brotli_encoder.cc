@@ -2,6 +2,8 @@
 // through an intermediate buffer of ours).
 #include <brotli/encode.h>
 
+#include <algorithm>
+
 #include "sidecar/filters/compression/encoder.h"
 
 namespace strait::filters::compression {
@@ -47,13 +49,16 @@ class BrotliEncoder final : public Encoder {
 
 }  // namespace
 
-std::unique_ptr<Encoder> makeBrotliEncoder(const EncoderParams& params) {
+std::unique_ptr<Encoder> makeBrotliEncoder(const EncoderParams& params, uint64_t size_hint) {
   BrotliStatePtr state(BrotliEncoderCreateInstance(nullptr, nullptr, nullptr));
   if (!state) return nullptr;
   if (!BrotliEncoderSetParameter(state.get(), BROTLI_PARAM_QUALITY, static_cast<uint32_t>(params.brotli_quality)) ||
       !BrotliEncoderSetParameter(state.get(), BROTLI_PARAM_LGWIN, static_cast<uint32_t>(params.brotli_window_bits))) {
     return nullptr;
   }
+  // A hint only (the stream stays valid whatever the real size); brotli caps it at 1 GiB.
+  uint32_t hint = static_cast<uint32_t>(std::min<uint64_t>(size_hint, 1u << 30));
+  if (hint != 0) BrotliEncoderSetParameter(state.get(), BROTLI_PARAM_SIZE_HINT, hint);
   return std::make_unique<BrotliEncoder>(std::move(state));
 }
 

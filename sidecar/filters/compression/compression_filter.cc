@@ -45,7 +45,8 @@ void CompressionFilter::onResponseHead(http::ResponseHead& head, http::BodyFrami
   if (!responseQualifies(*config_, head, framing, length, head_request_)) return;
   addVary(head.headers);
   if (!accepted_) return;
-  encoder_ = makeEncoder(*accepted_, config_->params);
+  const uint64_t size_hint = framing == http::BodyFraming::kContentLength ? length : 0;
+  encoder_ = makeEncoder(*accepted_, config_->params, size_hint);
   if (!encoder_) {
     compressionStats().errors.fetch_add(1, std::memory_order_relaxed);
     return;  // sent as it is

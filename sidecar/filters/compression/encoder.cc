@@ -14,14 +14,14 @@ std::string_view encodingName(Encoding e) {
   return "";
 }
 
-std::unique_ptr<Encoder> makeEncoder(Encoding encoding, const EncoderParams& params) {
+std::unique_ptr<Encoder> makeEncoder(Encoding encoding, const EncoderParams& params, uint64_t size_hint) {
   switch (encoding) {
     case Encoding::kGzip:
       return makeGzipEncoder(params);
     case Encoding::kBrotli:
-      return makeBrotliEncoder(params);
+      return makeBrotliEncoder(params, size_hint);
     case Encoding::kZstd:
-      return makeZstdEncoder(params);
+      return makeZstdEncoder(params, size_hint);
   }
   return nullptr;
 }

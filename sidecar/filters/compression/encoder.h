@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,9 +41,11 @@ class Encoder {
 };
 
 // nullptr if the library cannot set up a stream (out of memory, bad parameters).
-std::unique_ptr<Encoder> makeEncoder(Encoding encoding, const EncoderParams& params);
+// `size_hint`: the body's length when known (0: unknown); brotli and zstd size their tables
+// by it (a small response does not pay for a large window), output is the same format.
+std::unique_ptr<Encoder> makeEncoder(Encoding encoding, const EncoderParams& params, uint64_t size_hint = 0);
 std::unique_ptr<Encoder> makeGzipEncoder(const EncoderParams& params);
-std::unique_ptr<Encoder> makeBrotliEncoder(const EncoderParams& params);
-std::unique_ptr<Encoder> makeZstdEncoder(const EncoderParams& params);
+std::unique_ptr<Encoder> makeBrotliEncoder(const EncoderParams& params, uint64_t size_hint);
+std::unique_ptr<Encoder> makeZstdEncoder(const EncoderParams& params, uint64_t size_hint);
 
 }  // namespace strait::filters::compression

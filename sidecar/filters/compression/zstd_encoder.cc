@@ -1,5 +1,10 @@
 // Zstandard: ZSTD_compressStream2 on a ZSTD_CCtx (continue / flush / end).
+// ZSTD_c_srcSizeHint is an "experimental" parameter (a value passed to the stable
+// ZSTD_CCtx_setParameter; libzstd ignores parameters it does not know).
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
+
+#include <algorithm>
 
 #include "sidecar/filters/compression/encoder.h"
 
@@ -42,13 +47,18 @@ class ZstdEncoder final : public Encoder {
 
 }  // namespace
 
-std::unique_ptr<Encoder> makeZstdEncoder(const EncoderParams& params) {
+std::unique_ptr<Encoder> makeZstdEncoder(const EncoderParams& params, uint64_t size_hint) {
   CctxPtr cctx(ZSTD_createCCtx());
   if (!cctx) return nullptr;
   if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, params.zstd_level))) return nullptr;
   if (params.zstd_window_log != 0 &&
       ZSTD_isError(ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_windowLog, params.zstd_window_log))) {
     return nullptr;
+  }
+  // Not ZSTD_CCtx_setPledgedSrcSize: a hint cannot break the stream if the body is shorter.
+  if (size_hint != 0) {
+    int hint = static_cast<int>(std::min<uint64_t>(size_hint, ZSTD_SRCSIZEHINT_MAX));
+    (void)ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_srcSizeHint, hint);
   }
   return std::make_unique<ZstdEncoder>(std::move(cctx));
 }

@@ -109,6 +109,24 @@ TEST_P(EncoderTest, ExtremeParameters) {
   }
 }
 
+// A content-length hint sizes the tables; a wrong one (the body shorter or longer) must still
+// give a valid stream.
+TEST_P(EncoderTest, SizeHintIsOnlyAHint) {
+  const std::string input = corpus(30000, 11);
+  for (uint64_t hint : {uint64_t{30000}, uint64_t{100}, uint64_t{10000000}}) {
+    auto enc = makeEncoder(GetParam(), EncoderParams{}, hint);
+    ASSERT_NE(enc, nullptr);
+    std::string compressed;
+    for (size_t pos = 0; pos < input.size(); pos += 4096) {
+      ASSERT_TRUE(enc->write(input.data() + pos, std::min<size_t>(4096, input.size() - pos), true, &compressed));
+    }
+    ASSERT_TRUE(enc->finish(&compressed));
+    std::string decoded;
+    ASSERT_TRUE(testing::decodeAll(GetParam(), compressed, &decoded)) << hint;
+    EXPECT_TRUE(decoded == input) << hint;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(All, EncoderTest, ::testing::Values(Encoding::kGzip, Encoding::kBrotli, Encoding::kZstd),
                          [](const auto& info) { return std::string(encodingName(info.param)); });
 
