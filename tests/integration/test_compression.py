@@ -20,12 +20,14 @@ import sys
 import threading
 import unittest
 import urllib.parse
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import free_port, generation, route  # noqa: E402
 
 CURL_TIMEOUT_S = 20
+STALLS = {}  # stall id -> threading.Event the upstream waits on before the second half
 
 
 def body_of(size):
@@ -43,8 +45,9 @@ def body_of(size):
 
 
 class Upstream(http.server.BaseHTTPRequestHandler):
-    """GET/HEAD /<anything>?size=N&type=T&status=S&chunked=1&h=name:value&h=...
-    Replies with body_of(N) (default 20000) as type T (default application/json)."""
+    """GET/HEAD /<anything>?size=N&type=T&status=S&chunked=1&h=name:value&h=...&stall=ID
+    Replies with body_of(N) (default 20000) as type T (default application/json); with
+    stall=ID (chunked), sends the first half, then waits for STALLS[ID] before the rest."""
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args):  # quiet
@@ -71,7 +74,11 @@ class Upstream(http.server.BaseHTTPRequestHandler):
         if not chunked:
             self.wfile.write(body)
             return
+        stall = STALLS.get(q.get("stall", [""])[0])
         for i in range(0, len(body), 4096):  # many chunks: the sidecar streams them
+            if stall is not None and i == len(body) // 2:
+                self.wfile.flush()
+                stall.wait(CURL_TIMEOUT_S)
             piece = body[i:i + 4096]
             self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
         self.wfile.write(b"0\r\n\r\n")
@@ -217,6 +224,31 @@ class CompressionTest(harness.StraitTestCase):
         self.assert_untouched(headers, 20000)
         _, headers, _ = raw_request(self.port, "/t/p?type=text/css&size=99", {"accept-encoding": "gzip"})
         self.assert_untouched(headers, 99)
+
+    def test_streams_without_buffering_the_body(self):
+        """The first half, compressed, reaches the client while the upstream still holds the
+        second half back: the encoder flushes each chunk instead of waiting for the end."""
+        self.start()
+        STALLS["s1"] = threading.Event()
+        self.addCleanup(STALLS["s1"].set)
+        expected = body_of(65536)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        self.addCleanup(conn.close)
+        conn.request("GET", "/t/stream?size=65536&chunked=1&stall=s1", headers={"accept-encoding": "gzip"})
+        resp = conn.getresponse()
+        self.assertEqual(resp.getheader("content-encoding"), "gzip")
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        decoded = b""
+        while len(decoded) < len(expected) // 2:  # blocks (10 s timeout) if nothing is flushed
+            piece = resp.read1(65536)
+            self.assertTrue(piece, "stream ended early")
+            decoded += decoder.decompress(piece)
+        self.assertEqual(decoded, expected[:len(decoded)])
+        self.assertEqual(len(decoded), len(expected) // 2)  # not a byte more: the upstream is stalled
+        STALLS["s1"].set()
+        decoded += decoder.decompress(resp.read()) + decoder.flush()
+        self.assertTrue(decoder.eof)
+        self.assertEqual(decoded, expected)
 
     # ----- headers -----
 
