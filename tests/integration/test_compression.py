@@ -300,6 +300,27 @@ class CompressionTest(harness.StraitTestCase):
         self.assertEqual(headers.get("content-length"), "10")
         self.assertEqual(body, body_of(10))
 
+    # ----- validation -----
+
+    def test_invalid_settings_are_refused_with_the_field(self):
+        gen = generation(free_port(), {"*": [route("/", "origin")]}, {"origin": [free_port()]})
+        vh = gen["route_configs"][0]["virtual_hosts"][0]
+        vh["filters"] = [{"compression": {"gzip": {"level": 10}, "content_types": ["text/html; charset=x"]}}]
+        vh["routes"][0]["filters"] = [{"compression": {"encodings": ["deflate"], "zstd": {"window_log": 24}}}]
+        config_dir = self.make_config_dir()
+        self.write_config(config_dir, "mesh.yaml", gen)
+        r = subprocess.run([harness.binary("control/straitctl"), "validate", config_dir], capture_output=True,
+                           text=True, timeout=CURL_TIMEOUT_S)
+        self.assertNotEqual(r.returncode, 0)
+        out = r.stdout + r.stderr
+        for line in ("virtual_hosts[0].filters[0].compression.gzip.level: must be between 1 and 9, got 10",
+                     "virtual_hosts[0].filters[0].compression.content_types[0]: invalid media type "
+                     "'text/html; charset=x'",
+                     "virtual_hosts[0].routes[0].filters[0].compression.encodings[0]: unknown encoding 'deflate'",
+                     "virtual_hosts[0].routes[0].filters[0].compression.zstd.window_log: must be between 10 and 23, "
+                     "got 24"):
+            self.assertIn(line, out)
+
     # ----- stats -----
 
     def test_stats_count_bytes_saved(self):
