@@ -70,7 +70,8 @@ bool alreadyEncoded(const http::HeaderMap& headers) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const CompressionConfig>> compileCompressionConfig(const strait::v1::Compression& proto) {
+absl::StatusOr<std::shared_ptr<const CompressionConfig>> compileCompressionConfig(
+    const strait::v1::Compression& proto) {
   auto config = std::make_shared<CompressionConfig>();
   for (const std::string& name : proto.encodings()) {
     auto e = encodingByName(name);
