@@ -12,6 +12,7 @@ PACKAGES=(
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev
   curl nghttp2-client openssl python3
+  brotli zstd  # decoders of the compression tests (tests/integration/test_compression.py)
   # benchmarks (peers run in the same session)
   wrk nginx-light haproxy nghttp2-proxy procps
 )

@@ -52,6 +52,10 @@ void ValidateLoadBalancing(const strait::v1::Generation& gen, Problems* problems
 void ValidateHttpFilters(const std::string& route_config, const std::string& base,
                          const google::protobuf::RepeatedPtrField<strait::v1::HttpFilter>& filters,
                          Problems* problems);
+// A Compression filter at `base` (e.g. "virtual_hosts[0].filters[1].compression") of route
+// configuration `rc` (validate_compression.cc): encodings, media types, level/window ranges.
+void ValidateCompression(const strait::v1::Compression& c, const std::string& base, const std::string& rc,
+                         Problems* problems);
 
 void ValidateRouteConfig(const strait::v1::RouteConfiguration& rc, const NameIndex& names,
                          Problems* problems);

@@ -140,6 +140,17 @@ void CheckAction(const Ctx& ctx, const std::string& base, const Route& route) {
   if (a.has_retry_policy()) CheckRetryPolicy(ctx, base + ".retry_policy", a.retry_policy());
 }
 
+// Filter configs that have checks of their own.
+void CheckFilters(const Ctx& ctx, const std::string& base,
+                  const google::protobuf::RepeatedPtrField<strait::v1::HttpFilter>& filters) {
+  for (int i = 0; i < filters.size(); ++i) {
+    const std::string path = absl::StrCat(base, "[", i, "]");
+    if (filters[i].has_compression()) {
+      ValidateCompression(filters[i].compression(), path + ".compression", ctx.name, ctx.problems);
+    }
+  }
+}
+
 void CheckVirtualHost(const Ctx& ctx, int index, const strait::v1::VirtualHost& vh,
                       std::set<std::string>* domains) {
   const std::string base = absl::StrCat("virtual_hosts[", index, "]");
@@ -154,8 +165,10 @@ void CheckVirtualHost(const Ctx& ctx, int index, const strait::v1::VirtualHost& 
     if (!domains->insert(d).second) ctx.Add(path, "duplicate domain '" + d + "'");
   }
   ValidateHttpFilters(ctx.name, base + ".filters", vh.filters(), ctx.problems);
+  CheckFilters(ctx, base + ".filters", vh.filters());
   for (int i = 0; i < vh.routes_size(); ++i) {
     const std::string path = absl::StrCat(base, ".routes[", i, "]");
+    CheckFilters(ctx, path + ".filters", vh.routes(i).filters());
     CheckMatch(ctx, path + ".match", vh.routes(i).match());
     CheckAction(ctx, path + ".route", vh.routes(i));
     ValidateHttpFilters(ctx.name, path + ".filters", vh.routes(i).filters(), ctx.problems);

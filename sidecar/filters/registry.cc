@@ -4,6 +4,7 @@
 #include "sidecar/filters/cache/cache_filter.h"
 #include "sidecar/filters/cors/cors.h"
 #include "sidecar/filters/local_rate_limit/local_rate_limit.h"
+#include "sidecar/filters/compression/compression_filter.h"
 
 namespace strait::filters {
 
@@ -21,6 +22,8 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> createFilterFactory(const s
       return createCorsFactory(config.cors(), context);
     case strait::v1::HttpFilter::kLocalRateLimit:
       return createLocalRateLimitFactory(config.local_rate_limit(), context);
+    case strait::v1::HttpFilter::kCompression:
+      return compression::createCompressionFilterFactory(config.compression());
     default:
       return absl::UnimplementedError("filter: this filter kind is not implemented yet");
   }

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "sidecar/filters/cache/cache_stats.h"
+#include "sidecar/filters/compression/compression_stats.h"
 #include "sidecar/filters/filter_stats.h"
 
 namespace strait::server {
@@ -200,6 +201,7 @@ std::string renderStats(const AdminSources& src) {
     counter(out, "strait_ads_connected", "1 while the control-plane stream is up.", src.ads->connected() ? 1 : 0, "gauge");
     counter(out, "strait_ads_reconnects_total", "Control-plane stream reconnects.", src.ads->reconnects());
   }
+  filters::compression::renderCompressionStats(&out);
   if (proxy::SnapshotPtr snap = src.publisher->current()) renderClusterStats(out, *snap);
   filters::FilterStats::render(out);  // access_control, local_rate_limit, ...
   return out;
