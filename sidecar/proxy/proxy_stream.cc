@@ -460,6 +460,8 @@ void ProxyStream::sendRouteResponse(const http::RequestHead& head, const Request
 }
 
 void ProxyStream::onRequestBody(const char* data, size_t len) {
+  // Mirrors get the whole body even if the primary already failed or answered.
+  if (!mirrors_.empty() && !held_ && len > 0) feedMirrors(data, len);
   if (done_ || len == 0) return;
   if (held_) {  // a filter holds the request: keep the body, and stop reading past a bound
     held_->body.append(data, len);
@@ -468,7 +470,6 @@ void ProxyStream::onRequestBody(const char* data, size_t len) {
   }
   if (chain_ && !chain_->requestData(data, len)) return;
   body_bytes_ += len;
-  if (!mirrors_.empty()) feedMirrors(data, len);
   touch();
   if (keep_body_ && body_kept_) {
     if (kept_body_.size() + len <= route_.retry.max_replay_body_bytes) {
@@ -578,6 +579,7 @@ void ProxyStream::onDownstreamWatermark(bool above) {
 }
 
 void ProxyStream::reset() {
+  mirrors_.clear();  // the request will not complete: no copy of a partial body
   if (chain_ && !response_complete_) chain_->onReset();
   held_.reset();
   done_ = true;
