@@ -6,8 +6,8 @@ import subprocess
 def h2_request(port, path="/", method="GET", headers=None, host=None, body=None, timeout=20):
     """(status, headers dict with lower-case names, body text) of one HTTP/2 (h2c, prior
     knowledge) request to 127.0.0.1:port. The path is sent as given (--path-as-is)."""
-    args = ["curl", "-sS", "-i", "--http2-prior-knowledge", "--path-as-is", "-X", method,
-            "--max-time", str(timeout)]
+    args = ["curl", "-sS", "-i", "--http2-prior-knowledge", "--path-as-is", "--max-time", str(timeout)]
+    args += ["-I"] if method == "HEAD" else ["-X", method]  # -X HEAD would wait for a body
     for k, v in (headers or {}).items():
         args += ["-H", "%s: %s" % (k, v)]
     if host is not None:
