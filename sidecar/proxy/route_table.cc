@@ -424,6 +424,7 @@ absl::StatusOr<std::unique_ptr<RouteTable>> RouteTable::build(const strait::v1::
       if (auto s = compileRouteHeaders(config, vh, route, where, vi, config_where, &r); !s.ok()) return s;
       cvh.routes.push_back(std::move(r));
     }
+    cvh.index.build(cvh.routes);
     size_t index = table->vhosts_.size();
     for (const auto& d : vh.domains()) {
       std::string domain = absl::AsciiStrToLower(d);
@@ -461,6 +462,13 @@ const CompiledVirtualHost* RouteTable::findVirtualHost(std::string_view host_in)
 }
 
 const CompiledRoute* RouteTable::route(const RouteRequest& request) const {
+  const CompiledVirtualHost* vh = findVirtualHost(request.host);
+  if (vh == nullptr) return nullptr;
+  int found = vh->index.find(request.path, [&](uint32_t i) { return vh->routes[i].matches(request); });
+  return found < 0 ? nullptr : &vh->routes[static_cast<size_t>(found)];
+}
+
+const CompiledRoute* RouteTable::routeLinear(const RouteRequest& request) const {
   const CompiledVirtualHost* vh = findVirtualHost(request.host);
   if (vh == nullptr) return nullptr;
   for (const auto& r : vh->routes) {

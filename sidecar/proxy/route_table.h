@@ -16,6 +16,7 @@
 #include "sidecar/http/headers.h"
 #include "sidecar/proxy/header_template.h"
 #include "sidecar/proxy/path_normalizer.h"
+#include "sidecar/proxy/route_index.h"
 #include "sidecar/proxy/route_match.h"
 #include "strait/v1/route.pb.h"
 
@@ -120,6 +121,7 @@ struct CompiledRoute {
 struct CompiledVirtualHost {
   std::string name;
   std::vector<CompiledRoute> routes;
+  RouteIndex index;  // over `routes`, built once they are all compiled
 };
 
 class RouteTable {
@@ -137,6 +139,8 @@ class RouteTable {
   // Shorthand for tests and tools: GET, no query, unknown client.
   const CompiledRoute* route(std::string_view host, std::string_view path,
                              const http::HeaderMap& headers) const;
+  // The same answer by a plain first-match scan, without the index (tests, benchmarks).
+  const CompiledRoute* routeLinear(const RouteRequest& request) const;
   const std::string& name() const { return name_; }
   const PathNormalizationOptions& normalization() const { return normalization_; }
   // Whether some route matches on the client address (the caller then parses it).

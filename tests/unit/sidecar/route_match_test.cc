@@ -1,6 +1,10 @@
 // Route matching and actions added by the routing-policy issue: case-insensitive paths,
 // query parameters, methods, client CIDRs, rewrites, pinning and redirects.
 #include <gtest/gtest.h>
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
 #include <google/protobuf/util/json_util.h>
 
 #include "sidecar/proxy/redirect.h"
@@ -247,6 +251,55 @@ TEST(RouteHeaders, LevelsMergeRouteVhostConfig) {
   EXPECT_EQ(h.fields()[2].value, "config");
   EXPECT_EQ(h.get("cookie"), nullptr);
   EXPECT_EQ(r->response_headers.remove, std::vector<std::string>{"server"});
+}
+
+}  // namespace
+}  // namespace strait::proxy
+
+namespace strait::proxy {
+namespace {
+
+// The first-segment index must give exactly what a linear first-match scan gives.
+TEST(RouteIndex, SameAnswerAsALinearScan) {
+  const char* kPatterns[][2] = {
+      {"prefix", "/a/"}, {"prefix", "/"}, {"path", "/a/b"}, {"safe_regex", "/b/[0-9]+"}, {"prefix", "/b"},
+      {"safe_regex", "[/]c/.*"}, {"path", "/c"}, {"prefix", "/c/"}, {"safe_regex", "/a/(x|y)z"}, {"path", "/"},
+      {"prefix", "/A/"}, {"safe_regex", "/(?i)d/e"}, {"prefix", "/d/"}};
+  std::mt19937 rng(7);
+  const char* kPaths[] = {"/", "/a", "/a/", "/a/b", "/a/xz", "/b", "/b/1", "/bb", "/c", "/c/", "/c/q",
+                          "/d/e", "/D/e", "/A/x", "*", "/zz/top"};
+  for (int round = 0; round < 200; round++) {
+    std::string json = "[";
+    std::vector<std::pair<std::string, std::string>> chosen;
+    int n = 1 + static_cast<int>(rng() % 10);
+    for (int i = 0; i < n; i++) {
+      const auto& p = kPatterns[rng() % (sizeof(kPatterns) / sizeof(kPatterns[0]))];
+      bool ci = rng() % 4 == 0;
+      bool header = rng() % 4 == 0;
+      absl::StrAppend(&json, i ? "," : "", R"({"name": "r)", i, R"(", "match": {")", p[0], R"(": ")", p[1], "\"",
+                      ci ? R"(, "case_insensitive": true)" : "",
+                      header ? R"(, "headers": [{"name": "x-h"}])" : "", R"(}, "route": {"cluster": "c"}})");
+    }
+    json += "]";
+    auto t = build(json);
+    ASSERT_NE(t, nullptr) << json;
+    for (const char* path : kPaths) {
+      for (bool with_header : {false, true}) {
+        Req r;
+        r.path = path;
+        if (with_header) r.headers.add("x-h", "1");
+        RouteRequest rr;
+        rr.host = "h";
+        rr.path = r.path;
+        rr.method = "GET";
+        rr.headers = &r.headers;
+        const CompiledRoute* got = t->route(rr);
+        const CompiledRoute* linear = t->routeLinear(rr);  // the reference
+        EXPECT_EQ(got ? got->name : "<none>", linear ? linear->name : "<none>")
+            << json << " path " << path << " header " << with_header;
+      }
+    }
+  }
 }
 
 }  // namespace
