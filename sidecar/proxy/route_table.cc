@@ -33,10 +33,10 @@ absl::Status compileMutations(const HeaderValues& add, const Names& remove, cons
     }
     HeaderToAdd::Action action = h.append() ? HeaderToAdd::Action::kAdd : HeaderToAdd::Action::kSet;
     switch (h.action()) {
-      case strait::v1::ADD: action = HeaderToAdd::Action::kAdd; break;
-      case strait::v1::SET: action = HeaderToAdd::Action::kSet; break;
-      case strait::v1::APPEND: action = HeaderToAdd::Action::kAppend; break;
-      case strait::v1::ADD_IF_ABSENT: action = HeaderToAdd::Action::kAddIfAbsent; break;
+      case strait::v1::HeaderValue::ADD: action = HeaderToAdd::Action::kAdd; break;
+      case strait::v1::HeaderValue::SET: action = HeaderToAdd::Action::kSet; break;
+      case strait::v1::HeaderValue::APPEND: action = HeaderToAdd::Action::kAppend; break;
+      case strait::v1::HeaderValue::ADD_IF_ABSENT: action = HeaderToAdd::Action::kAddIfAbsent; break;
       default: break;
     }
     out->add.push_back({absl::AsciiStrToLower(h.key()), std::move(*value), action});
