@@ -13,6 +13,19 @@ MirrorRequest::MirrorRequest(WorkerContext& ctx, std::shared_ptr<const ClusterIn
 
 MirrorRequest::~MirrorRequest() { closeUpstream(); }
 
+std::string MirrorRequest::shadowHost(const std::string& host) {
+  std::string out = host;
+  size_t colon = out.rfind(':');
+  bool has_port = colon != std::string::npos &&
+                  (out.find(']') != std::string::npos ? out.rfind(']') < colon : out.find(':') == colon);
+  if (has_port) {
+    out.insert(colon, "-shadow");
+  } else {
+    out += "-shadow";
+  }
+  return out;
+}
+
 bool MirrorRequest::addBody(const char* data, size_t len) {
   if (body_.size() + len > max_body_bytes_) return false;
   body_.append(data, len);

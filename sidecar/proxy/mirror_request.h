@@ -36,6 +36,8 @@ class MirrorRequest final : public net::ConnectionCallbacks,
   bool addBody(const char* data, size_t len);
   // The request is complete: start the shadow exchange, owned by the ClusterManager.
   static void send(std::unique_ptr<MirrorRequest> mirror);
+  // "a.example:8080" -> "a.example-shadow:8080", "a" -> "a-shadow" (as Envoy names it).
+  static std::string shadowHost(const std::string& host);
 
   // net::ConnectionCallbacks.
   void onRead(net::Buffer& in) override;

@@ -403,15 +403,7 @@ void ProxyStream::startMirrors(const http::RequestHead& upstream_head) {
     if (it == snapshot_->clusters.end()) continue;
     http::RequestHead copy = upstream_head;
     const std::string* host = copy.headers.get("host");
-    std::string shadow_host = host ? *host : std::string();
-    size_t colon = shadow_host.rfind(':');
-    if (colon != std::string::npos && shadow_host.find(']') == std::string::npos &&
-        shadow_host.find(':') == colon) {
-      shadow_host.insert(colon, "-shadow");
-    } else {
-      shadow_host += "-shadow";
-    }
-    copy.headers.set("host", shadow_host);
+    copy.headers.set("host", MirrorRequest::shadowHost(host ? *host : std::string()));
     mirrors_.push_back(std::make_unique<MirrorRequest>(ctx_, it->second, std::move(copy), p.max_body_bytes,
                                                        p.timeout_ms));
   }
@@ -424,38 +416,19 @@ void ProxyStream::startMirrors(const http::RequestHead& upstream_head) {
 void ProxyStream::sendRouteResponse(const http::RequestHead& head, const RequestInfo& info) {
   done_ = true;
   response_started_ = true;
-  http::ResponseHead resp;
-  std::string body;
-  if (route_.action == CompiledRoute::Action::kRedirect) {
-    resp.status = route_.redirect.status;
-    size_t q = head.target.find('?');
-    const std::string* host = head.headers.get("host");
-    RedirectRequest rr;
-    rr.scheme = info.forwarded_proto.empty() ? std::string_view("http") : std::string_view(info.forwarded_proto);
-    rr.host = host ? std::string_view(*host) : std::string_view();
-    rr.path = std::string_view(head.target).substr(0, q);
-    if (q != std::string::npos) rr.query = std::string_view(head.target).substr(q + 1);
-    resp.headers.add("location", redirectLocation(route_, rr));
-  } else {
-    resp.status = route_.direct_status;
-    body = route_.direct_body;
-    if (!body.empty()) resp.headers.add("content-type", "text/plain");
-  }
-  resp.reason = std::string(http::reasonPhrase(resp.status));
-  resp.headers.add("content-length", std::to_string(body.size()));
-  request_id_ = head.headers.get("x-request-id") ? *head.headers.get("x-request-id") : std::string();
-  route_.response_headers.apply(resp.headers, headerVars());
-  if (head.method == "HEAD") body.clear();
-  http::BodyFraming framing = body.empty() ? http::BodyFraming::kNone : http::BodyFraming::kContentLength;
-  uint64_t length = body.size();
+  LocalRouteResponse r = localRouteResponse(route_, head, info.forwarded_proto);
+  if (const std::string* id = head.headers.get("x-request-id")) request_id_ = *id;
+  route_.response_headers.apply(r.head.headers, headerVars());
+  if (head.method == "HEAD") r.body.clear();  // content-length stays: the GET's
+  http::BodyFraming framing = r.body.empty() ? http::BodyFraming::kNone : http::BodyFraming::kContentLength;
   if (chain_) {
-    chain_->encodeHead(std::move(resp), framing, length);
-    if (!body.empty()) chain_->encodeData(body.data(), body.size());
+    chain_->encodeHead(std::move(r.head), framing, r.body.size());
+    if (!r.body.empty()) chain_->encodeData(r.body.data(), r.body.size());
     return chain_->encodeComplete(nullptr);
   }
   response_complete_ = true;
-  sink_.sendHeaders(std::move(resp), framing, length);
-  if (!body.empty()) sink_.sendBody(body.data(), body.size());
+  sink_.sendHeaders(std::move(r.head), framing, r.body.size());
+  if (!r.body.empty()) sink_.sendBody(r.body.data(), r.body.size());
   sink_.sendComplete(nullptr);
 }
 

@@ -58,4 +58,27 @@ std::string redirectLocation(const CompiledRoute& route, const RedirectRequest& 
   return out;
 }
 
+LocalRouteResponse localRouteResponse(const CompiledRoute& route, const http::RequestHead& head,
+                                      std::string_view scheme) {
+  LocalRouteResponse out;
+  if (route.action == CompiledRoute::Action::kRedirect) {
+    out.head.status = route.redirect.status;
+    size_t q = head.target.find('?');
+    const std::string* host = head.headers.get("host");
+    RedirectRequest rr;
+    rr.scheme = scheme.empty() ? std::string_view("http") : scheme;
+    rr.host = host ? std::string_view(*host) : std::string_view();
+    rr.path = std::string_view(head.target).substr(0, q);
+    if (q != std::string::npos) rr.query = std::string_view(head.target).substr(q + 1);
+    out.head.headers.add("location", redirectLocation(route, rr));
+  } else {
+    out.head.status = route.direct_status;
+    out.body = route.direct_body;
+    if (!out.body.empty()) out.head.headers.add("content-type", "text/plain");
+  }
+  out.head.reason = std::string(http::reasonPhrase(out.head.status));
+  out.head.headers.add("content-length", std::to_string(out.body.size()));
+  return out;
+}
+
 }  // namespace strait::proxy

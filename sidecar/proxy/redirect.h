@@ -1,9 +1,11 @@
-// The Location of a redirect route (RedirectAction in route.proto). Pure function.
+// The answers of routes that never reach an upstream: redirects (RedirectAction in
+// route.proto) and direct responses (DirectResponseAction). Pure functions.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "sidecar/http/h1_codec.h"
 #include "sidecar/proxy/route_table.h"
 
 namespace strait::proxy {
@@ -17,5 +19,14 @@ struct RedirectRequest {
 
 // The absolute URL to redirect to. A port equal to the scheme's default is left out.
 std::string redirectLocation(const CompiledRoute& route, const RedirectRequest& request);
+
+// The response of a redirect or direct-response route to `head` (its target normalised),
+// with content-length; `scheme` is how the client reached us. Route headers not applied.
+struct LocalRouteResponse {
+  http::ResponseHead head;
+  std::string body;
+};
+LocalRouteResponse localRouteResponse(const CompiledRoute& route, const http::RequestHead& head,
+                                      std::string_view scheme);
 
 }  // namespace strait::proxy

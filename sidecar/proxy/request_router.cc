@@ -14,10 +14,9 @@ RouteResult routeRequest(const ListenerInfo& listener, http::RequestHead& head,
     result.details = "invalid_path_encoded_slash";
     return result;
   }
-  if (q != std::string::npos) {
-    head.target = normalized + head.target.substr(q);
-  } else {
-    head.target = normalized;
+  if (normalized.size() != (q == std::string::npos ? head.target.size() : q) ||
+      head.target.compare(0, normalized.size(), normalized) != 0) {
+    head.target = q == std::string::npos ? normalized : normalized + head.target.substr(q);
   }
   std::string_view path = std::string_view(head.target).substr(0, normalized.size());
   std::optional<IpBytes> client;

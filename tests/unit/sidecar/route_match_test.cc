@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include <google/protobuf/util/json_util.h>
 
+#include "sidecar/proxy/mirror_request.h"
 #include "sidecar/proxy/redirect.h"
 #include "sidecar/proxy/route_table.h"
 
@@ -300,6 +301,39 @@ TEST(RouteIndex, SameAnswerAsALinearScan) {
       }
     }
   }
+}
+
+}  // namespace
+}  // namespace strait::proxy
+
+namespace strait::proxy {
+namespace {
+
+TEST(MirrorRequest, ShadowHost) {
+  EXPECT_EQ(MirrorRequest::shadowHost("svc.local"), "svc.local-shadow");
+  EXPECT_EQ(MirrorRequest::shadowHost("svc.local:8080"), "svc.local-shadow:8080");
+  EXPECT_EQ(MirrorRequest::shadowHost("[::1]:80"), "[::1]-shadow:80");
+  EXPECT_EQ(MirrorRequest::shadowHost(""), "-shadow");
+}
+
+TEST(LocalRouteResponse, RedirectAndDirect) {
+  auto t = build(R"([
+    {"name": "r", "match": {"prefix": "/r"}, "redirect": {"https_redirect": true, "response_code": 307}},
+    {"name": "d", "match": {"prefix": "/d"}, "direct_response": {"status": 503, "body": "later"}}])");
+  http::RequestHead head;
+  head.method = "GET";
+  head.target = "/r/x?y=1";
+  head.headers.add("host", "svc:80");
+  LocalRouteResponse r = localRouteResponse(*t->route("h", "/r/x", {}), head, "http");
+  EXPECT_EQ(r.head.status, 307);
+  EXPECT_EQ(*r.head.headers.get("location"), "https://svc/r/x?y=1");
+  EXPECT_EQ(*r.head.headers.get("content-length"), "0");
+  head.target = "/d";
+  LocalRouteResponse d = localRouteResponse(*t->route("h", "/d", {}), head, "http");
+  EXPECT_EQ(d.head.status, 503);
+  EXPECT_EQ(d.body, "later");
+  EXPECT_EQ(*d.head.headers.get("content-length"), "5");
+  EXPECT_EQ(*d.head.headers.get("content-type"), "text/plain");
 }
 
 }  // namespace
