@@ -203,6 +203,8 @@ void CheckMirrors(const Ctx& ctx, const std::string& base, const strait::v1::Rou
     const std::string path = absl::StrCat(base, ".request_mirror_policies[", i, "]");
     if (ctx.names.clusters.count(m.cluster()) == 0) {
       ctx.Add(path + ".cluster", "unknown cluster '" + m.cluster() + "'");
+    } else if (ctx.names.http2_clusters.count(m.cluster()) != 0) {
+      ctx.Add(path + ".cluster", "cluster '" + m.cluster() + "' is HTTP2; mirrors are sent over HTTP/1.1");
     }
     if (!(m.runtime_percent() >= 0.0 && m.runtime_percent() <= 100.0)) {
       ctx.Add(path + ".runtime_percent", "must be between 0 and 100");

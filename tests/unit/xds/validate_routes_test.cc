@@ -102,6 +102,17 @@ TEST(ValidateRoutes, Mirrors) {
   ExpectProblem(g, base + ".max_body_bytes", "16 MiB");
 }
 
+TEST(ValidateRoutes, MirrorToAnHttp2ClusterRefused) {
+  Generation g = GoodGeneration();
+  for (auto& c : *g.mutable_clusters()) {
+    if (c.name() == "canary") c.set_protocol(strait::v1::Cluster::HTTP2);
+  }
+  auto* m = Route0(&g)->mutable_route()->add_request_mirror_policies();
+  m->set_cluster("canary");
+  m->set_runtime_percent(1);
+  ExpectProblem(g, std::string(kR0) + ".route.request_mirror_policies[0].cluster", "is HTTP2");
+}
+
 TEST(ValidateRoutes, Pinning) {
   Generation g = GoodGeneration();
   auto* wc = g.mutable_route_configs(0)->mutable_virtual_hosts(0)->mutable_routes(1)
