@@ -20,6 +20,7 @@ void CollectClusters(const strait::v1::RouteConfiguration& rc, std::set<std::str
       } else if (r.route().has_cluster()) {
         out->insert(r.route().cluster());
       }
+      for (const auto& m : r.route().request_mirror_policies()) out->insert(m.cluster());
     }
   }
 }

@@ -189,7 +189,10 @@ void CheckSecrets(const strait::v1::Generation& gen, Problems* p) {
 absl::Status ValidateGeneration(const strait::v1::Generation& gen) {
   NameIndex names;
   for (const auto& rc : gen.route_configs()) names.route_configs.insert(rc.name());
-  for (const auto& c : gen.clusters()) names.clusters.insert(c.name());
+  for (const auto& c : gen.clusters()) {
+    names.clusters.insert(c.name());
+    if (c.protocol() == strait::v1::Cluster::HTTP2) names.http2_clusters.insert(c.name());
+  }
   Problems problems;
   CheckListeners(gen, names, &problems);
   std::set<std::string> rc_seen;

@@ -26,6 +26,7 @@ class Problems {
 struct NameIndex {
   std::set<std::string> route_configs;  // RouteConfiguration.name
   std::set<std::string> clusters;       // Cluster.name
+  std::set<std::string> http2_clusters; // Cluster.name of protocol HTTP2 clusters
 };
 
 bool IsIpLiteral(const std::string& address);

@@ -1,7 +1,11 @@
 // Validation of RouteConfigurations (see validate.h for the rules).
+#include <algorithm>
+#include <cctype>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "re2/re2.h"
 #include "xds/validate_internal.h"
 
 namespace strait::xds::internal {
@@ -21,6 +25,29 @@ struct Ctx {
   }
 };
 
+// "" if every %VARIABLE% in `value` is known (see HeaderValue in route.proto), else why not.
+std::string HeaderVariableError(const std::string& value) {
+  static const std::set<std::string> kVariables = {"DOWNSTREAM_REMOTE_ADDRESS", "REQ_ID", "PEER_IDENTITY",
+                                                   "ROUTE_NAME", "UPSTREAM_HOST"};
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '%') continue;
+    if (i + 1 < value.size() && value[i + 1] == '%') {
+      ++i;
+      continue;
+    }
+    size_t end = value.find('%', i + 1);
+    if (end == std::string::npos) return "unterminated variable (a literal '%' is written '%%')";
+    std::string name = value.substr(i + 1, end - i - 1);
+    if (kVariables.count(name) == 0) {
+      return "unknown variable '%" + name +
+             "%' (expected %DOWNSTREAM_REMOTE_ADDRESS%, %REQ_ID%, %PEER_IDENTITY%, %ROUTE_NAME% or "
+             "%UPSTREAM_HOST%)";
+    }
+    i = end;
+  }
+  return "";
+}
+
 void CheckHeadersToAdd(const Ctx& ctx, const std::string& base,
                        const google::protobuf::RepeatedPtrField<HeaderValue>& headers) {
   for (int i = 0; i < headers.size(); ++i) {
@@ -30,6 +57,68 @@ void CheckHeadersToAdd(const Ctx& ctx, const std::string& base,
     }
     if (!IsHeaderValue(headers[i].value())) {
       ctx.Add(path + ".value", "header value must not contain CR, LF or NUL");
+    }
+    std::string err = HeaderVariableError(headers[i].value());
+    if (!err.empty()) ctx.Add(path + ".value", err);
+  }
+}
+
+void CheckHeadersToRemove(const Ctx& ctx, const std::string& base,
+                          const google::protobuf::RepeatedPtrField<std::string>& names) {
+  for (int i = 0; i < names.size(); ++i) {
+    const std::string path = absl::StrCat(base, "[", i, "]");
+    if (!IsHeaderName(names[i])) {
+      ctx.Add(path, absl::StrCat("invalid header name '", names[i], "'"));
+    } else if (absl::AsciiStrToLower(names[i]) == "host") {
+      ctx.Add(path, "'host' cannot be removed");
+    }
+  }
+}
+
+// The four header lists of a route, virtual host or route configuration.
+template <typename T>
+void CheckHeaderMutations(const Ctx& ctx, const std::string& prefix, const T& m) {
+  CheckHeadersToAdd(ctx, prefix + "request_headers_to_add", m.request_headers_to_add());
+  CheckHeadersToAdd(ctx, prefix + "response_headers_to_add", m.response_headers_to_add());
+  CheckHeadersToRemove(ctx, prefix + "request_headers_to_remove", m.request_headers_to_remove());
+  CheckHeadersToRemove(ctx, prefix + "response_headers_to_remove", m.response_headers_to_remove());
+}
+
+void CheckQueryParameters(const Ctx& ctx, const std::string& base, const strait::v1::RouteMatch& m) {
+  for (int i = 0; i < m.query_parameters_size(); ++i) {
+    const auto& q = m.query_parameters(i);
+    const std::string path = absl::StrCat(base, ".query_parameters[", i, "]");
+    if (q.name().empty()) ctx.Add(path + ".name", "must not be empty");
+    if (q.has_safe_regex_match()) {
+      std::string err = RegexError(q.safe_regex_match());
+      if (!err.empty()) ctx.Add(path + ".safe_regex_match", "invalid regex: " + err);
+    }
+  }
+}
+
+// "10.0.0.0/8", "::1/128" or a bare address.
+bool IsCidr(const std::string& cidr) {
+  size_t slash = cidr.find('/');
+  std::string addr = cidr.substr(0, slash);
+  if (!IsIpLiteral(addr)) return false;
+  if (slash == std::string::npos) return true;
+  std::string len = cidr.substr(slash + 1);
+  int max = addr.find(':') == std::string::npos ? 32 : 128;
+  if (len.empty() || len.size() > 3 || !std::all_of(len.begin(), len.end(), ::isdigit)) return false;
+  return std::stoi(len) <= max;
+}
+
+void CheckMatchExtras(const Ctx& ctx, const std::string& base, const strait::v1::RouteMatch& m) {
+  CheckQueryParameters(ctx, base, m);
+  for (int i = 0; i < m.methods_size(); ++i) {
+    if (!IsHeaderName(m.methods(i))) {
+      ctx.Add(absl::StrCat(base, ".methods[", i, "]"), "invalid method '" + m.methods(i) + "'");
+    }
+  }
+  for (int i = 0; i < m.source_cidrs_size(); ++i) {
+    if (!IsCidr(m.source_cidrs(i))) {
+      ctx.Add(absl::StrCat(base, ".source_cidrs[", i, "]"),
+              "invalid CIDR '" + m.source_cidrs(i) + "' (expected e.g. 10.0.0.0/8 or ::1/128)");
     }
   }
 }
@@ -42,6 +131,7 @@ void CheckMatch(const Ctx& ctx, const std::string& base, const strait::v1::Route
     std::string err = RegexError(m.safe_regex());
     if (!err.empty()) ctx.Add(base + ".safe_regex", "invalid regex: " + err);
   }
+  CheckMatchExtras(ctx, base, m);
   for (int i = 0; i < m.headers_size(); ++i) {
     const auto& h = m.headers(i);
     const std::string path = absl::StrCat(base, ".headers[", i, "]");
@@ -74,6 +164,97 @@ void CheckWeighted(const Ctx& ctx, const std::string& base,
     if (cw.weight() > 0) any_positive = true;
   }
   if (!any_positive) ctx.Add(base, "at least one cluster needs a weight above 0");
+  if (!wc.hash_on_header().empty() && !wc.hash_on_cookie().empty()) {
+    ctx.Add(base + ".hash_on_cookie", "only one of hash_on_header, hash_on_cookie may be set");
+  }
+  if (!wc.hash_on_header().empty() && !IsHeaderName(wc.hash_on_header())) {
+    ctx.Add(base + ".hash_on_header", "invalid header name '" + wc.hash_on_header() + "'");
+  }
+  if (!wc.hash_on_cookie().empty() && !IsHeaderName(wc.hash_on_cookie())) {
+    ctx.Add(base + ".hash_on_cookie", "invalid cookie name '" + wc.hash_on_cookie() + "'");
+  }
+}
+
+void CheckRewrites(const Ctx& ctx, const std::string& base, const strait::v1::RouteAction& a) {
+  if (a.has_regex_rewrite()) {
+    const auto& rr = a.regex_rewrite();
+    std::string err = rr.pattern().empty() ? "must not be empty" : RegexError(rr.pattern());
+    if (!err.empty()) {
+      ctx.Add(base + ".regex_rewrite.pattern", rr.pattern().empty() ? err : "invalid regex: " + err);
+    } else {
+      re2::RE2 re(rr.pattern(), re2::RE2::Quiet);
+      std::string why;
+      if (!re.CheckRewriteString(rr.substitution(), &why)) ctx.Add(base + ".regex_rewrite.substitution", why);
+    }
+    if (!a.prefix_rewrite().empty()) {
+      ctx.Add(base + ".regex_rewrite", "only one of prefix_rewrite, regex_rewrite may be set");
+    }
+  }
+  if (a.has_host_rewrite_literal() &&
+      (a.host_rewrite_literal().empty() || !IsHeaderValue(a.host_rewrite_literal()) ||
+       a.host_rewrite_literal().find_first_of(" /?#@") != std::string::npos)) {
+    ctx.Add(base + ".host_rewrite_literal", "must be a host[:port] without spaces, '/', '?', '#' or '@'");
+  }
+}
+
+void CheckMirrors(const Ctx& ctx, const std::string& base, const strait::v1::RouteAction& a) {
+  for (int i = 0; i < a.request_mirror_policies_size(); ++i) {
+    const auto& m = a.request_mirror_policies(i);
+    const std::string path = absl::StrCat(base, ".request_mirror_policies[", i, "]");
+    if (ctx.names.clusters.count(m.cluster()) == 0) {
+      ctx.Add(path + ".cluster", "unknown cluster '" + m.cluster() + "'");
+    } else if (ctx.names.http2_clusters.count(m.cluster()) != 0) {
+      ctx.Add(path + ".cluster", "cluster '" + m.cluster() + "' is HTTP2; mirrors are sent over HTTP/1.1");
+    }
+    if (!(m.runtime_percent() >= 0.0 && m.runtime_percent() <= 100.0)) {
+      ctx.Add(path + ".runtime_percent", "must be between 0 and 100");
+    }
+    if (m.max_body_bytes() > 16u * 1024 * 1024) {
+      ctx.Add(path + ".max_body_bytes", "must be at most 16 MiB (16777216)");
+    }
+    if (m.has_timeout() && (!IsValidDuration(m.timeout()) || ToNanos(m.timeout()) < 0)) {
+      ctx.Add(path + ".timeout", "must be a valid duration >= 0");
+    }
+  }
+}
+
+bool IsHostName(const std::string& host) {
+  if (host.empty()) return false;
+  if (IsIpLiteral(host)) return true;
+  return std::all_of(host.begin(), host.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.'; });
+}
+
+void CheckRedirect(const Ctx& ctx, const std::string& base, const Route& route) {
+  const auto& r = route.redirect();
+  if (!r.scheme_redirect().empty()) {
+    std::string scheme = absl::AsciiStrToLower(r.scheme_redirect());
+    if (scheme != "http" && scheme != "https") ctx.Add(base + ".scheme_redirect", "must be http or https");
+    if (r.https_redirect()) ctx.Add(base + ".https_redirect", "only one of scheme_redirect, https_redirect may be set");
+  }
+  if (!r.host_redirect().empty() && !IsHostName(r.host_redirect())) {
+    ctx.Add(base + ".host_redirect", "invalid host '" + r.host_redirect() + "' (a name or an IP, no port)");
+  }
+  if (r.port_redirect() > 65535) ctx.Add(base + ".port_redirect", "out of range 1..65535");
+  if (r.has_path_redirect() &&
+      (r.path_redirect().empty() || r.path_redirect()[0] != '/' || !IsHeaderValue(r.path_redirect()) ||
+       r.path_redirect().find(' ') != std::string::npos)) {
+    ctx.Add(base + ".path_redirect", "must start with '/' and contain no spaces, CR, LF or NUL");
+  }
+  if (r.has_prefix_rewrite()) {
+    if (!route.match().has_prefix()) ctx.Add(base + ".prefix_rewrite", "only allowed with a prefix match");
+    if (!IsHeaderValue(r.prefix_rewrite()) || r.prefix_rewrite().find_first_of(" ?") != std::string::npos) {
+      ctx.Add(base + ".prefix_rewrite", "must contain no spaces, '?', CR, LF or NUL");
+    }
+  }
+  static const std::set<uint32_t> kCodes = {0, 301, 302, 303, 307, 308};
+  if (kCodes.count(r.response_code()) == 0) {
+    ctx.Add(base + ".response_code", absl::StrCat("must be 301, 302, 303, 307 or 308 (got ", r.response_code(), ")"));
+  }
+}
+
+void CheckDirectResponse(const Ctx& ctx, const std::string& base, const strait::v1::DirectResponseAction& d) {
+  if (d.status() < 200 || d.status() > 599) ctx.Add(base + ".status", "must be between 200 and 599");
+  if (d.body().size() > 64 * 1024) ctx.Add(base + ".body", "must be at most 64 KiB");
 }
 
 void CheckRetryPolicy(const Ctx& ctx, const std::string& base, const strait::v1::RetryPolicy& p) {
@@ -138,6 +319,8 @@ void CheckAction(const Ctx& ctx, const std::string& base, const Route& route) {
     ctx.Add(base + ".max_stream_duration", "must be a valid duration >= 0");
   }
   if (a.has_retry_policy()) CheckRetryPolicy(ctx, base + ".retry_policy", a.retry_policy());
+  CheckRewrites(ctx, base, a);
+  CheckMirrors(ctx, base, a);
 }
 
 // Filter configs that have checks of their own.
@@ -168,15 +351,19 @@ void CheckVirtualHost(const Ctx& ctx, int index, const strait::v1::VirtualHost& 
   CheckFilters(ctx, base + ".filters", vh.filters());
   for (int i = 0; i < vh.routes_size(); ++i) {
     const std::string path = absl::StrCat(base, ".routes[", i, "]");
-    CheckFilters(ctx, path + ".filters", vh.routes(i).filters());
-    CheckMatch(ctx, path + ".match", vh.routes(i).match());
-    CheckAction(ctx, path + ".route", vh.routes(i));
-    ValidateHttpFilters(ctx.name, path + ".filters", vh.routes(i).filters(), ctx.problems);
-    CheckHeadersToAdd(ctx, path + ".response_headers_to_add",
-                      vh.routes(i).response_headers_to_add());
-    CheckHeadersToAdd(ctx, path + ".request_headers_to_add",
-                      vh.routes(i).request_headers_to_add());
+    const Route& route = vh.routes(i);
+    CheckMatch(ctx, path + ".match", route.match());
+    switch (route.action_case()) {
+      case Route::kRoute: CheckAction(ctx, path + ".route", route); break;
+      case Route::kRedirect: CheckRedirect(ctx, path + ".redirect", route); break;
+      case Route::kDirectResponse: CheckDirectResponse(ctx, path + ".direct_response", route.direct_response()); break;
+      default: ctx.Add(path, "one of route, redirect, direct_response is required");
+    }
+    CheckHeaderMutations(ctx, path + ".", route);
+    CheckFilters(ctx, path + ".filters", route.filters());
+    ValidateHttpFilters(ctx.name, path + ".filters", route.filters(), ctx.problems);
   }
+  CheckHeaderMutations(ctx, base + ".", vh);
 }
 
 }  // namespace
@@ -194,7 +381,7 @@ void ValidateRouteConfig(const RouteConfiguration& rc, const NameIndex& names,
     }
     CheckVirtualHost(ctx, i, vh, &domains);
   }
-  CheckHeadersToAdd(ctx, "response_headers_to_add", rc.response_headers_to_add());
+  CheckHeaderMutations(ctx, "", rc);
 }
 
 }  // namespace strait::xds::internal

@@ -52,4 +52,16 @@ ConnPool& ClusterManager::pool(const ClusterInfo& cluster, const EndpointInfo& e
   return *slot;
 }
 
+void ClusterManager::adopt(std::unique_ptr<event::DeferredDeletable> exchange) {
+  event::DeferredDeletable* key = exchange.get();
+  detached_[key] = std::move(exchange);
+}
+
+void ClusterManager::release(event::DeferredDeletable* exchange) {
+  auto it = detached_.find(exchange);
+  if (it == detached_.end()) return;
+  dispatcher_.deferredDelete(std::move(it->second));
+  detached_.erase(it);
+}
+
 }  // namespace strait::proxy

@@ -25,10 +25,16 @@ class ClusterManager {
 
   // Closes every pooled connection and forgets all state (worker shutdown, on its thread).
   void clear() {
+    detached_.clear();
     lbs_.clear();
     pools_.clear();
     h2_pools_.clear();
   }
+  // Keeps an exchange that outlives the request that started it (a mirrored request) until
+  // it calls release(); one still running at worker shutdown is destroyed by clear().
+  void adopt(std::unique_ptr<event::DeferredDeletable> exchange);
+  // The adopted exchange is finished: deleted later (it may be in its own callback).
+  void release(event::DeferredDeletable* exchange);
   // A new snapshot is live on this worker: rebuild LB state, drop pools of gone endpoints.
   void onSnapshot(const Snapshot& snapshot);
   // The LB of `cluster` as of the snapshot the request pinned (state is per cluster name;
@@ -47,6 +53,7 @@ class ClusterManager {
   absl::flat_hash_map<std::string, std::unique_ptr<ConnPool>> pools_;
   absl::flat_hash_map<std::string, std::unique_ptr<H2UpstreamPool>> h2_pools_;
   absl::flat_hash_map<std::string, bool> live_endpoints_;
+  absl::flat_hash_map<event::DeferredDeletable*, std::unique_ptr<event::DeferredDeletable>> detached_;
 };
 
 }  // namespace strait::proxy

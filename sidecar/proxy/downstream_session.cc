@@ -115,7 +115,7 @@ void DownstreamSession::onRequestHead(http::RequestHead&& head, http::BodyFramin
     keep_alive_ = false;
     return sendLocalReply(503, "listener_draining");
   }
-  RouteResult routed = routeRequest(*listener, head, conn_->peerIdentity());
+  RouteResult routed = routeRequest(*listener, head, conn_->peerIdentity(), peer_ip_);
   if (routed.route == nullptr) return sendLocalReply(routed.local_status, routed.details);
   stream_ = std::make_unique<ProxyStream>(ctx_, *this, snapshot, *routed.route);
   RequestInfo info = requestInfo(*listener, peer_ip_, conn_->secure());

@@ -172,7 +172,7 @@ void H2Downstream::onH2RequestHead(int32_t id, http::RequestHead&& head, bool en
   const SnapshotPtr& snapshot = ctx_.snapshot();
   const ListenerInfo* listener = snapshot ? snapshot->findListener(listener_name_) : nullptr;
   if (listener == nullptr) return s->sendLocalReply(503, "listener_draining");
-  RouteResult routed = routeRequest(*listener, head, conn_.peerIdentity());
+  RouteResult routed = routeRequest(*listener, head, conn_.peerIdentity(), peer_ip_);
   if (routed.route == nullptr) return s->sendLocalReply(routed.local_status, routed.details);
   http::BodyFraming framing = http::BodyFraming::kNone;
   uint64_t length = 0;

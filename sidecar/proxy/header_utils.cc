@@ -59,11 +59,4 @@ void stripHopByHop(http::HeaderMap& headers, bool keep_te_trailers) {
   if (keep_te_trailers && te_trailers) headers.add("te", "trailers");
 }
 
-void applyHeaders(const std::vector<HeaderToAdd>& add, http::HeaderMap& headers) {
-  for (const auto& h : add) {
-    if (h.append) headers.add(h.key, h.value);
-    else headers.set(h.key, h.value);
-  }
-}
-
 }  // namespace strait::proxy

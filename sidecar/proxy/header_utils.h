@@ -13,7 +13,4 @@ namespace strait::proxy {
 // kept when `keep_te_trailers`), and proxy-authenticate... only the connection-specific ones.
 void stripHopByHop(http::HeaderMap& headers, bool keep_te_trailers);
 
-// Applies configured additions: append adds a field, otherwise it replaces existing ones.
-void applyHeaders(const std::vector<HeaderToAdd>& add, http::HeaderMap& headers);
-
 }  // namespace strait::proxy

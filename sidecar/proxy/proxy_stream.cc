@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "sidecar/proxy/header_utils.h"
 #include "sidecar/proxy/outlier_detector.h"
+#include "sidecar/proxy/redirect.h"
 
 namespace strait::proxy {
 
@@ -76,7 +77,10 @@ void ProxyStream::onFilterResponse() {
 }
 
 void ProxyStream::startRouter(http::RequestHead&& head, const RequestInfo& info) {
-  const std::string& name = route_.pickCluster(ctx_.random());
+  client_ip_ = info.client_ip;
+  if (const std::string* peer = head.headers.get("x-strait-peer-identity")) peer_identity_ = *peer;
+  if (route_.action != CompiledRoute::Action::kRoute) return sendRouteResponse(head, info);
+  const std::string& name = route_.pickCluster(ctx_.random(), &head.headers);
   auto it = snapshot_->clusters.find(name);
   if (it == snapshot_->clusters.end()) return fail(503, "cluster_not_found");
   cluster_ = it->second;
@@ -111,7 +115,11 @@ void ProxyStream::startRouter(http::RequestHead&& head, const RequestInfo& info)
   keep_body_ = route_.retry.retry_on != 0 && request_framing_ != http::BodyFraming::kNone;
   lb_hash_ = requestHash(cluster_->hash_policy, head, info.client_ip);  // before headers change
   buildUpstreamHead(head, info);
+  if (!route_.mirrors.empty()) startMirrors(head);
   request_head_ = std::move(head);
+  if (route_.auto_host_rewrite || route_.request_headers.usesUpstreamHost()) {
+    base_head_ = std::make_unique<http::RequestHead>(request_head_);
+  }
   if (deadline_from_start_) response_deadline_ms_ = start_ms_ + timeout_ms_;
   armStreamTimer();
   startAttempt();
@@ -133,6 +141,8 @@ void ProxyStream::startAttempt() {
   endpoint_ = &cluster_->endpoints[index];
   ClusterState::inc(endpoint_->state->active_requests);
   counted_host_ = true;
+  if (base_head_ || route_.response_headers.usesUpstreamHost()) upstream_host_ = endpoint_->address.toString();
+  if (base_head_) prepareAttemptHead();
   if (route_.retry.retry_on != 0) request_head_.headers.set("x-strait-attempt-count", std::to_string(attempts_));
   WorkerStats::inc(ctx_.stats().upstream_rq_total);
   if (cluster_->http2) {
@@ -357,15 +367,74 @@ void ProxyStream::buildUpstreamHead(http::RequestHead& head, const RequestInfo& 
   }
   h.set("x-forwarded-proto", info.forwarded_proto);
   if (h.get("x-request-id") == nullptr) h.add("x-request-id", ctx_.newRequestId());
-  if (route_.has_prefix_rewrite && route_.path_kind == CompiledRoute::PathKind::kPrefix) {
-    std::string rest = head.target.substr(route_.path.size());
-    head.target = route_.prefix_rewrite + rest;
-    if (head.target.empty() || head.target[0] != '/') head.target.insert(0, "/");
+  request_id_ = *h.get("x-request-id");
+  if (route_.rewritesPath()) {
+    // The target's path is the normalised one routeRequest() matched (see request_router.h).
+    size_t q = head.target.find('?');
+    std::string path = route_.rewritePath(std::string_view(head.target).substr(0, q));
+    head.target = q == std::string::npos ? path : path + head.target.substr(q);
   }
-  applyHeaders(route_.request_headers, h);
+  if (!route_.host_rewrite.empty()) h.set("host", route_.host_rewrite);
+  route_.request_headers.apply(h, headerVars(), /*skip_upstream_host=*/true);
+}
+
+HeaderVars ProxyStream::headerVars() const {
+  HeaderVars v;
+  v.client_ip = client_ip_;
+  v.request_id = request_id_;
+  v.peer_identity = peer_identity_;
+  v.route_name = route_.name;
+  v.upstream_host = upstream_host_;
+  return v;
+}
+
+void ProxyStream::prepareAttemptHead() {
+  request_head_ = *base_head_;
+  if (route_.auto_host_rewrite) request_head_.headers.set("host", upstream_host_);
+  route_.request_headers.apply(request_head_.headers, headerVars(), false, /*only_upstream_host=*/true);
+}
+
+// Each mirror policy samples the request independently; a sampled copy gets the upstream
+// head (rewrites and added headers included) with the host suffixed "-shadow".
+void ProxyStream::startMirrors(const http::RequestHead& upstream_head) {
+  for (const MirrorPolicy& p : route_.mirrors) {
+    if (p.per_million == 0 || ctx_.random() % 1000000 >= p.per_million) continue;
+    auto it = snapshot_->clusters.find(p.cluster);
+    if (it == snapshot_->clusters.end()) continue;
+    http::RequestHead copy = upstream_head;
+    const std::string* host = copy.headers.get("host");
+    copy.headers.set("host", MirrorRequest::shadowHost(host ? *host : std::string()));
+    mirrors_.push_back(std::make_unique<MirrorRequest>(ctx_, it->second, std::move(copy), p.max_body_bytes,
+                                                       p.timeout_ms));
+  }
+  if (request_framing_ == http::BodyFraming::kNone) {
+    for (auto& m : mirrors_) MirrorRequest::send(std::move(m));
+    mirrors_.clear();
+  }
+}
+
+void ProxyStream::sendRouteResponse(const http::RequestHead& head, const RequestInfo& info) {
+  done_ = true;
+  response_started_ = true;
+  LocalRouteResponse r = localRouteResponse(route_, head, info.forwarded_proto);
+  if (const std::string* id = head.headers.get("x-request-id")) request_id_ = *id;
+  route_.response_headers.apply(r.head.headers, headerVars());
+  if (head.method == "HEAD") r.body.clear();  // content-length stays: the GET's
+  http::BodyFraming framing = r.body.empty() ? http::BodyFraming::kNone : http::BodyFraming::kContentLength;
+  if (chain_) {
+    chain_->encodeHead(std::move(r.head), framing, r.body.size());
+    if (!r.body.empty()) chain_->encodeData(r.body.data(), r.body.size());
+    return chain_->encodeComplete(nullptr);
+  }
+  response_complete_ = true;
+  sink_.sendHeaders(std::move(r.head), framing, r.body.size());
+  if (!r.body.empty()) sink_.sendBody(r.body.data(), r.body.size());
+  sink_.sendComplete(nullptr);
 }
 
 void ProxyStream::onRequestBody(const char* data, size_t len) {
+  // Mirrors get the whole body even if the primary already failed or answered.
+  if (!mirrors_.empty() && !held_ && len > 0) feedMirrors(data, len);
   if (done_ || len == 0) return;
   if (held_) {  // a filter holds the request: keep the body, and stop reading past a bound
     held_->body.append(data, len);
@@ -397,6 +466,17 @@ void ProxyStream::onRequestBody(const char* data, size_t len) {
   if (upstream_) writeBodyH1(data, len);
 }
 
+// A mirror whose body outgrew its limit is dropped before it sent anything.
+void ProxyStream::feedMirrors(const char* data, size_t len) {
+  for (auto& m : mirrors_) {
+    if (!m->addBody(data, len)) {
+      WorkerStats::inc(ctx_.stats().mirror_dropped);
+      m.reset();
+    }
+  }
+  mirrors_.erase(std::remove(mirrors_.begin(), mirrors_.end(), nullptr), mirrors_.end());
+}
+
 void ProxyStream::onRequestTrailers(http::HeaderMap&& trailers) { request_trailers_ = std::move(trailers); }
 
 void ProxyStream::onRequestComplete() {
@@ -405,6 +485,8 @@ void ProxyStream::onRequestComplete() {
     return;
   }
   request_complete_ = true;
+  for (auto& m : mirrors_) MirrorRequest::send(std::move(m));
+  mirrors_.clear();
   if (done_) return;
   touch();
   if (!deadline_from_start_) response_deadline_ms_ = ctx_.dispatcher().nowMs() + timeout_ms_;
@@ -470,6 +552,7 @@ void ProxyStream::onDownstreamWatermark(bool above) {
 }
 
 void ProxyStream::reset() {
+  mirrors_.clear();  // the request will not complete: no copy of a partial body
   if (chain_ && !response_complete_) chain_->onReset();
   held_.reset();
   done_ = true;
@@ -573,7 +656,7 @@ void ProxyStream::forwardResponseHead(http::ResponseHead&& head, http::BodyFrami
   attempt_timer_.disable();  // the per-try timeout ends with the response head
   touch();
   stripHopByHop(head.headers, /*keep_te_trailers=*/false);
-  applyHeaders(route_.response_headers, head.headers);
+  route_.response_headers.apply(head.headers, headerVars());
   if (chain_) return chain_->encodeHead(std::move(head), framing, length);
   sink_.sendHeaders(std::move(head), framing, length);
 }

@@ -33,6 +33,7 @@
 #include "sidecar/proxy/conn_pool.h"
 #include "sidecar/proxy/filter_chain.h"
 #include "sidecar/proxy/h2_upstream.h"
+#include "sidecar/proxy/mirror_request.h"
 #include "sidecar/proxy/route_table.h"
 #include "sidecar/proxy/snapshot.h"
 #include "sidecar/proxy/worker_context.h"
@@ -115,6 +116,13 @@ class ProxyStream final : public net::ConnectionCallbacks,
 
  private:
   void startRouter(http::RequestHead&& head, const RequestInfo& info);
+  // Redirect and direct-response routes: the answer, with no upstream.
+  void sendRouteResponse(const http::RequestHead& head, const RequestInfo& info);
+  void startMirrors(const http::RequestHead& upstream_head);
+  void feedMirrors(const char* data, size_t len);
+  HeaderVars headerVars() const;
+  // Per attempt: the request head for the chosen endpoint (auto_host_rewrite, %UPSTREAM_HOST%).
+  void prepareAttemptHead();
   void emitBody(const char* data, size_t len);
   void emitComplete(const http::HeaderMap* trailers);
   // Why an attempt failed (before any response byte went downstream).
@@ -155,6 +163,13 @@ class ProxyStream final : public net::ConnectionCallbacks,
   const CompiledRoute& route_;      // owned by snapshot_
   std::shared_ptr<const ClusterInfo> cluster_;
   http::RequestHead request_head_;  // upstream form, kept for every attempt
+  // The head before endpoint-dependent changes, when the route has some (copied per attempt).
+  std::unique_ptr<http::RequestHead> base_head_;
+  std::string client_ip_;           // for header variables
+  std::string peer_identity_;
+  std::string request_id_;
+  std::string upstream_host_;       // the attempt's endpoint "ip:port", when a header needs it
+  std::vector<std::unique_ptr<MirrorRequest>> mirrors_;  // until the request is complete
   http::HeaderMap request_trailers_;
   std::optional<uint64_t> lb_hash_;  // the request's key for hash load balancing
   // HTTP filters (routes that have some): the chain, and the request it holds meanwhile.

@@ -18,14 +18,16 @@ inline constexpr char kPeerIdentityHeader[] = "x-strait-peer-identity";
 
 struct RouteResult {
   const CompiledRoute* route = nullptr;  // null: answer local_status
-  int local_status = 0;                  // 404 no route, 403 denied by policy
+  int local_status = 0;                  // 404 no route, 403 denied by policy, 400 bad path
   std::string details;                   // for x-strait-local-reply and logs
 };
 
 // `peer_identity` is the connection's verified SPIFFE ID ("" for plaintext or no client
-// certificate). Edits `head`: strips/sets the peer-identity header.
+// certificate); `client_ip` the TCP peer's address (for source_cidrs matching). Edits `head`:
+// strips/sets the peer-identity header, and replaces the target's path by its normalised form
+// (see PathNormalization in route.proto), the form matched and forwarded.
 RouteResult routeRequest(const ListenerInfo& listener, http::RequestHead& head,
-                         const std::string& peer_identity);
+                         const std::string& peer_identity, const std::string& client_ip);
 
 // What the upstream request carries about the client.
 RequestInfo requestInfo(const ListenerInfo& listener, const std::string& client_ip, bool secure);

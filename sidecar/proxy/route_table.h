@@ -14,15 +14,13 @@
 #include "sidecar/filters/filter.h"
 #include "sidecar/filters/shared_state.h"
 #include "sidecar/http/headers.h"
+#include "sidecar/proxy/header_template.h"
+#include "sidecar/proxy/path_normalizer.h"
+#include "sidecar/proxy/route_index.h"
+#include "sidecar/proxy/route_match.h"
 #include "strait/v1/route.pb.h"
 
 namespace strait::proxy {
-
-struct HeaderToAdd {
-  std::string key;    // lower-case
-  std::string value;
-  bool append = false;
-};
 
 struct WeightedCluster {
   std::string name;
@@ -50,45 +48,80 @@ struct RetryPolicy {
   bool retriesStatus(int status) const;
 };
 
-struct CompiledHeaderMatcher {
-  std::string name;  // lower-case
-  enum class Kind { kExact, kRegex, kPresent } kind = Kind::kPresent;
-  std::string exact;
-  std::unique_ptr<re2::RE2> regex;
-  bool present = true;
-  bool invert = false;
-  bool matches(const http::HeaderMap& headers) const;
+// RedirectAction, compiled.
+struct RedirectSpec {
+  std::string scheme;          // "" keeps the request's
+  std::string host;            // "" keeps the request's
+  uint32_t port = 0;           // 0 keeps the request's (dropped when the scheme changes)
+  bool has_path = false;
+  std::string path;            // path_redirect (may carry a query)
+  bool has_prefix_rewrite = false;
+  std::string prefix_rewrite;
+  int status = 301;
+  bool strip_query = false;
+};
+
+// RequestMirrorPolicy, compiled.
+struct MirrorPolicy {
+  std::string cluster;
+  uint32_t per_million = 0;            // share mirrored, in millionths
+  uint32_t max_body_bytes = 64 * 1024;
+  int64_t timeout_ms = 5000;
 };
 
 struct CompiledRoute {
   std::string name;
+  // Match.
   enum class PathKind { kPrefix, kExact, kRegex } path_kind = PathKind::kPrefix;
   std::string path;                      // prefix or exact path
   std::unique_ptr<re2::RE2> path_regex;  // kRegex
+  bool case_insensitive = false;
   std::vector<CompiledHeaderMatcher> headers;
+  std::vector<CompiledQueryMatcher> query;
+  std::vector<std::string> methods;      // empty: any
+  std::vector<CidrRange> source_cidrs;   // empty: any
   // Action.
+  enum class Action { kRoute, kRedirect, kDirectResponse } action = Action::kRoute;
   std::string cluster;                   // single cluster, or empty with weighted
   std::vector<WeightedCluster> weighted;
   uint64_t total_weight = 0;
+  std::string hash_on_header;            // lower-case; "" none
+  std::string hash_on_cookie;            // "" none
   bool has_prefix_rewrite = false;
   std::string prefix_rewrite;
+  std::unique_ptr<re2::RE2> regex_rewrite;  // null: none
+  std::string regex_substitution;
+  std::string host_rewrite;              // literal; "" none
+  bool auto_host_rewrite = false;
+  PathNormalizationOptions normalization;  // the route configuration's
+  std::vector<MirrorPolicy> mirrors;
   int64_t timeout_ms = 15000;
   int64_t idle_timeout_ms = 0;          // 0: none
   int64_t max_stream_duration_ms = 0;   // 0: none
   RetryPolicy retry;
+  RedirectSpec redirect;                 // kRedirect
+  int direct_status = 200;               // kDirectResponse
+  std::string direct_body;
   // The HTTP filter chain (virtual host's, then route's); empty for most routes.
   std::vector<std::shared_ptr<const filters::FilterFactory>> filters;
-  std::vector<HeaderToAdd> response_headers;  // route's, then the route config's
-  std::vector<HeaderToAdd> request_headers;
+  // Route's, then the virtual host's, then the route configuration's.
+  HeaderMutations response_headers;
+  HeaderMutations request_headers;
 
-  bool matches(std::string_view path, const http::HeaderMap& headers) const;
-  // The cluster for this request; `random` is a uniform 64-bit value (weighted split).
-  const std::string& pickCluster(uint64_t random) const;
+  bool matches(const RouteRequest& request) const;
+  // The cluster for this request; `random` is a uniform 64-bit value (weighted split),
+  // replaced by the hash of the pinning header/cookie when `headers` has it.
+  const std::string& pickCluster(uint64_t random, const http::HeaderMap* headers = nullptr) const;
+  // Whether a rewrite (prefix or regex) changes the path.
+  bool rewritesPath() const { return has_prefix_rewrite || regex_rewrite != nullptr; }
+  // The path (normalised, no query) after prefix_rewrite / regex_rewrite, normalised again.
+  std::string rewritePath(std::string_view path) const;
 };
 
 struct CompiledVirtualHost {
   std::string name;
   std::vector<CompiledRoute> routes;
+  RouteIndex index;  // over `routes`, built once they are all compiled
 };
 
 class RouteTable {
@@ -100,10 +133,18 @@ class RouteTable {
                                                           filters::SharedState* shared = nullptr);
 
   // Virtual host by host (port stripped, case-insensitive), then the first matching route.
-  // `path` excludes the query. Returns nullptr when nothing matches (404).
+  // `request.path` is normalised (see normalization()) and excludes the query. Returns
+  // nullptr when nothing matches (404). Never blocks, never allocates for prefix/exact routes.
+  const CompiledRoute* route(const RouteRequest& request) const;
+  // Shorthand for tests and tools: GET, no query, unknown client.
   const CompiledRoute* route(std::string_view host, std::string_view path,
                              const http::HeaderMap& headers) const;
+  // The same answer by a plain first-match scan, without the index (tests, benchmarks).
+  const CompiledRoute* routeLinear(const RouteRequest& request) const;
   const std::string& name() const { return name_; }
+  const PathNormalizationOptions& normalization() const { return normalization_; }
+  // Whether some route matches on the client address (the caller then parses it).
+  bool usesSourceCidrs() const { return uses_source_cidrs_; }
 
  private:
   const CompiledVirtualHost* findVirtualHost(std::string_view host) const;
@@ -114,6 +155,8 @@ class RouteTable {
   std::vector<std::pair<std::string, size_t>> suffix_wildcards_;  // "*.x.com" -> ".x.com", longest first
   std::vector<std::pair<std::string, size_t>> prefix_wildcards_;  // "api.*" -> "api.", longest first
   int default_vhost_ = -1;                                        // "*"
+  PathNormalizationOptions normalization_;
+  bool uses_source_cidrs_ = false;
 };
 
 }  // namespace strait::proxy

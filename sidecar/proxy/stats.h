@@ -24,6 +24,8 @@ struct WorkerStats {
   Counter upstream_rq_reset{0};
   Counter outlier_ejections{0};           // endpoints ejected by outlier detection
   Counter outlier_ejections_overflow{0};  // ejections refused by max_ejection_percent
+  Counter mirror_total{0};                // request copies sent to a shadow cluster
+  Counter mirror_dropped{0};              // copies dropped: body over max_body_bytes
 
   static void inc(Counter& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
   static void dec(Counter& c) { c.fetch_sub(1, std::memory_order_relaxed); }

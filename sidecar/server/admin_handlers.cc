@@ -183,6 +183,10 @@ std::string renderStats(const AdminSources& src) {
           sum(src, &S::outlier_ejections));
   counter(out, "strait_outlier_ejections_overflow_total", "Ejections not done because of max_ejection_percent.",
           sum(src, &S::outlier_ejections_overflow));
+  counter(out, "strait_mirror_total", "Request copies sent to a shadow cluster (request_mirror_policies).",
+          sum(src, &S::mirror_total));
+  counter(out, "strait_mirror_dropped_total", "Request copies dropped: body over max_body_bytes.",
+          sum(src, &S::mirror_dropped));
   if (src.health_checks) {
     const proxy::HealthCheckStats& hc = *src.health_checks;
     counter(out, "strait_health_check_attempt_total", "Active health checks started.", hc.attempts.load());
