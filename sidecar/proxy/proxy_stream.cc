@@ -573,7 +573,25 @@ void ProxyStream::fail(int status, std::string_view details) {
     return sink_.resetDownstream();
   }
   if (is_grpc_) return sendGrpcError(status, details);
+  if (chain_ && !chain_->responding()) return localReplyThroughFilters(status, details);
   sink_.sendLocalReply(status, details);
+}
+
+// On a route with filters, the router's own error replies go through the response filters
+// like an upstream response would (a cache may answer stale-if-error instead, CORS headers
+// are added).
+void ProxyStream::localReplyThroughFilters(int status, std::string_view details) {
+  http::ResponseHead head;
+  head.status = status;
+  std::string body = std::string(http::reasonPhrase(status)) + "\n";
+  head.headers.add("content-type", "text/plain");
+  head.headers.add("content-length", std::to_string(body.size()));
+  head.headers.add("x-strait-local-reply", std::string(details));
+  response_started_ = true;
+  chain_->encodeHead(std::move(head), http::BodyFraming::kContentLength, body.size());
+  chain_->encodeData(body.data(), body.size());
+  response_complete_ = true;
+  chain_->encodeComplete(nullptr);
 }
 
 void ProxyStream::finishUpstream(bool reusable) {

@@ -125,6 +125,7 @@ class ProxyStream final : public net::ConnectionCallbacks,
   void prepareAttemptHead();
   void emitBody(const char* data, size_t len);
   void emitComplete(const http::HeaderMap* trailers);
+  void localReplyThroughFilters(int status, std::string_view details);
   // Why an attempt failed (before any response byte went downstream).
   enum class Failure { kConnect, kConnectTimeout, kReset, kPerTryTimeout, kStatus };
 

@@ -146,6 +146,20 @@ class CacheTest(harness.StraitTestCase):
         status, hdrs, _ = self.get("/sie", failing)
         self.assertEqual((status, hdrs["x-cache"]), (200, "stale"))
 
+    def test_stale_if_error_when_the_upstream_fails(self):
+        # The revalidation of a stale entry meets a reset upstream: the router's 502 goes
+        # through the cache filter, which answers with the stale object instead.
+        self.start()
+        ok = {"x-upstream-header-cache-control": "max-age=0, stale-if-error=60", "x-upstream-etag": '"v1"'}
+        self.assertEqual(self.get("/sie-reset", ok)[0], 200)
+        status, hdrs, _ = self.get("/sie-reset", dict(ok, **{"x-upstream-reset": "1"}))
+        self.assertEqual((status, hdrs.get("x-cache")), (200, "stale"))
+        # Without stale-if-error the same failure reaches the client.
+        plain = {"x-upstream-header-cache-control": "max-age=0", "x-upstream-etag": '"v1"'}
+        self.get("/no-sie", plain)
+        status, hdrs, _ = self.get("/no-sie", dict(plain, **{"x-upstream-reset": "1"}))
+        self.assertEqual((status, hdrs.get("x-strait-local-reply")), (502, "upstream_reset_before_response_complete"))
+
     def test_invalidation_by_post(self):
         self.start()
         h = {"x-upstream-header-cache-control": "max-age=60"}
