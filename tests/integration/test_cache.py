@@ -3,6 +3,8 @@
 with the test upstream counting the requests it receives (GET /__count on the upstream)."""
 
 import concurrent.futures
+import gzip
+import http.client
 import os
 import re
 import subprocess
@@ -18,10 +20,11 @@ LAST_MODIFIED = "Mon, 01 Jan 2024 00:00:00 GMT"
 
 class CacheTest(harness.StraitTestCase):
 
-    def start(self, cache=None, threads=2):
+    def start(self, cache=None, threads=2, filters=None):
         self.upstream = self.start_upstream("origin", threads=threads)
         self.port = free_port()
-        gen = generation(self.port, {"*": [route("/", "backend", filters=[{"cache": cache or {}}])]},
+        chain = filters if filters is not None else [{"cache": cache or {}}]
+        gen = generation(self.port, {"*": [route("/", "backend", filters=chain)]},
                          {"backend": [self.upstream]})
         config_dir = self.make_config_dir()
         self.write_config(config_dir, "mesh.yaml", gen)
@@ -159,6 +162,34 @@ class CacheTest(harness.StraitTestCase):
         self.get("/no-sie", plain)
         status, hdrs, _ = self.get("/no-sie", dict(plain, **{"x-upstream-reset": "1"}))
         self.assertEqual((status, hdrs.get("x-strait-local-reply")), (502, "upstream_reset_before_response_complete"))
+
+    def raw_get(self, path, headers):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            conn.request("GET", path, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        finally:
+            conn.close()
+
+    def test_compressed_variants_are_cached(self):
+        # Cache listed before compression: the upstream response is compressed first (response
+        # filters run in reverse), then stored as the accept-encoding variant it is.
+        self.start(filters=[{"cache": {}}, {"compression": {}}])
+        h = {"x-upstream-header-cache-control": "max-age=60", "x-upstream-size": "5000",
+             "accept-encoding": "gzip"}
+        s1, h1, b1 = self.raw_get("/z", h)
+        s2, h2, b2 = self.raw_get("/z", h)
+        self.assertEqual((s1, h1["x-cache"], h1["content-encoding"]), (200, "miss", "gzip"))
+        self.assertEqual((s2, h2["x-cache"], h2["content-encoding"]), (200, "hit", "gzip"))
+        self.assertEqual(gzip.decompress(b2), b"x" * 5000)
+        self.assertEqual(b1, b2)
+        self.assertIn("accept-encoding", h2["vary"].lower())
+        # A client that accepts no encoding is another variant: a miss, served plain.
+        s3, h3, b3 = self.raw_get("/z", {k: v for k, v in h.items() if k != "accept-encoding"})
+        self.assertEqual((s3, h3["x-cache"], b3), (200, "miss", b"x" * 5000))
+        self.assertNotIn("content-encoding", h3)
+        self.assert_upstream_calls(2)
 
     def test_invalidation_by_post(self):
         self.start()
