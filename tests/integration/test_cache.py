@@ -191,6 +191,36 @@ class CacheTest(harness.StraitTestCase):
         self.assertNotIn("content-encoding", h3)
         self.assert_upstream_calls(2)
 
+    def test_max_stale_request_accepts_a_stale_entry(self):
+        self.start()
+        h = {"x-upstream-header-cache-control": "max-age=0", "x-upstream-etag": '"m1"'}
+        self.get("/ms", h)
+        status, hdrs, _ = self.get("/ms", dict(h, **{"cache-control": "max-stale=60"}))
+        self.assertEqual((status, hdrs.get("x-cache")), (200, "stale"))
+        self.assert_upstream_calls(1)
+
+    def test_must_revalidate_never_serves_stale_on_error(self):
+        self.start()
+        h = {"x-upstream-header-cache-control": "max-age=0, must-revalidate, stale-if-error=60",
+             "x-upstream-etag": '"mr"'}
+        self.get("/mr", h)
+        status, hdrs, _ = self.get("/mr", dict(h, **{"x-upstream-reset": "1"}))
+        self.assertNotEqual(hdrs.get("x-cache"), "stale")
+        self.assertGreaterEqual(status, 500)
+
+    def test_stale_while_revalidate_serves_stale_during_revalidation(self):
+        self.start()
+        h = {"x-upstream-header-cache-control": "max-age=0, stale-while-revalidate=60",
+             "x-upstream-etag": '"s1"'}
+        self.get("/swr", h)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            slow = pool.submit(self.get, "/swr", dict(h, **{"x-upstream-delay-ms": "1500"}))
+            harness.wait_until(lambda: self.count() == 2 or slow.done(), timeout=5,
+                               message="revalidation reached the upstream")
+            status, hdrs, _ = self.get("/swr", h)  # while the revalidation is in flight
+            self.assertEqual((status, hdrs.get("x-cache")), (200, "stale"))
+            self.assertEqual(slow.result()[0], 200)
+
     def test_invalidation_by_post(self):
         self.start()
         h = {"x-upstream-header-cache-control": "max-age=60"}
