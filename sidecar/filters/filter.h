@@ -58,6 +58,10 @@ class FilterCallbacks {
   virtual void encodeComplete(const http::HeaderMap* trailers) = 0;
   // Pause/resume reading the downstream (a held request whose body keeps coming).
   virtual void readDisableDownstream(bool disable) = 0;
+  // The response cannot be completed (a cache fill failed midway, an encoder failed): the
+  // downstream stream is reset (HTTP/2 RST_STREAM, HTTP/1.1 connection closed) so the client
+  // sees an error, never a truncated body that looks complete. No callbacks follow.
+  virtual void resetStream() = 0;
 };
 
 class StreamFilter {

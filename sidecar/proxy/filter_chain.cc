@@ -44,6 +44,11 @@ class FilterChain::Slot final : public filters::FilterCallbacks {
     if (chain_.responding_) chain_.completeFrom(index_, trailers);
   }
   void readDisableDownstream(bool disable) override { chain_.owner_.filterReadDisable(disable); }
+  void resetStream() override {
+    if (chain_.reset_) return;
+    chain_.reset_ = true;  // nothing more reaches the sink
+    chain_.owner_.filterResetStream();
+  }
 
  private:
   FilterChain& chain_;
@@ -136,6 +141,7 @@ void FilterChain::onReset() {
 
 void FilterChain::headFrom(size_t end, http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) {
   for (size_t i = end; i-- > 0;) filters_[i]->onResponseHead(head, framing, length);
+  if (reset_) return;
   owner_.filterSink().sendHeaders(std::move(head), framing, length);
 }
 
@@ -152,11 +158,12 @@ void FilterChain::dataFrom(size_t end, const char* data, size_t len) {
     std::string& out = scratch_[buf];
     out.clear();
     f.transformResponseData(data, len, &out);
+    if (reset_) return;
     data = out.data();
     len = out.size();
     buf ^= 1;
   }
-  if (len > 0) owner_.filterSink().sendBody(data, len);
+  if (len > 0 && !reset_) owner_.filterSink().sendBody(data, len);
 }
 
 void FilterChain::completeFrom(size_t end, const http::HeaderMap* trailers) {
@@ -167,8 +174,10 @@ void FilterChain::completeFrom(size_t end, const http::HeaderMap* trailers) {
       f.finishResponseData(&tail);
       if (!tail.empty()) dataFrom(i, tail.data(), tail.size());
     }
+    if (reset_) return;
     f.onResponseComplete(trailers);
   }
+  if (reset_) return;
   owner_.onFilterChainComplete();
   owner_.filterSink().sendComplete(trailers);
 }

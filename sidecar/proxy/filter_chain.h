@@ -30,6 +30,8 @@ class FilterChain {
     // A filter answers the request itself (no upstream request is, or will be, made).
     virtual void onFilterResponse() = 0;
     virtual void filterReadDisable(bool disable) = 0;
+    // A filter cannot complete the response: reset the downstream.
+    virtual void filterResetStream() = 0;
     // The response's last byte is about to go to the sink.
     virtual void onFilterChainComplete() = 0;
   };
@@ -76,6 +78,7 @@ class FilterChain {
   bool responding_ = false;
   bool passed_ = false;
   bool passed_response_ = false;       // the router's response is flowing
+  bool reset_ = false;                 // a filter reset the stream: the sink gets nothing more
   std::string scratch_[2];             // body transform buffers
 };
 

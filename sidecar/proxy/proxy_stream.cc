@@ -76,6 +76,18 @@ void ProxyStream::onFilterResponse() {
   pauseDownstream(false);
 }
 
+void ProxyStream::filterResetStream() {
+  if (response_complete_) return;
+  held_.reset();
+  done_ = true;
+  stream_timer_.disable();
+  endAttempt();
+  in_backoff_ = false;
+  pauseDownstream(false);
+  response_complete_ = true;  // nothing more will be sent
+  sink_.resetDownstream();
+}
+
 void ProxyStream::startRouter(http::RequestHead&& head, const RequestInfo& info) {
   client_ip_ = info.client_ip;
   if (const std::string* peer = head.headers.get("x-strait-peer-identity")) peer_identity_ = *peer;

@@ -113,6 +113,7 @@ class ProxyStream final : public net::ConnectionCallbacks,
   void onFilterResponse() override;
   void filterReadDisable(bool disable) override { pauseDownstream(disable); }
   void onFilterChainComplete() override { response_complete_ = true; }
+  void filterResetStream() override;
 
  private:
   void startRouter(http::RequestHead&& head, const RequestInfo& info);

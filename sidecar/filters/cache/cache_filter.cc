@@ -246,8 +246,13 @@ void CacheFilter::pull() {
     next_chunk_++;
     if (!c->empty()) callbacks_->encodeData(c->data(), c->size(), false);
   }
-  // A failed fill ends our copy early: its length (content-length) shows the truncation.
-  if (v.state == Entry::State::kComplete || v.state == Entry::State::kFailed) {
+  // A fill that failed midway cannot be completed: reset, so the client sees an error.
+  if (v.state == Entry::State::kFailed) {
+    detach();
+    callbacks_->resetStream();
+    return;
+  }
+  if (v.state == Entry::State::kComplete) {
     callbacks_->encodeComplete(nullptr);
     detach();
   }

@@ -79,11 +79,12 @@ void CompressionFilter::finishResponseData(std::string* out) {
   compressionStats().of(*accepted_).bytes_out.fetch_add(out->size() - before, std::memory_order_relaxed);
 }
 
-// The head already promised the encoding: nothing sensible can follow, so the body is cut
-// short (the client sees a truncated stream) and the failure counted.
+// The head already promised the encoding: nothing sensible can follow, so the stream is
+// reset (the client sees an error, not a body that looks complete) and the failure counted.
 void CompressionFilter::fail() {
   broken_ = true;
   compressionStats().errors.fetch_add(1, std::memory_order_relaxed);
+  if (callbacks_ != nullptr) callbacks_->resetStream();
 }
 
 absl::StatusOr<std::shared_ptr<const FilterFactory>> createCompressionFilterFactory(

@@ -27,12 +27,14 @@ class FakeCallbacks : public FilterCallbacks {
   void encodeData(const char*, size_t, bool) override {}
   void encodeComplete(const http::HeaderMap*) override {}
   void readDisableDownstream(bool) override {}
+  void resetStream() override { reset = true; }
 
   StreamInfo info;
   int status = 0;  // 0: no answer
   std::string body, details;
   http::HeaderMap headers;
   bool end_stream = false;
+  bool reset = false;
 
  private:
   event::Dispatcher dispatcher_;
