@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "sidecar/proxy/header_utils.h"
 #include "sidecar/proxy/request_router.h"
 
 namespace strait::proxy {
@@ -198,11 +199,7 @@ void DownstreamSession::sendComplete(const http::HeaderMap* trailers) {
 void DownstreamSession::sendLocalReply(int status, std::string_view details) {
   countResponse(status);
   http::ResponseHead head;
-  head.status = status;
-  std::string body = std::string(http::reasonPhrase(status)) + "\n";
-  head.headers.add("content-type", "text/plain");
-  head.headers.add("content-length", std::to_string(body.size()));
-  head.headers.add("x-strait-local-reply", std::string(details));
+  std::string body = makeLocalReply(status, details, &head);
   if (!keep_alive_ || draining_) head.headers.add("connection", "close");
   std::string out;
   http::encodeResponseHead(head, &out);

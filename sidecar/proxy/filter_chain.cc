@@ -1,5 +1,6 @@
 #include "sidecar/proxy/filter_chain.h"
 
+#include "sidecar/proxy/header_utils.h"
 #include "sidecar/proxy/proxy_stream.h"
 
 namespace strait::proxy {
@@ -24,14 +25,9 @@ class FilterChain::Slot final : public filters::FilterCallbacks {
   }
   void encodeHead(http::ResponseHead&& head, bool end_stream) override {
     if (!chain_.takeResponse()) return;
-    http::BodyFraming framing = http::BodyFraming::kChunked;
-    uint64_t length = 0;
-    if (end_stream) {
-      framing = http::BodyFraming::kNone;
-    } else if (const std::string* cl = head.headers.get("content-length")) {
-      framing = http::BodyFraming::kContentLength;
-      length = std::strtoull(cl->c_str(), nullptr, 10);
-    }
+    http::BodyFraming framing;
+    uint64_t length;
+    framingFromHead(head, end_stream, &framing, &length);
     chain_.headFrom(index_, std::move(head), framing, length);
     if (end_stream) chain_.completeFrom(index_, nullptr);
   }

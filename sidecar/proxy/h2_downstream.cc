@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "sidecar/proxy/header_utils.h"
 #include "sidecar/proxy/request_router.h"
 
 namespace strait::proxy {
@@ -41,11 +42,7 @@ class H2Downstream::Stream final : public StreamSink {
   void sendLocalReply(int status, std::string_view details) override {
     countResponse(status);
     http::ResponseHead head;
-    head.status = status;
-    std::string body = std::string(http::reasonPhrase(status)) + "\n";
-    head.headers.add("content-type", "text/plain");
-    head.headers.add("content-length", std::to_string(body.size()));
-    head.headers.add("x-strait-local-reply", std::string(details));
+    std::string body = makeLocalReply(status, details, &head);
     parent_.codec_.submitResponse(id_, head, false);
     parent_.codec_.sendData(id_, body.data(), body.size());
     parent_.codec_.endStream(id_, nullptr);

@@ -1,6 +1,7 @@
 #include "sidecar/proxy/header_utils.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,28 @@ void stripHopByHop(http::HeaderMap& headers, bool keep_te_trailers) {
   };
   fields.erase(std::remove_if(fields.begin(), fields.end(), drop), fields.end());
   if (keep_te_trailers && te_trailers) headers.add("te", "trailers");
+}
+
+std::string makeLocalReply(int status, std::string_view details, http::ResponseHead* head) {
+  std::string body = std::string(http::reasonPhrase(status)) + "\n";
+  head->status = status;
+  head->headers.add("content-type", "text/plain");
+  head->headers.add("content-length", std::to_string(body.size()));
+  head->headers.add("x-strait-local-reply", std::string(details));
+  return body;
+}
+
+void framingFromHead(const http::ResponseHead& head, bool end_stream, http::BodyFraming* framing,
+                     uint64_t* length) {
+  *length = 0;
+  if (end_stream) {
+    *framing = http::BodyFraming::kNone;
+  } else if (const std::string* cl = head.headers.get("content-length")) {
+    *framing = http::BodyFraming::kContentLength;
+    *length = std::strtoull(cl->c_str(), nullptr, 10);
+  } else {
+    *framing = http::BodyFraming::kChunked;
+  }
 }
 
 }  // namespace strait::proxy

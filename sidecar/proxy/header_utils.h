@@ -1,8 +1,12 @@
 // Header rules shared by both directions of the proxy. Pure functions.
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "sidecar/http/h1_codec.h"
 #include "sidecar/http/headers.h"
 #include "sidecar/proxy/route_table.h"
 
@@ -12,5 +16,14 @@ namespace strait::proxy {
 // names, keep-alive, proxy-connection, transfer-encoding, upgrade, te (except "trailers",
 // kept when `keep_te_trailers`), and proxy-authenticate... only the connection-specific ones.
 void stripHopByHop(http::HeaderMap& headers, bool keep_te_trailers);
+
+// A generated reply: `head` gets the status, content-type text/plain, content-length and
+// x-strait-local-reply: `details`; returns the body (the reason phrase and a newline).
+std::string makeLocalReply(int status, std::string_view details, http::ResponseHead* head);
+
+// How the body of a response known by its head is framed (HTTP/2 upstream, a filter's
+// response): none at end_stream, by content-length when present, else chunked.
+void framingFromHead(const http::ResponseHead& head, bool end_stream, http::BodyFraming* framing,
+                     uint64_t* length);
 
 }  // namespace strait::proxy

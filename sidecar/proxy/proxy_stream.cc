@@ -594,11 +594,7 @@ void ProxyStream::fail(int status, std::string_view details) {
 // are added).
 void ProxyStream::localReplyThroughFilters(int status, std::string_view details) {
   http::ResponseHead head;
-  head.status = status;
-  std::string body = std::string(http::reasonPhrase(status)) + "\n";
-  head.headers.add("content-type", "text/plain");
-  head.headers.add("content-length", std::to_string(body.size()));
-  head.headers.add("x-strait-local-reply", std::string(details));
+  std::string body = makeLocalReply(status, details, &head);
   response_started_ = true;
   chain_->encodeHead(std::move(head), http::BodyFraming::kContentLength, body.size());
   chain_->encodeData(body.data(), body.size());
@@ -740,14 +736,9 @@ void ProxyStream::onUpstreamHead(http::ResponseHead&& head, bool end_stream) {
       retryAttempt(Failure::kStatus, head.status)) {
     return;
   }
-  http::BodyFraming framing = http::BodyFraming::kChunked;
-  uint64_t length = 0;
-  if (end_stream) {
-    framing = http::BodyFraming::kNone;
-  } else if (const std::string* cl = head.headers.get("content-length")) {
-    framing = http::BodyFraming::kContentLength;
-    length = std::strtoull(cl->c_str(), nullptr, 10);
-  }
+  http::BodyFraming framing;
+  uint64_t length;
+  framingFromHead(head, end_stream, &framing, &length);
   forwardResponseHead(std::move(head), framing, length);
 }
 
