@@ -399,6 +399,7 @@ bool H1Parser::parseRequestLine(std::string_view line) {
     fail(400, "invalid request target");
     return false;
   }
+  request_.headers.reserve(16);  // one allocation for a typical request
   request_.method.assign(method);
   request_.target.assign(target);
   return true;
@@ -414,6 +415,7 @@ bool H1Parser::parseStatusLine(std::string_view line) {
     fail(502, "malformed status line");
     return false;
   }
+  response_.headers.reserve(8);
   response_.version_minor = minor;
   response_.status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
   response_.reason.assign(reason);

@@ -7,6 +7,12 @@
 namespace strait::http {
 namespace {
 
+size_t fieldsSize(const HeaderMap& headers) {
+  size_t n = 2;
+  for (const HeaderField& f : headers.fields()) n += f.name.size() + f.value.size() + 4;
+  return n;
+}
+
 void appendFields(const HeaderMap& headers, std::string* out) {
   for (const HeaderField& f : headers.fields()) {
     out->append(f.name).append(": ").append(f.value).append("\r\n");
@@ -16,12 +22,14 @@ void appendFields(const HeaderMap& headers, std::string* out) {
 }  // namespace
 
 void encodeRequestHead(const RequestHead& head, std::string* out) {
+  out->reserve(out->size() + head.method.size() + head.target.size() + 12 + fieldsSize(head.headers));
   out->append(head.method).append(" ").append(head.target).append(" HTTP/1.1\r\n");
   appendFields(head.headers, out);
   out->append("\r\n");
 }
 
 void encodeResponseHead(const ResponseHead& head, std::string* out) {
+  out->reserve(out->size() + 48 + head.reason.size() + fieldsSize(head.headers));
   out->append("HTTP/1.1 ").append(std::to_string(head.status)).append(" ");
   out->append(head.reason.empty() ? reasonPhrase(head.status) : std::string_view(head.reason));
   out->append("\r\n");

@@ -27,8 +27,8 @@ bool isConnectionSpecific(const HeaderField& f) {
          f.name == "transfer-encoding" || f.name == "upgrade" || (f.name == "te" && f.value != "trailers");
 }
 
-H2Fields::H2Fields(const HeaderMap& fields, const std::vector<std::pair<std::string, std::string>>& pseudo)
-    : pseudo_(pseudo) {
+H2Fields::H2Fields(const HeaderMap& fields, std::vector<std::pair<std::string, std::string>> pseudo)
+    : pseudo_(std::move(pseudo)) {
   nva_.reserve(fields.size() + pseudo_.size());
   for (const auto& [name, value] : pseudo_) nva_.push_back(makeNv(name, value));
   for (const auto& f : fields.fields()) {

@@ -15,7 +15,7 @@ namespace strait::http {
 class H2Fields {
  public:
   // `pseudo` (":status", ":method", ...) come first, then `fields`.
-  H2Fields(const HeaderMap& fields, const std::vector<std::pair<std::string, std::string>>& pseudo);
+  H2Fields(const HeaderMap& fields, std::vector<std::pair<std::string, std::string>> pseudo);
   nghttp2_nv* data() { return nva_.data(); }
   size_t size() const { return nva_.size(); }
 

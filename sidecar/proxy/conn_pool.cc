@@ -38,9 +38,11 @@ ConnPool::~ConnPool() {
 
 std::unique_ptr<net::Connection> ConnPool::acquire(bool* reused, bool fresh) {
   while (!fresh && !idle_.empty()) {
-    std::unique_ptr<Idle> idle = std::move(idle_.front());
-    idle_.pop_front();
-    std::unique_ptr<net::Connection> conn = std::move(idle->conn);
+    std::unique_ptr<net::Connection> conn = std::move(idle_.front()->conn);
+    // Keep the emptied slot (and its list node) for the next release: no allocation per
+    // request for pooling.
+    if (spare_.size() < kMaxSpare) spare_.splice(spare_.begin(), idle_, idle_.begin());
+    else idle_.pop_front();
     conn->setCallbacks(nullptr);
     if (conn->open()) {
       *reused = true;
@@ -65,13 +67,19 @@ std::unique_ptr<net::Connection> ConnPool::acquire(bool* reused, bool fresh) {
 }
 
 void ConnPool::release(std::unique_ptr<net::Connection> conn, int64_t idle_ms) {
-  auto idle = std::make_unique<Idle>(*this, std::move(conn), dispatcher_.nowMs() + idle_ms);
-  idle->conn->setCallbacks(idle.get());
-  // One timer per pool, checked lazily: no timer-tree update per request.
-  if (!sweep_timer_.enabled()) sweep_timer_.enableMs(idle_ms);
-  Idle* raw = idle.get();
-  idle_.push_front(std::move(idle));
+  int64_t expires = dispatcher_.nowMs() + idle_ms;
+  if (!spare_.empty()) {
+    idle_.splice(idle_.begin(), spare_, spare_.begin());
+    idle_.front()->conn = std::move(conn);
+    idle_.front()->expires_ms = expires;
+  } else {
+    idle_.push_front(std::make_unique<Idle>(*this, std::move(conn), expires));
+  }
+  Idle* raw = idle_.front().get();
   raw->pos = idle_.begin();
+  raw->conn->setCallbacks(raw);
+  // One timer per pool, checked lazily: no timer update per request.
+  if (!sweep_timer_.enabled()) sweep_timer_.enableMs(idle_ms);
 }
 
 void ConnPool::removeIdle(Idle* idle) {

@@ -53,6 +53,8 @@ class ConnPool {
   WorkerStats& stats_;
   std::shared_ptr<const tls::ClientContext> tls_;
   std::list<std::unique_ptr<Idle>> idle_;  // most recently used at the front
+  static constexpr size_t kMaxSpare = 32;
+  std::list<std::unique_ptr<Idle>> spare_;  // emptied slots, reused by release()
   event::Timer sweep_timer_;               // armed while connections are idle
   ClusterStatePtr cluster_;
   size_t total_ = 0;
