@@ -1,5 +1,7 @@
 #include "sidecar/http/h2_headers.h"
 
+#include <string_view>
+
 #include "sidecar/http/h2_session.h"
 
 namespace strait::http {
@@ -22,9 +24,17 @@ nghttp2_data_provider sessionBodyProvider() {
   return provider;
 }
 
+// Dispatches on the name's length first: this runs for every field of every HTTP/2 head.
 bool isConnectionSpecific(const HeaderField& f) {
-  return f.name == "connection" || f.name == "keep-alive" || f.name == "proxy-connection" ||
-         f.name == "transfer-encoding" || f.name == "upgrade" || (f.name == "te" && f.value != "trailers");
+  std::string_view n = f.name;
+  switch (n.size()) {
+    case 2: return n == "te" && f.value != "trailers";
+    case 7: return n == "upgrade";
+    case 10: return n == "connection" || n == "keep-alive";
+    case 16: return n == "proxy-connection";
+    case 17: return n == "transfer-encoding";
+    default: return false;
+  }
 }
 
 H2Fields::H2Fields(const HeaderMap& fields, std::vector<std::pair<std::string, std::string>> pseudo)
