@@ -142,7 +142,9 @@ TEST(CacheStore, EvictsLeastRecentlyUsedAndDropsLargeObjects) {
     ASSERT_TRUE(inserted);
     ASSERT_TRUE(store.charge(e, 1000));
     entries.push_back(e);
-    if (i == 1) EXPECT_NE(store.lookup("h /0", req, false, nullptr), nullptr);  // /0 used: /1 is older
+    if (i == 1) {  // /0 used: /1 is older
+      EXPECT_NE(store.lookup("h /0", req, false, nullptr), nullptr);
+    }
   }
   EXPECT_EQ(store.bytes(), 2000u);
   EXPECT_NE(store.lookup("h /0", req, false, nullptr), nullptr);

@@ -63,7 +63,9 @@ void expectConsistentOnAdd(int n) {
     int a = before.pick(keyHash(key), nullptr), b = after.pick(keyHash(key), nullptr);
     if (a == b) continue;
     moved++;
-    if (n > 10) EXPECT_EQ(b, n) << "a key moved between two old endpoints";
+    if (n > 10) {
+      EXPECT_EQ(b, n) << "a key moved between two old endpoints";
+    }
   }
   double fraction = static_cast<double>(moved) / kKeys, ideal = 1.0 / (n + 1);
   EXPECT_GT(fraction, ideal * 0.8) << n;
@@ -94,7 +96,9 @@ TEST(HashRing, UnusableEndpointsKeysGoToTheNextOnTheRing) {
   for (int key = 0; key < 10000; key++) {
     int all = ring.pick(keyHash(key), nullptr);
     int some = ring.pick(keyHash(key), usable.data());
-    if (all != 2) EXPECT_EQ(some, all);
+    if (all != 2) {
+      EXPECT_EQ(some, all);
+    }
     else EXPECT_NE(some, 2);
   }
   std::fill(usable.begin(), usable.end(), 0);

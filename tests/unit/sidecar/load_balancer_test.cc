@@ -283,7 +283,9 @@ TEST(LoadBalancer, HashPoliciesMoveOnlyTheDownEndpointsKeys) {
     }
     if (policy == Cluster::MAGLEV) {  // spread over the others, not dumped on one
       for (int i = 0; i < 10; i++) {
-        if (i != 4) EXPECT_GT(moved_to[static_cast<size_t>(i)], 0) << i;
+        if (i != 4) {
+          EXPECT_GT(moved_to[static_cast<size_t>(i)], 0) << i;
+        }
       }
     }
     // Back up: every key returns.
