@@ -102,6 +102,9 @@ class StreamFilter {
   virtual void onResponseComplete(const http::HeaderMap* trailers) { (void)trailers; }
   // The stream ended before the response completed (client gone, upstream failure).
   virtual void onStreamReset() {}
+  // For a response the filter makes itself (encodeHead/encodeData): the downstream's write
+  // buffer went above its high watermark (stop sending) or back below its low one (resume).
+  virtual void onDownstreamWatermark(bool above) { (void)above; }
 
  protected:
   FilterCallbacks* callbacks_ = nullptr;

@@ -131,6 +131,10 @@ void FilterChain::encodeData(const char* data, size_t len) { dataFrom(filters_.s
 
 void FilterChain::encodeComplete(const http::HeaderMap* trailers) { completeFrom(filters_.size(), trailers); }
 
+void FilterChain::onDownstreamWatermark(bool above) {
+  for (auto& f : filters_) f->onDownstreamWatermark(above);
+}
+
 void FilterChain::onReset() {
   for (auto& f : filters_) f->onStreamReset();
 }

@@ -54,6 +54,8 @@ class FilterChain {
   void encodeData(const char* data, size_t len);
   void encodeComplete(const http::HeaderMap* trailers);
   void onReset();
+  // While a filter makes the response: backpressure from the downstream, to every filter.
+  void onDownstreamWatermark(bool above);
 
  private:
   class Slot;

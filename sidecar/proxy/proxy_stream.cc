@@ -549,6 +549,7 @@ void ProxyStream::pauseDownstream(bool pause) {
 }
 
 void ProxyStream::onDownstreamWatermark(bool above) {
+  if (chain_ && chain_->responding()) return chain_->onDownstreamWatermark(above);
   if (h2_stream_.conn) {
     // HTTP/2: stop acknowledging response DATA; the upstream's window closes.
     upstream_paused_ = above;

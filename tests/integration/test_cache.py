@@ -221,6 +221,16 @@ class CacheTest(harness.StraitTestCase):
             self.assertEqual((status, hdrs.get("x-cache")), (200, "stale"))
             self.assertEqual(slow.result()[0], 200)
 
+    def test_large_hit_streams_with_backpressure(self):
+        # 6 MB is several times the downstream write buffer's high watermark: the hit pauses
+        # and resumes as the client drains it, and arrives whole.
+        self.start({"max_bytes": 64 << 20, "max_object_bytes": 8 << 20})
+        h = {"x-upstream-header-cache-control": "max-age=60", "x-upstream-size": "6000000"}
+        for expected in ("miss", "hit", "hit"):
+            status, hdrs, body = self.raw_get("/big", h)
+            self.assertEqual((status, hdrs["x-cache"], len(body)), (200, expected, 6000000))
+        self.assert_upstream_calls(1)
+
     def test_invalidation_by_post(self):
         self.start()
         h = {"x-upstream-header-cache-control": "max-age=60"}

@@ -89,6 +89,11 @@ class CacheFilter final : public StreamFilter, public EntryReader {
   void onResponseComplete(const http::HeaderMap*) override;
   void onStreamReset() override { abandon(); }
   void onEntryUpdate() override { pull(); }
+  // A hit stops sending chunks while the client's buffer is full, and resumes when it drains.
+  void onDownstreamWatermark(bool above) override {
+    paused_ = above;
+    if (!above) pull();
+  }
 
  private:
   enum class Role { kPass, kReader, kFiller, kRefresher };
@@ -130,6 +135,7 @@ class CacheFilter final : public StreamFilter, public EntryReader {
   const char* label_ = "hit";
   bool waiting_ = false;                 // held (kStop) without a response yet
   bool head_sent_ = false;
+  bool paused_ = false;  // the client's write buffer is full (backpressure)
   size_t next_chunk_ = 0;
   bool replaced_ = false;                // the upstream response is replaced (304 refresh, stale)
   std::string replacement_;
@@ -243,6 +249,7 @@ void CacheFilter::pull() {
     if (end) return detach();
   }
   for (const auto& c : v.chunks) {
+    if (paused_) return;  // onDownstreamWatermark(false) resumes
     next_chunk_++;
     if (!c->empty()) callbacks_->encodeData(c->data(), c->size(), false);
   }
