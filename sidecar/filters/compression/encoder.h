@@ -27,7 +27,7 @@ struct EncoderParams {
   int brotli_quality = 4;     // 0..11
   int brotli_window_bits = 18;  // lgwin 10..24
   int zstd_level = 3;         // 1..19
-  int zstd_window_log = 0;    // 10..23, 0: the level's own
+  int zstd_window_log = 18;   // 10..23 (256 KiB by default, as brotli's window); 0: the level's own
 };
 
 class Encoder {
