@@ -13,6 +13,7 @@ Binaries come from $STRAIT_BUILD_DIR (default <repo>/build):
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -42,12 +43,38 @@ def binary(rel_path):
     return path
 
 
+_HANDED_OUT = set()
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
-    """A port that was free a moment ago (bind 127.0.0.1:0). Racy by nature: prefer port 0 +
-    port files for the binaries; use this only for config values that must be known upfront."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port that was free a moment ago, for config values that must be known upfront (the
+    binaries themselves bind port 0 and report it through port files). Chosen OUTSIDE the
+    kernel's ephemeral range, so a process binding port 0 later (a control plane, an upstream,
+    an outgoing connection) can never be given the same port before the config uses it; never
+    the same port twice in one test process."""
+    lo, hi = _ephemeral_range()
+    candidates = list(range(10000, lo)) if lo > 11000 else list(range(hi + 1, 65535))
+    random.shuffle(candidates)
+    for port in candidates:
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise AssertionError("no free port outside the ephemeral range")
 
 
 def wait_until(predicate, timeout=10.0, interval=0.02, message=None):
