@@ -31,12 +31,13 @@ def echoed_all(body, name):
 
 
 class Shadow:
-    """A recording HTTP/1.1 server; a request for a path containing "slow" is answered after
-    `slow_s` seconds."""
+    """A recording HTTP/1.1 server; a request for a path containing "slow" is held until the
+    test ends (stop() releases it) or `slow_s` seconds pass."""
 
     def __init__(self, slow_s=4.0):
         self.requests = []
         self.lock = threading.Lock()
+        self.release = threading.Event()
         shadow = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -48,7 +49,7 @@ class Shadow:
                 with shadow.lock:
                     shadow.requests.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 if "slow" in self.path:
-                    time.sleep(slow_s)
+                    shadow.release.wait(slow_s)
                 self.send_response(200)
                 self.send_header("content-length", "2")
                 self.end_headers()
@@ -70,6 +71,7 @@ class Shadow:
             return [r for r in self.requests if r[1] == path]
 
     def stop(self):
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 
