@@ -9,6 +9,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libnghttp2-dev libssl-dev libre2-dev zlib1g-dev libbrotli-dev libzstd-dev libyaml-cpp-dev
   libmodsecurity-dev modsecurity-crs
+  libjemalloc-dev  # the proxies' allocator (CMake option STRAIT_JEMALLOC)
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev
   curl nghttp2-client openssl python3
