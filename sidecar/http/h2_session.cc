@@ -50,6 +50,11 @@ int onStreamCloseCb(nghttp2_session*, int32_t stream_id, uint32_t error_code, vo
   return sessionOf(user_data)->onStreamClose(stream_id, error_code);
 }
 
+int sendDataCb(nghttp2_session*, nghttp2_frame* frame, const uint8_t* framehd, size_t length,
+               nghttp2_data_source*, void* user_data) {
+  return sessionOf(user_data)->sendDataFrame(frame->hd.stream_id, framehd, length, frame->data.padlen);
+}
+
 int onFrameSendCb(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
   if (frame->hd.type == NGHTTP2_GOAWAY) sessionOf(user_data)->onGoAwaySent(frame->goaway.error_code);
   return 0;
@@ -71,6 +76,7 @@ void H2Session::initSession(bool server, nghttp2_option* opt) {
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, onDataChunkCb);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, onStreamCloseCb);
   nghttp2_session_callbacks_set_on_frame_send_callback(cbs, onFrameSendCb);
+  nghttp2_session_callbacks_set_send_data_callback(cbs, sendDataCb);
   nghttp2_session* raw = nullptr;
   if (server) nghttp2_session_server_new2(&raw, cbs, this, opt);
   else nghttp2_session_client_new2(&raw, cbs, this, opt);
@@ -139,12 +145,16 @@ void H2Session::takeOutput(std::string* out) {
 }
 
 void H2Session::drainOutput(absl::FunctionRef<void(const char* data, size_t len)> sink) {
+  // DATA payloads bypass nghttp2's frame buffer: sendDataFrame writes them to `sink` straight
+  // from the stream's queue, in order with the frames mem_send returns around them.
+  sink_ = &sink;
   for (;;) {
     const uint8_t* data = nullptr;
     ssize_t n = nghttp2_session_mem_send(session_.get(), &data);
     if (n <= 0) break;
     sink(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
   }
+  sink_ = nullptr;
   // Drain notifications after framing, outside nghttp2's callbacks.
   std::vector<int32_t> drained;
   for (auto& [id, s] : streams_) {
@@ -216,19 +226,18 @@ void H2Session::resume(Stream& s, int32_t stream_id) {
   nghttp2_session_resume_data(session_.get(), stream_id);
 }
 
-ssize_t H2Session::readData(int32_t stream_id, uint8_t* buf, size_t length, uint32_t* data_flags) {
+// The payload is not copied here (NGHTTP2_DATA_FLAG_NO_COPY): nghttp2 frames it and then
+// calls sendDataFrame, which takes the same `n` bytes from the queue.
+ssize_t H2Session::readData(int32_t stream_id, uint8_t*, size_t length, uint32_t* data_flags) {
   Stream* s = find(stream_id);
   if (s == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   size_t n = std::min(length, s->queued());
-  if (n > 0) {
-    std::memcpy(buf, s->pending.data() + s->pending_offset, n);
-    s->pending_offset += n;
+  if (s->queued() > n) {
+    *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+    return static_cast<ssize_t>(n);
   }
-  if (s->queued() > 0) return static_cast<ssize_t>(n);
-  s->pending.clear();
-  s->pending_offset = 0;
   if (s->end_after_pending) {
-    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_COPY;
     if (s->has_trailers) {
       *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
       H2Fields nva(s->out_trailers, {});
@@ -237,8 +246,32 @@ ssize_t H2Session::readData(int32_t stream_id, uint8_t* buf, size_t length, uint
   } else if (n == 0) {
     s->deferred = true;
     return NGHTTP2_ERR_DEFERRED;
+  } else {
+    *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
   }
   return static_cast<ssize_t>(n);
+}
+
+int H2Session::sendDataFrame(int32_t stream_id, const uint8_t* framehd, size_t length, size_t padlen) {
+  Stream* s = find(stream_id);
+  if (s == nullptr || sink_ == nullptr || s->queued() < length) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  auto& sink = *sink_;
+  sink(reinterpret_cast<const char*>(framehd), 9);
+  if (padlen > 0) {
+    const char pad_length = static_cast<char>(padlen - 1);
+    sink(&pad_length, 1);
+  }
+  if (length > 0) sink(s->pending.data() + s->pending_offset, length);
+  s->pending_offset += length;
+  if (padlen > 1) {
+    static constexpr char kZeros[256] = {};
+    sink(kZeros, padlen - 1);  // padlen <= 256
+  }
+  if (s->queued() == 0) {
+    s->pending.clear();
+    s->pending_offset = 0;
+  }
+  return 0;
 }
 
 void H2Session::resetStream(int32_t stream_id, uint32_t error_code) {

@@ -66,6 +66,7 @@ class H2Session {
   int onDataChunk(int32_t stream_id, const uint8_t* data, size_t len);
   int onStreamClose(int32_t stream_id, uint32_t error_code);
   ssize_t readData(int32_t stream_id, uint8_t* buf, size_t length, uint32_t* data_flags);
+  int sendDataFrame(int32_t stream_id, const uint8_t* framehd, size_t length, size_t padlen);
   virtual int onBeginHeaders(int32_t stream_id, bool response) = 0;
   virtual int onHeader(int32_t stream_id, std::string_view name, std::string_view value, bool trailer) = 0;
   virtual int onFrameRecv(int32_t stream_id, uint8_t type, uint8_t flags, uint32_t error_code,
@@ -94,6 +95,8 @@ class H2Session {
  private:
   void resume(Stream& s, int32_t stream_id);
 
+  // The sink of the drainOutput call in progress (DATA payloads go to it from sendDataFrame).
+  absl::FunctionRef<void(const char* data, size_t len)>* sink_ = nullptr;
   static constexpr size_t kMaxHeaderBlockFrames = 32;
   size_t header_block_frames_ = 0;
   size_t header_block_bytes_ = 0;
