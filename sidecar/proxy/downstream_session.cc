@@ -108,6 +108,8 @@ void DownstreamSession::onRequestHead(http::RequestHead&& head, http::BodyFramin
   chunked_response_ = false;
   WorkerStats::inc(ctx_.stats().downstream_rq_total);
   keep_alive_ = head.keep_alive && !draining_;
+  request_bodyless_ = framing == http::BodyFraming::kNone ||
+                      (framing == http::BodyFraming::kContentLength && length == 0);
   head_request_ = head.method == "HEAD";
   request_version_minor_ = head.version_minor;
   const SnapshotPtr& snapshot = ctx_.snapshot();
@@ -161,6 +163,9 @@ void DownstreamSession::sendHeaders(http::ResponseHead&& head, http::BodyFraming
       keep_alive_ = false;  // HTTP/1.0 client: the body ends with the connection
     }
   }
+  // A response that starts while the request body is still arriving ends the connection (the
+  // rest of the body cannot be told apart from a next request cheaply): say so up front.
+  if (!request_complete_ && !request_bodyless_) keep_alive_ = false;
   if (!keep_alive_) head.headers.set("connection", "close");
   else if (request_version_minor_ == 0) head.headers.set("connection", "keep-alive");
   head.version_minor = 1;
@@ -200,6 +205,7 @@ void DownstreamSession::sendLocalReply(int status, std::string_view details) {
   countResponse(status);
   http::ResponseHead head;
   std::string body = makeLocalReply(status, details, &head);
+  if (!request_complete_ && !request_bodyless_) keep_alive_ = false;  // as in sendHeaders
   if (!keep_alive_ || draining_) head.headers.add("connection", "close");
   std::string out;
   http::encodeResponseHead(head, &out);
@@ -211,6 +217,10 @@ void DownstreamSession::sendLocalReply(int status, std::string_view details) {
 void DownstreamSession::onResponseDone() {
   response_complete_ = true;
   if (request_complete_) return finishExchange();
+  // A response made while the head was delivered (a cache hit, a filter's reply) to a request
+  // without a body: the parser's message-complete follows within the same parse, and
+  // onMessageComplete finishes the exchange on a kept-alive connection.
+  if (request_bodyless_) return;
   // The response finished before the request body: the rest of the body cannot be told
   // apart from a next request cheaply, so the connection ends after this response.
   keep_alive_ = false;

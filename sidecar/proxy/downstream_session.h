@@ -82,6 +82,7 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   int64_t last_activity_ms_ = 0;    // end of the last exchange (idle timeout is lazy)
   bool in_request_ = false;         // a request is being handled (head seen, response not done)
   bool request_complete_ = false;
+  bool request_bodyless_ = false;    // the request head announced no body
   bool response_complete_ = false;
   bool keep_alive_ = true;          // the client's wish for this request
   bool chunked_response_ = false;   // we re-encode the response body as chunked
