@@ -191,6 +191,43 @@ class CacheTest(harness.StraitTestCase):
         self.assertNotIn("content-encoding", h3)
         self.assert_upstream_calls(2)
 
+    def check_not_modified_vary(self, filters):
+        # RFC 9110 15.4.5: a 304 carries the vary and etag its 200 would have carried, here
+        # the compression filter's `vary: accept-encoding` and weakened etag.
+        self.start(filters=filters)
+        h = {"x-upstream-header-cache-control": "max-age=60", "x-upstream-etag": '"v1"', "x-upstream-size": "5000",
+             "accept-encoding": "gzip"}
+        s1, h1, _ = self.raw_get("/nm", h)
+        self.assertEqual((s1, h1["content-encoding"], h1["etag"]), (200, "gzip", 'W/"v1"'))
+        self.assertIn("accept-encoding", h1["vary"].lower())
+        # The cache answers the client's conditional.
+        s2, h2, b2 = self.raw_get("/nm", dict(h, **{"if-none-match": h1["etag"]}))
+        self.assertEqual((s2, h2["x-cache"], b2), (304, "hit", b""))
+        self.assertIn("accept-encoding", h2.get("vary", "").lower())
+        self.assertEqual(h2["etag"], 'W/"v1"')
+        # A client accepting no encoding: its 200 has the vary and the strong etag, so its 304 too.
+        plain = {k: v for k, v in h.items() if k != "accept-encoding"}
+        s3, h3, _ = self.raw_get("/nm", plain)
+        self.assertEqual((s3, h3["etag"]), (200, '"v1"'))
+        self.assertIn("accept-encoding", h3["vary"].lower())
+        s4, h4, _ = self.raw_get("/nm", dict(plain, **{"if-none-match": '"v1"'}))
+        self.assertEqual((s4, h4["etag"]), (304, '"v1"'))
+        self.assertIn("accept-encoding", h4.get("vary", "").lower())
+        # A 304 from the upstream, passed through (the client's no-store: the cache stays out).
+        before = self.count()
+        s5, h5, _ = self.raw_get("/nm-pass", {"cache-control": "no-store", "x-upstream-etag": '"p1"',
+                                              "if-none-match": '"p1"', "accept-encoding": "gzip"})
+        self.assertEqual((s5, h5["etag"]), (304, 'W/"p1"'))
+        self.assertIn("accept-encoding", h5.get("vary", "").lower())
+        self.assertEqual(self.count(), before + 1)
+
+    def test_not_modified_carries_vary_cache_first(self):
+        self.check_not_modified_vary([{"cache": {}}, {"compression": {}}])
+
+    def test_not_modified_carries_vary_compression_first(self):
+        # Hits pass through the compression filter (listed before the cache).
+        self.check_not_modified_vary([{"compression": {}}, {"cache": {}}])
+
     def test_max_stale_request_accepts_a_stale_entry(self):
         self.start()
         h = {"x-upstream-header-cache-control": "max-age=0", "x-upstream-etag": '"m1"'}

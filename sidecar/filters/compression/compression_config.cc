@@ -120,4 +120,13 @@ bool responseQualifies(const CompressionConfig& config, const http::ResponseHead
   return framing != http::BodyFraming::kContentLength || length >= config.min_content_length;
 }
 
+bool notModifiedQualifies(const CompressionConfig& config, const http::ResponseHead& head) {
+  if (head.status != 304) return false;
+  const http::HeaderMap& h = head.headers;
+  if (h.get("content-range") != nullptr || alreadyEncoded(h)) return false;
+  if (hasToken(h, "cache-control", "no-transform")) return false;
+  const std::string* type = h.get("content-type");
+  return type == nullptr || contentTypeMatches(config.content_types, *type);
+}
+
 }  // namespace strait::filters::compression

@@ -35,4 +35,11 @@ bool contentTypeMatches(const std::vector<std::string>& patterns, std::string_vi
 bool responseQualifies(const CompressionConfig& config, const http::ResponseHead& head, http::BodyFraming framing,
                        uint64_t length, bool head_request);
 
+// Whether the 200 that this 304 stands for would have qualified, so the 304 carries the same
+// vary and etag (RFC 9110 15.4.5). The size is unknown (a 304 has no body) and is not
+// checked; a 304 without content-type (upstreams often omit it) counts as qualifying: a
+// needless `vary: accept-encoding` only splits a downstream cache's variants, a missing one
+// lets it serve a compressed variant to a client that cannot decode it.
+bool notModifiedQualifies(const CompressionConfig& config, const http::ResponseHead& head);
+
 }  // namespace strait::filters::compression

@@ -42,6 +42,15 @@ FilterStatus CompressionFilter::onRequestHead(http::RequestHead& head, bool end_
 }
 
 void CompressionFilter::onResponseHead(http::ResponseHead& head, http::BodyFraming& framing, uint64_t& length) {
+  // A 304 (the upstream's, or a cache's answer to a client conditional) carries the vary and
+  // etag its 200 would have had: the client's cache updates its stored response with them.
+  if (head.status == 304) {
+    if (!head_request_ && notModifiedQualifies(*config_, head)) {
+      addVary(head.headers);
+      if (accepted_) weakenEtag(head.headers);
+    }
+    return;
+  }
   if (!responseQualifies(*config_, head, framing, length, head_request_)) return;
   addVary(head.headers);
   if (!accepted_) return;

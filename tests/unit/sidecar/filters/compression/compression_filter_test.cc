@@ -91,7 +91,7 @@ TEST_F(FilterTest, ExcludedResponsesAreUntouched) {
   auto ranged = response(200);
   ranged.headers.add("content-range", "bytes 0-9/100");
   const http::ResponseHead cases[] = {encoded, no_transform, ranged, response(206), response(204),
-                                      response(304), response(200, "image/png"), response(200, ""),
+                                      response(200, "image/png"), response(200, ""),
                                       response(200, "text/html", 29)};
   for (const auto& head : cases) {
     auto f = filter("gzip, br, zstd");
@@ -100,6 +100,38 @@ TEST_F(FilterTest, ExcludedResponsesAreUntouched) {
     EXPECT_FALSE(r.compressing) << head.status;
     EXPECT_EQ(r.head.headers.get("vary"), nullptr) << head.status;
     EXPECT_EQ(r.framing, BodyFraming::kContentLength);
+  }
+}
+
+// RFC 9110 15.4.5: a 304 carries the vary and etag the 200 would have carried.
+TEST_F(FilterTest, NotModifiedCarriesTheVaryAndEtagOfItsFullResponse) {
+  auto not_modified = [](const std::string& type) {
+    http::ResponseHead h;
+    h.status = 304;
+    if (!type.empty()) h.headers.add("content-type", type);
+    h.headers.add("etag", "\"v1\"");
+    return h;
+  };
+  for (const std::string type : {"text/html", ""}) {
+    Result r = run(*filter("gzip"), not_modified(type), BodyFraming::kNone, 0);
+    EXPECT_FALSE(r.compressing);
+    EXPECT_EQ(r.framing, BodyFraming::kNone);
+    ASSERT_NE(r.head.headers.get("vary"), nullptr) << type;
+    EXPECT_EQ(*r.head.headers.get("vary"), "accept-encoding");
+    EXPECT_EQ(*r.head.headers.get("etag"), "W/\"v1\"");
+    EXPECT_EQ(r.head.headers.get("content-encoding"), nullptr);
+  }
+  // A client that accepts no encoding: the 200 would carry vary but its strong etag.
+  Result plain = run(*filter(""), not_modified("text/html"), BodyFraming::kNone, 0);
+  EXPECT_EQ(*plain.head.headers.get("vary"), "accept-encoding");
+  EXPECT_EQ(*plain.head.headers.get("etag"), "\"v1\"");
+  // The 200 would not have been compressed: nothing added.
+  auto no_transform = not_modified("text/html");
+  no_transform.headers.add("cache-control", "no-transform");
+  for (auto& head : {not_modified("image/png"), no_transform}) {
+    Result r = run(*filter("gzip"), head, BodyFraming::kNone, 0);
+    EXPECT_EQ(r.head.headers.get("vary"), nullptr);
+    EXPECT_EQ(*r.head.headers.get("etag"), "\"v1\"");
   }
 }
 
