@@ -98,5 +98,46 @@ class RawH2:
                 if ftype in (HEADERS, DATA) and flags & END_STREAM:
                     return headers, data
 
+    def read_body(self, stream_id, at_least=None, deadline_s=10.0):
+        """Reads frames of `stream_id` until `at_least` data bytes arrived in all (None: until
+        the stream ends). Returns (outcome, data bytes so far): outcome is "data" (at_least
+        reached), "end" (END_STREAM), "rst" (RST_STREAM), "goaway" or "eof" (connection
+        closed). Frames already read but not consumed are kept for the next call."""
+        self.sock.settimeout(deadline_s)
+        buf = getattr(self, "_pending", b"")
+        data = getattr(self, "_data", {}).get(stream_id, b"")
+        outcome = None
+        while outcome is None:
+            while outcome is None and len(buf) >= 9:
+                length = int.from_bytes(buf[0:3], "big")
+                if len(buf) < 9 + length:
+                    break
+                ftype, flags = buf[3], buf[4]
+                sid = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
+                payload, buf = buf[9:9 + length], buf[9 + length:]
+                if ftype == GOAWAY:
+                    outcome = "goaway"
+                elif sid != stream_id:
+                    continue
+                elif ftype == RST_STREAM:
+                    outcome = "rst"
+                elif ftype == DATA:
+                    data += payload
+                if ftype in (HEADERS, DATA) and flags & END_STREAM:
+                    outcome = "end"
+                elif outcome is None and at_least is not None and len(data) >= at_least:
+                    outcome = "data"
+            if outcome is None:
+                try:
+                    chunk = self.sock.recv(65536)
+                except ConnectionResetError:
+                    chunk = b""
+                if not chunk:
+                    outcome = "eof"
+                buf += chunk
+        self._pending = buf
+        self._data = {stream_id: data}
+        return outcome, data
+
     def close(self):
         self.sock.close()

@@ -13,6 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import h2frames  # noqa: E402
 from harness import free_port, generation, route  # noqa: E402
 
 LAST_MODIFIED = "Mon, 01 Jan 2024 00:00:00 GMT"
@@ -227,6 +228,43 @@ class CacheTest(harness.StraitTestCase):
     def test_not_modified_carries_vary_compression_first(self):
         # Hits pass through the compression filter (listed before the cache).
         self.check_not_modified_vary([{"compression": {}}, {"cache": {}}])
+
+    def test_fill_failing_midway_resets_its_readers(self):
+        # The upstream sends the head and part of a cacheable body, then (3 s later) closes.
+        # The filling client and every reader streaming the object, HTTP/1.1 and HTTP/2, get
+        # an error, never the partial body as if complete; nothing is stored; the next request
+        # is a miss that succeeds, and the sidecar keeps serving.
+        self.start()
+        size, part = 200000, 50000
+        ok = {"x-upstream-header-cache-control": "max-age=60", "x-upstream-size": str(size)}
+        cut = dict(ok, **{"x-upstream-abort-after": str(part), "x-upstream-delay-ms": "3000"})
+        h1 = []
+        for i, headers in enumerate([cut, ok, ok]):
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            self.addCleanup(conn.close)
+            conn.request("GET", "/cut", headers=headers)
+            resp = conn.getresponse()
+            self.assertEqual((resp.status, resp.getheader("x-cache")), (200, "miss" if i == 0 else "hit"))
+            self.assertEqual(resp.getheader("content-length"), str(size))
+            self.assertEqual(len(resp.read(1000)), 1000)  # streaming the partial body
+            h1.append(resp)
+        h2 = h2frames.RawH2(self.port, timeout=10)
+        self.addCleanup(h2.close)
+        h2.send(h2frames.frame(h2frames.HEADERS, h2frames.END_STREAM | h2frames.END_HEADERS, 1,
+                               h2frames.request_block("/cut", "127.0.0.1:%d" % self.port)))
+        self.assertEqual(h2.read_body(1, at_least=1000)[0], "data")
+        for resp in h1:
+            with self.assertRaises((http.client.IncompleteRead, ConnectionError)):
+                resp.read()
+        outcome, data = h2.read_body(1)
+        self.assertIn(outcome, ("rst", "eof", "goaway"))
+        self.assertLess(len(data), size)
+        self.assert_upstream_calls(1)
+        # Not stored: a miss that goes upstream and succeeds, then a hit.
+        status, hdrs, body = self.get("/cut", ok)
+        self.assertEqual((status, hdrs["x-cache"], len(body)), (200, "miss", size))
+        self.assertEqual(self.get("/cut", ok)[1]["x-cache"], "hit")
+        self.assert_upstream_calls(2)
 
     def test_max_stale_request_accepts_a_stale_entry(self):
         self.start()

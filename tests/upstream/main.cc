@@ -23,7 +23,9 @@ constexpr char kUsage[] =
     "or with --reply TEXT, or with N bytes of 'x' (--size). Per-request knobs (query\n"
     "parameter or request header): status=NNN / x-upstream-status, delay_ms=N /\n"
     "x-upstream-delay-ms, size=N / x-upstream-size, close=1 / x-upstream-close,\n"
-    "reset=1 / x-upstream-reset (close without a reply). --status sets the default\n"
+    "reset=1 / x-upstream-reset (close without a reply), abort_after=N /\n"
+    "x-upstream-abort-after (send the head and N body bytes, then close; with delay_ms,\n"
+    "close that long after). --status sets the default\n"
     "status; --fail-first N answers 503 to the first N requests.\n"
     "set_status=NNN / x-upstream-set-status: every later request without a status knob\n"
     "answers NNN (all threads; 0 restores the default), e.g. to fail a health check.\n";

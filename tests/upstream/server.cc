@@ -65,6 +65,7 @@ struct Knobs {
   std::optional<size_t> size;
   bool close = false;
   bool reset = false;  // close the connection without any reply
+  std::optional<size_t> abort_after;  // send the head and this many body bytes, then close
 };
 
 std::atomic<int> g_requests_seen{0};  // across threads, for --fail-first
@@ -99,6 +100,9 @@ bool applyKnob(const std::string& key, const std::string& value, Knobs* k) {
     k->close = value == "1" || value == "true";
   } else if (key == "reset") {
     k->reset = value == "1" || value == "true";
+  } else if (key == "abort_after") {
+    if (!parseInt(value, 0, kMaxReplySize, &v)) return false;
+    k->abort_after = static_cast<size_t>(v);
   }
   return true;
 }
@@ -117,7 +121,7 @@ bool parseKnobs(const Request& req, Knobs* k) {
   static const std::pair<const char*, const char*> kHeaders[] = {
       {"x-upstream-status", "status"}, {"x-upstream-delay-ms", "delay_ms"},
       {"x-upstream-size", "size"}, {"x-upstream-close", "close"}, {"x-upstream-reset", "reset"},
-      {"x-upstream-set-status", "set_status"}};
+      {"x-upstream-set-status", "set_status"}, {"x-upstream-abort-after", "abort_after"}};
   for (const auto& [header, key] : kHeaders) {
     const std::string* v = req.header(header);
     if (v != nullptr && !applyKnob(key, *v, k)) return false;
@@ -156,6 +160,7 @@ struct Conn {
   size_t out_pos = 0;       // bytes of `out` already written
   std::string delayed;      // response waiting for its delay timer
   bool waiting = false;     // a delayed response is pending
+  bool aborting = false;    // a cut response was sent: close when the timer fires
   bool close_after = false; // close once `out` is written
   bool peer_eof = false;    // read() returned 0
   bool lingering = false;   // write side shut; draining input until EOF or timer
@@ -352,6 +357,16 @@ void Worker::respond(Conn* c, const Request& req) {
     response.insert(response.size() - 2, "x-upstream-trailers: " + joined + "\r\n");
   }
   if (req.method != "HEAD") response += body;
+  if (k.abort_after && *k.abort_after < body.size() && req.method != "HEAD") {
+    response.resize(response.size() - body.size() + *k.abort_after);  // framing promises more
+    close = true;
+    if (k.delay_ms > 0) {  // the cut response at once, the close after the delay
+      c->waiting = true;
+      c->aborting = true;
+      timers_.push(Timer{nowMs() + k.delay_ms, c->fd, c->serial});
+      return startReply(c, std::move(response), false);
+    }
+  }
   if (k.delay_ms == 0) return startReply(c, std::move(response), close);
   c->waiting = true;
   c->close_after = close;
@@ -407,7 +422,7 @@ void Worker::fireTimers() {
     timers_.pop();
     if (!alive(t.fd, t.serial)) continue;
     Conn* c = conns_[t.fd].get();
-    if (c->lingering) {
+    if (c->lingering || c->aborting) {
       destroy(c);
     } else if (c->waiting) {
       c->waiting = false;

@@ -4,7 +4,9 @@
 //
 // Reply rules (see README in main.cc's --help): echo by default, or a fixed --reply /
 // --size body; --status and --fail-first N (503 for the first N requests); per-request
-// knobs status / delay_ms / size / close / reset (close without replying) from the query string
+// knobs status / delay_ms / size / close / reset (close without replying) / abort_after=N (the
+// head and N body bytes, then close: a response cut midway; with delay_ms, the close comes
+// that long after the cut response instead of the response being delayed) from the query string
 // or from x-upstream-* request headers (a header wins over the query). One knob changes the
 // upstream itself: set_status=NNN (x-upstream-set-status) makes every later request without
 // a status knob answer NNN, on every thread (set_status=0: the default again); the request
