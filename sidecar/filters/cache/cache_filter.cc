@@ -115,6 +115,10 @@ class CacheFilter final : public StreamFilter, public EntryReader {
   }
   void detach();
   void abandon();
+  void release(uint64_t transient_bytes) {
+    if (transient_bytes > 0) store_->adjustTransient(-static_cast<int64_t>(transient_bytes));
+  }
+  bool keepStreaming();
 
   std::shared_ptr<Store> store_;
   std::shared_ptr<const Settings> settings_;
@@ -130,6 +134,7 @@ class CacheFilter final : public StreamFilter, public EntryReader {
   std::shared_ptr<Entry> stale_;         // refresher: the stale entry being revalidated
   bool swr_owner_ = false;               // we set stale_->revalidating
   bool storing_ = false;                 // entry_ is being filled and counted
+  bool transient_ = false;               // entry_ is not stored, only streamed to its readers
   bool filled_ = false;                  // entry_ completed or failed by us
   std::shared_ptr<Waker> waker_;
   const char* label_ = "hit";
@@ -231,9 +236,10 @@ FilterStatus CacheFilter::read(std::shared_ptr<Entry> entry, const char* label) 
 void CacheFilter::pull() {
   if (role_ != Role::kReader || !entry_) return;
   Entry::View v;
-  entry_->snapshot(next_chunk_, &v);
+  entry_->snapshot(next_chunk_, &v, waker_.get());
+  release(v.released);
   if (!head_sent_) {
-    if (v.state == Entry::State::kFailed) return goUpstream();
+    if (v.state == Entry::State::kFailed || v.missed) return goUpstream();
     if (!v.head) return;  // still waiting for the filler's response head
     const StoredResponse& s = *v.head;
     if (s.vary_key != varyKey(s.vary_names, request_)) return goUpstream();  // another variant
@@ -248,12 +254,18 @@ void CacheFilter::pull() {
     callbacks_->encodeHead(std::move(h), end);
     if (end) return detach();
   }
+  // A fill that failed midway, or a transient one we fell too far behind, cannot be
+  // completed: reset, so the client sees an error, not a truncated body.
+  if (v.missed) {
+    detach();
+    callbacks_->resetStream();
+    return;
+  }
   for (const auto& c : v.chunks) {
     if (paused_) return;  // onDownstreamWatermark(false) resumes
     next_chunk_++;
     if (!c->empty()) callbacks_->encodeData(c->data(), c->size(), false);
   }
-  // A fill that failed midway cannot be completed: reset, so the client sees an error.
   if (v.state == Entry::State::kFailed) {
     detach();
     callbacks_->resetStream();
@@ -345,7 +357,10 @@ void CacheFilter::goUpstream() {
 
 void CacheFilter::detach() {
   waiting_ = false;
-  if (waker_) waker_->reader = nullptr;
+  if (waker_) {
+    waker_->reader = nullptr;
+    if (entry_) release(entry_->unsubscribe(waker_.get()));
+  }
   waker_.reset();
   if (role_ == Role::kReader) entry_.reset();
 }
@@ -440,20 +455,31 @@ void CacheFilter::store(http::ResponseHead& head) {
 void CacheFilter::onResponseData(const char* data, size_t len) {
   if (replaced_ || !entry_ || role_ == Role::kReader || filled_) return;
   if (storing_ && !store_->charge(entry_, len)) storing_ = false;  // too large: dropped from the store
-  // Not stored any more: the bytes still go to readers already streaming it, if any.
-  if (!storing_ && !entry_->hasReaders()) {
+  if (!storing_ && !keepStreaming()) return;
+  store_->adjustTransient(entry_->append(std::make_shared<const std::string>(data, len)));
+}
+
+// The object is not stored (too large, or evicted or invalidated while filling): it goes on
+// only as a transient stream for the readers already on it (see cache_entry.h), whose kept
+// bytes count against max_bytes. False (the fill ends) once no reader is left.
+bool CacheFilter::keepStreaming() {
+  if (!entry_->hasReaders()) {
     store_->remove(entry_);
-    entry_->fail();
+    release(entry_->fail());
     filled_ = true;
-    return;
+    return false;
   }
-  entry_->append(std::make_shared<const std::string>(data, len));
+  if (!transient_) {
+    transient_ = true;
+    store_->adjustTransient(static_cast<int64_t>(entry_->makeTransient(store_->maxObjectBytes())));
+  }
+  return true;
 }
 
 void CacheFilter::onResponseComplete(const http::HeaderMap*) {
   if (!entry_ || role_ == Role::kReader || filled_ || replaced_) return;
   filled_ = true;
-  entry_->complete();
+  release(entry_->complete());
 }
 
 // The stream ends without our fill completing: the entry is dropped, its waiters go upstream.
@@ -464,7 +490,7 @@ void CacheFilter::abandon() {
   if (entry_ && !filled_ && (role_ == Role::kFiller || role_ == Role::kRefresher) && !replaced_) {
     filled_ = true;
     store_->remove(entry_);
-    entry_->fail();
+    release(entry_->fail());
   }
 }
 

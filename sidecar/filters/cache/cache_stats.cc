@@ -28,6 +28,9 @@ void appendCacheStats(std::string* out) {
   line("strait_cache_invalidations_total", "Objects removed by an unsafe request to their URL.", "counter",
        s.invalidations.load());
   line("strait_cache_bytes", "Bytes stored in the HTTP cache.", "gauge", s.bytes.load());
+  line("strait_cache_transient_bytes",
+       "Bytes held for readers streaming an object that is not stored (counted against max_bytes).", "gauge",
+       s.transient_bytes.load());
   line("strait_cache_entries", "Objects stored in the HTTP cache.", "gauge", s.entries.load());
 }
 

@@ -19,6 +19,7 @@ struct CacheStats {
   std::atomic<uint64_t> invalidations{0};  // objects removed by an unsafe method
   std::atomic<int64_t> bytes{0};           // bytes stored now (gauge)
   std::atomic<int64_t> entries{0};         // objects stored now (gauge)
+  std::atomic<int64_t> transient_bytes{0}; // bytes held for readers of unstored objects (gauge)
 
   static void inc(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
 };

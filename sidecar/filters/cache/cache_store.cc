@@ -1,5 +1,6 @@
 #include "sidecar/filters/cache/cache_store.h"
 
+#include <algorithm>
 #include <functional>
 
 #include "sidecar/filters/cache/cache_stats.h"
@@ -149,8 +150,19 @@ size_t Store::invalidate(const std::string& primary) {
   return n;
 }
 
+uint64_t Store::bytes() const {
+  return bytes_.load(std::memory_order_relaxed) + static_cast<uint64_t>(std::max<int64_t>(0, transientBytes()));
+}
+
+void Store::adjustTransient(int64_t delta) {
+  if (delta == 0) return;
+  transient_.fetch_add(delta, std::memory_order_relaxed);
+  cacheStats().transient_bytes.fetch_add(delta, std::memory_order_relaxed);
+  if (delta > 0) evictIfNeeded();
+}
+
 void Store::evictIfNeeded() {
-  while (bytes_.load(std::memory_order_relaxed) > max_bytes_.load(std::memory_order_relaxed)) {
+  while (bytes() > max_bytes_.load(std::memory_order_relaxed)) {
     if (!evictOne()) return;
   }
 }

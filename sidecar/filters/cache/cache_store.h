@@ -7,6 +7,11 @@
 // no global lock: the byte total is an atomic, and eviction (store path only) takes the
 // oldest of the shards' LRU tails (by a global use tick) one shard lock at a time: global
 // LRU order without holding two locks.
+// BYTES: the stored objects' bytes (heads and bodies) plus the transient bytes (chunks kept
+// for the readers of objects not stored, see cache_entry.h) are counted together against
+// max_bytes; a new charge of either kind evicts least recently used objects. Transient bytes
+// cannot be evicted (readers are streaming them), so the total can exceed max_bytes only by
+// what transient entries hold, at most max_object_bytes (plus one chunk) each.
 // THREADS: any.
 #pragma once
 
@@ -53,7 +58,13 @@ class Store {
   // Drops every variant of `primary`; returns how many.
   size_t invalidate(const std::string& primary);
 
-  uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+  // A transient entry's kept bytes changed by `delta` (its filler and readers report it).
+  void adjustTransient(int64_t delta);
+
+  uint64_t storedBytes() const { return bytes_.load(std::memory_order_relaxed); }
+  int64_t transientBytes() const { return transient_.load(std::memory_order_relaxed); }
+  // What counts against max_bytes: stored plus transient.
+  uint64_t bytes() const;
 
  private:
   struct Slot {
@@ -76,6 +87,8 @@ class Store {
 
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> bytes_{0};
+  // Signed: a reader may report a chunk dropped before its filler reported it kept.
+  std::atomic<int64_t> transient_{0};
   std::atomic<uint64_t> tick_{0};
   std::atomic<uint64_t> max_bytes_{64u << 20};
   std::atomic<uint64_t> max_object_{1u << 20};
