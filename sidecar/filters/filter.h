@@ -38,6 +38,20 @@ struct StreamInfo {
   bool secure = false;          // the downstream connection is TLS
 };
 
+// The response to a background request (FilterCallbacks::sendBackgroundRequest), delivered
+// on the worker that sent it, after the stream that sent it may be gone. Owned by the
+// background request, destroyed (on the same worker) after onComplete or onFailure, or at
+// worker shutdown without either. Must not throw or block.
+class BackgroundResponseHandler {
+ public:
+  virtual ~BackgroundResponseHandler() = default;
+  virtual void onHead(const http::ResponseHead& head) = 0;  // the final (non-1xx) head
+  virtual void onData(const char* data, size_t len) = 0;
+  virtual void onComplete() = 0;
+  // No complete response: no endpoint, connect failure, reset, timeout, bad response.
+  virtual void onFailure() = 0;
+};
+
 // The stream, as seen by its filters.
 class FilterCallbacks {
  public:
@@ -62,6 +76,21 @@ class FilterCallbacks {
   // downstream stream is reset (HTTP/2 RST_STREAM, HTTP/1.1 connection closed) so the client
   // sees an error, never a truncated body that looks complete. No callbacks follow.
   virtual void resetStream() = 0;
+  // Only from onRequestHead, for a bodiless request: sends `head` (this filter's view of the
+  // request, with its changes, e.g. conditionals) upstream as the router would send this
+  // request (the route's cluster, path and host rewrites, header edits; not the
+  // %UPSTREAM_HOST% header variable), on its own HTTP/1.1 connection, detached from this
+  // stream: it lives on (bounded by the route's timeout) when the stream ends, and `handler`
+  // gets its response (after hop-by-hop removal and the route's response header edits, but
+  // no other filter: so only the chain's last filter may send one). False (handler
+  // destroyed, no callback) when it cannot be sent: not the last filter, not a forwarding
+  // route, an HTTP/2 cluster. The stream itself is unaffected.
+  virtual bool sendBackgroundRequest(const http::RequestHead& head,
+                                     std::unique_ptr<BackgroundResponseHandler> handler) {
+    (void)head;
+    (void)handler;
+    return false;
+  }
 };
 
 class StreamFilter {

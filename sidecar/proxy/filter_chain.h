@@ -34,6 +34,9 @@ class FilterChain {
     virtual void filterResetStream() = 0;
     // The response's last byte is about to go to the sink.
     virtual void onFilterChainComplete() = 0;
+    // FilterCallbacks::sendBackgroundRequest (see sidecar/filters/filter.h).
+    virtual bool filterBackgroundRequest(const http::RequestHead& head,
+                                         std::unique_ptr<filters::BackgroundResponseHandler> handler) = 0;
   };
 
   FilterChain(Owner& owner, const std::vector<std::shared_ptr<const filters::FilterFactory>>& factories,

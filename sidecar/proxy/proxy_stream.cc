@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "sidecar/proxy/background_request.h"
 #include "sidecar/proxy/header_utils.h"
 #include "sidecar/proxy/outlier_detector.h"
 #include "sidecar/proxy/redirect.h"
@@ -306,6 +308,35 @@ void ProxyStream::startMirrors(const http::RequestHead& upstream_head) {
     for (auto& m : mirrors_) MirrorRequest::send(std::move(m));
     mirrors_.clear();
   }
+}
+
+// A filter's detached request: the head goes through the same routing steps as this
+// stream's own would (cluster choice, rewrites, header edits) but is sent on its own.
+bool ProxyStream::filterBackgroundRequest(const http::RequestHead& head,
+                                          std::unique_ptr<filters::BackgroundResponseHandler> handler) {
+  if (route_.action != CompiledRoute::Action::kRoute || !held_ || request_framing_ != http::BodyFraming::kNone) {
+    return false;
+  }
+  http::RequestHead copy = head;
+  auto it = snapshot_->clusters.find(route_.pickCluster(ctx_.random(), &copy.headers));
+  if (it == snapshot_->clusters.end() || it->second->http2) return false;
+  client_ip_ = held_->info.client_ip;
+  if (const std::string* peer = copy.headers.get("x-strait-peer-identity")) peer_identity_ = *peer;
+  std::string own_id = std::move(request_id_);
+  buildUpstreamHead(copy, held_->info);
+  BackgroundRequest::Params params;
+  params.request_id = std::exchange(request_id_, std::move(own_id));  // the background request has its own
+  params.snapshot = snapshot_;
+  params.route = &route_;
+  params.client_ip = client_ip_;
+  params.peer_identity = peer_identity_;
+  params.cluster = it->second;
+  params.head = std::move(copy);
+  // Bounded even on a route without a timeout: nobody waits for it, it must not linger.
+  params.timeout_ms = route_.timeout_ms > 0 ? route_.timeout_ms : BackgroundRequest::kDefaultTimeoutMs;
+  params.auto_host_rewrite = route_.auto_host_rewrite;
+  BackgroundRequest::send(std::make_unique<BackgroundRequest>(ctx_, std::move(params), std::move(handler)));
+  return true;
 }
 
 void ProxyStream::sendRouteResponse(const http::RequestHead& head, const RequestInfo& info) {

@@ -114,6 +114,8 @@ class ProxyStream final : public net::ConnectionCallbacks,
   void filterReadDisable(bool disable) override { pauseDownstream(disable); }
   void onFilterChainComplete() override { response_complete_ = true; }
   void filterResetStream() override;
+  bool filterBackgroundRequest(const http::RequestHead& head,
+                               std::unique_ptr<filters::BackgroundResponseHandler> handler) override;
 
  private:
   void startRouter(http::RequestHead&& head, const RequestInfo& info);

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -295,6 +296,60 @@ class CacheTest(harness.StraitTestCase):
             status, hdrs, _ = self.get("/swr", h)  # while the revalidation is in flight
             self.assertEqual((status, hdrs.get("x-cache")), (200, "stale"))
             self.assertEqual(slow.result()[0], 200)
+
+    def timed_get(self, path, headers):
+        start = time.monotonic()
+        status, hdrs, body = self.get(path, headers)
+        return status, hdrs, body, time.monotonic() - start
+
+    def wait_stale(self, path, headers):
+        """Polls until the object is served stale (it was fresh so far: hits, no upstream
+        request); returns that response and how long it took."""
+        def stale():
+            r = self.timed_get(path, headers)
+            return r if r[1].get("x-cache") == "stale" else None
+        return harness.wait_until(stale, timeout=10, message="the object to be served stale")
+
+    def test_stale_while_revalidate_refreshes_in_background(self):
+        # RFC 5861: the request that finds the object stale gets it at once, even though the
+        # upstream takes 4 s to answer the refresh; one background request refreshes it.
+        self.start()
+        first = {"x-upstream-header-cache-control": "max-age=1, stale-while-revalidate=60",
+                 "x-upstream-etag": '"s1"'}
+        _, h1, b1 = self.get("/swr-bg", first)
+        self.assertEqual(h1["x-cache"], "miss")
+        # The refresh (sent with this request's fields) is answered 304 after 4 s, with a
+        # max-age of 60 s: fresh again once it arrives.
+        slow = {"x-upstream-header-cache-control": "max-age=60, stale-while-revalidate=60",
+                "x-upstream-etag": '"s1"', "x-upstream-delay-ms": "4000"}
+        status, _, body, took = self.wait_stale("/swr-bg", slow)
+        self.assertEqual((status, body), (200, b1))
+        self.assertLess(took, 2.0)  # did not wait for the upstream
+        harness.wait_until(lambda: self.count() == 2, timeout=5, message="the background revalidation")
+        for _ in range(3):  # while it is in flight: stale at once, no second revalidation
+            status, hdrs, _, took = self.timed_get("/swr-bg", slow)
+            self.assertEqual((status, hdrs["x-cache"]), (200, "stale"))
+            self.assertLess(took, 2.0)
+        harness.wait_until(lambda: self.get("/swr-bg", slow)[1]["x-cache"] == "hit", timeout=10,
+                           message="the refreshed object")
+        self.assert_upstream_calls(2)
+        self.assertEqual(self.stat("strait_cache_background_revalidations_total"), 1)
+        self.assertGreaterEqual(self.stat("strait_cache_revalidations_total"), 1)
+
+    def test_stale_while_revalidate_background_200_replaces_the_object(self):
+        self.start()
+        self.get("/swr-new", {"x-upstream-header-cache-control": "max-age=1, stale-while-revalidate=60",
+                              "x-upstream-etag": '"a1"'})
+        changed = {"x-upstream-header-cache-control": "max-age=60", "x-upstream-etag": '"a2"'}
+        _, hdrs, _, _ = self.wait_stale("/swr-new", changed)
+        self.assertEqual(hdrs["etag"], '"a1"')
+
+        def replaced():
+            _, h, body = self.get("/swr-new", changed)
+            return h["x-cache"] == "hit" and h["etag"] == '"a2"' and body
+        body = harness.wait_until(replaced, timeout=10, message="the new object")
+        self.assertIn('if-none-match: "a1"', body)  # the echo of the background request
+        self.assert_upstream_calls(2)
 
     def test_large_hit_streams_with_backpressure(self):
         # 6 MB is several times the downstream write buffer's high watermark: the hit pauses

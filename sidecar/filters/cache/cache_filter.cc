@@ -1,14 +1,12 @@
 #include "sidecar/filters/cache/cache_filter.h"
 
-#include <time.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "sidecar/filters/cache/background_revalidation.h"
+#include "sidecar/filters/cache/cache_response.h"
 #include "sidecar/filters/cache/cache_stats.h"
 #include "sidecar/filters/cache/cache_store.h"
 
@@ -18,25 +16,9 @@ namespace {
 constexpr uint64_t kDefaultMaxBytes = uint64_t{64} << 20;
 constexpr uint64_t kMaxMaxBytes = uint64_t{64} << 30;
 constexpr uint64_t kDefaultMaxObject = uint64_t{1} << 20;
-constexpr int64_t kDefaultHeuristicCap = 86400;
 constexpr uint32_t kMaxHeuristicCap = 365 * 86400;
 
-int64_t systemNow() { return static_cast<int64_t>(time(nullptr)); }
-std::atomic<ClockFn> g_clock{&systemNow};
-int64_t nowS() { return g_clock.load(std::memory_order_relaxed)(); }
-
-struct Settings {
-  std::string status_header;  // "" when disabled
-  int64_t heuristic_cap = kDefaultHeuristicCap;
-};
-
 bool unsafeMethod(const std::string& m) { return m != "GET" && m != "HEAD" && m != "OPTIONS" && m != "TRACE"; }
-
-uint64_t headBytes(const http::HeaderMap& headers) {
-  uint64_t n = 64;
-  for (const auto& f : headers.fields()) n += f.name.size() + f.value.size() + 4;
-  return n;
-}
 
 enum class Freshness { kFresh, kStaleAllowed, kStale };
 
@@ -56,6 +38,17 @@ Freshness evaluate(const StoredResponse& s, const CacheControl& req, int64_t now
 bool withinStaleWindow(const StoredResponse& s, int64_t window, int64_t now) {
   if (window < 0 || s.cc.must_revalidate || s.cc.no_cache) return false;
   return currentAge(s.age, now) - s.freshness <= window;
+}
+
+// The request the cache sends for a stored object: whole (the client's range and
+// validators are answered from the stored object), and conditional on the stored validators.
+void makeConditional(http::RequestHead& head, const StoredResponse* stored) {
+  for (const char* name : {"range", "if-range", "if-none-match", "if-modified-since", "if-match", "if-unmodified-since"}) {
+    head.headers.remove(name);
+  }
+  if (stored == nullptr) return;
+  if (const std::string* etag = stored->headers.get("etag")) head.headers.set("if-none-match", *etag);
+  if (const std::string* lm = stored->headers.get("last-modified")) head.headers.set("if-modified-since", *lm);
 }
 
 // Copies bytes [first, first+len) of the chunk list into `out`.
@@ -100,6 +93,7 @@ class CacheFilter final : public StreamFilter, public EntryReader {
   FilterStatus lookup(http::RequestHead& head);
   FilterStatus fetch(http::RequestHead& head, Role role, std::shared_ptr<Entry> stale, bool conditional);
   FilterStatus read(std::shared_ptr<Entry> entry, const char* label);
+  bool revalidateInBackground(const http::RequestHead& head, const std::shared_ptr<Entry>& entry);
   void pull();
   bool answerComplete(const StoredResponse& s, const Entry::View& v);
   void buildComplete(const StoredResponse& s, const Entry::View& v, const char* tag, http::ResponseHead* head,
@@ -109,7 +103,6 @@ class CacheFilter final : public StreamFilter, public EntryReader {
   void replaceWith(const std::shared_ptr<Entry>& entry, const char* tag, http::ResponseHead& head,
                    http::BodyFraming& framing, uint64_t& length);
   void store(http::ResponseHead& head);
-  std::shared_ptr<const StoredResponse> refreshed(const StoredResponse& old, const http::HeaderMap& fresh);
   void label(http::HeaderMap& headers, const char* value) const {
     if (!settings_->status_header.empty()) headers.set(settings_->status_header, value);
   }
@@ -190,7 +183,12 @@ FilterStatus CacheFilter::lookup(http::RequestHead& head) {
   if (request_cc_.only_if_cached) return only_if_cached();
   bool complete = state == Entry::State::kComplete;
   if (complete && !request_cc_.no_cache && withinStaleWindow(*s, s->cc.stale_while_revalidate, now)) {
-    // stale-while-revalidate: one request revalidates, the others get the stale object now.
+    // stale-while-revalidate (RFC 5861): served stale at once, and one background request
+    // per object refreshes it.
+    if (entry->revalidating.exchange(true)) return read(std::move(entry), "stale");
+    if (revalidateInBackground(head, entry)) return read(std::move(entry), "stale");
+    // No background request from here (see FilterCallbacks::sendBackgroundRequest): this
+    // request revalidates, the others get the stale object meanwhile.
     if (entry->revalidating.exchange(true)) return read(std::move(entry), "stale");
     swr_owner_ = true;
   }
@@ -208,15 +206,25 @@ FilterStatus CacheFilter::fetch(http::RequestHead& head, Role role, std::shared_
   stale_ = std::move(stale);
   request_time_ = nowS();
   if (role == Role::kPass) return FilterStatus::kContinue;
-  for (const char* name : {"range", "if-range", "if-none-match", "if-modified-since", "if-match", "if-unmodified-since"}) {
-    head.headers.remove(name);
-  }
-  if (conditional) {
-    std::shared_ptr<const StoredResponse> s = stale_->head();
-    if (const std::string* etag = s->headers.get("etag")) head.headers.set("if-none-match", *etag);
-    if (const std::string* lm = s->headers.get("last-modified")) head.headers.set("if-modified-since", *lm);
-  }
+  std::shared_ptr<const StoredResponse> s = conditional ? stale_->head() : nullptr;
+  makeConditional(head, s.get());
   return FilterStatus::kContinue;
+}
+
+// The background refresh of stale-while-revalidate: a GET conditional on the stored
+// validators, without the client's cache-control (the cache asks for itself). The handler
+// clears entry->revalidating when done, or at once if the request cannot be sent.
+bool CacheFilter::revalidateInBackground(const http::RequestHead& head, const std::shared_ptr<Entry>& entry) {
+  http::RequestHead refresh = head;
+  refresh.method = "GET";
+  refresh.headers.remove("cache-control");
+  refresh.headers.remove("pragma");
+  std::shared_ptr<const StoredResponse> s = entry->head();
+  makeConditional(refresh, s.get());
+  auto handler = std::make_unique<BackgroundRevalidation>(store_, entry, settings_, request_);
+  if (!callbacks_->sendBackgroundRequest(refresh, std::move(handler))) return false;
+  CacheStats::inc(cacheStats().background_revalidations);
+  return true;
 }
 
 FilterStatus CacheFilter::read(std::shared_ptr<Entry> entry, const char* label) {
@@ -375,7 +383,7 @@ void CacheFilter::onResponseHead(http::ResponseHead& head, http::BodyFraming& fr
   }
   if (role_ == Role::kReader || !cacheable_request_) return;
   if (stale_ && head.status == 304) {
-    stale_->refreshHead(refreshed(*stale_->head(), head.headers));
+    stale_->refreshHead(refreshedResponse(*stale_->head(), head.headers, request_time_, *settings_));
     CacheStats::inc(cacheStats().revalidations);
     return replaceWith(stale_, "revalidated", head, framing, length);
   }
@@ -385,20 +393,6 @@ void CacheFilter::onResponseHead(http::ResponseHead& head, http::BodyFraming& fr
   }
   store(head);
   label(head.headers, "miss");
-}
-
-// A 304's fields replace the stored ones (RFC 9111 4.3.4); freshness starts again.
-std::shared_ptr<const StoredResponse> CacheFilter::refreshed(const StoredResponse& old, const http::HeaderMap& fresh) {
-  auto s = std::make_shared<StoredResponse>(old);
-  for (const auto& f : fresh.fields()) {
-    if (f.name == "content-length" || f.name == settings_->status_header) continue;
-    s->headers.set(f.name, f.value);
-  }
-  int64_t now = nowS();
-  s->cc = parseCacheControl(s->headers);
-  s->age = ageInputs(s->headers, request_time_, now);
-  s->freshness = freshnessLifetime(s->status, s->headers, s->cc, now, settings_->heuristic_cap);
-  return s;
 }
 
 void CacheFilter::replaceWith(const std::shared_ptr<Entry>& entry, const char* tag, http::ResponseHead& head,
@@ -419,29 +413,14 @@ void CacheFilter::replaceWith(const std::shared_ptr<Entry>& entry, const char* t
 void CacheFilter::store(http::ResponseHead& head) {
   if (swr_owner_) stale_->revalidating.store(false);
   swr_owner_ = false;
-  CacheControl cc = parseCacheControl(head.headers);
-  bool ok = role_ != Role::kPass && responseStorable(request_, request_cc_, head.status, head.headers, cc, nullptr);
-  int64_t now = nowS();
-  int64_t freshness = freshnessLifetime(head.status, head.headers, cc, now, settings_->heuristic_cap);
-  if (ok && freshness == 0 && !head.headers.get("etag") && !head.headers.get("last-modified")) ok = false;
-  if (const std::string* cl = head.headers.get("content-length"); ok && cl) {
-    ok = std::strtoull(cl->c_str(), nullptr, 10) <= store_->maxObjectBytes();
-    if (!ok) CacheStats::inc(cacheStats().too_large);
+  std::shared_ptr<StoredResponse> s;
+  if (role_ != Role::kPass) {
+    s = storableResponse(head, request_, request_cc_, request_time_, *settings_, store_->maxObjectBytes());
   }
-  if (!ok) {
+  if (!s) {
     if (role_ == Role::kFiller) abandon();
     return;
   }
-  auto s = std::make_shared<StoredResponse>();
-  s->status = head.status;
-  s->reason = head.reason;
-  s->headers = head.headers;
-  s->age = ageInputs(head.headers, request_time_, now);
-  s->freshness = freshness;
-  s->cc = cc;
-  bool star = false;
-  s->vary_names = varyNames(head.headers, &star);
-  s->vary_key = varyKey(s->vary_names, request_);
   if (role_ == Role::kRefresher) entry_ = std::make_shared<Entry>(primary_, s->vary_key);
   entry_->publishHead(s);
   if (role_ == Role::kRefresher) {
@@ -512,8 +491,6 @@ bool validHeaderName(const std::string& name) {
 }
 
 }  // namespace
-
-void setClockForTest(ClockFn clock) { g_clock.store(clock ? clock : &systemNow); }
 
 absl::Status validateCacheConfig(const strait::v1::Cache& config) {
   uint64_t max_bytes = config.max_bytes() ? config.max_bytes() : kDefaultMaxBytes;

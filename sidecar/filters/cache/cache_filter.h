@@ -9,6 +9,8 @@
 //   filler     a miss that inserted a pending entry: the upstream response fills it;
 //   revalidator a stale object with validators: conditional request upstream; a 304
 //              refreshes the object and the client gets the stored response;
+//   stale      within stale-while-revalidate: a hit on the stale object, and (one per
+//              object) a background conditional request refreshes it (BackgroundRevalidation);
 //   pass       anything else (unsafe methods invalidate the URL on a 2xx/3xx answer).
 // THREADS: filters run on their request's worker; the Store and entries are thread-safe.
 #pragma once

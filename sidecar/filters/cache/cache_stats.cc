@@ -18,6 +18,9 @@ void appendCacheStats(std::string* out) {
   line("strait_cache_misses_total", "Cacheable requests sent upstream.", "counter", s.misses.load());
   line("strait_cache_revalidations_total", "Stale objects confirmed by an upstream 304.", "counter",
        s.revalidations.load());
+  line("strait_cache_background_revalidations_total",
+       "Background requests refreshing a stale object (stale-while-revalidate).", "counter",
+       s.background_revalidations.load());
   line("strait_cache_stale_served_total", "Stale objects served (stale-if-error, stale-while-revalidate).",
        "counter", s.stale_served.load());
   line("strait_cache_collapsed_total", "Requests collapsed onto another request's upstream fetch.", "counter",

@@ -12,6 +12,7 @@ struct CacheStats {
   std::atomic<uint64_t> hits{0};           // served from a stored object (fresh, or being filled)
   std::atomic<uint64_t> misses{0};         // cacheable request that went upstream
   std::atomic<uint64_t> revalidations{0};  // stale object confirmed by an upstream 304
+  std::atomic<uint64_t> background_revalidations{0};  // stale-while-revalidate refreshes sent
   std::atomic<uint64_t> stale_served{0};   // stale-if-error / stale-while-revalidate answers
   std::atomic<uint64_t> collapsed{0};      // requests that waited for another's upstream request
   std::atomic<uint64_t> evictions{0};      // objects evicted by the byte limit

@@ -1,0 +1,63 @@
+#include "sidecar/filters/cache/background_revalidation.h"
+
+#include "sidecar/filters/cache/cache_stats.h"
+
+namespace strait::filters::cache {
+
+BackgroundRevalidation::BackgroundRevalidation(std::shared_ptr<Store> store, std::shared_ptr<Entry> stale,
+                                               std::shared_ptr<const Settings> settings, http::HeaderMap request)
+    : store_(std::move(store)), stale_(std::move(stale)), settings_(std::move(settings)),
+      request_(std::move(request)), request_time_(nowS()) {}
+
+BackgroundRevalidation::~BackgroundRevalidation() {
+  dropBuffered();
+  stale_->revalidating.store(false);
+}
+
+void BackgroundRevalidation::onHead(const http::ResponseHead& head) {
+  if (head.status == 304) {
+    stale_->refreshHead(refreshedResponse(*stale_->head(), head.headers, request_time_, *settings_));
+    CacheStats::inc(cacheStats().revalidations);
+    return;
+  }
+  if (head.status >= 500) return;
+  // The cache's own request: the client's cache-control does not apply to what is stored.
+  fresh_ = storableResponse(head, request_, CacheControl{}, request_time_, *settings_, store_->maxObjectBytes());
+  if (!fresh_) store_->remove(stale_);
+}
+
+void BackgroundRevalidation::onData(const char* data, size_t len) {
+  if (!fresh_) return;
+  if (body_bytes_ + len > store_->maxObjectBytes()) {
+    CacheStats::inc(cacheStats().too_large);
+    dropBuffered();
+    store_->remove(stale_);
+    return;
+  }
+  body_.push_back(std::make_shared<const std::string>(data, len));
+  body_bytes_ += len;
+  store_->adjustTransient(static_cast<int64_t>(len));
+}
+
+// The new object replaces the stale one in one step (Store::insert maps it under the same
+// variant key), complete: readers never see it half filled.
+void BackgroundRevalidation::onComplete() {
+  if (!fresh_) return;
+  auto entry = std::make_shared<Entry>(stale_->primary(), fresh_->vary_key);
+  entry->publishHead(fresh_);
+  for (auto& chunk : body_) entry->append(std::move(chunk));
+  entry->complete();
+  uint64_t bytes = headBytes(fresh_->headers) + body_bytes_;
+  dropBuffered();  // the transient charge ends; the stored one begins
+  store_->insert(entry, entry->head()->vary_names, entry->head()->vary_key);
+  store_->charge(entry, bytes);
+}
+
+void BackgroundRevalidation::dropBuffered() {
+  store_->adjustTransient(-static_cast<int64_t>(body_bytes_));
+  body_.clear();
+  body_bytes_ = 0;
+  fresh_.reset();
+}
+
+}  // namespace strait::filters::cache
