@@ -5,10 +5,12 @@ with the test upstream counting the requests it receives (GET /__count on the up
 import concurrent.futures
 import gzip
 import http.client
+import http.server
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -18,6 +20,31 @@ import h2frames  # noqa: E402
 from harness import free_port, generation, route  # noqa: E402
 
 LAST_MODIFIED = "Mon, 01 Jan 2024 00:00:00 GMT"
+CHUNKED_SIZE = 512 * 1024
+
+
+class ChunkedOrigin(http.server.BaseHTTPRequestHandler):
+    """A cacheable body of unknown length (chunked): the first 16 KiB, then, once the
+    server's `gate` event is set, the rest; counts requests in server.requests."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        self.server.requests += 1
+        self.send_response(200)
+        self.send_header("cache-control", "max-age=60")
+        self.send_header("content-type", "application/octet-stream")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        piece = b"y" * 16384
+        for i in range(CHUNKED_SIZE // len(piece)):
+            if i == 1:
+                self.wfile.flush()
+                self.server.gate.wait(10)
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        self.wfile.write(b"0\r\n\r\n")
 
 
 class CacheTest(harness.StraitTestCase):
@@ -266,6 +293,47 @@ class CacheTest(harness.StraitTestCase):
         self.assertEqual((status, hdrs["x-cache"], len(body)), (200, "miss", size))
         self.assertEqual(self.get("/cut", ok)[1]["x-cache"], "hit")
         self.assert_upstream_calls(2)
+
+    def test_unknown_length_object_outgrowing_max_object_bytes(self):
+        # A chunked object grows past max_object_bytes while three requests are collapsed
+        # onto its fill: it is not stored, but all four clients get it whole; its bytes were
+        # counted while kept for them (strait_cache_transient_bytes) and are released after.
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ChunkedOrigin)
+        server.daemon_threads = True
+        server.requests = 0
+        server.gate = threading.Event()
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        self.addCleanup(server.gate.set)
+        self.port = free_port()
+        chain = [{"cache": {"max_bytes": 1 << 20, "max_object_bytes": 64 << 10}}]
+        gen = generation(self.port, {"*": [route("/", "chunked", filters=chain)]},
+                         {"chunked": [server.server_address[1]]})
+        config_dir = self.make_config_dir()
+        self.write_config(config_dir, "mesh.yaml", gen)
+        self.admin = self.start_sidecar("web-1", "web", self.start_control(config_dir))
+        responses = []
+        for expected in ("miss", "hit", "hit", "hit"):
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            self.addCleanup(conn.close)
+            conn.request("GET", "/grow")
+            resp = conn.getresponse()
+            self.assertEqual((resp.status, resp.getheader("x-cache")), (200, expected))
+            self.assertEqual(resp.read(1000), b"y" * 1000)
+            responses.append(resp)
+        server.gate.set()
+        with concurrent.futures.ThreadPoolExecutor(len(responses)) as pool:
+            rests = list(pool.map(lambda r: r.read(), responses))
+        for rest in rests:
+            self.assertEqual(len(rest), CHUNKED_SIZE - 1000)
+        self.assertGreaterEqual(self.stat("strait_cache_too_large_total"), 1)
+        harness.wait_until(lambda: self.stat("strait_cache_transient_bytes") == 0, timeout=5,
+                           message="transient bytes released")
+        self.assertLessEqual(self.stat("strait_cache_bytes"), 1 << 20)
+        status, hdrs, body = self.get("/grow")
+        self.assertEqual((status, hdrs["x-cache"], len(body)), (200, "miss", CHUNKED_SIZE))
+        self.assertEqual(server.requests, 2)
 
     def test_max_stale_request_accepts_a_stale_entry(self):
         self.start()

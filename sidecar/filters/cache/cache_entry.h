@@ -10,7 +10,7 @@
 // evicted or invalidated while it fills) keeps streaming to the readers already subscribed,
 // and nobody new can find it (the store has unmapped it). After makeTransient() the entry
 // keeps only the chunks some subscribed reader has not taken yet, and at most `max_lag`
-// bytes of them: a reader further behind the filler is cut off (its next snapshot says
+// bytes of them (the cache filter passes max(max_object_bytes, 4 MiB)): a reader further behind the filler is cut off (its next snapshot says
 // `missed`; it resets its client, as for a failed fill, or goes upstream if it sent nothing
 // yet). A slow client thus costs the sidecar at most max_lag bytes, never the whole object.
 // The bytes a transient entry keeps are counted against the store's max_bytes: every call

@@ -17,6 +17,11 @@ constexpr uint64_t kDefaultMaxBytes = uint64_t{64} << 20;
 constexpr uint64_t kMaxMaxBytes = uint64_t{64} << 30;
 constexpr uint64_t kDefaultMaxObject = uint64_t{1} << 20;
 constexpr uint32_t kMaxHeuristicCap = 365 * 86400;
+// The least a transient entry keeps for its readers (see cache_entry.h). A filler appends up
+// to 1 MiB per upstream read event (net::Connection's kMaxReadPerEvent) before a reader's
+// wake-up runs, even on the same worker: below a few of those, readers that are merely not
+// scheduled yet would be cut off, not only those whose clients stopped reading.
+constexpr uint64_t kMinTransientLag = uint64_t{4} << 20;
 
 bool unsafeMethod(const std::string& m) { return m != "GET" && m != "HEAD" && m != "OPTIONS" && m != "TRACE"; }
 
@@ -450,7 +455,7 @@ bool CacheFilter::keepStreaming() {
   }
   if (!transient_) {
     transient_ = true;
-    store_->adjustTransient(static_cast<int64_t>(entry_->makeTransient(store_->maxObjectBytes())));
+    store_->adjustTransient(static_cast<int64_t>(entry_->makeTransient(std::max(store_->maxObjectBytes(), kMinTransientLag))));
   }
   return true;
 }

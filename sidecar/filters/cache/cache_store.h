@@ -11,7 +11,7 @@
 // for the readers of objects not stored, see cache_entry.h) are counted together against
 // max_bytes; a new charge of either kind evicts least recently used objects. Transient bytes
 // cannot be evicted (readers are streaming them), so the total can exceed max_bytes only by
-// what transient entries hold, at most max_object_bytes (plus one chunk) each.
+// what transient entries hold, at most max(max_object_bytes, 4 MiB) (plus one chunk) each.
 // THREADS: any.
 #pragma once
 
