@@ -93,6 +93,19 @@ class CacheTest(harness.StraitTestCase):
         self.assertIn("x-cache: hit", out.stdout.lower())
         self.assert_upstream_calls(1)
 
+    def test_hits_keep_the_connection_alive(self):
+        # A hit is answered while the request head is still being parsed: the connection must
+        # stay open for the next request (it was closed after every hit).
+        self.start()
+        h = {"x-upstream-header-cache-control": "max-age=60"}
+        client = harness.KeepAliveClient(self.port)
+        self.addCleanup(client.close)
+        for expected in ("miss", "hit", "hit", "hit"):
+            status, hdrs, _ = client.get("/ka", h)
+            self.assertEqual((status, hdrs["x-cache"]), (200, expected))
+            self.assertNotIn("connection", hdrs)
+        self.assertEqual(self.stat("strait_downstream_cx_total"), 1)
+
     def test_not_stored(self):
         self.start()
         cases = [("/nostore", {"x-upstream-header-cache-control": "no-store, max-age=60"}),
