@@ -4,7 +4,7 @@
 //
 // LIFE: the ProxyStream builds the upstream-ready head (the router's rewrites and header
 // edits) and calls send(), which gives the request to the worker's ClusterManager: from then
-// on it lives on its own, like a MirrorRequest: picks an endpoint of the cluster, sends the
+// on it lives on its own as a DetachedExchange: picks an endpoint of the cluster, sends the
 // head on a new HTTP/1.1 connection (never pooled), streams the response to the handler, and
 // releases itself (deleted later) on completion, error or its timeout. The handler gets
 // exactly one of onComplete / onFailure (none if the worker shuts down first).
@@ -13,22 +13,16 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
+#include <string>
 
-#include "sidecar/event/dispatcher.h"
 #include "sidecar/filters/filter.h"
-#include "sidecar/http/h1_codec.h"
-#include "sidecar/net/connection.h"
-#include "sidecar/proxy/cluster_info.h"
+#include "sidecar/proxy/detached_exchange.h"
 #include "sidecar/proxy/route_table.h"
 #include "sidecar/proxy/snapshot.h"
-#include "sidecar/proxy/worker_context.h"
 
 namespace strait::proxy {
 
-class BackgroundRequest final : public net::ConnectionCallbacks,
-                                public http::H1Callbacks,
-                                public event::DeferredDeletable {
+class BackgroundRequest final : public DetachedExchange {
  public:
   static constexpr int64_t kDefaultTimeoutMs = 15000;
   struct Params {
@@ -45,36 +39,21 @@ class BackgroundRequest final : public net::ConnectionCallbacks,
     std::string peer_identity;
   };
   BackgroundRequest(WorkerContext& ctx, Params params, std::unique_ptr<filters::BackgroundResponseHandler> handler);
-  ~BackgroundRequest() override;
 
-  static void send(std::unique_ptr<BackgroundRequest> request);
+  static void send(std::unique_ptr<BackgroundRequest> request) { launch(std::move(request)); }
 
-  // net::ConnectionCallbacks.
-  void onRead(net::Buffer& in) override;
-  void onEvent(net::ConnectionEvent event) override;
-  void onAboveWriteHighWatermark() override {}
-  void onBelowWriteLowWatermark() override {}
   // http::H1Callbacks (the response, to the handler).
   void onResponseHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) override;
   void onBody(const char* data, size_t len) override;
-  void onMessageComplete() override { finish(true); }
-  void onError(const http::ParseError&) override { finish(false); }
 
  private:
-  bool start();  // false: nothing to connect to
-  void finish(bool complete);
-  void closeUpstream();
+  void encodeRequest(const EndpointInfo& endpoint, std::string* out) override;
+  void onFinished(bool complete) override;
 
-  WorkerContext& ctx_;
   Params params_;
   std::unique_ptr<filters::BackgroundResponseHandler> handler_;
-  ConnPool* pool_ = nullptr;
-  std::unique_ptr<net::Connection> upstream_;
-  std::optional<http::H1Parser> parser_;
   std::string upstream_host_;  // the chosen endpoint, for %UPSTREAM_HOST%
-  event::Timer timer_;
   bool head_seen_ = false;  // the final head went to the handler
-  bool finished_ = false;
 };
 
 }  // namespace strait::proxy
