@@ -155,11 +155,14 @@ void H2Session::drainOutput(absl::FunctionRef<void(const char* data, size_t len)
     sink(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
   }
   sink_ = nullptr;
-  // Drain notifications after framing, outside nghttp2's callbacks.
+  // Drain notifications after framing, outside nghttp2's callbacks (and no scan at all while
+  // no stream is over its high mark, the common case).
+  if (streams_above_high_ == 0) return;
   std::vector<int32_t> drained;
   for (auto& [id, s] : streams_) {
     if (s->above_high && s->queued() < settings_.response_buffer_low) {
       s->above_high = false;
+      --streams_above_high_;
       drained.push_back(id);
     }
   }
@@ -177,6 +180,7 @@ H2Session::Stream* H2Session::find(int32_t stream_id) const {
 
 H2Session::Stream& H2Session::add(int32_t stream_id) {
   auto& slot = streams_[stream_id];
+  if (slot && slot->above_high) --streams_above_high_;
   slot = std::make_unique<Stream>();
   return *slot;
 }
@@ -191,7 +195,11 @@ int H2Session::onDataChunk(int32_t stream_id, const uint8_t* data, size_t len) {
 }
 
 int H2Session::onStreamClose(int32_t stream_id, uint32_t error_code) {
-  if (streams_.erase(stream_id) > 0) streamClosed(stream_id, error_code);
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end()) return 0;
+  if (it->second->above_high) --streams_above_high_;
+  streams_.erase(it);
+  streamClosed(stream_id, error_code);
   return 0;
 }
 
@@ -205,7 +213,10 @@ void H2Session::sendData(int32_t stream_id, const char* data, size_t len) {
     s->pending_offset = 0;
   }
   s->pending.append(data, len);
-  if (s->queued() > settings_.response_buffer_high) s->above_high = true;
+  if (!s->above_high && s->queued() > settings_.response_buffer_high) {
+    s->above_high = true;
+    ++streams_above_high_;
+  }
   resume(*s, stream_id);
 }
 
