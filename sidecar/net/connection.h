@@ -102,18 +102,19 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   void closeNow(ConnectionEvent event);
   void checkWatermarks();
 
+  // Ordered to pack into 128 bytes (an allocator size class): one per idle connection.
   event::Dispatcher& dispatcher_;
   ConnectionCallbacks* callbacks_ = nullptr;
-  int fd_;
   Buffer in_;
   Buffer out_;
+  std::unique_ptr<TransportSocket> transport_;  // nullptr: plaintext fast path
+  int fd_;
   uint32_t interest_ = 0;
   int read_disable_count_ = 0;
+  IoStatus handshake_want_ = IoStatus::kWantRead;  // one byte
   bool connecting_;
   bool client_;                // outgoing connection (reports kConnected)
-  std::unique_ptr<TransportSocket> transport_;  // nullptr: plaintext fast path
   bool handshaking_ = false;   // transport handshake in progress
-  IoStatus handshake_want_ = IoStatus::kWantRead;
   bool read_wants_write_ = false;  // transport read needs the socket writable
   bool write_wants_read_ = false;  // transport write needs the socket readable
   bool transport_failed_ = false;  // no close_notify after a fatal error

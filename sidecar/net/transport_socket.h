@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "sidecar/net/buffer.h"
@@ -15,7 +16,7 @@
 namespace strait::net {
 
 // Outcome of one transport step.
-enum class IoStatus {
+enum class IoStatus : uint8_t {
   kOk,         // progress made (bytes moved, or the handshake finished)
   kWantRead,   // nothing more until the socket is readable
   kWantWrite,  // nothing more until the socket is writable

@@ -19,11 +19,11 @@ const ListenerInfo* liveListener(WorkerContext& ctx, const std::string& name) {
 }  // namespace
 
 DownstreamSession::DownstreamSession(WorkerContext& ctx, int fd, std::string peer_ip,
-                                     std::string listener_name, OnClosed on_closed,
+                                     std::string listener_name, SessionOwner& owner,
                                      std::unique_ptr<net::TransportSocket> transport)
     : ctx_(ctx), conn_(std::make_unique<net::Connection>(ctx.dispatcher(), fd, false, std::move(transport))),
       peer_ip_(std::move(peer_ip)), listener_name_(std::move(listener_name)),
-      on_closed_(std::move(on_closed)),
+      owner_(owner),
       idle_timer_(ctx.dispatcher(), [this] { onIdleTimeout(); }) {
   conn_->setCallbacks(this);
   if (const ListenerInfo* l = liveListener(ctx_, listener_name_)) idle_timeout_ms_ = l->idle_timeout_ms;
@@ -262,7 +262,7 @@ void DownstreamSession::onEvent(net::ConnectionEvent event) {
   idle_timer_.disable();
   if (stream_) stream_->reset();
   if (h2_) h2_->onClose();
-  on_closed_(this);
+  owner_.onSessionClosed(this);
 }
 
 void DownstreamSession::onAboveWriteHighWatermark() {

@@ -22,15 +22,26 @@
 
 namespace strait::proxy {
 
+class DownstreamSession;
+
+// Told when a session's connection has closed (the owner then deletes the session, deferred).
+// An interface pointer rather than a std::function: every idle connection carries it.
+class SessionOwner {
+ public:
+  virtual void onSessionClosed(DownstreamSession* session) = 0;
+
+ protected:
+  ~SessionOwner() = default;
+};
+
 class DownstreamSession final : public net::ConnectionCallbacks,
                                 public http::H1Callbacks,
                                 public StreamSink,
                                 public event::DeferredDeletable {
  public:
-  using OnClosed = std::function<void(DownstreamSession*)>;
   // `transport` (TLS on TLS listeners) wraps the accepted fd; nullptr is plaintext.
   DownstreamSession(WorkerContext& ctx, int fd, std::string peer_ip, std::string listener_name,
-                    OnClosed on_closed, std::unique_ptr<net::TransportSocket> transport = nullptr);
+                    SessionOwner& owner, std::unique_ptr<net::TransportSocket> transport = nullptr);
   ~DownstreamSession() override;
 
   const std::string& listenerName() const { return listener_name_; }
@@ -72,14 +83,14 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   std::unique_ptr<net::Connection> conn_;
   std::string peer_ip_;
   std::string listener_name_;
-  OnClosed on_closed_;
+  SessionOwner& owner_;
   std::unique_ptr<http::H1Parser> parser_;  // only while a request is being read or served
   std::unique_ptr<ProxyStream> stream_;
   std::unique_ptr<H2Downstream> h2_;  // set when the connection speaks HTTP/2
-  bool protocol_detected_ = false;
   event::Timer idle_timer_;
   int64_t idle_timeout_ms_ = 60000;
   int64_t last_activity_ms_ = 0;    // end of the last exchange (idle timeout is lazy)
+  bool protocol_detected_ = false;
   bool in_request_ = false;         // a request is being handled (head seen, response not done)
   bool request_complete_ = false;
   bool request_bodyless_ = false;    // the request head announced no body

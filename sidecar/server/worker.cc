@@ -137,7 +137,7 @@ void Worker::onAccept(int fd, const std::string& peer_ip, const std::string& lis
     }
   }
   auto session = std::make_unique<proxy::DownstreamSession>(
-      *this, fd, peer_ip, listener, [this](proxy::DownstreamSession* s) { onSessionClosed(s); },
+      *this, fd, peer_ip, listener, *this,
       std::move(transport));
   proxy::DownstreamSession* raw = session.get();
   sessions_.emplace(raw, std::move(session));

@@ -20,7 +20,7 @@
 
 namespace strait::server {
 
-class Worker final : public proxy::WorkerContext {
+class Worker final : public proxy::WorkerContext, public proxy::SessionOwner {
  public:
   explicit Worker(int index);
   ~Worker() override;
@@ -44,7 +44,7 @@ class Worker final : public proxy::WorkerContext {
   class Acceptor;
   void applySnapshot(proxy::SnapshotPtr snapshot);
   void onAccept(int fd, const std::string& peer_ip, const std::string& listener);
-  void onSessionClosed(proxy::DownstreamSession* session);
+  void onSessionClosed(proxy::DownstreamSession* session) override;
 
   int index_;
   event::Dispatcher dispatcher_;
