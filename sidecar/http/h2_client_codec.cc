@@ -21,14 +21,12 @@ H2ClientCodec::H2ClientCodec(H2ClientCallbacks* callbacks, H2Settings settings)
 int32_t H2ClientCodec::submitRequest(const RequestHead& head, std::string_view scheme, bool end_stream) {
   if (goaway_received_) return -1;
   const std::string* host = head.headers.get("host");
-  HeaderMap fields;
-  for (const auto& f : head.headers.fields()) {
-    if (f.name != "host") fields.add(f.name, f.value);
-  }
-  H2Fields nva(fields, {{":method", head.method},
-                        {":scheme", std::string(scheme)},
-                        {":authority", host ? *host : std::string()},
-                        {":path", head.target}});
+  H2Fields nva(head.headers,
+               {{":method", head.method},
+                {":scheme", scheme},
+                {":authority", host ? std::string_view(*host) : std::string_view("")},
+                {":path", head.target}},
+               /*skip=*/"host");
   nghttp2_data_provider provider = sessionBodyProvider();
   int32_t id = nghttp2_submit_request(session_.get(), nullptr, nva.data(), nva.size(),
                                       end_stream ? nullptr : &provider, nullptr);

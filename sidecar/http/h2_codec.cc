@@ -106,12 +106,14 @@ void H2ServerCodec::rejectHeadTooLarge(int32_t stream_id) {
 }
 
 void H2ServerCodec::submitInterim(int32_t stream_id, const ResponseHead& head) {
-  H2Fields nva(head.headers, {{":status", std::to_string(head.status)}});
+  std::string scratch;
+  H2Fields nva(head.headers, {{":status", statusText(head.status, &scratch)}});
   nghttp2_submit_headers(session_.get(), NGHTTP2_FLAG_NONE, stream_id, nullptr, nva.data(), nva.size(), nullptr);
 }
 
 void H2ServerCodec::submitResponse(int32_t stream_id, const ResponseHead& head, bool end_stream) {
-  H2Fields nva(head.headers, {{":status", std::to_string(head.status)}});
+  std::string scratch;
+  H2Fields nva(head.headers, {{":status", statusText(head.status, &scratch)}});
   if (end_stream) {
     nghttp2_submit_response(session_.get(), stream_id, nva.data(), nva.size(), nullptr);
     return;

@@ -11,10 +11,20 @@ ssize_t readBodyCb(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t len
   return static_cast<H2Session*>(user_data)->readData(stream_id, buf, length, data_flags);
 }
 
-nghttp2_nv makeNv(const std::string& name, const std::string& value) {
+nghttp2_nv makeNv(std::string_view name, std::string_view value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
           reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
           NGHTTP2_NV_FLAG_NONE};
+}
+
+// "100" .. "599", three characters each.
+const std::string& statusTable() {
+  static const std::string table = [] {
+    std::string t;
+    for (int i = 100; i < 600; ++i) t += std::to_string(i);
+    return t;
+  }();
+  return table;
 }
 }  // namespace
 
@@ -37,13 +47,19 @@ bool isConnectionSpecific(const HeaderField& f) {
   }
 }
 
-H2Fields::H2Fields(const HeaderMap& fields, std::vector<std::pair<std::string, std::string>> pseudo)
-    : pseudo_(std::move(pseudo)) {
-  nva_.reserve(fields.size() + pseudo_.size());
-  for (const auto& [name, value] : pseudo_) nva_.push_back(makeNv(name, value));
+H2Fields::H2Fields(const HeaderMap& fields, std::initializer_list<Pseudo> pseudo, std::string_view skip) {
+  nva_.reserve(fields.size() + pseudo.size());
+  for (const Pseudo& p : pseudo) nva_.push_back(makeNv(p.name, p.value));
   for (const auto& f : fields.fields()) {
-    if (!isConnectionSpecific(f)) nva_.push_back(makeNv(f.name, f.value));
+    if (isConnectionSpecific(f) || (!skip.empty() && f.name == skip)) continue;
+    nva_.push_back(makeNv(f.name, f.value));
   }
+}
+
+std::string_view statusText(int status, std::string* scratch) {
+  if (status >= 100 && status < 600) return std::string_view(statusTable()).substr((status - 100) * 3, 3);
+  *scratch = std::to_string(status);
+  return *scratch;
 }
 
 }  // namespace strait::http

@@ -90,6 +90,9 @@ void H2Session::sendSettings(bool server) {
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, settings_.initial_window_size},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, settings_.max_header_list_size},
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+      // RFC 9113 deprecates RFC 7540's priority tree; without it nghttp2 neither builds the
+      // dependency tree nor keeps closed streams for it (RFC 9218 urgencies still apply).
+      {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
   };
   if (server) iv.push_back({NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, settings_.max_concurrent_streams});
   nghttp2_submit_settings(session_.get(), NGHTTP2_FLAG_NONE, iv.data(), iv.size());
