@@ -82,15 +82,19 @@ class FilterCallbacks {
   // %UPSTREAM_HOST% header variable), on its own HTTP/1.1 connection, detached from this
   // stream: it lives on (bounded by the route's timeout) when the stream ends, and `handler`
   // gets its response (after hop-by-hop removal and the route's response header edits, but
-  // no other filter: so only the chain's last filter may send one). False (handler
-  // destroyed, no callback) when it cannot be sent: not the last filter, not a forwarding
-  // route, an HTTP/2 cluster. The stream itself is unaffected.
+  // no other filter: see responseFiltersAfter()). False (handler destroyed, no callback)
+  // when it cannot be sent: not a forwarding route, an HTTP/2 cluster. The stream itself is
+  // unaffected.
   virtual bool sendBackgroundRequest(const http::RequestHead& head,
                                      std::unique_ptr<BackgroundResponseHandler> handler) {
     (void)head;
     (void)handler;
     return false;
   }
+  // True when filters after this one see (and may transform, e.g. compress) the responses
+  // this stream sends: a background request's response skips them, so it is not what they
+  // would have produced.
+  virtual bool responseFiltersAfter() const { return false; }
 };
 
 class StreamFilter {

@@ -42,10 +42,9 @@ class FilterChain::Slot final : public filters::FilterCallbacks {
   void readDisableDownstream(bool disable) override { chain_.owner_.filterReadDisable(disable); }
   bool sendBackgroundRequest(const http::RequestHead& head,
                              std::unique_ptr<filters::BackgroundResponseHandler> handler) override {
-    // The response skips the filters after this one: only the last filter may ask.
-    if (index_ + 1 != chain_.filters_.size()) return false;
     return chain_.owner_.filterBackgroundRequest(head, std::move(handler));
   }
+  bool responseFiltersAfter() const override { return index_ + 1 != chain_.filters_.size(); }
   void resetStream() override {
     if (chain_.reset_) return;
     chain_.reset_ = true;  // nothing more reaches the sink

@@ -432,6 +432,46 @@ class CacheTest(harness.StraitTestCase):
         self.assertIn('if-none-match: "a1"', body)  # the echo of the background request
         self.assert_upstream_calls(2)
 
+    def test_stale_while_revalidate_in_background_before_compression(self):
+        # [cache, compression]: the stored object is the gzip variant the compression filter
+        # made; the background refresh skips that filter, so a 304 refreshes only the
+        # freshness fields (the stored weak etag and encoding stay) and a changed object is
+        # dropped, to be fetched next through the whole chain.
+        self.start(filters=[{"cache": {}}, {"compression": {}}])
+        base = {"x-upstream-size": "5000", "accept-encoding": "gzip", "x-upstream-etag": '"g1"'}
+        first = dict(base, **{"x-upstream-header-cache-control": "max-age=1, stale-while-revalidate=60"})
+        _, h1, b1 = self.raw_get("/swr-gz", first)
+        self.assertEqual((h1["x-cache"], h1["content-encoding"], h1["etag"]), ("miss", "gzip", 'W/"g1"'))
+        slow = dict(base, **{"x-upstream-header-cache-control": "max-age=60, stale-while-revalidate=60",
+                             "x-upstream-delay-ms": "3000"})
+
+        def stale():
+            start = time.monotonic()
+            r = self.raw_get("/swr-gz", slow)
+            return (r, time.monotonic() - start) if r[1].get("x-cache") == "stale" else None
+        (status, hdrs, body), took = harness.wait_until(stale, timeout=10, message="served stale")
+        self.assertEqual((status, hdrs["content-encoding"], body), (200, "gzip", b1))
+        self.assertLess(took, 2.0)  # did not wait for the 3 s refresh
+        harness.wait_until(lambda: self.raw_get("/swr-gz", slow)[1]["x-cache"] == "hit", timeout=10,
+                           message="the refreshed object")
+        _, hdrs, body = self.raw_get("/swr-gz", slow)
+        self.assertEqual((hdrs["content-encoding"], hdrs["etag"]), ("gzip", 'W/"g1"'))
+        self.assertIn("max-age=60", hdrs["cache-control"])
+        self.assertEqual(gzip.decompress(body), b"x" * 5000)
+        self.assert_upstream_calls(2)
+        self.assertEqual(self.stat("strait_cache_background_revalidations_total"), 1)
+        # A changed object: the background 200 drops the stale variant; the next request is a
+        # miss through the chain that stores the new one compressed.
+        self.raw_get("/swr-gz2", first)
+        changed = dict(base, **{"x-upstream-header-cache-control": "max-age=60", "x-upstream-etag": '"g2"'})
+        harness.wait_until(lambda: self.raw_get("/swr-gz2", changed)[1]["x-cache"] == "stale", timeout=10,
+                           message="served stale")
+        harness.wait_until(lambda: self.raw_get("/swr-gz2", changed)[1]["x-cache"] == "miss", timeout=10,
+                           message="the stale object dropped")
+        _, hdrs, body = self.raw_get("/swr-gz2", changed)
+        self.assertEqual((hdrs["x-cache"], hdrs["content-encoding"], hdrs["etag"]), ("hit", "gzip", 'W/"g2"'))
+        self.assertEqual(gzip.decompress(body), b"x" * 5000)
+
     def test_large_hit_streams_with_backpressure(self):
         # 6 MB is several times the downstream write buffer's high watermark: the hit pauses
         # and resumes as the client drains it, and arrives whole.

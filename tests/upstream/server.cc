@@ -298,7 +298,7 @@ void Worker::process(Conn* c) {
 
 // Caching knobs: every x-upstream-header-NAME request field becomes a NAME response field;
 // x-upstream-etag / x-upstream-last-modified add etag / last-modified and answer 304 to a
-// request whose if-none-match / if-modified-since is that same value.
+// request whose if-none-match (weakly) / if-modified-since is that same value.
 std::string cacheHeaders(const Request& req, bool* not_modified) {
   std::string out;
   constexpr std::string_view kPrefix = "x-upstream-header-";
@@ -313,7 +313,9 @@ std::string cacheHeaders(const Request& req, bool* not_modified) {
   const std::string* ims = req.header("if-modified-since");
   if (etag) out += "etag: " + *etag + "\r\n";
   if (lm) out += "last-modified: " + *lm + "\r\n";
-  *not_modified = (etag && inm && *inm == *etag) || (!inm && lm && ims && *ims == *lm);
+  // If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x".
+  auto opaque = [](std::string_view tag) { return tag.substr(0, 2) == "W/" ? tag.substr(2) : tag; };
+  *not_modified = (etag && inm && opaque(*inm) == opaque(*etag)) || (!inm && lm && ims && *ims == *lm);
   return out;
 }
 

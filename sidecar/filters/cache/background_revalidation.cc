@@ -5,9 +5,26 @@
 namespace strait::filters::cache {
 
 BackgroundRevalidation::BackgroundRevalidation(std::shared_ptr<Store> store, std::shared_ptr<Entry> stale,
-                                               std::shared_ptr<const Settings> settings, http::HeaderMap request)
+                                               std::shared_ptr<const Settings> settings, http::HeaderMap request,
+                                               bool transformed_after)
     : store_(std::move(store)), stale_(std::move(stale)), settings_(std::move(settings)),
-      request_(std::move(request)), request_time_(nowS()) {}
+      request_(std::move(request)), request_time_(nowS()), transformed_after_(transformed_after) {}
+
+namespace {
+
+// The fields of a 304 that do not depend on the representation the filters after the cache
+// produced from the origin's (its encoding, etag, vary).
+http::HeaderMap freshnessFields(const http::HeaderMap& headers) {
+  http::HeaderMap out;
+  for (const auto& f : headers.fields()) {
+    if (f.name == "cache-control" || f.name == "expires" || f.name == "date" || f.name == "last-modified") {
+      out.add(f.name, f.value);
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 BackgroundRevalidation::~BackgroundRevalidation() {
   dropBuffered();
@@ -16,12 +33,19 @@ BackgroundRevalidation::~BackgroundRevalidation() {
 
 void BackgroundRevalidation::onHead(const http::ResponseHead& head) {
   if (head.status == 304) {
-    stale_->refreshHead(refreshedResponse(*stale_->head(), head.headers, request_time_, *settings_));
+    http::HeaderMap filtered;
+    if (transformed_after_) filtered = freshnessFields(head.headers);
+    const http::HeaderMap& fields = transformed_after_ ? filtered : head.headers;
+    stale_->refreshHead(refreshedResponse(*stale_->head(), fields, request_time_, *settings_));
     CacheStats::inc(cacheStats().revalidations);
     return;
   }
   if (head.status >= 500) return;
   // The cache's own request: the client's cache-control does not apply to what is stored.
+  if (transformed_after_) {  // a new object: stored only as the whole chain makes it
+    store_->remove(stale_);
+    return;
+  }
   fresh_ = storableResponse(head, request_, CacheControl{}, request_time_, *settings_, store_->maxObjectBytes());
   if (!fresh_) store_->remove(stale_);
 }

@@ -9,6 +9,12 @@
 //                  (stale-while-revalidate, stale-if-error) and the next request retries;
 //   anything else  (not storable, too large) the stale object is dropped: the origin has a
 //                  newer one that will not be stored, so the next request goes upstream.
+// When filters after the cache transform the responses it stores (the compression filter
+// in a [cache, compression] chain), the background response, which skips them, is not what
+// is stored: a 304 then refreshes only the stored head's freshness fields (cache-control,
+// expires, date, last-modified; not the etag or vary those filters adjusted), and any other
+// storable answer drops the stale object so that the next request fetches it through the
+// whole chain.
 // One refresh per object at a time: the filter sets the entry's `revalidating` flag before
 // sending; the handler clears it when it is destroyed (after the answer, a failure, or the
 // worker's shutdown).
@@ -28,8 +34,10 @@ namespace strait::filters::cache {
 class BackgroundRevalidation final : public BackgroundResponseHandler {
  public:
   // `request`: the fields of the request that found the object stale (its vary values).
+  // `transformed_after`: filters after the cache transform what it stores (see above).
   BackgroundRevalidation(std::shared_ptr<Store> store, std::shared_ptr<Entry> stale,
-                         std::shared_ptr<const Settings> settings, http::HeaderMap request);
+                         std::shared_ptr<const Settings> settings, http::HeaderMap request,
+                         bool transformed_after);
   ~BackgroundRevalidation() override;
 
   void onHead(const http::ResponseHead& head) override;
@@ -45,6 +53,7 @@ class BackgroundRevalidation final : public BackgroundResponseHandler {
   std::shared_ptr<const Settings> settings_;
   http::HeaderMap request_;
   int64_t request_time_;
+  bool transformed_after_;
   std::shared_ptr<StoredResponse> fresh_;  // a new response being buffered
   std::vector<Entry::Chunk> body_;
   uint64_t body_bytes_ = 0;                // of body_, charged as transient bytes

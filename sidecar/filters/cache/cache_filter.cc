@@ -192,8 +192,8 @@ FilterStatus CacheFilter::lookup(http::RequestHead& head) {
     // per object refreshes it.
     if (entry->revalidating.exchange(true)) return read(std::move(entry), "stale");
     if (revalidateInBackground(head, entry)) return read(std::move(entry), "stale");
-    // No background request from here (see FilterCallbacks::sendBackgroundRequest): this
-    // request revalidates, the others get the stale object meanwhile.
+    // No background request possible (an HTTP/2 cluster; see FilterCallbacks::
+    // sendBackgroundRequest): this request revalidates, the others get the stale object.
     if (entry->revalidating.exchange(true)) return read(std::move(entry), "stale");
     swr_owner_ = true;
   }
@@ -226,7 +226,8 @@ bool CacheFilter::revalidateInBackground(const http::RequestHead& head, const st
   refresh.headers.remove("pragma");
   std::shared_ptr<const StoredResponse> s = entry->head();
   makeConditional(refresh, s.get());
-  auto handler = std::make_unique<BackgroundRevalidation>(store_, entry, settings_, request_);
+  auto handler = std::make_unique<BackgroundRevalidation>(store_, entry, settings_, request_,
+                                                          callbacks_->responseFiltersAfter());
   if (!callbacks_->sendBackgroundRequest(refresh, std::move(handler))) return false;
   CacheStats::inc(cacheStats().background_revalidations);
   return true;
