@@ -63,7 +63,7 @@ void BackgroundRevalidation::onData(const char* data, size_t len) {
   store_->adjustTransient(static_cast<int64_t>(len));
 }
 
-// The new object replaces the stale one in one step (Store::insert maps it under the same
+// The new object replaces the stale one in one step (Store::replace maps it under the same
 // variant key), complete: readers never see it half filled.
 void BackgroundRevalidation::onComplete() {
   if (!fresh_) return;
@@ -73,8 +73,10 @@ void BackgroundRevalidation::onComplete() {
   entry->complete();
   uint64_t bytes = headBytes(fresh_->headers) + body_bytes_;
   dropBuffered();  // the transient charge ends; the stored one begins
-  store_->insert(entry, entry->head()->vary_names, entry->head()->vary_key);
-  store_->charge(entry, bytes);
+  // Not if the stale object was invalidated (an unsafe method) or evicted meanwhile.
+  if (store_->replace(stale_, entry, entry->head()->vary_names, entry->head()->vary_key)) {
+    store_->charge(entry, bytes);
+  }
 }
 
 void BackgroundRevalidation::dropBuffered() {

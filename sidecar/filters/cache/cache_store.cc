@@ -113,6 +113,15 @@ void Store::insert(const std::shared_ptr<Entry>& entry, const std::vector<std::s
   placeLocked(shard, entry, vary_names, vary_key);
 }
 
+bool Store::replace(const std::shared_ptr<Entry>& stale, const std::shared_ptr<Entry>& entry,
+                    const std::vector<std::string>& vary_names, const std::string& vary_key) {
+  Shard& shard = shardOf(entry->primary());
+  std::lock_guard<std::mutex> lock(shard.mu);
+  if (!stale->mapped) return false;
+  placeLocked(shard, entry, vary_names, vary_key);
+  return true;
+}
+
 bool Store::charge(const std::shared_ptr<Entry>& entry, uint64_t bytes) {
   {
     Shard& shard = shardOf(entry->primary());

@@ -51,6 +51,10 @@ class Store {
   // Maps a new entry (revalidation answered 200), replacing the variant in place.
   void insert(const std::shared_ptr<Entry>& entry, const std::vector<std::string>& vary_names,
               const std::string& vary_key);
+  // Maps `entry` in place of `stale` (same primary key) only if `stale` is still mapped: an
+  // object invalidated (unsafe method) or evicted meanwhile is not brought back. False if not.
+  bool replace(const std::shared_ptr<Entry>& stale, const std::shared_ptr<Entry>& entry,
+               const std::vector<std::string>& vary_names, const std::string& vary_key);
   // Counts `bytes` more for `entry`; false (and the entry is dropped) past max_object_bytes.
   // Evicts least recently used objects past max_bytes.
   bool charge(const std::shared_ptr<Entry>& entry, uint64_t bytes);

@@ -150,5 +150,22 @@ TEST_F(TransientTest, FailedFillReleasesEverything) {
   EXPECT_TRUE(v.chunks.empty());
 }
 
+// A background refresh's new object takes the stale one's place, unless the stale one was
+// invalidated (an unsafe method to the URL) while the refresh was in flight.
+TEST_F(TransientTest, ReplaceOnlyWhileTheStaleObjectIsMapped) {
+  store_.setLimits(1 << 20, 1 << 20);
+  auto stale = stored("/r", 100);
+  auto fresh = std::make_shared<Entry>("/r", "");
+  EXPECT_TRUE(store_.replace(stale, fresh, {}, ""));
+  bool inserted = false;
+  EXPECT_EQ(store_.lookup("/r", http::HeaderMap(), false, &inserted), fresh);
+
+  auto stale2 = stored("/s", 100);
+  EXPECT_EQ(store_.invalidate("/s"), 1u);
+  auto fresh2 = std::make_shared<Entry>("/s", "");
+  EXPECT_FALSE(store_.replace(stale2, fresh2, {}, ""));
+  EXPECT_EQ(store_.lookup("/s", http::HeaderMap(), false, &inserted), nullptr);
+}
+
 }  // namespace
 }  // namespace strait::filters::cache
