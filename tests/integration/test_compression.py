@@ -283,10 +283,14 @@ class CompressionTest(harness.StraitTestCase):
                              what)
             self.assert_untouched(headers, length)
             self.assertEqual(raw, body_of(length), what)
+        # HEAD: no encoding (no body is made), but the vary its GET would carry.
         status, headers, raw = raw_request(self.port, "/t/e", accept, method="HEAD")
         self.assertEqual((status, raw), (200, b""))
         self.assertNotIn("content-encoding", headers)
         self.assertEqual(headers.get("content-length"), "20000")
+        self.assertIn("accept-encoding", headers.get("vary", ""))
+        _, headers, _ = raw_request(self.port, "/t/e?type=image/png", accept, method="HEAD")
+        self.assertNotIn("accept-encoding", headers.get("vary", ""))
         for accept in ({"accept-encoding": "gzip;q=0, br;q=0, zstd;q=0"}, {"accept-encoding": "identity"}, {}):
             _, headers, raw = raw_request(self.port, "/t/e", accept)
             self.assertNotIn("content-encoding", headers, accept)

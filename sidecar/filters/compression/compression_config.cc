@@ -1,5 +1,6 @@
 #include "sidecar/filters/compression/compression_config.h"
 
+#include "absl/strings/numbers.h"
 #include "sidecar/filters/compression/text.h"
 
 namespace strait::filters::compression {
@@ -127,6 +128,18 @@ bool notModifiedQualifies(const CompressionConfig& config, const http::ResponseH
   if (hasToken(h, "cache-control", "no-transform")) return false;
   const std::string* type = h.get("content-type");
   return type == nullptr || contentTypeMatches(config.content_types, *type);
+}
+
+bool headResponseQualifies(const CompressionConfig& config, const http::ResponseHead& head) {
+  if (head.status < 200 || head.status == 204 || head.status == 206 || head.status == 304) return false;
+  const http::HeaderMap& h = head.headers;
+  if (h.get("content-range") != nullptr || alreadyEncoded(h)) return false;
+  if (hasToken(h, "cache-control", "no-transform")) return false;
+  const std::string* type = h.get("content-type");
+  if (type == nullptr || !contentTypeMatches(config.content_types, *type)) return false;
+  const std::string* length = h.get("content-length");
+  uint64_t n = 0;
+  return length == nullptr || !absl::SimpleAtoi(*length, &n) || n >= config.min_content_length;
 }
 
 }  // namespace strait::filters::compression

@@ -41,5 +41,8 @@ bool responseQualifies(const CompressionConfig& config, const http::ResponseHead
 // needless `vary: accept-encoding` only splits a downstream cache's variants, a missing one
 // lets it serve a compressed variant to a client that cannot decode it.
 bool notModifiedQualifies(const CompressionConfig& config, const http::ResponseHead& head);
+// A response to HEAD whose GET would be compressed (by its status, type, content-length
+// field and directives): it gets the GET's vary, not its encoding.
+bool headResponseQualifies(const CompressionConfig& config, const http::ResponseHead& head);
 
 }  // namespace strait::filters::compression

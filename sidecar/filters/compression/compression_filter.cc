@@ -51,6 +51,11 @@ void CompressionFilter::onResponseHead(http::ResponseHead& head, http::BodyFrami
     }
     return;
   }
+  // A HEAD response carries the vary its GET would have (not the encoding: no body is made).
+  if (head_request_) {
+    if (headResponseQualifies(*config_, head)) addVary(head.headers);
+    return;
+  }
   if (!responseQualifies(*config_, head, framing, length, head_request_)) return;
   addVary(head.headers);
   if (!accepted_) return;
