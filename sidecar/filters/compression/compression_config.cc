@@ -109,35 +109,37 @@ bool contentTypeMatches(const std::vector<std::string>& patterns, std::string_vi
   return false;
 }
 
-bool responseQualifies(const CompressionConfig& config, const http::ResponseHead& head, http::BodyFraming framing,
-                       uint64_t length, bool head_request) {
-  if (head_request || framing == http::BodyFraming::kNone) return false;
-  if (head.status < 200 || head.status == 204 || head.status == 206 || head.status == 304) return false;
-  const http::HeaderMap& h = head.headers;
+namespace {
+
+// What every qualifying response has: a whole, unencoded representation that may be
+// transformed, of a listed type (`missing_type_ok`: a 304, which often omits it).
+bool representationQualifies(const CompressionConfig& config, const http::HeaderMap& h, bool missing_type_ok) {
   if (h.get("content-range") != nullptr || alreadyEncoded(h)) return false;
   if (hasToken(h, "cache-control", "no-transform")) return false;
   const std::string* type = h.get("content-type");
-  if (type == nullptr || !contentTypeMatches(config.content_types, *type)) return false;
+  if (type == nullptr) return missing_type_ok;
+  return contentTypeMatches(config.content_types, *type);
+}
+
+bool statusQualifies(int status) { return status >= 200 && status != 204 && status != 206 && status != 304; }
+
+}  // namespace
+
+bool responseQualifies(const CompressionConfig& config, const http::ResponseHead& head, http::BodyFraming framing,
+                       uint64_t length, bool head_request) {
+  if (head_request || framing == http::BodyFraming::kNone || !statusQualifies(head.status)) return false;
+  if (!representationQualifies(config, head.headers, /*missing_type_ok=*/false)) return false;
   return framing != http::BodyFraming::kContentLength || length >= config.min_content_length;
 }
 
 bool notModifiedQualifies(const CompressionConfig& config, const http::ResponseHead& head) {
-  if (head.status != 304) return false;
-  const http::HeaderMap& h = head.headers;
-  if (h.get("content-range") != nullptr || alreadyEncoded(h)) return false;
-  if (hasToken(h, "cache-control", "no-transform")) return false;
-  const std::string* type = h.get("content-type");
-  return type == nullptr || contentTypeMatches(config.content_types, *type);
+  return head.status == 304 && representationQualifies(config, head.headers, /*missing_type_ok=*/true);
 }
 
 bool headResponseQualifies(const CompressionConfig& config, const http::ResponseHead& head) {
-  if (head.status < 200 || head.status == 204 || head.status == 206 || head.status == 304) return false;
-  const http::HeaderMap& h = head.headers;
-  if (h.get("content-range") != nullptr || alreadyEncoded(h)) return false;
-  if (hasToken(h, "cache-control", "no-transform")) return false;
-  const std::string* type = h.get("content-type");
-  if (type == nullptr || !contentTypeMatches(config.content_types, *type)) return false;
-  const std::string* length = h.get("content-length");
+  if (!statusQualifies(head.status)) return false;
+  if (!representationQualifies(config, head.headers, /*missing_type_ok=*/false)) return false;
+  const std::string* length = head.headers.get("content-length");
   uint64_t n = 0;
   return length == nullptr || !absl::SimpleAtoi(*length, &n) || n >= config.min_content_length;
 }
