@@ -10,6 +10,7 @@ Binaries come from $STRAIT_BUILD_DIR (default <repo>/build):
   tests/upstream/strait-test-upstream (override with $STRAIT_UPSTREAM_BIN).
 """
 
+import atexit
 import http.client
 import json
 import os
@@ -44,6 +45,59 @@ def binary(rel_path):
 
 
 _HANDED_OUT = set()
+# Ports handed out are also reserved across processes (ctest runs test scripts in parallel):
+# one file per port, created exclusively, holding the owner's PID, removed at exit. A file
+# whose owner is dead (a killed run) is cleared when met.
+_PORT_DIR = os.path.join(tempfile.gettempdir(), "strait-test-ports")
+_RESERVED = []
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _reserve(port):
+    """True if this process now holds the cross-process reservation of `port`."""
+    os.makedirs(_PORT_DIR, exist_ok=True)
+    path = os.path.join(_PORT_DIR, str(port))
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                with open(path) as f:
+                    owner = int(f.read().strip() or "0")
+            except (OSError, ValueError):
+                return False
+            if owner == 0 or _pid_alive(owner):
+                return False  # held (or being written) by a live test process
+            try:
+                os.unlink(path)  # left by a run that was killed
+            except OSError:
+                return False
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        _RESERVED.append(path)
+        return True
+    return False
+
+
+def _release_reservations():
+    for path in _RESERVED:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+atexit.register(_release_reservations)
 
 
 def _ephemeral_range():
@@ -60,7 +114,8 @@ def free_port():
     binaries themselves bind port 0 and report it through port files). Chosen OUTSIDE the
     kernel's ephemeral range, so a process binding port 0 later (a control plane, an upstream,
     an outgoing connection) can never be given the same port before the config uses it; never
-    the same port twice in one test process."""
+    the same port twice in one test process, nor in two test processes running at once (each
+    port is reserved by a file under $TMPDIR/strait-test-ports until the process exits)."""
     lo, hi = _ephemeral_range()
     candidates = list(range(10000, lo)) if lo > 11000 else list(range(hi + 1, 65535))
     random.shuffle(candidates)
@@ -72,6 +127,8 @@ def free_port():
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+        if not _reserve(port):
+            continue
         _HANDED_OUT.add(port)
         return port
     raise AssertionError("no free port outside the ephemeral range")
