@@ -3,7 +3,6 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "sidecar/http/h2_headers.h"
@@ -246,22 +245,19 @@ ssize_t H2Session::readData(int32_t stream_id, uint8_t*, size_t length, uint32_t
   Stream* s = find(stream_id);
   if (s == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   size_t n = std::min(length, s->queued());
-  if (s->queued() > n) {
-    *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
-    return static_cast<ssize_t>(n);
+  bool last = n == s->queued();  // this frame empties the queue
+  if (last && n == 0 && !s->end_after_pending) {
+    s->deferred = true;
+    return NGHTTP2_ERR_DEFERRED;
   }
-  if (s->end_after_pending) {
-    *data_flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_COPY;
+  *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+  if (last && s->end_after_pending) {
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     if (s->has_trailers) {
       *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
       H2Fields nva(s->out_trailers, {});
       nghttp2_submit_trailer(session_.get(), stream_id, nva.data(), nva.size());
     }
-  } else if (n == 0) {
-    s->deferred = true;
-    return NGHTTP2_ERR_DEFERRED;
-  } else {
-    *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
   }
   return static_cast<ssize_t>(n);
 }

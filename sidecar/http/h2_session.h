@@ -91,11 +91,11 @@ class H2Session {
   std::unique_ptr<nghttp2_session, SessionDeleter> session_;
   absl::flat_hash_map<int32_t, std::unique_ptr<Stream>> streams_;
   bool flood_detected_ = false;
-  size_t streams_above_high_ = 0;  // streams whose above_high is set
 
  private:
   void resume(Stream& s, int32_t stream_id);
 
+  size_t streams_above_high_ = 0;  // streams whose above_high is set
   // The sink of the drainOutput call in progress (DATA payloads go to it from sendDataFrame).
   absl::FunctionRef<void(const char* data, size_t len)>* sink_ = nullptr;
   static constexpr size_t kMaxHeaderBlockFrames = 32;

@@ -165,7 +165,7 @@ void DownstreamSession::sendHeaders(http::ResponseHead&& head, http::BodyFraming
   }
   // A response that starts while the request body is still arriving ends the connection (the
   // rest of the body cannot be told apart from a next request cheaply): say so up front.
-  if (!request_complete_ && !request_bodyless_) keep_alive_ = false;
+  if (requestBodyPending()) keep_alive_ = false;
   if (!keep_alive_) head.headers.set("connection", "close");
   else if (request_version_minor_ == 0) head.headers.set("connection", "keep-alive");
   head.version_minor = 1;
@@ -205,7 +205,7 @@ void DownstreamSession::sendLocalReply(int status, std::string_view details) {
   countResponse(status);
   http::ResponseHead head;
   std::string body = makeLocalReply(status, details, &head);
-  if (!request_complete_ && !request_bodyless_) keep_alive_ = false;  // as in sendHeaders
+  if (requestBodyPending()) keep_alive_ = false;  // as in sendHeaders
   if (!keep_alive_ || draining_) head.headers.add("connection", "close");
   std::string out;
   http::encodeResponseHead(head, &out);
@@ -220,9 +220,9 @@ void DownstreamSession::onResponseDone() {
   // A response made while the head was delivered (a cache hit, a filter's reply) to a request
   // without a body: the parser's message-complete follows within the same parse, and
   // onMessageComplete finishes the exchange on a kept-alive connection.
-  if (request_bodyless_) return;
-  // The response finished before the request body: the rest of the body cannot be told
-  // apart from a next request cheaply, so the connection ends after this response.
+  if (!requestBodyPending()) return;
+  // The response finished before the request body: sendHeaders/sendLocalReply already
+  // announced connection: close; the connection ends after this response.
   keep_alive_ = false;
   finishExchange();
 }

@@ -78,6 +78,8 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   void finishExchange();
   void closeConnection(net::Connection::CloseType type);
   void countResponse(int status);
+  // Body bytes of the current request are still to come from the client.
+  bool requestBodyPending() const { return !request_complete_ && !request_bodyless_; }
 
   WorkerContext& ctx_;
   std::unique_ptr<net::Connection> conn_;

@@ -193,7 +193,8 @@ FilterStatus CacheFilter::lookup(http::RequestHead& head) {
     if (entry->revalidating.exchange(true)) return read(std::move(entry), "stale");
     if (revalidateInBackground(head, entry)) return read(std::move(entry), "stale");
     // No background request possible (an HTTP/2 cluster; see FilterCallbacks::
-    // sendBackgroundRequest): this request revalidates, the others get the stale object.
+    // sendBackgroundRequest; the unsent handler cleared the flag): this request revalidates,
+    // the others get the stale object.
     if (entry->revalidating.exchange(true)) return read(std::move(entry), "stale");
     swr_owner_ = true;
   }

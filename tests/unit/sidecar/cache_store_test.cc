@@ -12,11 +12,16 @@ Entry::Chunk chunk(size_t n) { return std::make_shared<const std::string>(n, 'x'
 
 class TransientTest : public ::testing::Test {
  protected:
-  // A stored object of `bytes` under `path`.
-  std::shared_ptr<Entry> stored(const std::string& path, uint64_t bytes) {
+  // A pending entry under `path`, as a miss inserts it for its filler.
+  std::shared_ptr<Entry> pending(const std::string& path) {
     bool inserted = false;
     auto e = store_.lookup(path, http::HeaderMap(), true, &inserted);
     EXPECT_TRUE(inserted);
+    return e;
+  }
+  // A stored object of `bytes` under `path`.
+  std::shared_ptr<Entry> stored(const std::string& path, uint64_t bytes) {
+    auto e = pending(path);
     EXPECT_TRUE(store_.charge(e, bytes));
     return e;
   }
@@ -50,8 +55,7 @@ TEST_F(TransientTest, OutgrownObjectIsChargedUntilItsReadersTakeIt) {
   store_.setLimits(8000, 4000);
   auto a = stored("a", 3000);
   auto b = stored("b", 3000);
-  bool inserted = false;
-  auto f = store_.lookup("f", http::HeaderMap(), true, &inserted);  // unknown length, filling
+  auto f = pending("f");  // unknown length, filling
   auto fast = reader(f);
   auto slow = reader(f);
   bool storing = store_.charge(f, 0);
@@ -93,8 +97,7 @@ TEST_F(TransientTest, OutgrownObjectIsChargedUntilItsReadersTakeIt) {
 
 TEST_F(TransientTest, SlowReaderCostsAtMostMaxLag) {
   store_.setLimits(100000, 4000);
-  bool inserted = false;
-  auto f = store_.lookup("f", http::HeaderMap(), true, &inserted);
+  auto f = pending("f");
   auto slow = reader(f);
   bool storing = true;
   for (int i = 0; i < 50; i++) {
@@ -111,8 +114,7 @@ TEST_F(TransientTest, SlowReaderCostsAtMostMaxLag) {
 
 TEST_F(TransientTest, CompletedObjectIsReleasedByItsLastReader) {
   store_.setLimits(100000, 1000);
-  bool inserted = false;
-  auto f = store_.lookup("f", http::HeaderMap(), true, &inserted);
+  auto f = pending("f");
   auto r1 = reader(f);
   auto r2 = reader(f);
   bool storing = true;
@@ -133,8 +135,7 @@ TEST_F(TransientTest, CompletedObjectIsReleasedByItsLastReader) {
 
 TEST_F(TransientTest, FailedFillReleasesEverything) {
   store_.setLimits(100000, 1000);
-  bool inserted = false;
-  auto f = store_.lookup("f", http::HeaderMap(), true, &inserted);
+  auto f = pending("f");
   auto r = reader(f);
   bool storing = true;
   fill(f, 800, &storing);
