@@ -72,13 +72,16 @@ class H2HardeningTest(harness.StraitTestCase):
 
     def test_ping_flood(self):
         ping = h2.frame(h2.PING, 0, 0, b"12345678")
-        # The client never reads the ACKs: the server's queue of ACKs hits its limit.
-        code = self.abuse([ping * 500] * 20)
+        # The server queues an ACK per PING it reads and writes them only after the read
+        # event: 10,000 PINGs in one write arrive in reads of thousands, over the queue's
+        # limit of 1,000. (Written in 20 small pieces, an idle server could read each piece
+        # on its own and drain its ACKs in between: no flood seen, the test timed out.)
+        code = self.abuse([ping * 10000])
         self.assertEqual(code, h2.ENHANCE_YOUR_CALM)
 
     def test_settings_flood(self):
         settings = h2.frame(h2.SETTINGS, 0, 0, b"\x00\x03\x00\x00\x00\x64")  # MAX_CONCURRENT_STREAMS=100
-        code = self.abuse([settings * 500] * 20)
+        code = self.abuse([settings * 10000])  # one write, as for the PING flood
         self.assertEqual(code, h2.ENHANCE_YOUR_CALM)
 
     def test_protocol_error_gets_goaway_protocol_error(self):
