@@ -15,8 +15,8 @@ namespace {
 using strait::v1::Cluster;
 using strait::v1::LbConfig;
 
-constexpr uint64_t kMaxRingSize = 8 * 1024 * 1024;  // sidecar/proxy/hash_ring.h
-constexpr uint64_t kMaxMaglevSize = 5000011;        // sidecar/proxy/maglev_table.h
+constexpr uint64_t kMaxRingSize = 8 * 1024 * 1024;  // sidecar/upstream/hash_ring.h
+constexpr uint64_t kMaxMaglevSize = 5000011;        // sidecar/upstream/maglev_table.h
 constexpr uint64_t kDefaultMaglevSize = 65537;
 constexpr uint32_t kMaxChoiceCount = 100;
 

@@ -3,9 +3,9 @@
 #include <benchmark/benchmark.h>
 
 #include "absl/strings/str_cat.h"
-#include "sidecar/proxy/lb_hash.h"
-#include "sidecar/proxy/load_balancer.h"
-#include "sidecar/proxy/stable_hash.h"
+#include "sidecar/upstream/lb_hash.h"
+#include "sidecar/upstream/load_balancer.h"
+#include "sidecar/upstream/stable_hash.h"
 
 namespace strait::proxy {
 namespace {

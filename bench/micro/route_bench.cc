@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "sidecar/proxy/route_table.h"
+#include "sidecar/router/route_table.h"
 
 namespace strait::proxy {
 namespace {

@@ -4,7 +4,7 @@
 //
 // LIFE: a FilterFactory is compiled once per generation from an HttpFilter config and owned
 // by the snapshot (shared read-only by the workers). For each request routed to a route with
-// filters, the stream (proxy::ProxyStream) asks each factory for a StreamFilter, then:
+// filters, the stream (proxy::RouterStream) asks each factory for a StreamFilter, then:
 //   request:  onRequestHead in chain order (vhost filters, then route filters); a filter
 //             returns kContinue, or kStop after answering (FilterCallbacks::sendLocalReply /
 //             encode*) or to hold the request until it calls continueRequest();
@@ -24,19 +24,16 @@
 #include <string_view>
 
 #include "sidecar/event/dispatcher.h"
-#include "sidecar/http/h1_codec.h"
+#include "sidecar/http/message.h"
+#include "sidecar/http/stream_info.h"
 
 namespace strait::filters {
 
 enum class FilterStatus { kContinue, kStop };
 
-// What a filter knows about its request besides the head.
-struct StreamInfo {
-  std::string client_ip;        // downstream peer address, without the port
-  std::string peer_identity;    // verified client SPIFFE ID, "" if none
-  std::string route_name;       // the matched route's name ("" if unnamed)
-  bool secure = false;          // the downstream connection is TLS
-};
+// What a filter knows about its request besides the head, and where it records what it did
+// (a rate-limit refusal, a denial): the stream's per-request info.
+using StreamInfo = http::StreamInfo;
 
 // The response to a background request (FilterCallbacks::sendBackgroundRequest), delivered
 // on the worker that sent it, after the stream that sent it may be gone. Owned by the
@@ -57,7 +54,7 @@ class FilterCallbacks {
  public:
   virtual ~FilterCallbacks() = default;
   virtual event::Dispatcher& dispatcher() = 0;
-  virtual const StreamInfo& streamInfo() const = 0;
+  virtual StreamInfo& streamInfo() = 0;
   // Resumes a request held by kStop: the next filter's onRequestHead runs, then the router.
   virtual void continueRequest() = 0;
   // A complete generated response (text/plain body, `details` in x-strait-local-reply);

@@ -39,38 +39,9 @@
 #include <string_view>
 
 #include "sidecar/http/headers.h"
+#include "sidecar/http/message.h"
 
 namespace strait::http {
-
-struct RequestHead {
-  std::string method;        // e.g. "GET"
-  std::string target;        // request-target as received, e.g. "/a/b?x=1"
-  int version_minor = 1;     // 0 or 1 (HTTP/1.0 or HTTP/1.1)
-  HeaderMap headers;         // all fields, names lower-case, including host
-  bool keep_alive = true;    // from version and Connection header
-  bool expect_continue = false;  // "Expect: 100-continue" was present
-};
-
-struct ResponseHead {
-  int status = 200;
-  std::string reason;        // reason phrase as received (may be empty)
-  int version_minor = 1;
-  HeaderMap headers;
-  bool keep_alive = true;    // from version and Connection header
-};
-
-// How the body of a parsed message is delimited.
-enum class BodyFraming {
-  kNone,           // no body
-  kContentLength,  // exactly content_length bytes
-  kChunked,        // chunked transfer coding
-  kUntilClose,     // response only: until the connection closes
-};
-
-struct ParseError {
-  int status = 400;          // HTTP status to answer with (400, 413, 414, 431, 501, 505)
-  std::string reason;        // short description for logs, e.g. "duplicate content-length"
-};
 
 class H1Callbacks {
  public:

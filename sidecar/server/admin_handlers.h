@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "sidecar/proxy/health_check_session.h"
+#include "sidecar/upstream/health_check_session.h"
 #include "sidecar/server/admin_server.h"
 #include "sidecar/server/config_publisher.h"
 #include "sidecar/server/worker.h"

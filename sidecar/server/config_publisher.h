@@ -12,7 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "sidecar/proxy/snapshot.h"
+#include "sidecar/core/snapshot.h"
 #include "sidecar/server/snapshot_builder.h"
 #include "sidecar/server/worker.h"
 #include "strait/v1/generation.pb.h"

@@ -8,7 +8,7 @@
 #include "absl/status/status.h"
 #include "sidecar/filters/shared_state.h"
 #include "sidecar/identity/identity_client.h"
-#include "sidecar/proxy/health_checker.h"
+#include "sidecar/upstream/health_checker.h"
 #include "sidecar/server/admin_server.h"
 #include "sidecar/server/config_publisher.h"
 #include "sidecar/server/worker.h"

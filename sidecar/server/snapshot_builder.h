@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "sidecar/filters/shared_state.h"
-#include "sidecar/proxy/snapshot.h"
+#include "sidecar/core/snapshot.h"
 #include "sidecar/tls/mesh_certificate.h"
 #include "strait/v1/generation.pb.h"
 

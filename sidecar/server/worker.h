@@ -12,11 +12,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "sidecar/event/dispatcher.h"
-#include "sidecar/proxy/cluster_manager.h"
-#include "sidecar/proxy/downstream_session.h"
-#include "sidecar/proxy/snapshot.h"
-#include "sidecar/proxy/stats.h"
-#include "sidecar/proxy/worker_context.h"
+#include "sidecar/upstream/cluster_manager.h"
+#include "sidecar/session/downstream_session.h"
+#include "sidecar/core/snapshot.h"
+#include "sidecar/core/worker_stats.h"
+#include "sidecar/core/worker_context.h"
 
 namespace strait::server {
 

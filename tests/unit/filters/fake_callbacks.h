@@ -11,7 +11,7 @@ namespace strait::filters::testing {
 class FakeCallbacks : public FilterCallbacks {
  public:
   event::Dispatcher& dispatcher() override { return dispatcher_; }
-  const StreamInfo& streamInfo() const override { return info; }
+  StreamInfo& streamInfo() override { return info; }
   void continueRequest() override {}
   void sendLocalReply(int s, std::string_view b, std::string_view d, const http::HeaderMap* h) override {
     status = s;

@@ -1,0 +1,75 @@
+// One configuration generation, compiled: what every worker reads. Built and validated off
+// the data path (server/snapshot_builder), then published to all workers at once as a
+// shared_ptr<const Snapshot>. Immutable after publication; each request pins the snapshot
+// it started with, so an in-flight request finishes on its own generation.
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "sidecar/net/address.h"
+#include "sidecar/router/authz.h"
+#include "sidecar/upstream/cluster_info.h"
+#include "sidecar/router/route_table.h"
+#include "sidecar/tls/server_context.h"
+#include "strait/v1/generation.pb.h"
+
+namespace strait::proxy {
+
+// A bound listening socket. Shared by consecutive snapshots while the listener's address is
+// unchanged, so an update never closes and re-binds a port; closed when the last snapshot
+// using it is gone.
+class ListenSocket {
+ public:
+  ListenSocket(int fd, net::Address address) : fd_(fd), address_(std::move(address)) {}
+  ~ListenSocket() { ::close(fd_); }
+  ListenSocket(const ListenSocket&) = delete;
+  ListenSocket& operator=(const ListenSocket&) = delete;
+  int fd() const { return fd_; }
+  const net::Address& address() const { return address_; }
+
+ private:
+  int fd_;
+  net::Address address_;
+};
+
+struct ListenerInfo {
+  std::string name;
+  std::shared_ptr<ListenSocket> socket;
+  const RouteTable* routes = nullptr;  // owned by the snapshot
+  size_t max_request_headers_bytes = 64 * 1024;
+  int64_t idle_timeout_ms = 60000;
+  std::string forwarded_proto = "http";  // "https" by default on TLS listeners
+  std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext
+  std::shared_ptr<const AuthzPolicy> authz;       // per-request policy; nullptr: allow all
+};
+
+struct Snapshot {
+  std::string version;
+  absl::Time applied_at;
+  strait::v1::Generation generation;  // as received (for config_dump; secrets redacted there)
+  std::vector<ListenerInfo> listeners;
+  absl::flat_hash_map<std::string, std::unique_ptr<RouteTable>> route_tables;
+  absl::flat_hash_map<std::string, std::shared_ptr<const ClusterInfo>> clusters;
+
+  const ListenerInfo* findListener(const std::string& name) const {
+    for (const auto& l : listeners) {
+      if (l.name == name) return &l;
+    }
+    return nullptr;
+  }
+  const ClusterInfo* findCluster(const std::string& name) const {
+    auto it = clusters.find(name);
+    return it == clusters.end() ? nullptr : it->second.get();
+  }
+};
+
+using SnapshotPtr = std::shared_ptr<const Snapshot>;
+
+}  // namespace strait::proxy

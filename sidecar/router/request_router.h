@@ -1,0 +1,36 @@
+// The per-request decisions shared by the HTTP/1.1 and HTTP/2 connection managers, made on
+// the snapshot the request pinned: the route, the listener's authorization policy, and the
+// peer-identity header. Pure function of its inputs; no I/O.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "sidecar/http/h1_codec.h"
+#include "sidecar/router/router_stream.h"
+#include "sidecar/core/snapshot.h"
+
+namespace strait::proxy {
+
+// The verified client SPIFFE ID, passed to the local service. Whatever a client sends under
+// this name is removed first, so the service can trust it.
+inline constexpr char kPeerIdentityHeader[] = "x-strait-peer-identity";
+
+struct RouteResult {
+  const CompiledRoute* route = nullptr;  // null: answer local_status
+  int local_status = 0;                  // 404 no route, 403 denied by policy, 400 bad path
+  std::string details;                   // for x-strait-local-reply and logs
+};
+
+// `peer_identity` is the connection's verified SPIFFE ID ("" for plaintext or no client
+// certificate); `client_ip` the TCP peer's address (for source_cidrs matching). Edits `head`:
+// strips any peer-identity header the client sent (the router stream sets the verified one
+// on the upstream request, from StreamInfo), and replaces the target's path by its normalised form
+// (see PathNormalization in route.proto), the form matched and forwarded.
+RouteResult routeRequest(const ListenerInfo& listener, http::RequestHead& head,
+                         const std::string& peer_identity, const std::string& client_ip);
+
+// What the upstream request carries about the client.
+RequestInfo requestInfo(const ListenerInfo& listener, const std::string& client_ip, bool secure);
+
+}  // namespace strait::proxy

@@ -1,0 +1,109 @@
+// The connection manager for one accepted connection. The first bytes decide the protocol:
+// the HTTP/2 preface hands the connection to H2Downstream (h2c, prior knowledge); anything
+// else is HTTP/1.1, handled here: parses requests, pins the
+// worker's live snapshot per request, routes, runs a RouterStream, and encodes the response.
+// One request at a time: pipelined requests wait in the input buffer (reads pause) until
+// the previous response is complete. Strict parse errors answer 400/413/414/431/501/505
+// and close the connection; nothing ambiguous is forwarded.
+// THREADS: the worker's thread. OWNERSHIP: owned by the worker's session list; it asks the
+// worker to delete it (deferred) once the connection is closed.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sidecar/event/dispatcher.h"
+#include "sidecar/http/h1_codec.h"
+#include "sidecar/net/connection.h"
+#include "sidecar/session/h2_downstream.h"
+#include "sidecar/router/router_stream.h"
+#include "sidecar/core/worker_context.h"
+
+namespace strait::proxy {
+
+class DownstreamSession;
+
+// Told when a session's connection has closed (the owner then deletes the session, deferred).
+// An interface pointer rather than a std::function: every idle connection carries it.
+class SessionOwner {
+ public:
+  virtual void onSessionClosed(DownstreamSession* session) = 0;
+
+ protected:
+  ~SessionOwner() = default;
+};
+
+class DownstreamSession final : public net::ConnectionCallbacks,
+                                public http::H1Callbacks,
+                                public http::StreamSink,
+                                public event::DeferredDeletable {
+ public:
+  // `transport` (TLS on TLS listeners) wraps the accepted fd; nullptr is plaintext.
+  DownstreamSession(WorkerContext& ctx, int fd, std::string peer_ip, std::string listener_name,
+                    SessionOwner& owner, std::unique_ptr<net::TransportSocket> transport = nullptr);
+  ~DownstreamSession() override;
+
+  const std::string& listenerName() const { return listener_name_; }
+  // The listener went away: close now if idle, else after the current response.
+  void drain();
+
+  // net::ConnectionCallbacks
+  void onRead(net::Buffer& in) override;
+  void onEvent(net::ConnectionEvent event) override;
+  void onAboveWriteHighWatermark() override;
+  void onBelowWriteLowWatermark() override;
+
+  // http::H1Callbacks (request parser)
+  void onRequestHead(http::RequestHead&& head, http::BodyFraming framing, uint64_t length) override;
+  void onBody(const char* data, size_t len) override;
+  void onTrailers(http::HeaderMap&& trailers) override;
+  void onMessageComplete() override;
+  void onError(const http::ParseError& error) override;
+
+  // StreamSink
+  void sendHeaders(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) override;
+  void sendInterim(const http::ResponseHead& head) override;
+  void sendBody(const char* data, size_t len) override;
+  void sendComplete(const http::HeaderMap* trailers) override;
+  void sendLocalReply(int status, std::string_view details) override;
+  void resetDownstream() override;
+  void readDisableDownstream(bool disable) override;
+
+ private:
+  void parseInput();
+  bool detectProtocol(net::Buffer& in);
+  void onIdleTimeout();
+  void onResponseDone();
+  void finishExchange();
+  void closeConnection(net::Connection::CloseType type);
+  void countResponse(int status);
+  // Body bytes of the current request are still to come from the client.
+  bool requestBodyPending() const { return !request_complete_ && !request_bodyless_; }
+
+  WorkerContext& ctx_;
+  std::unique_ptr<net::Connection> conn_;
+  std::string peer_ip_;
+  std::string listener_name_;
+  SessionOwner& owner_;
+  std::unique_ptr<http::H1Parser> parser_;  // only while a request is being read or served
+  std::unique_ptr<RouterStream> stream_;
+  std::unique_ptr<H2Downstream> h2_;  // set when the connection speaks HTTP/2
+  event::Timer idle_timer_;
+  int64_t idle_timeout_ms_ = 60000;
+  int64_t last_activity_ms_ = 0;    // end of the last exchange (idle timeout is lazy)
+  bool protocol_detected_ = false;
+  bool in_request_ = false;         // a request is being handled (head seen, response not done)
+  bool request_complete_ = false;
+  bool request_bodyless_ = false;    // the request head announced no body
+  bool response_complete_ = false;
+  bool keep_alive_ = true;          // the client's wish for this request
+  bool chunked_response_ = false;   // we re-encode the response body as chunked
+  bool head_request_ = false;
+  bool draining_ = false;
+  bool closed_ = false;
+  bool reads_paused_for_pipeline_ = false;
+  int request_version_minor_ = 1;
+};
+
+}  // namespace strait::proxy

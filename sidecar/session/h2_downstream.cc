@@ -1,0 +1,230 @@
+#include "sidecar/session/h2_downstream.h"
+
+#include <nghttp2/nghttp2.h>
+
+#include <cstdlib>
+
+#include "sidecar/router/header_utils.h"
+#include "sidecar/router/request_router.h"
+
+namespace strait::proxy {
+
+// One request stream: the StreamSink its RouterStream answers through.
+class H2Downstream::Stream final : public http::StreamSink {
+ public:
+  Stream(H2Downstream& parent, int32_t id) : parent_(parent), id_(id) {}
+
+  void sendHeaders(http::ResponseHead&& head, http::BodyFraming framing, uint64_t) override {
+    countResponse(head.status);
+    bool no_body = framing == http::BodyFraming::kNone;
+    parent_.codec_.submitResponse(id_, head, no_body);
+    response_done_ = no_body;
+    parent_.scheduleFlush();
+  }
+  void sendInterim(const http::ResponseHead& head) override {
+    if (head.status == 101) return;  // no protocol upgrades on HTTP/2 (RFC 9113 8.6)
+    parent_.codec_.submitInterim(id_, head);
+    parent_.scheduleFlush();
+  }
+  void sendBody(const char* data, size_t len) override {
+    parent_.codec_.sendData(id_, data, len);
+    if (proxy && !upstream_paused_ && parent_.codec_.queuedBytes(id_) > kHighWatermark) {
+      upstream_paused_ = true;
+      proxy->onDownstreamWatermark(true);
+    }
+    parent_.scheduleFlush();
+  }
+  void sendComplete(const http::HeaderMap* trailers) override {
+    if (!response_done_) parent_.codec_.endStream(id_, trailers);
+    response_done_ = true;
+    parent_.scheduleFlush();
+  }
+  void sendLocalReply(int status, std::string_view details) override {
+    countResponse(status);
+    http::ResponseHead head;
+    std::string body = makeLocalReply(status, details, &head);
+    parent_.codec_.submitResponse(id_, head, false);
+    parent_.codec_.sendData(id_, body.data(), body.size());
+    parent_.codec_.endStream(id_, nullptr);
+    response_done_ = true;
+    parent_.scheduleFlush();
+  }
+  void resetDownstream() override {
+    parent_.codec_.resetStream(id_, NGHTTP2_INTERNAL_ERROR);
+    parent_.scheduleFlush();
+  }
+  void readDisableDownstream(bool disable) override {
+    request_paused_ = disable;
+    if (!disable && unconsumed_ > 0) {
+      parent_.codec_.consume(id_, unconsumed_);
+      unconsumed_ = 0;
+      parent_.scheduleFlush();
+    }
+  }
+
+  void onData(const char* data, size_t len) {
+    if (proxy && !response_done_) proxy->onRequestBody(data, len);
+    if (request_paused_) {
+      unconsumed_ += len;
+    } else {
+      parent_.codec_.consume(id_, len);
+    }
+  }
+  void onDrained() {
+    if (upstream_paused_ && proxy) {
+      upstream_paused_ = false;
+      proxy->onDownstreamWatermark(false);
+    }
+  }
+  void countResponse(int status) {
+    int cls = status / 100;
+    if (cls >= 1 && cls <= 5) WorkerStats::inc(parent_.ctx_.stats().downstream_rq_by_class[cls]);
+  }
+
+  static constexpr size_t kHighWatermark = 1 << 20;
+  std::unique_ptr<RouterStream> proxy;
+
+ private:
+  H2Downstream& parent_;
+  int32_t id_;
+  bool response_done_ = false;
+  bool request_paused_ = false;
+  bool upstream_paused_ = false;
+  size_t unconsumed_ = 0;
+};
+
+namespace {
+// The listener's request head limit applies to HTTP/2 as the header list size (advertised in
+// SETTINGS_MAX_HEADER_LIST_SIZE; larger heads are answered 431, like HTTP/1.1 ones).
+http::H2Settings settingsFor(WorkerContext& ctx, const std::string& listener_name) {
+  http::H2Settings settings;
+  const ListenerInfo* l = ctx.snapshot() ? ctx.snapshot()->findListener(listener_name) : nullptr;
+  if (l != nullptr) settings.max_header_list_size = static_cast<uint32_t>(l->max_request_headers_bytes);
+  return settings;
+}
+}  // namespace
+
+H2Downstream::H2Downstream(WorkerContext& ctx, net::Connection& conn, std::string listener_name,
+                           std::string peer_ip)
+    : ctx_(ctx), conn_(conn), listener_name_(std::move(listener_name)), peer_ip_(std::move(peer_ip)),
+      codec_(this, settingsFor(ctx_, listener_name_)) {}
+
+H2Downstream::~H2Downstream() { onClose(); }
+
+bool H2Downstream::onRead(net::Buffer& in) {
+  bool ok = codec_.execute(in.data(), in.size());
+  in.drain(in.size());
+  flush();  // may send the GOAWAY nghttp2 queued for a protocol error
+  if (codec_.failed() && !error_counted_) {
+    error_counted_ = true;
+    bool flood = codec_.error() == "flood";
+    WorkerStats::inc(flood ? ctx_.stats().downstream_h2_flood : ctx_.stats().downstream_h2_protocol_error);
+  }
+  return ok && codec_.alive();
+}
+
+void H2Downstream::onClose() {
+  if (closed_) return;
+  closed_ = true;
+  for (auto& [id, s] : streams_) {
+    if (s->proxy) {
+      s->proxy->reset();
+      ctx_.dispatcher().deferredDelete(std::move(s->proxy));
+    }
+  }
+  streams_.clear();
+}
+
+void H2Downstream::onDownstreamWatermark(bool above) {
+  for (auto& [id, s] : streams_) {
+    if (s->proxy) s->proxy->onDownstreamWatermark(above);
+  }
+}
+
+void H2Downstream::drain() {
+  codec_.goAway();
+  flush();
+}
+
+void H2Downstream::scheduleFlush() {
+  if (flush_scheduled_ || closed_) return;
+  flush_scheduled_ = true;
+  // Runs before any deferred deletion of this object's owner (see Dispatcher::runDeferred).
+  ctx_.dispatcher().deferred([this] {
+    flush_scheduled_ = false;
+    flush();
+  });
+}
+
+void H2Downstream::flush() {
+  if (closed_) return;
+  codec_.drainOutput([this](const char* data, size_t len) { conn_.write(std::string_view(data, len)); });
+}
+
+void H2Downstream::onH2RequestHead(int32_t id, http::RequestHead&& head, bool end_stream) {
+  WorkerStats::inc(ctx_.stats().downstream_rq_total);
+  auto owned = std::make_unique<Stream>(*this, id);
+  Stream* s = owned.get();
+  streams_[id] = std::move(owned);
+  const SnapshotPtr& snapshot = ctx_.snapshot();
+  const ListenerInfo* listener = snapshot ? snapshot->findListener(listener_name_) : nullptr;
+  if (listener == nullptr) return s->sendLocalReply(503, "listener_draining");
+  RouteResult routed = routeRequest(*listener, head, conn_.peerIdentity(), peer_ip_);
+  if (routed.route == nullptr) return s->sendLocalReply(routed.local_status, routed.details);
+  http::BodyFraming framing = http::BodyFraming::kNone;
+  uint64_t length = 0;
+  if (!end_stream) {
+    const std::string* cl = head.headers.get("content-length");
+    framing = cl ? http::BodyFraming::kContentLength : http::BodyFraming::kChunked;
+    if (cl) length = std::strtoull(cl->c_str(), nullptr, 10);
+  }
+  http::StreamInfo si;
+  si.client_ip = peer_ip_;
+  si.peer_identity = conn_.peerIdentity();
+  si.start_ms = ctx_.dispatcher().nowMs();
+  s->proxy = std::make_unique<RouterStream>(ctx_, *s, snapshot, *routed.route, std::move(si));
+  RequestInfo info = requestInfo(*listener, peer_ip_, conn_.secure());
+  s->proxy->start(std::move(head), framing, length, info);
+  if (end_stream) s->proxy->onRequestComplete();
+}
+
+void H2Downstream::onH2Data(int32_t id, const char* data, size_t len) {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return codec_.consume(id, len);
+  it->second->onData(data, len);
+}
+
+void H2Downstream::onH2Trailers(int32_t id, http::HeaderMap&& trailers) {
+  // Forwarded with the end of the request (HTTP/2 upstreams, or chunked HTTP/1.1 ones).
+  auto it = streams_.find(id);
+  if (it != streams_.end() && it->second->proxy) it->second->proxy->onRequestTrailers(std::move(trailers));
+}
+
+void H2Downstream::onH2EndStream(int32_t id) {
+  auto it = streams_.find(id);
+  if (it != streams_.end() && it->second->proxy) it->second->proxy->onRequestComplete();
+}
+
+void H2Downstream::onH2StreamClose(int32_t id, uint32_t) {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return;
+  if (it->second->proxy) {
+    // Closed by the client before the response completed, or normally after it: either way
+    // the upstream exchange ends here (a finished one has already released its connection).
+    if (!it->second->proxy->responseComplete()) it->second->proxy->reset();
+    ctx_.dispatcher().deferredDelete(std::move(it->second->proxy));
+  }
+  // The Stream is the RouterStream's sink: delete it after the RouterStream.
+  struct Holder : event::DeferredDeletable { std::unique_ptr<Stream> s; };
+  auto holder = std::make_unique<Holder>();
+  holder->s = std::move(it->second);
+  streams_.erase(it);
+  ctx_.dispatcher().deferredDelete(std::move(holder));
+}
+
+void H2Downstream::onH2StreamDrained(int32_t id) {
+  auto it = streams_.find(id);
+  if (it != streams_.end()) it->second->onDrained();
+}
+
+}  // namespace strait::proxy

@@ -1,0 +1,65 @@
+// The HTTP/2 side of a downstream connection (h2c with prior knowledge, or h2 chosen by
+// ALPN): one H2ServerCodec, one RouterStream per request stream. Each stream pins the
+// snapshot live when its headers arrived, exactly like an HTTP/1.1 request, and goes to the
+// same router and upstream code.
+// BACKPRESSURE per stream: request DATA is acknowledged to the client (WINDOW_UPDATE) only
+// while the upstream connection is below its high watermark; response DATA queued for the
+// client above its high watermark pauses that stream's upstream reads.
+// THREADS: the worker's thread. OWNERSHIP: owned by the DownstreamSession whose connection
+// it writes to.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "sidecar/http/h2_codec.h"
+#include "sidecar/net/connection.h"
+#include "sidecar/router/router_stream.h"
+#include "sidecar/core/worker_context.h"
+
+namespace strait::proxy {
+
+class H2Downstream final : public http::H2ServerCallbacks {
+ public:
+  H2Downstream(WorkerContext& ctx, net::Connection& conn, std::string listener_name, std::string peer_ip);
+  ~H2Downstream() override;
+
+  // Bytes from the client. Returns false when the connection must close (after the flush
+  // of a GOAWAY).
+  bool onRead(net::Buffer& in);
+  // The connection is gone: every stream is reset.
+  void onClose();
+  // The client connection's write buffer crossed a watermark.
+  void onDownstreamWatermark(bool above);
+  // Graceful shutdown (listener removed): GOAWAY, in-flight streams complete.
+  void drain();
+  bool idle() const { return streams_.empty(); }
+
+  // http::H2ServerCallbacks
+  void onH2RequestHead(int32_t id, http::RequestHead&& head, bool end_stream) override;
+  void onH2Data(int32_t id, const char* data, size_t len) override;
+  void onH2Trailers(int32_t id, http::HeaderMap&& trailers) override;
+  void onH2EndStream(int32_t id) override;
+  void onH2StreamClose(int32_t id, uint32_t error_code) override;
+  void onH2StreamDrained(int32_t id) override;
+
+ private:
+  class Stream;
+  void scheduleFlush();
+  void flush();
+  void localReply(int32_t id, int status, std::string_view details);
+
+  WorkerContext& ctx_;
+  net::Connection& conn_;
+  std::string listener_name_;
+  std::string peer_ip_;
+  http::H2ServerCodec codec_;
+  absl::flat_hash_map<int32_t, std::unique_ptr<Stream>> streams_;
+  bool flush_scheduled_ = false;
+  bool closed_ = false;
+  bool error_counted_ = false;
+};
+
+}  // namespace strait::proxy
