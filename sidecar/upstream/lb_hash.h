@@ -27,7 +27,5 @@ struct HashPolicy {
 std::optional<uint64_t> requestHash(const HashPolicy& policy, const http::RequestHead& head,
                                     std::string_view client_ip);
 
-// The value of cookie `name` in a Cookie header value ("a=1; b=2"), or nullopt.
-std::optional<std::string_view> findCookie(std::string_view cookie_header, std::string_view name);
 
 }  // namespace strait::proxy

@@ -1,4 +1,5 @@
 #include "sidecar/upstream/lb_hash.h"
+#include "sidecar/http/cookies.h"
 
 #include <gtest/gtest.h>
 
@@ -38,11 +39,11 @@ TEST(LbHash, CookieIsFoundInAnyCookieField) {
 }
 
 TEST(LbHash, FindCookieParsesPairs) {
-  EXPECT_EQ(findCookie("a=1;b=2", "b"), "2");
-  EXPECT_EQ(findCookie(" a = 1 ;  b=", "b"), "");
-  EXPECT_EQ(findCookie("a=1; a=2", "a"), "1");
-  EXPECT_EQ(findCookie("flag; a=1", "flag"), std::nullopt);
-  EXPECT_EQ(findCookie("", "a"), std::nullopt);
+  EXPECT_EQ(http::findCookie("a=1;b=2", "b"), "2");
+  EXPECT_EQ(http::findCookie(" a = 1 ;  b=", "b"), "");
+  EXPECT_EQ(http::findCookie("a=1; a=2", "a"), "1");
+  EXPECT_EQ(http::findCookie("flag; a=1", "flag"), std::nullopt);
+  EXPECT_EQ(http::findCookie("", "a"), std::nullopt);
 }
 
 TEST(LbHash, SourceIpAndNone) {
