@@ -115,6 +115,10 @@ bool FilterChain::requestData(const char* data, size_t len) {
 void FilterChain::localReply(size_t index, int status, std::string_view body, std::string_view details,
                              const http::HeaderMap* headers) {
   if (!takeResponse()) return;
+  // The typed failure: the filter's own (rate limited, denied) or "a filter answered".
+  http::ResponseFlag flag = info_.failure != http::ResponseFlag::kNone ? info_.failure : http::ResponseFlag::kFilterReply;
+  info_.fail(flag, details);
+  info_.response_code = status;
   http::ResponseHead head;
   head.status = status;
   if (headers != nullptr) head.headers = *headers;

@@ -188,6 +188,7 @@ class AccessControlFilter final : public StreamFilter {
     FilterStats::inc(*counters_.denied);
     std::string rule = d.rule < 0 ? std::string("default action") : absl::StrCat("rule '", policy_.ruleName(d.rule), "'");
     std::string details = d.rule < 0 ? std::string("access_denied:default") : "access_denied:" + policy_.ruleName(d.rule);
+    callbacks_->streamInfo().failure = http::ResponseFlag::kDenied;
     callbacks_->sendLocalReply(403, absl::StrCat("access denied by ", rule, "\n"), details);
     return false;
   }

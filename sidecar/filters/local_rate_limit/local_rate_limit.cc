@@ -69,6 +69,7 @@ class LocalRateLimitFilter final : public StreamFilter {
     int64_t seconds = std::max<int64_t>((r.retry_after_ms + 999) / 1000, 1);
     http::HeaderMap extra;
     extra.add("retry-after", absl::StrCat(seconds));
+    callbacks_->streamInfo().failure = http::ResponseFlag::kRateLimited;
     callbacks_->sendLocalReply(429, "rate limited: too many requests, retry later\n", "rate_limited", &extra);
     return FilterStatus::kStop;
   }
