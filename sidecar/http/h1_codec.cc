@@ -206,7 +206,7 @@ struct H1Parser::FieldSummary {
   bool expect_continue = false;                 // Expect: 100-continue
 };
 
-H1Parser::H1Parser(Mode mode, H1Callbacks* callbacks, H1Limits limits)
+H1Parser::H1Parser(Mode mode, CodecCallbacks* callbacks, H1Limits limits)
     : mode_(mode), callbacks_(callbacks), limits_(limits) {}
 
 bool H1Parser::failed() const { return state_ == State::kDead; }
@@ -258,7 +258,7 @@ size_t H1Parser::execute(const char* data, size_t len) {
         p = consumeChunkCrlf(p);
         break;
       case State::kUntilClose:
-        callbacks_->onBody(p, static_cast<size_t>(end - p));
+        callbacks_->onBody(kH1Stream, p, static_cast<size_t>(end - p));
         p = end;
         break;
       default:
@@ -277,7 +277,7 @@ const char* H1Parser::consumeBody(const char* p, const char* end) {
   remaining_ -= n;
   bool message_done = remaining_ == 0 && state_ == State::kBody;
   if (remaining_ == 0 && state_ == State::kChunkData) state_ = State::kChunkCr;
-  callbacks_->onBody(p, n);
+  callbacks_->onBody(kH1Stream, p, n);
   if (message_done) complete();
   return p + n;
 }
@@ -534,7 +534,7 @@ void H1Parser::requestHeadComplete(const FieldSummary& s) {
   // RFC 9110 10.1.1: a server ignores 100-continue in an HTTP/1.0 request.
   request_.expect_continue = http11 && s.expect_continue;
   bool has_body = startBody(framing, length);
-  callbacks_->onRequestHead(std::move(request_), framing, length);
+  callbacks_->onRequestHead(kH1Stream, std::move(request_), framing, length);
   if (!has_body) complete();
 }
 
@@ -558,11 +558,11 @@ void H1Parser::responseHeadComplete(const FieldSummary& s) {
     field_count_ = 0;
     ResponseHead head = std::move(response_);
     response_ = ResponseHead{};
-    callbacks_->onResponseHead(std::move(head), framing, length);
+    callbacks_->onResponseHead(kH1Stream, std::move(head), framing, length);
     return;
   }
   bool has_body = startBody(framing, length);
-  callbacks_->onResponseHead(std::move(response_), framing, length);
+  callbacks_->onResponseHead(kH1Stream, std::move(response_), framing, length);
   if (!has_body) complete();
 }
 
@@ -618,7 +618,7 @@ void H1Parser::trailersComplete() {
     fail(400, "framing field in trailers");
     return;
   }
-  if (trailers_.size() != 0) callbacks_->onTrailers(std::move(trailers_));
+  if (trailers_.size() != 0) callbacks_->onTrailers(kH1Stream, std::move(trailers_));
   trailers_.clear();
   complete();
 }
@@ -627,7 +627,7 @@ void H1Parser::complete() {
   state_ = State::kComplete;
   in_message_ = false;
   stop_ = true;
-  callbacks_->onMessageComplete();
+  callbacks_->onMessageComplete(kH1Stream);
 }
 
 void H1Parser::fail(int status, const char* reason) {
@@ -636,7 +636,7 @@ void H1Parser::fail(int status, const char* reason) {
   state_ = State::kDead;
   stop_ = true;
   line_.clear();
-  callbacks_->onError(ParseError{status, reason});
+  callbacks_->onError(kH1Stream, ParseError{status, reason});
 }
 
 }  // namespace strait::http

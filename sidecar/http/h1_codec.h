@@ -1,6 +1,6 @@
 // HTTP/1.1 codec (RFC 9112): an incremental parser for requests or responses, and
 // encoders for heads and chunked bodies. No I/O: bytes in through execute(), events out
-// through H1Callbacks, output encoded into a std::string.
+// through CodecCallbacks (codec.h; every message on stream kH1Stream), output encoded into a std::string.
 //
 // Hand-written rather than a library because it is the hot path and the security boundary:
 // it must refuse every ambiguous framing (request smuggling) instead of guessing.
@@ -39,30 +39,10 @@
 #include <string_view>
 
 #include "sidecar/http/headers.h"
+#include "sidecar/http/codec.h"
 #include "sidecar/http/message.h"
 
 namespace strait::http {
-
-class H1Callbacks {
- public:
-  virtual ~H1Callbacks() = default;
-  // Request mode: the head is complete. `framing` and `content_length` describe the body.
-  virtual void onRequestHead(RequestHead&& head, BodyFraming framing, uint64_t content_length) {
-    (void)head; (void)framing; (void)content_length;
-  }
-  // Response mode: a head (interim 1xx ones too).
-  virtual void onResponseHead(ResponseHead&& head, BodyFraming framing, uint64_t content_length) {
-    (void)head; (void)framing; (void)content_length;
-  }
-  // A piece of the decoded body (chunk framing removed). May be called many times.
-  virtual void onBody(const char* data, size_t len) = 0;
-  // Chunked trailers (only if any were present).
-  virtual void onTrailers(HeaderMap&& trailers) { (void)trailers; }
-  // The message is complete.
-  virtual void onMessageComplete() = 0;
-  // The input is invalid; the parser is dead afterwards (execute() consumes nothing).
-  virtual void onError(const ParseError& error) = 0;
-};
 
 struct H1Limits {
   size_t max_request_line = 8192;    // bytes, excluding CRLF
@@ -73,7 +53,7 @@ struct H1Limits {
 class H1Parser {
  public:
   enum class Mode { kRequest, kResponse };
-  H1Parser(Mode mode, H1Callbacks* callbacks, H1Limits limits = {});
+  H1Parser(Mode mode, CodecCallbacks* callbacks, H1Limits limits = {});
 
   // Consumes bytes. Returns how many were consumed; stops after onMessageComplete or
   // onError. Bytes not consumed must be passed again (with more appended) later. A partial
@@ -138,7 +118,7 @@ class H1Parser {
   void fail(int status, const char* reason);
 
   Mode mode_;
-  H1Callbacks* callbacks_;
+  CodecCallbacks* callbacks_;
   H1Limits limits_;
   bool head_response_ = false;  // next response answers a HEAD request
   State state_ = State::kStartLine;

@@ -8,7 +8,7 @@
 
 namespace strait::http {
 
-H2ClientCodec::H2ClientCodec(H2ClientCallbacks* callbacks, H2Settings settings)
+H2ClientCodec::H2ClientCodec(CodecCallbacks* callbacks, H2Settings settings)
     : H2Session(settings), callbacks_(callbacks) {
   nghttp2_option* opt;
   nghttp2_option_new(&opt);
@@ -65,7 +65,7 @@ int H2ClientCodec::onFrameRecv(int32_t stream_id, uint8_t type, uint8_t flags, u
                                bool is_trailer) {
   if (type == NGHTTP2_GOAWAY) {
     goaway_received_ = true;
-    callbacks_->onH2GoAway(stream_id, error_code);
+    callbacks_->onGoAway(stream_id, error_code);
     return 0;
   }
   Stream* s = find(stream_id);
@@ -79,11 +79,14 @@ int H2ClientCodec::onFrameRecv(int32_t stream_id, uint8_t type, uint8_t flags, u
     s->status.clear();
     s->headers.clear();
     s->header_bytes = 0;
-    callbacks_->onH2ResponseHead(stream_id, std::move(head), end_stream);
+    BodyFraming framing;
+    uint64_t length;
+    framingFromHead(head.headers, end_stream, &framing, &length);
+    callbacks_->onResponseHead(stream_id, std::move(head), framing, length);
   } else if (type == NGHTTP2_HEADERS) {
-    callbacks_->onH2ResponseTrailers(stream_id, std::move(s->trailers));
+    callbacks_->onTrailers(stream_id, std::move(s->trailers));
   }
-  if (end_stream && (type == NGHTTP2_HEADERS || type == NGHTTP2_DATA)) callbacks_->onH2ResponseEnd(stream_id);
+  if (end_stream && (type == NGHTTP2_HEADERS || type == NGHTTP2_DATA)) callbacks_->onMessageComplete(stream_id);
   return 0;
 }
 

@@ -9,28 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "sidecar/http/codec.h"
 #include "sidecar/http/h2_session.h"
 
 namespace strait::http {
 
-class H2ClientCallbacks {
- public:
-  virtual ~H2ClientCallbacks() = default;
-  // A response head; interim (1xx) heads too. `end_stream`: no body follows.
-  virtual void onH2ResponseHead(int32_t stream_id, ResponseHead&& head, bool end_stream) = 0;
-  virtual void onH2ResponseData(int32_t stream_id, const char* data, size_t len) = 0;
-  virtual void onH2ResponseTrailers(int32_t stream_id, HeaderMap&& trailers) = 0;
-  virtual void onH2ResponseEnd(int32_t stream_id) = 0;
-  // The stream is gone; error_code != 0 means it was reset (REFUSED_STREAM: never processed).
-  virtual void onH2StreamClose(int32_t stream_id, uint32_t error_code) = 0;
-  // The server sent GOAWAY: streams above last_stream_id were not processed.
-  virtual void onH2GoAway(int32_t last_stream_id, uint32_t error_code) = 0;
-  virtual void onH2RequestDrained(int32_t stream_id) { (void)stream_id; }
-};
-
 class H2ClientCodec final : public H2Session {
  public:
-  H2ClientCodec(H2ClientCallbacks* callbacks, H2Settings settings = {});
+  H2ClientCodec(CodecCallbacks* callbacks, H2Settings settings = {});
 
   bool execute(const char* data, size_t len) { return receive(data, len); }
   // Starts a request; returns its stream id, or a negative value when the connection can
@@ -47,14 +33,14 @@ class H2ClientCodec final : public H2Session {
 
  private:
   void deliverData(int32_t stream_id, const char* data, size_t len) override {
-    callbacks_->onH2ResponseData(stream_id, data, len);
+    callbacks_->onBody(stream_id, data, len);
   }
   void streamClosed(int32_t stream_id, uint32_t error_code) override {
-    callbacks_->onH2StreamClose(stream_id, error_code);
+    callbacks_->onStreamClose(stream_id, error_code);
   }
-  void streamDrained(int32_t stream_id) override { callbacks_->onH2RequestDrained(stream_id); }
+  void streamDrained(int32_t stream_id) override { callbacks_->onStreamDrained(stream_id); }
 
-  H2ClientCallbacks* callbacks_;
+  CodecCallbacks* callbacks_;
   bool goaway_received_ = false;
 };
 

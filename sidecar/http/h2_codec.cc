@@ -6,7 +6,7 @@
 
 namespace strait::http {
 
-H2ServerCodec::H2ServerCodec(H2ServerCallbacks* callbacks, H2Settings settings)
+H2ServerCodec::H2ServerCodec(CodecCallbacks* callbacks, H2Settings settings)
     : H2Session(settings), callbacks_(callbacks) {
   nghttp2_option* opt;
   nghttp2_option_new(&opt);
@@ -70,7 +70,10 @@ void H2ServerCodec::deliverHead(int32_t stream_id, Stream& s, bool end_stream) {
     for (const auto& c : s.cookies) joined += (joined.empty() ? "" : "; ") + c;
     head.headers.add("cookie", std::move(joined));
   }
-  callbacks_->onH2RequestHead(stream_id, std::move(head), end_stream);
+  BodyFraming framing;
+  uint64_t length;
+  framingFromHead(head.headers, end_stream, &framing, &length);
+  callbacks_->onRequestHead(stream_id, std::move(head), framing, length);
 }
 
 int H2ServerCodec::onFrameRecv(int32_t stream_id, uint8_t type, uint8_t flags, uint32_t, bool is_trailer) {
@@ -89,9 +92,9 @@ int H2ServerCodec::onFrameRecv(int32_t stream_id, uint8_t type, uint8_t flags, u
     }
     deliverHead(stream_id, *s, end_stream);
   } else if (type == NGHTTP2_HEADERS) {
-    callbacks_->onH2Trailers(stream_id, std::move(s->trailers));
+    callbacks_->onTrailers(stream_id, std::move(s->trailers));
   }
-  if (end_stream && (type == NGHTTP2_HEADERS || type == NGHTTP2_DATA)) callbacks_->onH2EndStream(stream_id);
+  if (end_stream && (type == NGHTTP2_HEADERS || type == NGHTTP2_DATA)) callbacks_->onMessageComplete(stream_id);
   return 0;
 }
 

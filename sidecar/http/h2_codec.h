@@ -1,5 +1,5 @@
 // HTTP/2 server codec on nghttp2: bytes in through execute(), events out through
-// H2ServerCallbacks, frames out through takeOutput(). No I/O, like the HTTP/1.1 codec, so the
+// CodecCallbacks (codec.h), frames out through takeOutput(). No I/O, like the HTTP/1.1 codec, so the
 // connection manager above it is the same for both protocols and the codec can be fuzzed.
 //
 // Requests are translated to the HTTP/1.1-shaped RequestHead the router understands:
@@ -25,30 +25,14 @@
 #include <cstdint>
 #include <string_view>
 
+#include "sidecar/http/codec.h"
 #include "sidecar/http/h2_session.h"
 
 namespace strait::http {
 
-class H2ServerCallbacks {
- public:
-  virtual ~H2ServerCallbacks() = default;
-  // A request head. `end_stream` is true if the request has no body.
-  virtual void onH2RequestHead(int32_t stream_id, RequestHead&& head, bool end_stream) = 0;
-  // Body bytes (the codec does not hold them: consume() them once forwarded).
-  virtual void onH2Data(int32_t stream_id, const char* data, size_t len) = 0;
-  virtual void onH2Trailers(int32_t stream_id, HeaderMap&& trailers) = 0;
-  // The request is complete (END_STREAM from the client).
-  virtual void onH2EndStream(int32_t stream_id) = 0;
-  // The stream is gone (completed both ways, reset by either side, or the connection ended).
-  virtual void onH2StreamClose(int32_t stream_id, uint32_t error_code) = 0;
-  // Queued response bytes of the stream dropped below the low mark after being above the
-  // high one (H2Settings); used to resume reading the upstream.
-  virtual void onH2StreamDrained(int32_t stream_id) { (void)stream_id; }
-};
-
 class H2ServerCodec final : public H2Session {
  public:
-  H2ServerCodec(H2ServerCallbacks* callbacks, H2Settings settings = {});
+  H2ServerCodec(CodecCallbacks* callbacks, H2Settings settings = {});
 
   // Feeds received bytes (the client preface first). Returns false on a connection error:
   // a GOAWAY is queued in the output; flush it and close.
@@ -64,17 +48,17 @@ class H2ServerCodec final : public H2Session {
 
  private:
   void deliverData(int32_t stream_id, const char* data, size_t len) override {
-    callbacks_->onH2Data(stream_id, data, len);
+    callbacks_->onBody(stream_id, data, len);
   }
   void streamClosed(int32_t stream_id, uint32_t error_code) override {
-    callbacks_->onH2StreamClose(stream_id, error_code);
+    callbacks_->onStreamClose(stream_id, error_code);
   }
-  void streamDrained(int32_t stream_id) override { callbacks_->onH2StreamDrained(stream_id); }
+  void streamDrained(int32_t stream_id) override { callbacks_->onStreamDrained(stream_id); }
   void deliverHead(int32_t stream_id, Stream& s, bool end_stream);
   void rejectHeadTooLarge(int32_t stream_id);
   bool prematureResetFlood();
 
-  H2ServerCallbacks* callbacks_;
+  CodecCallbacks* callbacks_;
   static constexpr uint64_t kResetFloodMinimum = 100;
   uint64_t streams_opened_ = 0;
   uint64_t resets_received_ = 0;

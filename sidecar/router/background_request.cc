@@ -22,7 +22,7 @@ void BackgroundRequest::encodeRequest(const EndpointInfo& endpoint, std::string*
   WorkerStats::inc(ctx_.stats().upstream_rq_total);
 }
 
-void BackgroundRequest::onResponseHead(http::ResponseHead&& head, http::BodyFraming, uint64_t) {
+void BackgroundRequest::onResponseHead(http::StreamId, http::ResponseHead&& head, http::BodyFraming, uint64_t) {
   if (head.status < 200) return;  // interim
   head_seen_ = true;
   stripHopByHop(head.headers, /*keep_te_trailers=*/false);
@@ -31,7 +31,7 @@ void BackgroundRequest::onResponseHead(http::ResponseHead&& head, http::BodyFram
   handler_->onHead(head);
 }
 
-void BackgroundRequest::onBody(const char* data, size_t len) {
+void BackgroundRequest::onBody(http::StreamId, const char* data, size_t len) {
   if (head_seen_) handler_->onData(data, len);
 }
 

@@ -42,9 +42,10 @@ class BackgroundRequest final : public DetachedExchange {
 
   static void send(std::unique_ptr<BackgroundRequest> request) { launch(std::move(request)); }
 
-  // http::H1Callbacks (the response, to the handler).
-  void onResponseHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) override;
-  void onBody(const char* data, size_t len) override;
+  // http::CodecCallbacks (the response, to the handler).
+  void onResponseHead(http::StreamId id, http::ResponseHead&& head, http::BodyFraming framing,
+                      uint64_t length) override;
+  void onBody(http::StreamId, const char* data, size_t len) override;
 
  private:
   void encodeRequest(const EndpointInfo& endpoint, std::string* out) override;

@@ -30,8 +30,8 @@ class MirrorRequest final : public DetachedExchange {
   // "a.example:8080" -> "a.example-shadow:8080", "a" -> "a-shadow" (as Envoy names it).
   static std::string shadowHost(const std::string& host);
 
-  // http::H1Callbacks: the shadow's response is discarded.
-  void onBody(const char*, size_t) override {}
+  // http::CodecCallbacks: the shadow's response is discarded.
+  void onBody(http::StreamId, const char*, size_t) override {}
 
  private:
   void encodeRequest(const EndpointInfo& endpoint, std::string* out) override;

@@ -12,7 +12,7 @@
 namespace strait::server {
 
 // One admin connection: request in, response out, then close (no keep-alive needed).
-class AdminServer::Session : public net::ConnectionCallbacks, public http::H1Callbacks,
+class AdminServer::Session : public net::ConnectionCallbacks, public http::CodecCallbacks,
                              public event::DeferredDeletable {
  public:
   Session(AdminServer& server, int fd)
@@ -30,13 +30,13 @@ class AdminServer::Session : public net::ConnectionCallbacks, public http::H1Cal
     if (event == net::ConnectionEvent::kConnected) return;
     server_.dispatcher_.deferredDelete(std::unique_ptr<Session>(this));
   }
-  void onRequestHead(http::RequestHead&& head, http::BodyFraming, uint64_t) override {
+  void onRequestHead(http::StreamId, http::RequestHead&& head, http::BodyFraming, uint64_t) override {
     method_ = head.method;
     path_ = head.target.substr(0, head.target.find('?'));
   }
-  void onBody(const char*, size_t) override {}
-  void onMessageComplete() override { respond(server_.handler_(method_, path_)); }
-  void onError(const http::ParseError& error) override {
+  void onBody(http::StreamId, const char*, size_t) override {}
+  void onMessageComplete(http::StreamId) override { respond(server_.handler_(method_, path_)); }
+  void onError(http::StreamId, const http::ParseError& error) override {
     respond({error.status, "text/plain", error.reason + "\n"});
   }
 

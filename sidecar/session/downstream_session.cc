@@ -102,7 +102,7 @@ void DownstreamSession::parseInput() {
   }
 }
 
-void DownstreamSession::onRequestHead(http::RequestHead&& head, http::BodyFraming framing, uint64_t length) {
+void DownstreamSession::onRequestHead(http::StreamId, http::RequestHead&& head, http::BodyFraming framing, uint64_t length) {
   in_request_ = true;
   request_complete_ = response_complete_ = false;
   chunked_response_ = false;
@@ -129,21 +129,21 @@ void DownstreamSession::onRequestHead(http::RequestHead&& head, http::BodyFramin
   stream_->start(std::move(head), framing, length, info);
 }
 
-void DownstreamSession::onBody(const char* data, size_t len) {
+void DownstreamSession::onBody(http::StreamId, const char* data, size_t len) {
   if (stream_ && !response_complete_) stream_->onRequestBody(data, len);
 }
 
-void DownstreamSession::onTrailers(http::HeaderMap&& trailers) {
+void DownstreamSession::onTrailers(http::StreamId, http::HeaderMap&& trailers) {
   if (stream_ && !response_complete_) stream_->onRequestTrailers(std::move(trailers));
 }
 
-void DownstreamSession::onMessageComplete() {
+void DownstreamSession::onMessageComplete(http::StreamId) {
   request_complete_ = true;
   if (stream_ && !response_complete_) stream_->onRequestComplete();
   if (response_complete_) finishExchange();
 }
 
-void DownstreamSession::onError(const http::ParseError& error) {
+void DownstreamSession::onError(http::StreamId, const http::ParseError& error) {
   WorkerStats::inc(ctx_.stats().downstream_rq_bad_request);
   keep_alive_ = false;
   if (stream_ && stream_->responseStarted()) return resetDownstream();

@@ -35,7 +35,7 @@ class SessionOwner {
 };
 
 class DownstreamSession final : public net::ConnectionCallbacks,
-                                public http::H1Callbacks,
+                                public http::CodecCallbacks,
                                 public http::StreamSink,
                                 public event::DeferredDeletable {
  public:
@@ -54,12 +54,12 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   void onAboveWriteHighWatermark() override;
   void onBelowWriteLowWatermark() override;
 
-  // http::H1Callbacks (request parser)
-  void onRequestHead(http::RequestHead&& head, http::BodyFraming framing, uint64_t length) override;
-  void onBody(const char* data, size_t len) override;
-  void onTrailers(http::HeaderMap&& trailers) override;
-  void onMessageComplete() override;
-  void onError(const http::ParseError& error) override;
+  // http::CodecCallbacks (the HTTP/1.1 request parser)
+  void onRequestHead(http::StreamId id, http::RequestHead&& head, http::BodyFraming framing, uint64_t length) override;
+  void onBody(http::StreamId id, const char* data, size_t len) override;
+  void onTrailers(http::StreamId id, http::HeaderMap&& trailers) override;
+  void onMessageComplete(http::StreamId id) override;
+  void onError(http::StreamId id, const http::ParseError& error) override;
 
   // StreamSink
   void sendHeaders(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) override;

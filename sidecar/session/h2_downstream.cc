@@ -161,7 +161,8 @@ void H2Downstream::flush() {
   codec_.drainOutput([this](const char* data, size_t len) { conn_.write(std::string_view(data, len)); });
 }
 
-void H2Downstream::onH2RequestHead(int32_t id, http::RequestHead&& head, bool end_stream) {
+void H2Downstream::onRequestHead(http::StreamId id, http::RequestHead&& head, http::BodyFraming framing,
+                                 uint64_t length) {
   WorkerStats::inc(ctx_.stats().downstream_rq_total);
   auto owned = std::make_unique<Stream>(*this, id);
   Stream* s = owned.get();
@@ -171,13 +172,6 @@ void H2Downstream::onH2RequestHead(int32_t id, http::RequestHead&& head, bool en
   if (listener == nullptr) return s->sendLocalReply(503, "listener_draining");
   RouteResult routed = routeRequest(*listener, head, conn_.peerIdentity(), peer_ip_);
   if (routed.route == nullptr) return s->sendLocalReply(routed.local_status, routed.details);
-  http::BodyFraming framing = http::BodyFraming::kNone;
-  uint64_t length = 0;
-  if (!end_stream) {
-    const std::string* cl = head.headers.get("content-length");
-    framing = cl ? http::BodyFraming::kContentLength : http::BodyFraming::kChunked;
-    if (cl) length = std::strtoull(cl->c_str(), nullptr, 10);
-  }
   http::StreamInfo si;
   si.client_ip = peer_ip_;
   si.peer_identity = conn_.peerIdentity();
@@ -185,27 +179,26 @@ void H2Downstream::onH2RequestHead(int32_t id, http::RequestHead&& head, bool en
   s->proxy = std::make_unique<RouterStream>(ctx_, *s, snapshot, *routed.route, std::move(si));
   RequestInfo info = requestInfo(*listener, peer_ip_, conn_.secure());
   s->proxy->start(std::move(head), framing, length, info);
-  if (end_stream) s->proxy->onRequestComplete();
 }
 
-void H2Downstream::onH2Data(int32_t id, const char* data, size_t len) {
+void H2Downstream::onBody(http::StreamId id, const char* data, size_t len) {
   auto it = streams_.find(id);
   if (it == streams_.end()) return codec_.consume(id, len);
   it->second->onData(data, len);
 }
 
-void H2Downstream::onH2Trailers(int32_t id, http::HeaderMap&& trailers) {
+void H2Downstream::onTrailers(http::StreamId id, http::HeaderMap&& trailers) {
   // Forwarded with the end of the request (HTTP/2 upstreams, or chunked HTTP/1.1 ones).
   auto it = streams_.find(id);
   if (it != streams_.end() && it->second->proxy) it->second->proxy->onRequestTrailers(std::move(trailers));
 }
 
-void H2Downstream::onH2EndStream(int32_t id) {
+void H2Downstream::onMessageComplete(http::StreamId id) {
   auto it = streams_.find(id);
   if (it != streams_.end() && it->second->proxy) it->second->proxy->onRequestComplete();
 }
 
-void H2Downstream::onH2StreamClose(int32_t id, uint32_t) {
+void H2Downstream::onStreamClose(http::StreamId id, uint32_t) {
   auto it = streams_.find(id);
   if (it == streams_.end()) return;
   if (it->second->proxy) {
@@ -222,7 +215,7 @@ void H2Downstream::onH2StreamClose(int32_t id, uint32_t) {
   ctx_.dispatcher().deferredDelete(std::move(holder));
 }
 
-void H2Downstream::onH2StreamDrained(int32_t id) {
+void H2Downstream::onStreamDrained(http::StreamId id) {
   auto it = streams_.find(id);
   if (it != streams_.end()) it->second->onDrained();
 }

@@ -21,7 +21,7 @@
 
 namespace strait::proxy {
 
-class H2Downstream final : public http::H2ServerCallbacks {
+class H2Downstream final : public http::CodecCallbacks {
  public:
   H2Downstream(WorkerContext& ctx, net::Connection& conn, std::string listener_name, std::string peer_ip);
   ~H2Downstream() override;
@@ -37,13 +37,14 @@ class H2Downstream final : public http::H2ServerCallbacks {
   void drain();
   bool idle() const { return streams_.empty(); }
 
-  // http::H2ServerCallbacks
-  void onH2RequestHead(int32_t id, http::RequestHead&& head, bool end_stream) override;
-  void onH2Data(int32_t id, const char* data, size_t len) override;
-  void onH2Trailers(int32_t id, http::HeaderMap&& trailers) override;
-  void onH2EndStream(int32_t id) override;
-  void onH2StreamClose(int32_t id, uint32_t error_code) override;
-  void onH2StreamDrained(int32_t id) override;
+  // http::CodecCallbacks (the HTTP/2 server codec)
+  void onRequestHead(http::StreamId id, http::RequestHead&& head, http::BodyFraming framing,
+                     uint64_t length) override;
+  void onBody(http::StreamId id, const char* data, size_t len) override;
+  void onTrailers(http::StreamId id, http::HeaderMap&& trailers) override;
+  void onMessageComplete(http::StreamId id) override;
+  void onStreamClose(http::StreamId id, uint32_t error_code) override;
+  void onStreamDrained(http::StreamId id) override;
 
  private:
   class Stream;

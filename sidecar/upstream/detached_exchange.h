@@ -27,7 +27,7 @@ namespace strait::proxy {
 class H1Pool;
 
 class DetachedExchange : public net::ConnectionCallbacks,
-                         public http::H1Callbacks,
+                         public http::CodecCallbacks,
                          public event::DeferredDeletable {
  public:
   ~DetachedExchange() override;
@@ -41,9 +41,9 @@ class DetachedExchange : public net::ConnectionCallbacks,
   void onEvent(net::ConnectionEvent event) override;
   void onAboveWriteHighWatermark() override {}
   void onBelowWriteLowWatermark() override {}
-  // http::H1Callbacks: the end of the response, or a malformed one.
-  void onMessageComplete() override { finish(true); }
-  void onError(const http::ParseError&) override { finish(false); }
+  // http::CodecCallbacks: the end of the response, or a malformed one.
+  void onMessageComplete(http::StreamId) override { finish(true); }
+  void onError(http::StreamId, const http::ParseError&) override { finish(false); }
 
  protected:
   // `head_request`: the request's method is HEAD (the response has no body).

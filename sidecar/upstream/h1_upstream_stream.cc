@@ -88,26 +88,26 @@ void H1UpstreamStream::onBelowWriteLowWatermark() {
   if (callbacks_) callbacks_->onUpstreamWriteWatermark(false);
 }
 
-void H1UpstreamStream::onResponseHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) {
+void H1UpstreamStream::onResponseHead(http::StreamId, http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) {
   if (head.status >= 200 || head.status == 101) keep_alive_ = head.keep_alive;
   if (callbacks_) callbacks_->onUpstreamHead(std::move(head), framing, length);
 }
 
-void H1UpstreamStream::onBody(const char* data, size_t len) {
+void H1UpstreamStream::onBody(http::StreamId, const char* data, size_t len) {
   if (callbacks_) callbacks_->onUpstreamData(data, len);
 }
 
-void H1UpstreamStream::onTrailers(http::HeaderMap&& trailers) {
+void H1UpstreamStream::onTrailers(http::StreamId, http::HeaderMap&& trailers) {
   if (callbacks_) callbacks_->onUpstreamTrailers(std::move(trailers));
 }
 
-void H1UpstreamStream::onMessageComplete() {
+void H1UpstreamStream::onMessageComplete(http::StreamId) {
   response_complete_ = true;
   // The connection goes back to the pool (or closes) at the end of onRead.
   if (callbacks_) callbacks_->onUpstreamEnd();
 }
 
-void H1UpstreamStream::onError(const http::ParseError&) {
+void H1UpstreamStream::onError(http::StreamId, const http::ParseError&) {
   failed({UpstreamFailure::Kind::kProtocolError, "upstream_protocol_error"});
 }
 

@@ -21,7 +21,7 @@ class H1Pool;
 
 class H1UpstreamStream final : public UpstreamStream,
                                public net::ConnectionCallbacks,
-                               public http::H1Callbacks {
+                               public http::CodecCallbacks {
  public:
   // `conn` is connecting unless `reused`. Writes the request head at once.
   H1UpstreamStream(H1Pool& pool, std::unique_ptr<net::Connection> conn, bool reused,
@@ -41,12 +41,13 @@ class H1UpstreamStream final : public UpstreamStream,
   void onAboveWriteHighWatermark() override;
   void onBelowWriteLowWatermark() override;
 
-  // http::H1Callbacks (the response)
-  void onResponseHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) override;
-  void onBody(const char* data, size_t len) override;
-  void onTrailers(http::HeaderMap&& trailers) override;
-  void onMessageComplete() override;
-  void onError(const http::ParseError& error) override;
+  // http::CodecCallbacks (the response parser)
+  void onResponseHead(http::StreamId id, http::ResponseHead&& head, http::BodyFraming framing,
+                      uint64_t length) override;
+  void onBody(http::StreamId id, const char* data, size_t len) override;
+  void onTrailers(http::StreamId id, http::HeaderMap&& trailers) override;
+  void onMessageComplete(http::StreamId id) override;
+  void onError(http::StreamId id, const http::ParseError& error) override;
 
  private:
   // Gives the connection back to the pool (`reusable`) or closes it.

@@ -29,10 +29,7 @@ class H2Stream final : public UpstreamStream {
   void cancel() override;
 
   // From the connection.
-  void onHead(http::ResponseHead&& head, bool end_stream) {
-    http::BodyFraming framing;
-    uint64_t length;
-    http::framingFromHead(head.headers, end_stream, &framing, &length);
+  void onHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) {
     if (callbacks_) callbacks_->onUpstreamHead(std::move(head), framing, length);
   }
   void onData(const char* data, size_t len);
@@ -68,7 +65,7 @@ class H2Stream final : public UpstreamStream {
 
 // One multiplexed connection: its socket, its codec and the streams riding on it.
 class H2UpstreamConnection final : public net::ConnectionCallbacks,
-                                   public http::H2ClientCallbacks,
+                                   public http::CodecCallbacks,
                                    public event::DeferredDeletable {
  public:
   H2UpstreamConnection(H2Pool& pool, event::Dispatcher& dispatcher, int fd,
@@ -123,23 +120,24 @@ class H2UpstreamConnection final : public net::ConnectionCallbacks,
   }
   void onBelowWriteLowWatermark() override {}
 
-  // http::H2ClientCallbacks
-  void onH2ResponseHead(int32_t id, http::ResponseHead&& head, bool end_stream) override {
-    if (H2Stream* s = find(id)) s->onHead(std::move(head), end_stream);
+  // http::CodecCallbacks (the HTTP/2 client codec)
+  void onResponseHead(http::StreamId id, http::ResponseHead&& head, http::BodyFraming framing,
+                      uint64_t length) override {
+    if (H2Stream* s = find(id)) s->onHead(std::move(head), framing, length);
   }
-  void onH2ResponseData(int32_t id, const char* data, size_t len) override {
+  void onBody(http::StreamId id, const char* data, size_t len) override {
     if (H2Stream* s = find(id)) s->onData(data, len);
     else codec_.consume(id, len);
   }
-  void onH2ResponseTrailers(int32_t id, http::HeaderMap&& trailers) override {
+  void onTrailers(http::StreamId id, http::HeaderMap&& trailers) override {
     if (H2Stream* s = find(id)) s->onTrailers(std::move(trailers));
   }
-  void onH2ResponseEnd(int32_t id) override {
+  void onMessageComplete(http::StreamId id) override {
     H2Stream* s = find(id);
     streams_.erase(id);
     if (s) s->onEnd();
   }
-  void onH2StreamClose(int32_t id, uint32_t error_code) override {
+  void onStreamClose(http::StreamId id, uint32_t error_code) override {
     H2Stream* s = find(id);
     streams_.erase(id);
     if (s && error_code != NGHTTP2_NO_ERROR) {
@@ -149,7 +147,7 @@ class H2UpstreamConnection final : public net::ConnectionCallbacks,
     }
     maybeRetire();
   }
-  void onH2GoAway(int32_t last_stream_id, uint32_t) override {
+  void onGoAway(http::StreamId last_stream_id, uint32_t) override {
     // Streams the server never saw go back to the router as retryable.
     std::vector<std::pair<int32_t, H2Stream*>> refused;
     for (auto& [id, s] : streams_) {
@@ -161,7 +159,7 @@ class H2UpstreamConnection final : public net::ConnectionCallbacks,
     }
     maybeRetire();
   }
-  void onH2RequestDrained(int32_t id) override {
+  void onStreamDrained(http::StreamId id) override {
     if (H2Stream* s = find(id)) s->onRequestDrained();
   }
 

@@ -62,13 +62,13 @@ void HealthCheckSession::onRead(net::Buffer& in) {
   if (!checking_) in.clear();
 }
 
-void HealthCheckSession::onResponseHead(http::ResponseHead&& head, http::BodyFraming, uint64_t) {
+void HealthCheckSession::onResponseHead(http::StreamId, http::ResponseHead&& head, http::BodyFraming, uint64_t) {
   if (!checking_ || head.status < 200) return;  // interim responses: wait for the final one
   bool passed = config_.statusPasses(head.status);
   finish(passed, passed ? "" : absl::StrCat("HTTP status ", head.status));
 }
 
-void HealthCheckSession::onError(const http::ParseError& error) {
+void HealthCheckSession::onError(http::StreamId, const http::ParseError& error) {
   finish(false, absl::StrCat("bad HTTP response: ", error.reason));
 }
 

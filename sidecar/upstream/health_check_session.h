@@ -44,7 +44,7 @@ struct HealthCheckTarget {
   std::vector<HostStatePtr> states;                // written on every verdict (never empty)
 };
 
-class HealthCheckSession final : public net::ConnectionCallbacks, public http::H1Callbacks {
+class HealthCheckSession final : public net::ConnectionCallbacks, public http::CodecCallbacks {
  public:
   HealthCheckSession(event::Dispatcher& dispatcher, HealthCheckConfig config, HealthCheckTarget target,
                      HealthCheckStats& stats);
@@ -63,11 +63,12 @@ class HealthCheckSession final : public net::ConnectionCallbacks, public http::H
   // net::ConnectionCallbacks
   void onRead(net::Buffer& in) override;
   void onEvent(net::ConnectionEvent event) override;
-  // http::H1Callbacks
-  void onResponseHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) override;
-  void onBody(const char*, size_t) override {}
-  void onMessageComplete() override {}
-  void onError(const http::ParseError& error) override;
+  // http::CodecCallbacks
+  void onResponseHead(http::StreamId id, http::ResponseHead&& head, http::BodyFraming framing,
+                      uint64_t length) override;
+  void onBody(http::StreamId, const char*, size_t) override {}
+  void onMessageComplete(http::StreamId) override {}
+  void onError(http::StreamId, const http::ParseError& error) override;
 
  private:
   void runCheck();

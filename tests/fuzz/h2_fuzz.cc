@@ -16,9 +16,9 @@
 
 namespace {
 
-using strait::http::H2ClientCallbacks;
+using strait::http::CodecCallbacks;
 using strait::http::H2ClientCodec;
-using strait::http::H2ServerCallbacks;
+using strait::http::CodecCallbacks;
 using strait::http::H2ServerCodec;
 using strait::http::HeaderMap;
 using strait::http::RequestHead;
@@ -26,16 +26,16 @@ using strait::http::ResponseHead;
 
 constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-struct Server final : H2ServerCallbacks {
+struct Server final : CodecCallbacks {
   H2ServerCodec codec{this};
   std::vector<int32_t> ended;
   void onH2RequestHead(int32_t id, RequestHead&&, bool end_stream) override {
     if (end_stream) ended.push_back(id);
   }
-  void onH2Data(int32_t id, const char*, size_t len) override { codec.consume(id, len); }
-  void onH2Trailers(int32_t, HeaderMap&&) override {}
-  void onH2EndStream(int32_t id) override { ended.push_back(id); }
-  void onH2StreamClose(int32_t, uint32_t) override {}
+  void onBody(StreamId id, const char*, size_t len) override { codec.consume(id, len); }
+  void onTrailers(StreamId, HeaderMap&&) override {}
+  void onMessageComplete(StreamId id) override { ended.push_back(id); }
+  void onStreamClose(StreamId, uint32_t) override {}
   // Answers the finished requests outside the callbacks, as the proxy does.
   void respond() {
     for (int32_t id : ended) {
@@ -52,14 +52,14 @@ struct Server final : H2ServerCallbacks {
   }
 };
 
-struct Client final : H2ClientCallbacks {
+struct Client final : CodecCallbacks {
   H2ClientCodec codec{this};
   void onH2ResponseHead(int32_t, ResponseHead&&, bool) override {}
-  void onH2ResponseData(int32_t id, const char*, size_t len) override { codec.consume(id, len); }
-  void onH2ResponseTrailers(int32_t, HeaderMap&&) override {}
-  void onH2ResponseEnd(int32_t) override {}
-  void onH2StreamClose(int32_t, uint32_t) override {}
-  void onH2GoAway(int32_t, uint32_t) override {}
+  void onBody(StreamId id, const char*, size_t len) override { codec.consume(id, len); }
+  void onTrailers(StreamId, HeaderMap&&) override {}
+  void onMessageComplete(StreamId) override {}
+  void onStreamClose(StreamId, uint32_t) override {}
+  void onGoAway(StreamId, uint32_t) override {}
 };
 
 template <typename Peer, typename AfterPiece>

@@ -103,9 +103,9 @@ TEST(H1Request, BodyIsNotCopied) {
   std::string input = post("Content-Length: 5\r\n", "hello");
   struct PtrRecorder : Recorder {
     const char* ptr = nullptr;
-    void onBody(const char* data, size_t len) override {
+    void onBody(StreamId, const char* data, size_t len) override {
       ptr = data;
-      Recorder::onBody(data, len);
+      Recorder::onBody(kH1Stream, data, len);
     }
   } rec;
   H1Parser parser(H1Parser::Mode::kRequest, &rec);

@@ -29,32 +29,32 @@ inline std::string renderFields(const HeaderMap& headers) {
 }
 
 // Records events; consecutive body pieces are merged so feeding granularity does not show.
-class Recorder : public H1Callbacks {
+class Recorder : public CodecCallbacks {
  public:
-  void onRequestHead(RequestHead&& h, BodyFraming f, uint64_t len) override {
+  void onRequestHead(StreamId, RequestHead&& h, BodyFraming f, uint64_t len) override {
     events.push_back("req " + h.method + " " + h.target + " 1." + std::to_string(h.version_minor) +
                      " ka=" + std::to_string(h.keep_alive) + " ec=" +
                      std::to_string(h.expect_continue) + " " + framingName(f) + ":" +
                      std::to_string(len) + renderFields(h.headers));
   }
-  void onResponseHead(ResponseHead&& h, BodyFraming f, uint64_t len) override {
+  void onResponseHead(StreamId, ResponseHead&& h, BodyFraming f, uint64_t len) override {
     events.push_back("resp " + std::to_string(h.status) + " '" + h.reason + "' 1." +
                      std::to_string(h.version_minor) + " ka=" + std::to_string(h.keep_alive) +
                      " " + framingName(f) + ":" + std::to_string(len) + renderFields(h.headers));
   }
-  void onBody(const char* data, size_t len) override {
+  void onBody(StreamId, const char* data, size_t len) override {
     if (events.empty() || events.back().rfind("body:", 0) != 0) events.push_back("body:");
     events.back().append(data, len);
     body_calls++;
   }
-  void onTrailers(HeaderMap&& trailers) override {
+  void onTrailers(StreamId, HeaderMap&& trailers) override {
     events.push_back("trailers" + renderFields(trailers));
   }
-  void onMessageComplete() override {
+  void onMessageComplete(StreamId) override {
     events.push_back("complete");
     completed = true;
   }
-  void onError(const ParseError& e) override {
+  void onError(StreamId, const ParseError& e) override {
     events.push_back("error " + std::to_string(e.status) + " " + e.reason);
   }
 

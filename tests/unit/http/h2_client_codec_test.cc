@@ -14,30 +14,30 @@
 namespace strait::http {
 namespace {
 
-struct ServerSide : H2ServerCallbacks {
+struct ServerSide : CodecCallbacks {
   std::map<int32_t, RequestHead> heads;
   std::map<int32_t, std::string> bodies;
   std::vector<int32_t> ended;
-  void onH2RequestHead(int32_t id, RequestHead&& head, bool) override { heads[id] = std::move(head); }
-  void onH2Data(int32_t id, const char* d, size_t n) override { bodies[id].append(d, n); }
-  void onH2Trailers(int32_t, HeaderMap&&) override {}
-  void onH2EndStream(int32_t id) override { ended.push_back(id); }
-  void onH2StreamClose(int32_t, uint32_t) override {}
+  void onRequestHead(StreamId id, RequestHead&& head, BodyFraming, uint64_t) override { heads[id] = std::move(head); }
+  void onBody(StreamId id, const char* d, size_t n) override { bodies[id].append(d, n); }
+  void onTrailers(StreamId, HeaderMap&&) override {}
+  void onMessageComplete(StreamId id) override { ended.push_back(id); }
+  void onStreamClose(StreamId, uint32_t) override {}
 };
 
-struct ClientSide : H2ClientCallbacks {
+struct ClientSide : CodecCallbacks {
   std::map<int32_t, ResponseHead> heads;
   std::map<int32_t, std::string> bodies;
   std::map<int32_t, HeaderMap> trailers;
   std::vector<int32_t> ended;
   std::map<int32_t, uint32_t> closed;
   int32_t goaway_last = -1;
-  void onH2ResponseHead(int32_t id, ResponseHead&& head, bool) override { heads[id] = std::move(head); }
-  void onH2ResponseData(int32_t id, const char* d, size_t n) override { bodies[id].append(d, n); }
-  void onH2ResponseTrailers(int32_t id, HeaderMap&& t) override { trailers[id] = std::move(t); }
-  void onH2ResponseEnd(int32_t id) override { ended.push_back(id); }
-  void onH2StreamClose(int32_t id, uint32_t code) override { closed[id] = code; }
-  void onH2GoAway(int32_t last, uint32_t) override { goaway_last = last; }
+  void onResponseHead(StreamId id, ResponseHead&& head, BodyFraming, uint64_t) override { heads[id] = std::move(head); }
+  void onBody(StreamId id, const char* d, size_t n) override { bodies[id].append(d, n); }
+  void onTrailers(StreamId id, HeaderMap&& t) override { trailers[id] = std::move(t); }
+  void onMessageComplete(StreamId id) override { ended.push_back(id); }
+  void onStreamClose(StreamId id, uint32_t code) override { closed[id] = code; }
+  void onGoAway(StreamId last, uint32_t) override { goaway_last = last; }
 };
 
 void pump(H2ClientCodec& client, H2ServerCodec& server) {

@@ -12,19 +12,18 @@ namespace strait::http {
 namespace {
 
 // Records what the codec reports.
-struct Recorder : H2ServerCallbacks {
+struct Recorder : CodecCallbacks {
   std::map<int32_t, RequestHead> heads;
   std::map<int32_t, std::string> bodies;
   std::map<int32_t, HeaderMap> trailers;
   std::vector<int32_t> ended, closed;
-  void onH2RequestHead(int32_t id, RequestHead&& head, bool end_stream) override {
+  void onRequestHead(StreamId id, RequestHead&& head, BodyFraming, uint64_t) override {
     heads[id] = std::move(head);
-    if (end_stream) return;
   }
-  void onH2Data(int32_t id, const char* data, size_t len) override { bodies[id].append(data, len); }
-  void onH2Trailers(int32_t id, HeaderMap&& t) override { trailers[id] = std::move(t); }
-  void onH2EndStream(int32_t id) override { ended.push_back(id); }
-  void onH2StreamClose(int32_t id, uint32_t) override { closed.push_back(id); }
+  void onBody(StreamId id, const char* data, size_t len) override { bodies[id].append(data, len); }
+  void onTrailers(StreamId id, HeaderMap&& t) override { trailers[id] = std::move(t); }
+  void onMessageComplete(StreamId id) override { ended.push_back(id); }
+  void onStreamClose(StreamId id, uint32_t) override { closed.push_back(id); }
 };
 
 // A minimal nghttp2 client that records the response.
