@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "sidecar/core/prometheus.h"
 
 namespace strait::filters {
 namespace {
@@ -22,19 +23,6 @@ struct Registry {
 Registry& registry() {
   static Registry* const r = new Registry();  // never destroyed: counters outlive workers
   return *r;
-}
-
-std::string escapeLabel(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
 }
 
 }  // namespace
@@ -56,7 +44,7 @@ void FilterStats::render(std::string& out) {
   for (const auto& [name, f] : r.families) {
     absl::StrAppend(&out, "# HELP ", name, " ", f.help, "\n# TYPE ", name, " counter\n");
     for (const auto& [scope, c] : f.by_scope) {
-      absl::StrAppend(&out, name, "{scope=\"", escapeLabel(scope), "\"} ", c->load(std::memory_order_relaxed), "\n");
+      absl::StrAppend(&out, name, "{scope=\"", core::escapeLabelValue(scope), "\"} ", c->load(std::memory_order_relaxed), "\n");
     }
   }
 }

@@ -5,12 +5,12 @@
 
 #include <algorithm>
 
-#include <algorithm>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "sidecar/core/prometheus.h"
 #include "sidecar/filters/cache/cache_stats.h"
 #include "sidecar/filters/compression/compression_stats.h"
 #include "sidecar/filters/filter_stats.h"
@@ -34,8 +34,8 @@ void counter(std::string& out, const std::string& name, const std::string& help,
 // Circuit-breaker gauges and retry counters per cluster of the live generation.
 void renderClusterStats(std::string& out, const proxy::Snapshot& snap) {
   using CS = proxy::ClusterState;
-  std::vector<std::pair<std::string, const CS*>> clusters;
-  for (const auto& [name, info] : snap.clusters) clusters.emplace_back(name, info->state.get());
+  std::vector<std::pair<std::string, const CS*>> clusters;  // escaped label value, state
+  for (const auto& [name, info] : snap.clusters) clusters.emplace_back(core::escapeLabelValue(name), info->state.get());
   std::sort(clusters.begin(), clusters.end());
   auto family = [&](const char* name, const char* help, const char* type, auto value) {
     absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");

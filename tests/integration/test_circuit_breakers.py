@@ -77,5 +77,24 @@ class CircuitBreakerTest(harness.StraitTestCase):
         wait_until(lambda: self.stat("strait_cluster_rq_pending") == 0, 5, message="pending count back to 0")
 
 
+    def test_hostile_cluster_name_keeps_stats_well_formed(self):
+        # Names are not restricted by validation, so /stats escapes label values: a cluster
+        # named with a quote, a backslash and a newline must leave every line parseable.
+        hostile = 'we"ird\\na\nme'
+        port = free_port()
+        gen = generation(port, {"*": [route("/", hostile)]}, {hostile: [self.start_upstream("up")]})
+        config_dir = self.make_config_dir()
+        self.write_config(config_dir, "mesh.yaml", gen)
+        admin = self.start_sidecar("web-1", "web", self.start_control(config_dir), workers=1)
+        self.assertEqual(harness.http_get(port, "/")[0], 200)
+        body = harness.http_get(admin, "/stats")[2]
+        sample = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})? \S+$')
+        for line in body.splitlines():
+            if line and not line.startswith("#"):
+                self.assertRegex(line, sample)
+        escaped = 'we\\"ird\\\\na\\nme'
+        self.assertIn('strait_cluster_rq_active{cluster="%s"} 0' % escaped, body)
+
+
 if __name__ == "__main__":
     harness.main()
