@@ -251,5 +251,38 @@ TEST_F(RouterStreamTest, InterimResponsesPassExcept100) {
   EXPECT_EQ(sink_.status(), 200);
 }
 
+TEST_F(RouterStreamTest, StreamIdleTimeoutIs504) {
+  route_->idle_timeout_ms = 20;
+  start();
+  ASSERT_TRUE(waitResponse());
+  EXPECT_EQ(sink_.local_status, 504);
+  EXPECT_EQ(sink_.local_details, "stream_idle_timeout");
+}
+
+TEST_F(RouterStreamTest, MaxStreamDurationResetsAStartedResponse) {
+  route_->max_stream_duration_ms = 20;
+  start();
+  ex(0).respond(200, "partial", /*end=*/false);
+  ASSERT_TRUE(waitResponse());
+  EXPECT_TRUE(sink_.reset);  // the head went out: the only way left is a reset
+  EXPECT_EQ(info().failure, ResponseFlag::kMaxStreamDuration);
+  EXPECT_TRUE(ex(0).cancelled);
+}
+
+TEST_F(RouterStreamTest, GrpcCallerGetsATrailersOnlyError) {
+  stream_ = std::make_unique<RouterStream>(ctx_, sink_, ctx_.snapshot(), *route_, http::StreamInfo());
+  http::RequestHead head;
+  head.method = "POST";
+  head.target = "/pkg.Svc/Call";
+  head.headers.add("content-type", "application/grpc");
+  head.headers.add("grpc-timeout", "20m");
+  stream_->start(std::move(head), http::BodyFraming::kNone, 0, RequestInfo{"http"});
+  stream_->onRequestComplete();
+  ASSERT_TRUE(waitResponse());
+  EXPECT_EQ(sink_.status(), 200);
+  EXPECT_EQ(sink_.header("grpc-status"), "4");  // DEADLINE_EXCEEDED
+  EXPECT_EQ(sink_.header("x-strait-local-reply"), "upstream_response_timeout");
+}
+
 }  // namespace
 }  // namespace strait::proxy::testing
