@@ -4,6 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
@@ -188,26 +189,34 @@ void Dispatcher::runDeferred() {
 
 void Dispatcher::run() {
   thread_id_ = std::this_thread::get_id();
+  while (!exit_.load(std::memory_order_relaxed)) runIteration(nextTimeoutMs());
+  runPosted();
+  runDeferred();
+}
+
+void Dispatcher::runOnce(int max_wait_ms) {
+  thread_id_ = std::this_thread::get_id();
+  int timeout = nextTimeoutMs();
+  runIteration(timeout < 0 ? max_wait_ms : std::min(timeout, max_wait_ms));
+}
+
+void Dispatcher::runIteration(int timeout_ms) {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
-  while (!exit_.load(std::memory_order_relaxed)) {
-    int n = epoll_wait(epoll_fd_, events, kMaxEvents, nextTimeoutMs());
-    updateNow();
-    for (int i = 0; i < n; i++) {
-      auto* handler = static_cast<IoHandler*>(events[i].data.ptr);
-      if (handler == kWakeHandler) {
-        uint64_t v;
-        (void)!read(wake_fd_, &v, sizeof(v));
-        runPosted();
-      } else {
-        handler->onIoEvent(events[i].events);
-      }
+  int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+  updateNow();
+  for (int i = 0; i < n; i++) {
+    auto* handler = static_cast<IoHandler*>(events[i].data.ptr);
+    if (handler == kWakeHandler) {
+      uint64_t v;
+      (void)!read(wake_fd_, &v, sizeof(v));
+      runPosted();
+    } else {
+      handler->onIoEvent(events[i].events);
     }
-    runDeferred();
-    runTimers();
-    runDeferred();
   }
-  runPosted();
+  runDeferred();
+  runTimers();
   runDeferred();
 }
 

@@ -68,6 +68,10 @@ class Dispatcher {
 
   // Runs until exit(); binds the dispatcher to the calling thread.
   void run();
+  // One iteration of run()'s loop on the calling thread (binding it), waiting at most
+  // `max_wait_ms` for events (less when a timer or deferred work is due). A test seam: unit
+  // tests drive the loop step by step (run() cannot be resumed after exit()).
+  void runOnce(int max_wait_ms);
   // Any thread: stop run() after the current iteration.
   void exit();
   // Any thread: run `task` on the dispatcher's thread soon.
@@ -86,6 +90,7 @@ class Dispatcher {
 
  private:
   friend class Timer;
+  void runIteration(int timeout_ms);
   void runPosted();
   void runTimers();
   void runDeferred();

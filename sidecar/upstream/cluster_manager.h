@@ -23,6 +23,7 @@ class ClusterManager {
  public:
   ClusterManager(event::Dispatcher& dispatcher, WorkerStats& stats)
       : dispatcher_(dispatcher), stats_(stats) {}
+  virtual ~ClusterManager() = default;
 
   // Closes every pooled connection and forgets all state (worker shutdown, on its thread).
   void clear() {
@@ -42,8 +43,9 @@ class ClusterManager {
   // a request on an older generation gets a balancer for its own endpoint list).
   LoadBalancer& loadBalancer(const std::shared_ptr<const ClusterInfo>& cluster);
   // The pool an attempt at `endpoint` of `cluster` uses: HTTP/2 or HTTP/1.1 by the cluster
-  // (keyed by EndpointInfo::key, which names the cluster).
-  UpstreamPool& pool(const ClusterInfo& cluster, const EndpointInfo& endpoint);
+  // (keyed by EndpointInfo::key, which names the cluster). Virtual only as a test seam: unit
+  // tests of the attempt/stream state machine return fake pools (tests/unit/sidecar/fakes).
+  virtual UpstreamPool& pool(const ClusterInfo& cluster, const EndpointInfo& endpoint);
   H1Pool& h1Pool(const ClusterInfo& cluster, const EndpointInfo& endpoint);
   H2Pool& h2Pool(const ClusterInfo& cluster, const EndpointInfo& endpoint);
   // Whether `key` is an endpoint of the live snapshot (else a finished connection closes).

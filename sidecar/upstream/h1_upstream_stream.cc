@@ -18,6 +18,10 @@ H1UpstreamStream::H1UpstreamStream(H1Pool& pool, std::unique_ptr<net::Connection
   std::string head;
   http::encodeRequestHead(*request.head, &head);
   conn_->write(head);
+  // Nothing follows the head (upstream_stream.h): the request ends here. Without this a
+  // chunked request never got its last chunk, and the connection was not reused, when the
+  // owner made no end() call (RouterStream's retry of a request with an empty body).
+  if (request.end_stream) end(nullptr);
 }
 
 H1UpstreamStream::~H1UpstreamStream() { releaseConnection(/*reusable=*/false); }
@@ -34,6 +38,7 @@ void H1UpstreamStream::sendBody(const char* data, size_t len) {
 }
 
 void H1UpstreamStream::end(const http::HeaderMap* trailers) {
+  if (request_ended_) return;  // ended with the head already
   request_ended_ = true;
   if (!conn_ || framing_ != http::BodyFraming::kChunked) return;  // trailers need chunked framing
   std::string last;
