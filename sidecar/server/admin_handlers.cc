@@ -165,6 +165,8 @@ std::string renderStats(const AdminSources& src) {
     absl::StrAppend(&out, "strait_downstream_rq_total{code_class=\"", cls, "xx\"} ", v, "\n");
   }
   counter(out, "strait_downstream_rq_started_total", "Downstream requests started.", sum(src, &S::downstream_rq_total));
+  counter(out, "strait_server_draining", "1 while the sidecar drains (SIGTERM or POST /drain).",
+          src.draining != nullptr && src.draining->load(std::memory_order_relaxed) ? 1 : 0, "gauge");
   counter(out, "strait_downstream_rq_bad_request_total", "Requests refused by the HTTP/1.1 parser.",
           sum(src, &S::downstream_rq_bad_request));
   counter(out, "strait_downstream_h2_protocol_error_total", "HTTP/2 connections closed for a protocol error.",
@@ -228,15 +230,23 @@ std::string renderConfigDump(const AdminSources& src) {
 }
 
 AdminResponse handleAdmin(const AdminSources& src, const std::string& method, const std::string& path) {
+  bool draining = src.draining != nullptr && src.draining->load(std::memory_order_relaxed);
+  if (path == "/drain") {
+    // Mutating: POST only (as Envoy's /drain_listeners), so a crawler or a probe cannot drain.
+    if (method != "POST" || !src.drain) return {405, "text/plain", "POST /drain starts a graceful drain\n"};
+    src.drain();
+    return {200, "text/plain", "DRAINING\n"};
+  }
   if (method != "GET" && method != "HEAD") return {405, "text/plain", "method not allowed\n"};
   if (path == "/ready") {
+    if (draining) return {503, "text/plain", "DRAINING\n"};
     bool ready = src.publisher->current() != nullptr;
     return {ready ? 200 : 503, "text/plain", ready ? "LIVE\n" : "NOT READY: no generation applied yet\n"};
   }
   if (path == "/stats") return {200, "text/plain; version=0.0.4", renderStats(src)};
   if (path == "/config_dump") return {200, "application/json", renderConfigDump(src)};
   if (path == "/clusters") return {200, "application/json", renderClusters(src, monotonicMs())};
-  return {404, "text/plain", "admin paths: /ready /stats /config_dump /clusters\n"};
+  return {404, "text/plain", "admin paths: /ready /stats /config_dump /clusters, POST /drain\n"};
 }
 
 }  // namespace strait::server

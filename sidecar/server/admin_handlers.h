@@ -2,6 +2,8 @@
 // ADS client. THREADS: runs on the admin thread; reads only thread-safe state.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,8 @@ struct AdminSources {
   std::vector<const Worker*> workers;
   const xds::AdsClient* ads = nullptr;
   const proxy::HealthCheckStats* health_checks = nullptr;  // null: no health checker
+  const std::atomic<bool>* draining = nullptr;  // the sidecar is draining (null: never)
+  std::function<void()> drain;                   // starts draining (POST /drain); may be empty
 };
 
 AdminResponse handleAdmin(const AdminSources& src, const std::string& method, const std::string& path);

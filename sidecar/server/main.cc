@@ -1,5 +1,7 @@
-// strait-sidecar --bootstrap FILE: parses flags, loads the bootstrap, runs until SIGINT/SIGTERM.
+// strait-sidecar --bootstrap FILE: parses flags, loads the bootstrap, runs until SIGINT (stop) or
+// SIGTERM (graceful drain, then stop).
 #include <signal.h>
+#include <time.h>
 
 #include <cstdio>
 #include <cstring>
@@ -7,6 +9,14 @@
 
 #include "sidecar/server/sidecar_server.h"
 #include "xds/yaml_proto.h"
+
+namespace {
+int64_t monotonicMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   std::string bootstrap_path;
@@ -45,9 +55,22 @@ int main(int argc, char** argv) {
     fprintf(stderr, "strait-sidecar: %s\n", std::string(s.message()).c_str());
     return 1;
   }
+  // SIGTERM drains first (listeners closed, in-flight requests finish, up to drain_time);
+  // SIGINT, or a second signal during the drain, stops at once.
   int sig = 0;
   sigwait(&set, &sig);
-  fprintf(stderr, "strait-sidecar: signal %d, shutting down\n", sig);
+  if (sig == SIGTERM) {
+    server.drain();
+    int64_t deadline = monotonicMs() + server.drainTimeMs();
+    timespec tick{0, 20 * 1000 * 1000};
+    while (server.activeConnections() > 0 && monotonicMs() < deadline) {
+      if (sigtimedwait(&set, nullptr, &tick) > 0) break;
+    }
+    fprintf(stderr, "strait-sidecar: drained (%llu connections left), shutting down\n",
+            static_cast<unsigned long long>(server.activeConnections()));
+  } else {
+    fprintf(stderr, "strait-sidecar: signal %d, shutting down\n", sig);
+  }
   server.stop();
   return 0;
 }

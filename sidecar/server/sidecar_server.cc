@@ -69,7 +69,11 @@ absl::Status SidecarServer::start() {
         });
       });
 
-  AdminSources sources{publisher_.get(), {}, ads_.get()};
+  AdminSources sources;
+  sources.publisher = publisher_.get();
+  sources.ads = ads_.get();
+  sources.draining = &draining_;
+  sources.drain = [this] { drain(); };
   sources.health_checks = &health_checker_->stats();
   for (Worker* w : raw) sources.workers.push_back(w);
   admin_ = std::make_unique<AdminServer>(
@@ -89,6 +93,24 @@ absl::Status SidecarServer::start() {
   if (identity_) identity_->Start();  // before ADS: its first certificate is ADS's client cert
   ads_->Start();
   return absl::OkStatus();
+}
+
+void SidecarServer::drain() {
+  if (draining_.exchange(true)) return;
+  fprintf(stderr, "strait-sidecar: draining: listeners closed, connections close as their requests finish\n");
+  for (auto& w : workers_) w->drain();
+}
+
+uint64_t SidecarServer::activeConnections() const {
+  uint64_t n = 0;
+  for (const auto& w : workers_) n += w->workerStats().downstream_cx_active.load(std::memory_order_relaxed);
+  return n;
+}
+
+int64_t SidecarServer::drainTimeMs() const {
+  if (!bootstrap_.has_drain_time()) return 5000;
+  const auto& d = bootstrap_.drain_time();
+  return d.seconds() * 1000 + d.nanos() / 1000000;
 }
 
 void SidecarServer::stop() {

@@ -2,6 +2,7 @@
 // admin endpoint and the ADS client. THREADS: main thread.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -26,6 +27,15 @@ class SidecarServer {
   // Starts everything; errors (bad bootstrap, admin bind failure) are returned, not fatal.
   absl::Status start();
   void stop();
+  // Graceful shutdown, from any thread (SIGTERM, admin POST /drain): every worker stops
+  // accepting and closes its connections as their requests finish; /ready answers 503.
+  // Idempotent.
+  void drain();
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
+  // Downstream connections still open on all workers.
+  uint64_t activeConnections() const;
+  // The bootstrap's drain_time (default 5 s).
+  int64_t drainTimeMs() const;
   // The sidecar's mesh certificate (written by the identity client, read by TLS handshakes).
   tls::MeshCertificateStore& meshCertificates() { return mesh_store_; }
 
@@ -39,6 +49,7 @@ class SidecarServer {
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<identity::IdentityClient> identity_;  // fills mesh_store_ (null: no identity)
   std::unique_ptr<xds::AdsClient> ads_;
+  std::atomic<bool> draining_{false};
 };
 
 // Checks and fills defaults of a bootstrap (node id/service required, admin loopback).

@@ -92,6 +92,25 @@ void Worker::setSnapshot(proxy::SnapshotPtr snapshot, std::function<void()> done
   });
 }
 
+void Worker::drain() {
+  dispatcher_.post([this] {
+    draining_ = true;
+    for (auto& [fd, acceptor] : acceptors_) {
+      acceptor->stop();
+      dispatcher_.deferredDelete(std::move(acceptor));
+    }
+    acceptors_.clear();
+    // New connections are refused at once rather than left in the backlog until exit: on
+    // Linux, shutdown(SHUT_RD) stops a listening socket (every worker does it; idempotent).
+    if (snapshot_) {
+      for (const auto& l : snapshot_->listeners) ::shutdown(l.socket->fd(), SHUT_RD);
+    }
+    std::vector<proxy::DownstreamSession*> all;
+    for (auto& [ptr, owned] : sessions_) all.push_back(ptr);
+    for (auto* s : all) s->drain();  // may close (and remove) the session
+  });
+}
+
 void Worker::applySnapshot(proxy::SnapshotPtr snapshot) {
   snapshot_ = std::move(snapshot);
   cluster_manager_.onSnapshot(*snapshot_);
@@ -101,6 +120,7 @@ void Worker::applySnapshot(proxy::SnapshotPtr snapshot) {
     live_fds.insert(l.socket->fd());
     live_names.insert(l.name);
     auto it = acceptors_.find(l.socket->fd());
+    if (draining_) continue;
     if (it == acceptors_.end()) {
       acceptors_.emplace(l.socket->fd(), std::make_unique<Acceptor>(*this, l.socket, l.name));
     } else {

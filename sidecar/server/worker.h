@@ -30,6 +30,10 @@ class Worker final : public proxy::WorkerContext, public proxy::SessionOwner {
   // Any thread: make `snapshot` live on this worker; `done` runs on the worker thread once
   // it is (new requests use it, listeners added/removed, drained sessions told).
   void setSnapshot(proxy::SnapshotPtr snapshot, std::function<void()> done);
+  // Any thread: graceful shutdown. Stops accepting (for good: later generations add no
+  // listener), closes idle connections, and has every busy one close after its current
+  // response (HTTP/1.1 connection: close, HTTP/2 GOAWAY).
+  void drain();
   const proxy::WorkerStats& workerStats() const { return stats_; }
 
   // proxy::WorkerContext
@@ -56,6 +60,7 @@ class Worker final : public proxy::WorkerContext, public proxy::SessionOwner {
   // Listening socket fd -> acceptor registered on this worker's epoll.
   absl::flat_hash_map<int, std::unique_ptr<Acceptor>> acceptors_;
   absl::flat_hash_map<proxy::DownstreamSession*, std::unique_ptr<proxy::DownstreamSession>> sessions_;
+  bool draining_ = false;  // drain() ran: no acceptor is added again
 };
 
 }  // namespace strait::server

@@ -43,6 +43,7 @@ DownstreamSession::~DownstreamSession() {
 void DownstreamSession::drain() {
   draining_ = true;
   if (h2_) return h2_->drain();
+  keep_alive_ = false;  // a response not yet started says connection: close
   if (!in_request_) closeConnection(net::Connection::CloseType::kFlushWrite);
 }
 

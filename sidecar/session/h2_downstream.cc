@@ -142,8 +142,11 @@ void H2Downstream::onDownstreamWatermark(bool above) {
 }
 
 void H2Downstream::drain() {
+  if (draining_ || closed_) return;
+  draining_ = true;
   codec_.goAway();
   flush();
+  if (streams_.empty()) conn_.close(net::Connection::CloseType::kFlushWrite);
 }
 
 void H2Downstream::scheduleFlush() {
@@ -213,6 +216,14 @@ void H2Downstream::onStreamClose(http::StreamId id, uint32_t) {
   holder->s = std::move(it->second);
   streams_.erase(it);
   ctx_.dispatcher().deferredDelete(std::move(holder));
+  if (draining_ && streams_.empty()) {
+    // The last stream's final frames are queued: flush them, then close.
+    ctx_.dispatcher().deferred([this] {
+      if (closed_) return;
+      flush();
+      conn_.close(net::Connection::CloseType::kFlushWrite);
+    });
+  }
 }
 
 void H2Downstream::onStreamDrained(http::StreamId id) {

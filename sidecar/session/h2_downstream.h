@@ -33,7 +33,8 @@ class H2Downstream final : public http::CodecCallbacks {
   void onClose();
   // The client connection's write buffer crossed a watermark.
   void onDownstreamWatermark(bool above);
-  // Graceful shutdown (listener removed): GOAWAY, in-flight streams complete.
+  // Graceful shutdown (listener removed, sidecar draining): GOAWAY, in-flight streams
+  // complete, then the connection closes.
   void drain();
   bool idle() const { return streams_.empty(); }
 
@@ -61,6 +62,7 @@ class H2Downstream final : public http::CodecCallbacks {
   bool flush_scheduled_ = false;
   bool closed_ = false;
   bool error_counted_ = false;
+  bool draining_ = false;  // GOAWAY sent: close once the last stream is done
 };
 
 }  // namespace strait::proxy
