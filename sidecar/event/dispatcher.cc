@@ -117,7 +117,7 @@ void Dispatcher::exit() {
 
 void Dispatcher::post(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(post_mu_);
+    absl::MutexLock lock(&post_mu_);
     posted_.push_back(std::move(task));
   }
   uint64_t one = 1;
@@ -158,7 +158,7 @@ int Dispatcher::nextTimeoutMs() const {
 void Dispatcher::runPosted() {
   std::vector<std::function<void()>> tasks;
   {
-    std::lock_guard<std::mutex> lock(post_mu_);
+    absl::MutexLock lock(&post_mu_);
     tasks.swap(posted_);
   }
   for (auto& t : tasks) t();

@@ -12,11 +12,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace strait::event {
 
@@ -75,7 +75,7 @@ class Dispatcher {
   // Any thread: stop run() after the current iteration.
   void exit();
   // Any thread: run `task` on the dispatcher's thread soon.
-  void post(std::function<void()> task);
+  void post(std::function<void()> task) ABSL_LOCKS_EXCLUDED(post_mu_);
 
   // Dispatcher thread only.
   void addFd(int fd, uint32_t events, IoHandler* handler);
@@ -91,7 +91,7 @@ class Dispatcher {
  private:
   friend class Timer;
   void runIteration(int timeout_ms);
-  void runPosted();
+  void runPosted() ABSL_LOCKS_EXCLUDED(post_mu_);
   void runTimers();
   void runDeferred();
   void updateNow();
@@ -99,7 +99,7 @@ class Dispatcher {
 
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
-  std::atomic<bool> exit_{false};
+  std::atomic<bool> exit_{false};  // an atomic, not post_mu_: run() polls it every iteration
   std::thread::id thread_id_;
   int64_t now_ms_ = 0;
   // Armed timers, a binary min-heap on (deadline, arming order).
@@ -114,7 +114,7 @@ class Dispatcher {
   uint64_t timer_seq_ = 0;
   std::vector<std::function<void()>> deferred_;
   std::vector<std::unique_ptr<DeferredDeletable>> to_delete_;
-  std::mutex post_mu_;
+  absl::Mutex post_mu_;
   std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(post_mu_);
 };
 
