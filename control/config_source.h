@@ -32,23 +32,23 @@ class ConfigSource {
   ~ConfigSource();  // calls stop()
 
   // First load; on error nothing is served and the caller should exit.
-  absl::Status loadInitial();
+  absl::Status loadInitial() ABSL_LOCKS_EXCLUDED(mu_);
   // Starts the inotify watch thread; reloads ~100 ms after the last change in the directory.
   absl::Status startWatching();
   void stop();
 
   // Loads the directory now (the watch thread calls this); public for tests.
-  void reload();
+  void reload() ABSL_LOCKS_EXCLUDED(mu_);
 
-  std::shared_ptr<const ConfigSnapshot> current() const;
-  std::string lastError() const;
+  std::shared_ptr<const ConfigSnapshot> current() const ABSL_LOCKS_EXCLUDED(mu_);
+  std::string lastError() const ABSL_LOCKS_EXCLUDED(mu_);
   // Returns an id for removeListener.
-  int addListener(std::function<void()> on_new_version);
-  void removeListener(int id);
+  int addListener(std::function<void()> on_new_version) ABSL_LOCKS_EXCLUDED(mu_);
+  void removeListener(int id) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void watchLoop(int inotify_fd);
-  void publish(strait::v1::Generation gen);
+  void publish(strait::v1::Generation gen) ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string dir_;
   std::thread watcher_;

@@ -18,15 +18,15 @@ class SidecarRegistry {
  public:
   // A stream of `node` opened; returns a token for the calls below, so that a stale stream
   // of the same node (reconnect race) cannot overwrite the newer one's state.
-  uint64_t connected(const strait::v1::Node& node, const std::string& peer);
-  void sent(const std::string& node_id, uint64_t token, const std::string& version);
-  void acked(const std::string& node_id, uint64_t token, const std::string& version);
+  uint64_t connected(const strait::v1::Node& node, const std::string& peer) ABSL_LOCKS_EXCLUDED(mu_);
+  void sent(const std::string& node_id, uint64_t token, const std::string& version) ABSL_LOCKS_EXCLUDED(mu_);
+  void acked(const std::string& node_id, uint64_t token, const std::string& version) ABSL_LOCKS_EXCLUDED(mu_);
   void nacked(const std::string& node_id, uint64_t token, const std::string& version,
-              const std::string& message);
-  void disconnected(const std::string& node_id, uint64_t token);
+              const std::string& message) ABSL_LOCKS_EXCLUDED(mu_);
+  void disconnected(const std::string& node_id, uint64_t token) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Sorted by node id.
-  std::vector<strait::v1::SidecarStatus> list() const;
+  std::vector<strait::v1::SidecarStatus> list() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Entry {

@@ -40,19 +40,19 @@ struct AdsClient::Impl {
       : owner(owner), options(std::move(options)), on_generation(std::move(on_generation)),
         state(this->options.node) {}
 
-  void run();
+  void run() ABSL_LOCKS_EXCLUDED(mu);
   // A fresh channel with the current credentials (an error: no client certificate yet).
   absl::StatusOr<std::shared_ptr<grpc::Channel>> makeChannel();
   // One connection attempt on a fresh channel; true if a response arrived.
   bool connect();
   // One stream's life; returns true if at least one response arrived.
-  bool runStream(strait::v1::AggregatedDiscoveryService::Stub* stub);
+  bool runStream(strait::v1::AggregatedDiscoveryService::Stub* stub) ABSL_LOCKS_EXCLUDED(mu);
   // Runs on_generation and waits for `done`; false if stopped meanwhile.
-  bool apply(const strait::v1::DiscoveryResponse& resp, absl::Status* result);
+  bool apply(const strait::v1::DiscoveryResponse& resp, absl::Status* result) ABSL_LOCKS_EXCLUDED(mu);
   // Builds the ACK/NACK for `resp`; false if stopped while the generation was applied.
   bool respond(const strait::v1::DiscoveryResponse& resp, strait::v1::DiscoveryRequest* req);
   // Sleeps `d` unless stopped first; returns false when stopping.
-  bool waitUnlessStopping(absl::Duration d);
+  bool waitUnlessStopping(absl::Duration d) ABSL_LOCKS_EXCLUDED(mu);
 
   AdsClient* const owner;
   const Options options;

@@ -67,6 +67,8 @@ class AdsClient {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  // Observability only, read from any thread: atomics rather than Impl::mu, since no reader
+  // needs them consistent with each other or with the stream's state.
   std::atomic<bool> connected_{false};
   std::atomic<uint64_t> acks_{0};
   std::atomic<uint64_t> nacks_{0};

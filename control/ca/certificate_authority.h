@@ -83,7 +83,7 @@ class CertificateAuthority {
 
   // Signs `key` per spec and returns leaf + chain PEM.
   absl::StatusOr<std::string> signChain(const CertSpec& spec, EVP_PKEY* key,
-                                        tls::X509Ptr* leaf) const;
+                                        tls::X509Ptr* leaf) const ABSL_LOCKS_EXCLUDED(sign_mu_);
 
   const CaOptions options_;
   const CaMaterial material_;

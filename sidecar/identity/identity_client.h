@@ -48,14 +48,14 @@ class IdentityClient {
   ~IdentityClient();  // calls stop()
 
   void start();
-  void stop();
+  void stop() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void run();
   // One IssueCertificate round trip; on success publishes to the store.
-  absl::Status issueOnce();
+  absl::Status issueOnce() ABSL_LOCKS_EXCLUDED(mu_);
   // Waits `d` unless stopped first; false when stopping.
-  bool waitUnlessStopping(absl::Duration d);
+  bool waitUnlessStopping(absl::Duration d) ABSL_LOCKS_EXCLUDED(mu_);
 
   const Options options_;
   tls::MeshCertificateStore* const store_;
