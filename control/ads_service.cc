@@ -27,7 +27,7 @@ struct Events {
   bool reader_done ABSL_GUARDED_BY(mu) = false;     // the stream's read side ended
   bool config_changed ABSL_GUARDED_BY(mu) = false;  // ConfigSource published a version
 
-  bool Ready() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  bool ready() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     return !requests.empty() || reader_done || config_changed;
   }
 };
@@ -40,7 +40,7 @@ struct StreamState {
   std::string sent_nonce;      // nonce of the last response ("" before the first)
 };
 
-void ReadLoop(Stream* stream, Events* events) {
+void readLoop(Stream* stream, Events* events) {
   DiscoveryRequest req;
   while (stream->Read(&req)) {
     absl::MutexLock lock(&events->mu);
@@ -51,40 +51,40 @@ void ReadLoop(Stream* stream, Events* events) {
 }
 
 // Waits for the next batch of events; false once the read side ended.
-bool NextEvents(Events* events, std::deque<DiscoveryRequest>* requests, bool* changed) {
+bool nextEvents(Events* events, std::deque<DiscoveryRequest>* requests, bool* changed) {
   absl::MutexLock lock(&events->mu);
-  events->mu.Await(absl::Condition(events, &Events::Ready));
+  events->mu.Await(absl::Condition(events, &Events::ready));
   requests->swap(events->requests);
   *changed = events->config_changed;
   events->config_changed = false;
   return !events->reader_done || !requests->empty();
 }
 
-bool SendCurrent(const ConfigSource& source, SidecarRegistry* registry, uint64_t nonce,
+bool sendCurrent(const ConfigSource& source, SidecarRegistry* registry, uint64_t nonce,
                  Stream* stream, StreamState* st) {
-  auto snap = source.Current();
+  auto snap = source.current();
   if (snap == nullptr || snap->version == st->sent_version) return true;
   DiscoveryResponse resp;
   resp.set_version_info(snap->version);
   resp.set_type_url(xds::kGenerationTypeUrl);
   resp.set_nonce(absl::StrCat(nonce));
-  *resp.mutable_generation() = xds::SelectForService(snap->generation, st->node.service());
+  *resp.mutable_generation() = xds::selectForService(snap->generation, st->node.service());
   if (!stream->Write(resp)) return false;
   st->sent_version = snap->version;
   st->sent_nonce = resp.nonce();
-  registry->Sent(st->node.id(), st->token, snap->version);
+  registry->sent(st->node.id(), st->token, snap->version);
   return true;
 }
 
-void HandleRequest(const DiscoveryRequest& req, SidecarRegistry* registry, StreamState* st) {
+void handleRequest(const DiscoveryRequest& req, SidecarRegistry* registry, StreamState* st) {
   if (req.response_nonce() != st->sent_nonce) return;  // stale (or a repeated first request)
   if (req.has_error_detail()) {
     std::cerr << "strait-control: NACK from " << st->node.id() << " for version "
               << st->sent_version << ": "
               << absl::StrReplaceAll(req.error_detail().message(), {{"\n", "; "}}) << std::endl;
-    registry->Nacked(st->node.id(), st->token, st->sent_version, req.error_detail().message());
+    registry->nacked(st->node.id(), st->token, st->sent_version, req.error_detail().message());
   } else {
-    registry->Acked(st->node.id(), st->token, req.version_info());
+    registry->acked(st->node.id(), st->token, req.version_info());
   }
 }
 
@@ -94,7 +94,7 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
                                                    Stream* stream) {
   std::string identity = "(plaintext)";
   if (require_client_cert_ != nullptr) {
-    auto peer = PeerSpiffeId(*context, *require_client_cert_);
+    auto peer = peerSpiffeId(*context, *require_client_cert_);
     if (!peer.ok()) {
       std::cerr << "strait-control: refused ADS stream from " << context->peer() << ": "
                 << peer.status().message() << std::endl;
@@ -102,11 +102,11 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
                           absl::StrCat("ADS requires a mesh client certificate: ",
                                        peer.status().message()));
     }
-    identity = peer->ToUri();
+    identity = peer->toUri();
   }
   auto events = std::make_shared<Events>();
-  std::thread reader([stream, events] { ReadLoop(stream, events.get()); });
-  int listener = source_->AddListener([events] {
+  std::thread reader([stream, events] { readLoop(stream, events.get()); });
+  int listener = source_->addListener([events] {
     absl::MutexLock lock(&events->mu);
     events->config_changed = true;
   });
@@ -114,27 +114,27 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
   std::deque<DiscoveryRequest> requests;
   bool changed = false;
   bool ok = true;
-  while (ok && NextEvents(events.get(), &requests, &changed)) {
+  while (ok && nextEvents(events.get(), &requests, &changed)) {
     for (const DiscoveryRequest& req : requests) {
       if (st.token == 0 && !req.node().id().empty()) {
         st.node = req.node();
-        st.token = registry_->Connected(st.node, context->peer());
+        st.token = registry_->connected(st.node, context->peer());
         std::cerr << "strait-control: sidecar " << st.node.id() << " (service "
                   << st.node.service() << ") connected from " << context->peer() << " as "
                   << identity << std::endl;
         changed = true;
       } else if (st.token != 0) {
-        HandleRequest(req, registry_, &st);
+        handleRequest(req, registry_, &st);
       }
     }
     requests.clear();
-    if (changed && st.token != 0) ok = SendCurrent(*source_, registry_, next_nonce_++, stream, &st);
+    if (changed && st.token != 0) ok = sendCurrent(*source_, registry_, next_nonce_++, stream, &st);
   }
-  source_->RemoveListener(listener);
+  source_->removeListener(listener);
   context->TryCancel();  // unblocks the reader if we stopped writing first
   reader.join();
   if (st.token != 0) {
-    registry_->Disconnected(st.node.id(), st.token);
+    registry_->disconnected(st.node.id(), st.token);
     std::cerr << "strait-control: sidecar " << st.node.id() << " disconnected" << std::endl;
   }
   return grpc::Status::OK;

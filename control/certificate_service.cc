@@ -9,14 +9,14 @@
 namespace strait::control {
 namespace {
 
-grpc::Status ToGrpc(const absl::Status& st) {
+grpc::Status toGrpc(const absl::Status& st) {
   grpc::StatusCode code = grpc::StatusCode::INTERNAL;
   if (st.code() == absl::StatusCode::kUnauthenticated) code = grpc::StatusCode::UNAUTHENTICATED;
   if (st.code() == absl::StatusCode::kInvalidArgument) code = grpc::StatusCode::INVALID_ARGUMENT;
   return grpc::Status(code, std::string(st.message()));
 }
 
-std::string AuthorizationHeader(const grpc::ServerContext& context) {
+std::string authorizationHeader(const grpc::ServerContext& context) {
   auto it = context.client_metadata().find("authorization");
   if (it == context.client_metadata().end()) return "";
   return std::string(it->second.data(), it->second.size());
@@ -24,42 +24,42 @@ std::string AuthorizationHeader(const grpc::ServerContext& context) {
 
 }  // namespace
 
-absl::StatusOr<ca::TokenIdentity> CertificateService::Authenticate(
+absl::StatusOr<ca::TokenIdentity> CertificateService::authenticate(
     const grpc::ServerContext& context, std::string* method) const {
-  auto peer = PeerSpiffeId(context, *ca_);
+  auto peer = peerSpiffeId(context, *ca_);
   if (peer.ok()) {
     *method = "certificate";
     return ca::TokenIdentity{peer->ns, peer->service_account};
   }
   if (!absl::IsNotFound(peer.status())) return peer.status();
-  std::string authorization = AuthorizationHeader(context);
+  std::string authorization = authorizationHeader(context);
   if (authorization.empty()) {
     return absl::UnauthenticatedError(
         "no credentials: send 'authorization: Bearer <bootstrap token>' or a mesh client "
         "certificate");
   }
-  std::string token = ca::BearerToken(authorization);
+  std::string token = ca::bearerToken(authorization);
   if (token.empty()) return absl::UnauthenticatedError("authorization is not 'Bearer <token>'");
   *method = "token";
-  return tokens_->Lookup(token);
+  return tokens_->lookup(token);
 }
 
 grpc::Status CertificateService::IssueCertificate(
     grpc::ServerContext* context, const strait::v1::IssueCertificateRequest* request,
     strait::v1::IssueCertificateResponse* response) {
   std::string method;
-  auto who = Authenticate(*context, &method);
+  auto who = authenticate(*context, &method);
   absl::StatusOr<ca::IssuedCertificate> issued =
-      who.ok() ? ca_->IssueWorkload(request->csr_pem(), who->ns, who->service_account,
+      who.ok() ? ca_->issueWorkload(request->csr_pem(), who->ns, who->service_account,
                                     request->requested_ttl_seconds(), absl::Now())
                : absl::StatusOr<ca::IssuedCertificate>(who.status());
   if (!issued.ok()) {
     std::cerr << "strait-control: ca: refused certificate for " << context->peer() << ": "
               << issued.status().message() << std::endl;
-    return ToGrpc(issued.status());
+    return toGrpc(issued.status());
   }
   response->set_certificate_chain(issued->chain_pem);
-  response->set_trust_bundle(ca_->trust_bundle_pem());
+  response->set_trust_bundle(ca_->trustBundlePem());
   response->set_spiffe_id(issued->spiffe_id);
   response->set_not_after_unix(issued->not_after_unix);
   std::cerr << "strait-control: ca: issued " << issued->spiffe_id << " serial "
@@ -72,7 +72,7 @@ grpc::Status CertificateService::IssueCertificate(
 grpc::Status CertificateService::GetTrustBundle(grpc::ServerContext*,
                                                 const strait::v1::GetTrustBundleRequest*,
                                                 strait::v1::TrustBundle* response) {
-  response->set_roots_pem(ca_->trust_bundle_pem());
+  response->set_roots_pem(ca_->trustBundlePem());
   return grpc::Status::OK;
 }
 

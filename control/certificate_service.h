@@ -28,7 +28,7 @@ class CertificateService final : public strait::v1::CertificateService::Service 
 
  private:
   // The caller's namespace/service account, and how it proved it ("certificate"/"token").
-  absl::StatusOr<ca::TokenIdentity> Authenticate(const grpc::ServerContext& context,
+  absl::StatusOr<ca::TokenIdentity> authenticate(const grpc::ServerContext& context,
                                                  std::string* method) const;
 
   const ca::CertificateAuthority* const ca_;

@@ -23,7 +23,7 @@ constexpr int kDebounceMs = 100;
 constexpr uint32_t kWatchMask =
     IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE;
 
-void Drain(int fd) {
+void drain(int fd) {
   char buf[4096];
   while (read(fd, buf, sizeof(buf)) > 0) {
   }
@@ -33,16 +33,16 @@ void Drain(int fd) {
 
 ConfigSource::ConfigSource(std::string dir) : dir_(std::move(dir)) {}
 
-ConfigSource::~ConfigSource() { Stop(); }
+ConfigSource::~ConfigSource() { stop(); }
 
-absl::Status ConfigSource::LoadInitial() {
-  auto gen = xds::LoadConfigDir(dir_);
+absl::Status ConfigSource::loadInitial() {
+  auto gen = xds::loadConfigDir(dir_);
   if (!gen.ok()) return gen.status();
-  Publish(*std::move(gen));
+  publish(*std::move(gen));
   return absl::OkStatus();
 }
 
-absl::Status ConfigSource::StartWatching() {
+absl::Status ConfigSource::startWatching() {
   int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) return absl::InternalError("inotify_init1 failed");
   if (inotify_add_watch(fd, dir_.c_str(), kWatchMask) < 0) {
@@ -53,11 +53,11 @@ absl::Status ConfigSource::StartWatching() {
     close(fd);
     return absl::InternalError("pipe2 failed");
   }
-  watcher_ = std::thread([this, fd] { WatchLoop(fd); });
+  watcher_ = std::thread([this, fd] { watchLoop(fd); });
   return absl::OkStatus();
 }
 
-void ConfigSource::Stop() {
+void ConfigSource::stop() {
   if (!watcher_.joinable()) return;
   char c = 'x';
   (void)!write(stop_pipe_[1], &c, 1);
@@ -67,7 +67,7 @@ void ConfigSource::Stop() {
 }
 
 // Waits for a change, then for quiet (no event for kDebounceMs), then reloads.
-void ConfigSource::WatchLoop(int inotify_fd) {
+void ConfigSource::watchLoop(int inotify_fd) {
   pollfd fds[2] = {{inotify_fd, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
   int timeout = -1;  // -1: idle; kDebounceMs: a change is pending
   while (true) {
@@ -76,17 +76,17 @@ void ConfigSource::WatchLoop(int inotify_fd) {
     if (n < 0 || (fds[1].revents & POLLIN)) break;
     if (n == 0) {  // quiet after a change
       timeout = -1;
-      Reload();
+      reload();
       continue;
     }
-    Drain(inotify_fd);
+    drain(inotify_fd);
     timeout = kDebounceMs;
   }
   close(inotify_fd);
 }
 
-void ConfigSource::Reload() {
-  auto gen = xds::LoadConfigDir(dir_);
+void ConfigSource::reload() {
+  auto gen = xds::loadConfigDir(dir_);
   if (!gen.ok()) {
     std::cerr << "strait-control: config refused: " << gen.status().message() << std::endl;
     absl::MutexLock lock(&mu_);
@@ -101,12 +101,12 @@ void ConfigSource::Reload() {
       return;  // same content: no new version
     }
   }
-  Publish(*std::move(gen));
-  std::cerr << "strait-control: config accepted, serving version " << Current()->version
+  publish(*std::move(gen));
+  std::cerr << "strait-control: config accepted, serving version " << current()->version
             << std::endl;
 }
 
-std::string ConfigSource::ContentHash(const strait::v1::Generation& gen) {
+std::string ConfigSource::contentHash(const strait::v1::Generation& gen) {
   std::string bytes;
   google::protobuf::io::StringOutputStream stream(&bytes);
   google::protobuf::io::CodedOutputStream coded(&stream);
@@ -118,7 +118,7 @@ std::string ConfigSource::ContentHash(const strait::v1::Generation& gen) {
   return hex;
 }
 
-void ConfigSource::Publish(strait::v1::Generation gen) {
+void ConfigSource::publish(strait::v1::Generation gen) {
   std::vector<std::function<void()>> to_call;
   {
     absl::MutexLock lock(&mu_);
@@ -126,7 +126,7 @@ void ConfigSource::Publish(strait::v1::Generation gen) {
     // "<sequence>-<content hash>": the sequence orders versions for people, the hash keeps a
     // restarted control plane (whose sequence starts again at 1) from reusing a version
     // string a sidecar already applied with different content.
-    snap->version = absl::StrCat(next_version_++, "-", ContentHash(gen));
+    snap->version = absl::StrCat(next_version_++, "-", contentHash(gen));
     snap->generation = std::move(gen);
     current_ = std::move(snap);
     for (const auto& l : listeners_) to_call.push_back(l.second);
@@ -134,24 +134,24 @@ void ConfigSource::Publish(strait::v1::Generation gen) {
   for (const auto& f : to_call) f();
 }
 
-std::shared_ptr<const ConfigSnapshot> ConfigSource::Current() const {
+std::shared_ptr<const ConfigSnapshot> ConfigSource::current() const {
   absl::MutexLock lock(&mu_);
   return current_;
 }
 
-std::string ConfigSource::last_error() const {
+std::string ConfigSource::lastError() const {
   absl::MutexLock lock(&mu_);
   return last_error_;
 }
 
-int ConfigSource::AddListener(std::function<void()> on_new_version) {
+int ConfigSource::addListener(std::function<void()> on_new_version) {
   absl::MutexLock lock(&mu_);
   int id = next_listener_id_++;
   listeners_.emplace_back(id, std::move(on_new_version));
   return id;
 }
 
-void ConfigSource::RemoveListener(int id) {
+void ConfigSource::removeListener(int id) {
   absl::MutexLock lock(&mu_);
   for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
     if (it->first == id) {

@@ -1,9 +1,9 @@
-// The control plane's desired configuration: a config directory, loaded with LoadConfigDir
+// The control plane's desired configuration: a config directory, loaded with loadConfigDir
 // and watched with inotify. Every accepted load that changes the content gets the next
 // version number ("1", "2", ...); a refused load keeps the previous version serving.
 //
-// Threads: LoadInitial() before StartWatching(), from one thread. After that Current(),
-// last_error() and AddListener() may be called from any thread. Listeners run on the watch
+// Threads: loadInitial() before startWatching(), from one thread. After that current(),
+// lastError() and addListener() may be called from any thread. Listeners run on the watch
 // thread after a new version is published; they must be quick (wake someone up).
 #pragma once
 
@@ -29,35 +29,35 @@ struct ConfigSnapshot {
 class ConfigSource {
  public:
   explicit ConfigSource(std::string dir);
-  ~ConfigSource();  // calls Stop()
+  ~ConfigSource();  // calls stop()
 
   // First load; on error nothing is served and the caller should exit.
-  absl::Status LoadInitial();
+  absl::Status loadInitial() ABSL_LOCKS_EXCLUDED(mu_);
   // Starts the inotify watch thread; reloads ~100 ms after the last change in the directory.
-  absl::Status StartWatching();
-  void Stop();
+  absl::Status startWatching();
+  void stop();
 
   // Loads the directory now (the watch thread calls this); public for tests.
-  void Reload();
+  void reload() ABSL_LOCKS_EXCLUDED(mu_);
 
-  std::shared_ptr<const ConfigSnapshot> Current() const;
-  std::string last_error() const;
-  // Returns an id for RemoveListener.
-  int AddListener(std::function<void()> on_new_version);
-  void RemoveListener(int id);
+  std::shared_ptr<const ConfigSnapshot> current() const ABSL_LOCKS_EXCLUDED(mu_);
+  std::string lastError() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Returns an id for removeListener.
+  int addListener(std::function<void()> on_new_version) ABSL_LOCKS_EXCLUDED(mu_);
+  void removeListener(int id) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  void WatchLoop(int inotify_fd);
-  void Publish(strait::v1::Generation gen);
+  void watchLoop(int inotify_fd);
+  void publish(strait::v1::Generation gen) ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string dir_;
   std::thread watcher_;
-  int stop_pipe_[2] = {-1, -1};  // written by Stop() to wake the watch thread
+  int stop_pipe_[2] = {-1, -1};  // written by stop() to wake the watch thread
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const ConfigSnapshot> current_ ABSL_GUARDED_BY(mu_);
   uint64_t next_version_ ABSL_GUARDED_BY(mu_) = 1;
-  static std::string ContentHash(const strait::v1::Generation& gen);
+  static std::string contentHash(const strait::v1::Generation& gen);
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   int next_listener_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::pair<int, std::function<void()>>> listeners_ ABSL_GUARDED_BY(mu_);

@@ -22,12 +22,12 @@ constexpr const char* kUsage =
     "  --ca-cert/--ca-key  use this CA (root or intermediate; the file may append its chain)\n"
     "  --extra-trust-root  another root for the trust bundle (rotation); repeatable\n";
 
-int Usage() {
+int usage() {
   std::cerr << kUsage;
   return 2;
 }
 
-bool SetValueFlag(const std::string& flag, const std::string& value,
+bool setValueFlag(const std::string& flag, const std::string& value,
                   strait::control::ServerOptions* opts) {
   if (flag == "--config-dir") opts->config_dir = value;
   else if (flag == "--listen") opts->listen = value;
@@ -44,7 +44,7 @@ bool SetValueFlag(const std::string& flag, const std::string& value,
 }
 
 // Hand-parsed flags; accepts "--flag value" and "--flag=value"; --plaintext takes no value.
-bool ParseFlags(int argc, char** argv, strait::control::ServerOptions* opts) {
+bool parseFlags(int argc, char** argv, strait::control::ServerOptions* opts) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--plaintext") {
@@ -61,7 +61,7 @@ bool ParseFlags(int argc, char** argv, strait::control::ServerOptions* opts) {
     } else {
       return false;
     }
-    if (!SetValueFlag(arg, value, opts)) {
+    if (!setValueFlag(arg, value, opts)) {
       std::cerr << "strait-control: bad flag " << arg << std::endl;
       return false;
     }
@@ -73,7 +73,7 @@ bool ParseFlags(int argc, char** argv, strait::control::ServerOptions* opts) {
 
 int main(int argc, char** argv) {
   strait::control::ServerOptions opts;
-  if (!ParseFlags(argc, argv, &opts)) return Usage();
+  if (!parseFlags(argc, argv, &opts)) return usage();
   // Block the stop signals in every thread; main waits for them with sigwait.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   strait::control::ControlServer server(opts);
-  absl::Status st = server.Start();
+  absl::Status st = server.start();
   if (!st.ok()) {
     std::cerr << "strait-control: " << st.message() << std::endl;
     return 1;
@@ -90,6 +90,6 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::cerr << "strait-control: " << strsignal(sig) << ", shutting down" << std::endl;
-  server.Shutdown();
+  server.shutdown();
   return 0;
 }

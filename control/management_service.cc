@@ -6,16 +6,16 @@ namespace strait::control {
 grpc::Status ManagementService::ListSidecars(grpc::ServerContext*,
                                              const strait::v1::ListSidecarsRequest*,
                                              strait::v1::ListSidecarsResponse* response) {
-  for (auto& s : registry_->List()) *response->add_sidecars() = std::move(s);
+  for (auto& s : registry_->list()) *response->add_sidecars() = std::move(s);
   return grpc::Status::OK;
 }
 
 grpc::Status ManagementService::GetConfigStatus(grpc::ServerContext*,
                                                 const strait::v1::GetConfigStatusRequest*,
                                                 strait::v1::ConfigStatus* response) {
-  auto snap = source_->Current();
+  auto snap = source_->current();
   if (snap != nullptr) response->set_version(snap->version);
-  response->set_last_error(source_->last_error());
+  response->set_last_error(source_->lastError());
   return grpc::Status::OK;
 }
 

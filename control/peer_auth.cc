@@ -7,7 +7,7 @@
 namespace strait::control {
 namespace {
 
-std::string JoinProperty(const grpc::AuthContext& auth, const char* name) {
+std::string joinProperty(const grpc::AuthContext& auth, const char* name) {
   std::string out;
   for (const grpc::string_ref& v : auth.FindPropertyValues(name)) out.append(v.data(), v.size());
   return out;
@@ -15,13 +15,13 @@ std::string JoinProperty(const grpc::AuthContext& auth, const char* name) {
 
 }  // namespace
 
-absl::StatusOr<ca::SpiffeId> PeerSpiffeId(const grpc::ServerContext& context,
+absl::StatusOr<ca::SpiffeId> peerSpiffeId(const grpc::ServerContext& context,
                                           const ca::CertificateAuthority& ca) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  std::string leaf = auth ? JoinProperty(*auth, GRPC_X509_PEM_CERT_PROPERTY_NAME) : "";
+  std::string leaf = auth ? joinProperty(*auth, GRPC_X509_PEM_CERT_PROPERTY_NAME) : "";
   if (leaf.empty()) return absl::NotFoundError("no client certificate");
-  std::string chain = JoinProperty(*auth, GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME);
-  return ca.VerifyPeer(leaf, chain, absl::Now());
+  std::string chain = joinProperty(*auth, GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME);
+  return ca.verifyPeer(leaf, chain, absl::Now());
 }
 
 }  // namespace strait::control

@@ -15,7 +15,7 @@ namespace strait::control {
 // bundle (gRPC already verified the chain at the handshake; this also checks the SAN and the
 // trust domain). NotFound: no client certificate (plaintext, or TLS without one);
 // Unauthenticated: a certificate that does not pass.
-absl::StatusOr<ca::SpiffeId> PeerSpiffeId(const grpc::ServerContext& context,
+absl::StatusOr<ca::SpiffeId> peerSpiffeId(const grpc::ServerContext& context,
                                           const ca::CertificateAuthority& ca);
 
 }  // namespace strait::control

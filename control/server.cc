@@ -19,38 +19,38 @@ ControlServer::ControlServer(ServerOptions options)
       source_(options_.config_dir),
       management_(&source_, &registry_) {}
 
-ControlServer::~ControlServer() { Shutdown(); }
+ControlServer::~ControlServer() { shutdown(); }
 
-absl::Status ControlServer::StartCa() {
-  auto ca = ca::CertificateAuthority::Create(options_.ca, absl::Now());
+absl::Status ControlServer::startCa() {
+  auto ca = ca::CertificateAuthority::create(options_.ca, absl::Now());
   if (!ca.ok()) return absl::Status(ca.status().code(), absl::StrCat("CA: ", ca.status().message()));
   ca_ = std::move(*ca);
   if (!options_.tokens_file.empty()) {
-    auto tokens = ca::TokenAuthenticator::LoadFile(options_.tokens_file);
+    auto tokens = ca::TokenAuthenticator::loadFile(options_.tokens_file);
     if (!tokens.ok()) return tokens.status();
     tokens_ = std::move(*tokens);
   }
   std::string where = options_.ca.ca_cert_file.empty()
                           ? absl::StrCat(options_.ca.ca_dir, "/root.pem (",
-                                         ca_->created_root() ? "created" : "loaded", ")")
+                                         ca_->createdRoot() ? "created" : "loaded", ")")
                           : options_.ca.ca_cert_file;
-  std::cout << "strait-control: CA " << where << ", trust domain " << ca_->trust_domain()
+  std::cout << "strait-control: CA " << where << ", trust domain " << ca_->trustDomain()
             << ", certificate TTL " << absl::FormatDuration(options_.ca.max_ttl) << ", "
             << tokens_.size() << " bootstrap tokens" << std::endl;
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ControlServer::Credentials() const {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ControlServer::credentials() const {
   if (options_.plaintext) {
     std::cout << "strait-control: WARNING: serving PLAINTEXT gRPC (--plaintext): no transport "
                  "security, ADS open to any client; local demos only"
               << std::endl;
     return grpc::InsecureServerCredentials();
   }
-  auto pair = ca_->IssueServer({"strait-control", "localhost"}, {"127.0.0.1"}, absl::Now());
+  auto pair = ca_->issueServer({"strait-control", "localhost"}, {"127.0.0.1"}, absl::Now());
   if (!pair.ok()) return pair.status();
   grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
-  ssl.pem_root_certs = ca_->trust_bundle_pem();
+  ssl.pem_root_certs = ca_->trustBundlePem();
   ssl.pem_key_cert_pairs.push_back({pair->key_pem, pair->cert_chain_pem});
   auto creds = grpc::SslServerCredentials(ssl);
   OPENSSL_cleanse(pair->key_pem.data(), pair->key_pem.size());
@@ -59,12 +59,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ControlServer::Credenti
   return creds;
 }
 
-absl::Status ControlServer::Start() {
-  absl::Status st = source_.LoadInitial();
+absl::Status ControlServer::start() {
+  absl::Status st = source_.loadInitial();
   if (!st.ok()) return absl::Status(st.code(), absl::StrCat("config refused: ", st.message()));
-  st = StartCa();
+  st = startCa();
   if (!st.ok()) return st;
-  auto creds = Credentials();
+  auto creds = credentials();
   if (!creds.ok()) return creds.status();
   ads_ = std::make_unique<AdsService>(&source_, &registry_,
                                       options_.plaintext ? nullptr : ca_.get());
@@ -84,17 +84,17 @@ absl::Status ControlServer::Start() {
     std::ofstream(tmp) << port_ << "\n";
     std::rename(tmp.c_str(), options_.port_file.c_str());
   }
-  st = source_.StartWatching();
+  st = source_.startWatching();
   if (!st.ok()) return st;
   std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
   std::cout << "strait-control: listening on " << host << ":" << port_ << " ("
             << (options_.plaintext ? "PLAINTEXT" : "TLS") << "), serving version "
-            << source_.Current()->version << std::endl;
+            << source_.current()->version << std::endl;
   return absl::OkStatus();
 }
 
-void ControlServer::Shutdown() {
-  source_.Stop();
+void ControlServer::shutdown() {
+  source_.stop();
   if (server_ == nullptr) return;
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server_->Wait();

@@ -1,5 +1,5 @@
 // strait-control's pieces wired together: config source, registry, gRPC server.
-// Threads: Start() and Shutdown() from the main thread, once each.
+// Threads: start() and shutdown() from the main thread, once each.
 #pragma once
 
 #include <memory>
@@ -40,12 +40,12 @@ class ControlServer {
   // prints the "listening on" line. TLS mode: serves with a certificate it issues itself
   // (DNS strait-control, DNS localhost, IP 127.0.0.1), requests and verifies (but does not
   // require) client certificates; ADS then needs one, the management API does not.
-  absl::Status Start();
+  absl::Status start();
   // Stops the watcher, then the server (in-flight streams cancelled after a short grace).
-  void Shutdown();
+  void shutdown();
   int port() const { return port_; }
-  // The trust bundle PEM (after Start()).
-  const std::string& trust_bundle_pem() const { return ca_->trust_bundle_pem(); }
+  // The trust bundle PEM (after start()).
+  const std::string& trustBundlePem() const { return ca_->trustBundlePem(); }
 
  private:
   const ServerOptions options_;
@@ -59,8 +59,8 @@ class ControlServer {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 
-  absl::Status StartCa();
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials() const;
+  absl::Status startCa();
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials() const;
 };
 
 }  // namespace strait::control

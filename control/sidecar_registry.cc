@@ -7,7 +7,7 @@ namespace strait::control {
 namespace {
 
 // Versions are decimal counters; compare numerically, falling back to string order.
-bool Newer(const std::string& a, const std::string& b) {
+bool newer(const std::string& a, const std::string& b) {
   char* end_a = nullptr;
   char* end_b = nullptr;
   unsigned long long va = std::strtoull(a.c_str(), &end_a, 10);
@@ -18,7 +18,7 @@ bool Newer(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-uint64_t SidecarRegistry::Connected(const strait::v1::Node& node, const std::string& peer) {
+uint64_t SidecarRegistry::connected(const strait::v1::Node& node, const std::string& peer) {
   absl::MutexLock lock(&mu_);
   Entry& e = entries_[node.id()];
   e.token = next_token_++;
@@ -29,46 +29,46 @@ uint64_t SidecarRegistry::Connected(const strait::v1::Node& node, const std::str
   return e.token;
 }
 
-SidecarRegistry::Entry* SidecarRegistry::Find(const std::string& node_id, uint64_t token) {
+SidecarRegistry::Entry* SidecarRegistry::find(const std::string& node_id, uint64_t token) {
   auto it = entries_.find(node_id);
   if (it == entries_.end() || it->second.token != token) return nullptr;
   return &it->second;
 }
 
-void SidecarRegistry::Sent(const std::string& node_id, uint64_t token,
+void SidecarRegistry::sent(const std::string& node_id, uint64_t token,
                            const std::string& version) {
   absl::MutexLock lock(&mu_);
-  if (Entry* e = Find(node_id, token)) e->status.set_last_sent_version(version);
+  if (Entry* e = find(node_id, token)) e->status.set_last_sent_version(version);
 }
 
-void SidecarRegistry::Acked(const std::string& node_id, uint64_t token,
+void SidecarRegistry::acked(const std::string& node_id, uint64_t token,
                             const std::string& version) {
   absl::MutexLock lock(&mu_);
-  Entry* e = Find(node_id, token);
+  Entry* e = find(node_id, token);
   if (e == nullptr) return;
   e->status.set_last_acked_version(version);
   if (!e->status.last_nacked_version().empty() &&
-      Newer(version, e->status.last_nacked_version())) {
+      newer(version, e->status.last_nacked_version())) {
     e->status.clear_last_nacked_version();
     e->status.clear_last_nack_message();
   }
 }
 
-void SidecarRegistry::Nacked(const std::string& node_id, uint64_t token,
+void SidecarRegistry::nacked(const std::string& node_id, uint64_t token,
                              const std::string& version, const std::string& message) {
   absl::MutexLock lock(&mu_);
-  Entry* e = Find(node_id, token);
+  Entry* e = find(node_id, token);
   if (e == nullptr) return;
   e->status.set_last_nacked_version(version);
   e->status.set_last_nack_message(message);
 }
 
-void SidecarRegistry::Disconnected(const std::string& node_id, uint64_t token) {
+void SidecarRegistry::disconnected(const std::string& node_id, uint64_t token) {
   absl::MutexLock lock(&mu_);
-  if (Entry* e = Find(node_id, token)) e->status.set_connected(false);
+  if (Entry* e = find(node_id, token)) e->status.set_connected(false);
 }
 
-std::vector<strait::v1::SidecarStatus> SidecarRegistry::List() const {
+std::vector<strait::v1::SidecarStatus> SidecarRegistry::list() const {
   absl::MutexLock lock(&mu_);
   std::vector<strait::v1::SidecarStatus> out;
   for (const auto& [id, e] : entries_) out.push_back(e.status);

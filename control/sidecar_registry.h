@@ -18,15 +18,15 @@ class SidecarRegistry {
  public:
   // A stream of `node` opened; returns a token for the calls below, so that a stale stream
   // of the same node (reconnect race) cannot overwrite the newer one's state.
-  uint64_t Connected(const strait::v1::Node& node, const std::string& peer);
-  void Sent(const std::string& node_id, uint64_t token, const std::string& version);
-  void Acked(const std::string& node_id, uint64_t token, const std::string& version);
-  void Nacked(const std::string& node_id, uint64_t token, const std::string& version,
-              const std::string& message);
-  void Disconnected(const std::string& node_id, uint64_t token);
+  uint64_t connected(const strait::v1::Node& node, const std::string& peer) ABSL_LOCKS_EXCLUDED(mu_);
+  void sent(const std::string& node_id, uint64_t token, const std::string& version) ABSL_LOCKS_EXCLUDED(mu_);
+  void acked(const std::string& node_id, uint64_t token, const std::string& version) ABSL_LOCKS_EXCLUDED(mu_);
+  void nacked(const std::string& node_id, uint64_t token, const std::string& version,
+              const std::string& message) ABSL_LOCKS_EXCLUDED(mu_);
+  void disconnected(const std::string& node_id, uint64_t token) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Sorted by node id.
-  std::vector<strait::v1::SidecarStatus> List() const;
+  std::vector<strait::v1::SidecarStatus> list() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Entry {
@@ -34,7 +34,7 @@ class SidecarRegistry {
     uint64_t token = 0;                // the stream currently owning the entry
   };
   // The entry if `token` still owns it, else nullptr.
-  Entry* Find(const std::string& node_id, uint64_t token) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Entry* find(const std::string& node_id, uint64_t token) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);

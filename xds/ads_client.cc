@@ -19,14 +19,14 @@
 namespace strait::xds {
 namespace {
 
-void Log(const std::string& line) { std::cerr << "strait-sidecar: ads: " << line << std::endl; }
+void log(const std::string& line) { std::cerr << "strait-sidecar: ads: " << line << std::endl; }
 
 // Outcome of one on_generation call; shared with the `done` callback, which may outlive
 // the client (it can run on any thread, at any time).
 struct Completion {
   absl::Mutex mu;
   bool done ABSL_GUARDED_BY(mu) = false;       // `done` ran
-  bool cancelled ABSL_GUARDED_BY(mu) = false;  // Stop() gave up waiting
+  bool cancelled ABSL_GUARDED_BY(mu) = false;  // stop() gave up waiting
   absl::Status status ABSL_GUARDED_BY(mu);     // what `done` reported
 };
 
@@ -40,19 +40,19 @@ struct AdsClient::Impl {
       : owner(owner), options(std::move(options)), on_generation(std::move(on_generation)),
         state(this->options.node) {}
 
-  void Run();
+  void run() ABSL_LOCKS_EXCLUDED(mu);
   // A fresh channel with the current credentials (an error: no client certificate yet).
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel();
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> makeChannel();
   // One connection attempt on a fresh channel; true if a response arrived.
-  bool Connect();
+  bool connect();
   // One stream's life; returns true if at least one response arrived.
-  bool RunStream(strait::v1::AggregatedDiscoveryService::Stub* stub);
+  bool runStream(strait::v1::AggregatedDiscoveryService::Stub* stub) ABSL_LOCKS_EXCLUDED(mu);
   // Runs on_generation and waits for `done`; false if stopped meanwhile.
-  bool Apply(const strait::v1::DiscoveryResponse& resp, absl::Status* result);
+  bool apply(const strait::v1::DiscoveryResponse& resp, absl::Status* result) ABSL_LOCKS_EXCLUDED(mu);
   // Builds the ACK/NACK for `resp`; false if stopped while the generation was applied.
-  bool Respond(const strait::v1::DiscoveryResponse& resp, strait::v1::DiscoveryRequest* req);
+  bool respond(const strait::v1::DiscoveryResponse& resp, strait::v1::DiscoveryRequest* req);
   // Sleeps `d` unless stopped first; returns false when stopping.
-  bool Backoff(absl::Duration d);
+  bool waitUnlessStopping(absl::Duration d) ABSL_LOCKS_EXCLUDED(mu);
 
   AdsClient* const owner;
   const Options options;
@@ -67,7 +67,7 @@ struct AdsClient::Impl {
   std::string applied_version ABSL_GUARDED_BY(mu);                  // copy for any thread
 };
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> AdsClient::Impl::MakeChannel() {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> AdsClient::Impl::makeChannel() {
   if (options.plaintext) {
     return grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
   }
@@ -87,41 +87,41 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> AdsClient::Impl::MakeChannel() {
   return grpc::CreateCustomChannel(options.address, creds, args);
 }
 
-bool AdsClient::Impl::Connect() {
-  auto channel = MakeChannel();
+bool AdsClient::Impl::connect() {
+  auto channel = makeChannel();
   if (!channel.ok()) {
-    Log(absl::StrCat("not connecting: ", channel.status().message()));
+    log(absl::StrCat("not connecting: ", channel.status().message()));
     return false;
   }
   auto stub = strait::v1::AggregatedDiscoveryService::NewStub(*channel);
-  return RunStream(stub.get());
+  return runStream(stub.get());
 }
 
-void AdsClient::Impl::Run() {
+void AdsClient::Impl::run() {
   std::mt19937 rng(std::random_device{}());
   std::uniform_real_distribution<double> jitter(0.75, 1.25);
   absl::Duration backoff = kMinBackoff;
   while (true) {
-    if (Connect()) backoff = kMinBackoff;
+    if (connect()) backoff = kMinBackoff;
     absl::Duration wait = backoff * jitter(rng);
     {
       absl::MutexLock lock(&mu);
       if (stopping) return;
     }
-    Log(absl::StrCat("retrying in ", absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1)))));
-    if (!Backoff(wait)) return;
+    log(absl::StrCat("retrying in ", absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1)))));
+    if (!waitUnlessStopping(wait)) return;
     backoff = std::min(backoff * 2, kMaxBackoff);
     owner->reconnects_++;
   }
 }
 
-bool AdsClient::Impl::Backoff(absl::Duration d) {
+bool AdsClient::Impl::waitUnlessStopping(absl::Duration d) {
   absl::MutexLock lock(&mu);
   mu.AwaitWithTimeout(absl::Condition(&stopping), d);
   return !stopping;
 }
 
-bool AdsClient::Impl::Apply(const strait::v1::DiscoveryResponse& resp, absl::Status* result) {
+bool AdsClient::Impl::apply(const strait::v1::DiscoveryResponse& resp, absl::Status* result) {
   auto completion = std::make_shared<Completion>();
   {
     absl::MutexLock lock(&mu);
@@ -142,20 +142,20 @@ bool AdsClient::Impl::Apply(const strait::v1::DiscoveryResponse& resp, absl::Sta
   return true;
 }
 
-bool AdsClient::Impl::Respond(const strait::v1::DiscoveryResponse& resp,
+bool AdsClient::Impl::respond(const strait::v1::DiscoveryResponse& resp,
                               strait::v1::DiscoveryRequest* req) {
-  switch (state.OnResponse(resp)) {
+  switch (state.onResponse(resp)) {
     case SubscriptionState::Action::kApply: {
       absl::Status result;
-      if (!Apply(resp, &result)) return false;
-      *req = result.ok() ? state.OnApplied() : state.OnRejected(result);
+      if (!apply(resp, &result)) return false;
+      *req = result.ok() ? state.onApplied() : state.onRejected(result);
       return true;
     }
     case SubscriptionState::Action::kAckUnchanged:
-      *req = state.OnApplied();
+      *req = state.onApplied();
       return true;
     case SubscriptionState::Action::kReject:
-      *req = state.OnRejected(absl::InvalidArgumentError(
+      *req = state.onRejected(absl::InvalidArgumentError(
           absl::StrCat("unexpected response: type_url '", resp.type_url(), "', version '",
                        resp.version_info(), "'")));
       return true;
@@ -163,7 +163,7 @@ bool AdsClient::Impl::Respond(const strait::v1::DiscoveryResponse& resp,
   return false;
 }
 
-bool AdsClient::Impl::RunStream(strait::v1::AggregatedDiscoveryService::Stub* stub) {
+bool AdsClient::Impl::runStream(strait::v1::AggregatedDiscoveryService::Stub* stub) {
   grpc::ClientContext ctx;
   {
     absl::MutexLock lock(&mu);
@@ -172,25 +172,25 @@ bool AdsClient::Impl::RunStream(strait::v1::AggregatedDiscoveryService::Stub* st
   }
   auto stream = stub->StreamAggregatedResources(&ctx);
   bool got_response = false;
-  if (stream->Write(state.InitialRequest())) {
+  if (stream->Write(state.initialRequest())) {
     strait::v1::DiscoveryResponse resp;
     while (stream->Read(&resp)) {
       if (!got_response) {
         got_response = true;
         owner->connected_ = true;
-        Log("connected to " + options.address);
+        log("connected to " + options.address);
       }
       strait::v1::DiscoveryRequest req;
-      if (!Respond(resp, &req)) break;  // stopping
+      if (!respond(resp, &req)) break;  // stopping
       if (req.has_error_detail()) {
         owner->nacks_++;
-        Log(absl::StrCat("NACK version ", resp.version_info(), ": ",
+        log(absl::StrCat("NACK version ", resp.version_info(), ": ",
                          absl::StrReplaceAll(req.error_detail().message(), {{"\n", "; "}})));
       } else {
         owner->acks_++;
         absl::MutexLock lock(&mu);
-        applied_version = state.applied_version();
-        Log("ACK version " + applied_version);
+        applied_version = state.appliedVersion();
+        log("ACK version " + applied_version);
       }
       if (!stream->Write(req)) break;
     }
@@ -198,9 +198,9 @@ bool AdsClient::Impl::RunStream(strait::v1::AggregatedDiscoveryService::Stub* st
   ctx.TryCancel();  // no-op if the stream already ended; unblocks Finish otherwise
   grpc::Status status = stream->Finish();
   if (owner->connected_.exchange(false)) {
-    Log(absl::StrCat("disconnected from ", options.address, ": ", status.error_message()));
+    log(absl::StrCat("disconnected from ", options.address, ": ", status.error_message()));
   } else {
-    Log(absl::StrCat("cannot reach ", options.address, ": ", status.error_message()));
+    log(absl::StrCat("cannot reach ", options.address, ": ", status.error_message()));
   }
   absl::MutexLock lock(&mu);
   context = nullptr;
@@ -211,13 +211,13 @@ bool AdsClient::Impl::RunStream(strait::v1::AggregatedDiscoveryService::Stub* st
 AdsClient::AdsClient(Options options, OnGeneration on_generation)
     : impl_(std::make_unique<Impl>(this, std::move(options), std::move(on_generation))) {}
 
-AdsClient::~AdsClient() { Stop(); }
+AdsClient::~AdsClient() { stop(); }
 
-void AdsClient::Start() {
-  impl_->thread = std::thread([this] { impl_->Run(); });
+void AdsClient::start() {
+  impl_->thread = std::thread([this] { impl_->run(); });
 }
 
-void AdsClient::Stop() {
+void AdsClient::stop() {
   {
     absl::MutexLock lock(&impl_->mu);
     impl_->stopping = true;
@@ -230,7 +230,7 @@ void AdsClient::Stop() {
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
-std::string AdsClient::applied_version() const {
+std::string AdsClient::appliedVersion() const {
   absl::MutexLock lock(&impl_->mu);
   return impl_->applied_version;
 }

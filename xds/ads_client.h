@@ -1,13 +1,13 @@
 // The sidecar's end of the aggregated discovery stream (gRPC, synchronous API, own thread).
 //
-// Threads: Start() spawns one thread that owns the channel and the stream. `on_generation`
+// Threads: start() spawns one thread that owns the channel and the stream. `on_generation`
 // runs on that thread; it must eventually call its `done` callback exactly once, from any
 // thread, with OK once the generation is live on every worker (ACK) or the reason it was
 // rejected (NACK). The client sends nothing else until `done` ran. While the stream is down
 // it reconnects with jittered exponential backoff (0.25 s doubling to 8 s, +-25% jitter),
 // on a channel created anew for each attempt (TLS: with the then-current client cert);
 // the last applied generation stays live meanwhile (the client never "un-applies").
-// Stop() cancels the stream and joins the thread; safe to call once, from any other thread.
+// stop() cancels the stream and joins the thread; safe to call once, from any other thread.
 #pragma once
 
 #include <atomic>
@@ -52,14 +52,14 @@ class AdsClient {
   };
 
   AdsClient(Options options, OnGeneration on_generation);
-  ~AdsClient();  // calls Stop()
+  ~AdsClient();  // calls stop()
 
-  void Start();
-  void Stop();
+  void start();
+  void stop();
 
   // Observability (any thread).
   bool connected() const { return connected_.load(); }
-  std::string applied_version() const;
+  std::string appliedVersion() const;
   uint64_t acks() const { return acks_.load(); }
   uint64_t nacks() const { return nacks_.load(); }
   uint64_t reconnects() const { return reconnects_.load(); }
@@ -67,6 +67,8 @@ class AdsClient {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  // Observability only, read from any thread: atomics rather than Impl::mu, since no reader
+  // needs them consistent with each other or with the stream's state.
   std::atomic<bool> connected_{false};
   std::atomic<uint64_t> acks_{0};
   std::atomic<uint64_t> nacks_{0};

@@ -18,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool IsConfigFile(const fs::directory_entry& entry) {
+bool isConfigFile(const fs::directory_entry& entry) {
   const std::string name = entry.path().filename().string();
   if (name.empty() || name[0] == '.' || name[0] == '#' || name.back() == '~') return false;
   if (!absl::EndsWith(name, ".yaml") && !absl::EndsWith(name, ".yml")) return false;
@@ -29,7 +29,7 @@ bool IsConfigFile(const fs::directory_entry& entry) {
 // "kind 'name'" -> files defining it, for locating validation errors.
 using Origins = std::map<std::string, std::vector<std::string>>;
 
-void RecordOrigins(const strait::v1::Generation& gen, const std::string& file, Origins* o) {
+void recordOrigins(const strait::v1::Generation& gen, const std::string& file, Origins* o) {
   auto add = [&](const char* kind, const std::string& name) {
     (*o)[absl::StrCat(kind, " '", name, "'")].push_back(file);
   };
@@ -40,7 +40,7 @@ void RecordOrigins(const strait::v1::Generation& gen, const std::string& file, O
   for (const auto& r : gen.secrets()) add("secret", r.name());
 }
 
-std::string LocateLine(absl::string_view line, const Origins& origins) {
+std::string locateLine(absl::string_view line, const Origins& origins) {
   size_t end = line.find("': ");
   if (end == absl::string_view::npos) return std::string(line);
   auto it = origins.find(std::string(line.substr(0, end + 1)));
@@ -48,13 +48,13 @@ std::string LocateLine(absl::string_view line, const Origins& origins) {
   return absl::StrCat(absl::StrJoin(it->second, ", "), ": ", line);
 }
 
-absl::StatusOr<std::vector<std::string>> ListConfigFiles(const std::string& dir) {
+absl::StatusOr<std::vector<std::string>> listConfigFiles(const std::string& dir) {
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
   if (ec) return absl::InvalidArgumentError(absl::StrCat(dir, ": ", ec.message()));
   std::vector<std::string> names;
   for (const auto& entry : it) {
-    if (IsConfigFile(entry)) names.push_back(entry.path().filename().string());
+    if (isConfigFile(entry)) names.push_back(entry.path().filename().string());
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -62,14 +62,14 @@ absl::StatusOr<std::vector<std::string>> ListConfigFiles(const std::string& dir)
 
 }  // namespace
 
-absl::StatusOr<strait::v1::Generation> LoadConfigDir(const std::string& dir) {
-  auto files = ListConfigFiles(dir);
+absl::StatusOr<strait::v1::Generation> loadConfigDir(const std::string& dir) {
+  auto files = listConfigFiles(dir);
   if (!files.ok()) return files.status();
   strait::v1::Generation merged;
   Origins origins;
   for (const std::string& name : *files) {
     strait::v1::Generation part;
-    absl::Status st = YamlFileToMessage((fs::path(dir) / name).string(), &part);
+    absl::Status st = yamlFileToMessage((fs::path(dir) / name).string(), &part);
     if (!st.ok()) {
       // Name the file relative to the directory, as users think of it.
       std::string msg(st.message());
@@ -77,14 +77,14 @@ absl::StatusOr<strait::v1::Generation> LoadConfigDir(const std::string& dir) {
       if (absl::StartsWith(msg, full)) msg = name + msg.substr(full.size());
       return absl::InvalidArgumentError(msg);
     }
-    RecordOrigins(part, name, &origins);
+    recordOrigins(part, name, &origins);
     merged.MergeFrom(part);
   }
-  absl::Status st = ValidateGeneration(merged);
+  absl::Status st = validateGeneration(merged);
   if (st.ok()) return merged;
   std::vector<std::string> lines;
   for (absl::string_view line : absl::StrSplit(st.message(), '\n')) {
-    lines.push_back(LocateLine(line, origins));
+    lines.push_back(locateLine(line, origins));
   }
   return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
 }

@@ -1,7 +1,7 @@
 // Loading a config directory: every *.yaml / *.yml file directly in DIR (sorted by name,
 // hidden files and editor temporaries like "*~" or ".#*" skipped) is parsed as a
 // strait.v1.Generation; the files are merged (lists concatenated) and the merged set is
-// validated with ValidateGeneration.
+// validated with validateGeneration.
 //
 // Thread-safe (pure function of the directory's contents).
 #pragma once
@@ -16,6 +16,6 @@ namespace strait::xds {
 // Returns the merged, validated generation. Errors (INVALID_ARGUMENT) name the file for
 // parse errors ("routes.yaml: line 3: ...") and, for validation errors, the file that
 // defines the failing resource ("routes.yaml: route_config 'main': ...: reason").
-absl::StatusOr<strait::v1::Generation> LoadConfigDir(const std::string& dir);
+absl::StatusOr<strait::v1::Generation> loadConfigDir(const std::string& dir);
 
 }  // namespace strait::xds

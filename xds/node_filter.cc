@@ -7,12 +7,12 @@
 namespace strait::xds {
 namespace {
 
-bool ListenerMatches(const strait::v1::Listener& l, const std::string& service) {
+bool listenerMatches(const strait::v1::Listener& l, const std::string& service) {
   return l.services().empty() ||
          std::find(l.services().begin(), l.services().end(), service) != l.services().end();
 }
 
-void CollectClusters(const strait::v1::RouteConfiguration& rc, std::set<std::string>* out) {
+void collectClusters(const strait::v1::RouteConfiguration& rc, std::set<std::string>* out) {
   for (const auto& vh : rc.virtual_hosts()) {
     for (const auto& r : vh.routes()) {
       if (r.route().has_weighted_clusters()) {
@@ -27,12 +27,12 @@ void CollectClusters(const strait::v1::RouteConfiguration& rc, std::set<std::str
 
 }  // namespace
 
-strait::v1::Generation SelectForService(const strait::v1::Generation& all,
+strait::v1::Generation selectForService(const strait::v1::Generation& all,
                                         const std::string& service) {
   strait::v1::Generation out;
   std::set<std::string> route_configs;
   for (const auto& l : all.listeners()) {
-    if (!ListenerMatches(l, service)) continue;
+    if (!listenerMatches(l, service)) continue;
     *out.add_listeners() = l;
     route_configs.insert(l.route_config());
   }
@@ -40,7 +40,7 @@ strait::v1::Generation SelectForService(const strait::v1::Generation& all,
   for (const auto& rc : all.route_configs()) {
     if (route_configs.count(rc.name()) == 0) continue;
     *out.add_route_configs() = rc;
-    CollectClusters(rc, &clusters);
+    collectClusters(rc, &clusters);
   }
   for (const auto& c : all.clusters()) {
     if (clusters.count(c.name()) != 0) *out.add_clusters() = c;

@@ -5,7 +5,7 @@ namespace strait::xds {
 
 SubscriptionState::SubscriptionState(strait::v1::Node node) : node_(std::move(node)) {}
 
-strait::v1::DiscoveryRequest SubscriptionState::InitialRequest() const {
+strait::v1::DiscoveryRequest SubscriptionState::initialRequest() const {
   strait::v1::DiscoveryRequest req;
   *req.mutable_node() = node_;
   req.set_type_url(kGenerationTypeUrl);
@@ -13,7 +13,7 @@ strait::v1::DiscoveryRequest SubscriptionState::InitialRequest() const {
   return req;
 }
 
-SubscriptionState::Action SubscriptionState::OnResponse(
+SubscriptionState::Action SubscriptionState::onResponse(
     const strait::v1::DiscoveryResponse& response) {
   pending_version_ = response.version_info();
   pending_nonce_ = response.nonce();
@@ -26,7 +26,7 @@ SubscriptionState::Action SubscriptionState::OnResponse(
   return Action::kApply;
 }
 
-strait::v1::DiscoveryRequest SubscriptionState::OnApplied() {
+strait::v1::DiscoveryRequest SubscriptionState::onApplied() {
   applied_version_ = pending_version_;
   ++acks_;
   strait::v1::DiscoveryRequest req;
@@ -37,7 +37,7 @@ strait::v1::DiscoveryRequest SubscriptionState::OnApplied() {
   return req;
 }
 
-strait::v1::DiscoveryRequest SubscriptionState::OnRejected(const absl::Status& why) {
+strait::v1::DiscoveryRequest SubscriptionState::onRejected(const absl::Status& why) {
   ++nacks_;
   strait::v1::DiscoveryRequest req;
   *req.mutable_node() = node_;

@@ -1,8 +1,8 @@
 // Sidecar-side state of the aggregated discovery stream (no I/O; the ADS client drives it).
 //
-// Life of a response: OnResponse() says whether the generation must be built (or is the
+// Life of a response: onResponse() says whether the generation must be built (or is the
 // version already applied, e.g. after a reconnect); the caller applies it, then calls
-// OnApplied() or OnRejected(), which return the DiscoveryRequest to send (ACK or NACK).
+// onApplied() or onRejected(), which return the DiscoveryRequest to send (ACK or NACK).
 // Not thread-safe: owned by the ADS client's thread.
 #pragma once
 
@@ -20,23 +20,23 @@ class SubscriptionState {
   explicit SubscriptionState(strait::v1::Node node);
 
   // The first request of a (re)opened stream: node, type_url, last applied version, no nonce.
-  strait::v1::DiscoveryRequest InitialRequest() const;
+  strait::v1::DiscoveryRequest initialRequest() const;
 
   // What to do with a response.
   enum class Action {
-    kApply,        // a new version: build and apply it, then OnApplied/OnRejected
-    kAckUnchanged, // same version as already applied: ACK without rebuilding (call OnApplied)
-    kReject,       // malformed response (wrong type_url, empty version): call OnRejected
+    kApply,        // a new version: build and apply it, then onApplied/onRejected
+    kAckUnchanged, // same version as already applied: ACK without rebuilding (call onApplied)
+    kReject,       // malformed response (wrong type_url, empty version): call onRejected
   };
-  Action OnResponse(const strait::v1::DiscoveryResponse& response);
+  Action onResponse(const strait::v1::DiscoveryResponse& response);
 
-  // ACK for the response last passed to OnResponse; records its version as applied.
-  strait::v1::DiscoveryRequest OnApplied();
-  // NACK for the response last passed to OnResponse, carrying `why` (code and message);
+  // ACK for the response last passed to onResponse; records its version as applied.
+  strait::v1::DiscoveryRequest onApplied();
+  // NACK for the response last passed to onResponse, carrying `why` (code and message);
   // the applied version stays what it was.
-  strait::v1::DiscoveryRequest OnRejected(const absl::Status& why);
+  strait::v1::DiscoveryRequest onRejected(const absl::Status& why);
 
-  const std::string& applied_version() const { return applied_version_; }
+  const std::string& appliedVersion() const { return applied_version_; }
   // Counters for /stats.
   uint64_t acks() const { return acks_; }
   uint64_t nacks() const { return nacks_; }

@@ -14,20 +14,20 @@
 namespace strait::xds {
 namespace internal {
 
-void Problems::Add(const std::string& kind, const std::string& name, const std::string& field,
+void Problems::add(const std::string& kind, const std::string& name, const std::string& field,
                    const std::string& reason) {
   lines_.push_back(absl::StrCat(kind, " '", name, "': ", field, ": ", reason));
 }
 
-std::string Problems::Joined() const { return absl::StrJoin(lines_, "\n"); }
+std::string Problems::joined() const { return absl::StrJoin(lines_, "\n"); }
 
-bool IsIpLiteral(const std::string& address) {
+bool isIpLiteral(const std::string& address) {
   unsigned char buf[16];
   return inet_pton(AF_INET, address.c_str(), buf) == 1 ||
          inet_pton(AF_INET6, address.c_str(), buf) == 1;
 }
 
-bool IsHeaderName(const std::string& name) {
+bool isHeaderName(const std::string& name) {
   if (name.empty()) return false;
   for (unsigned char c : name) {
     bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -38,22 +38,22 @@ bool IsHeaderName(const std::string& name) {
   return true;
 }
 
-bool IsHeaderValue(const std::string& value) {
+bool isHeaderValue(const std::string& value) {
   return value.find_first_of(std::string("\r\n\0", 3)) == std::string::npos;
 }
 
-bool IsValidDuration(const google::protobuf::Duration& d) {
+bool isValidDuration(const google::protobuf::Duration& d) {
   constexpr int64_t kMaxSeconds = 315576000000;
   if (d.seconds() > kMaxSeconds || d.seconds() < -kMaxSeconds) return false;
   if (d.nanos() > 999999999 || d.nanos() < -999999999) return false;
   return !((d.seconds() > 0 && d.nanos() < 0) || (d.seconds() < 0 && d.nanos() > 0));
 }
 
-int64_t ToNanos(const google::protobuf::Duration& d) {
+int64_t toNanos(const google::protobuf::Duration& d) {
   return d.seconds() * 1000000000 + d.nanos();
 }
 
-std::string RegexError(const std::string& pattern) {
+std::string regexError(const std::string& pattern) {
   RE2 re(pattern, RE2::Quiet);
   return re.ok() ? "" : re.error();
 }
@@ -66,127 +66,127 @@ using internal::NameIndex;
 using internal::Problems;
 
 // Records a duplicate or empty name of `kind`; `index` locates unnamed entries.
-void CheckName(const std::string& kind, const std::string& name, const std::string& field,
+void checkName(const std::string& kind, const std::string& name, const std::string& field,
                int index, std::set<std::string>* seen, Problems* p) {
   if (name.empty()) {
-    p->Add(kind, name, field, absl::StrCat("required (entry ", index, ")"));
+    p->add(kind, name, field, absl::StrCat("required (entry ", index, ")"));
   } else if (!seen->insert(name).second) {
-    p->Add(kind, name, field, "duplicate name");
+    p->add(kind, name, field, "duplicate name");
   }
 }
 
-void CheckListeners(const strait::v1::Generation& gen, const NameIndex& names, Problems* p) {
+void checkListeners(const strait::v1::Generation& gen, const NameIndex& names, Problems* p) {
   std::set<std::string> seen;
   std::map<std::pair<std::string, uint32_t>, std::string> bound;
   for (int i = 0; i < gen.listeners_size(); ++i) {
     const auto& l = gen.listeners(i);
     const std::string& n = l.name();
-    CheckName("listener", n, "name", i, &seen, p);
-    if (!internal::IsIpLiteral(l.address())) {
-      p->Add("listener", n, "address", "'" + l.address() + "' is not an IP address literal");
+    checkName("listener", n, "name", i, &seen, p);
+    if (!internal::isIpLiteral(l.address())) {
+      p->add("listener", n, "address", "'" + l.address() + "' is not an IP address literal");
     }
     if (l.port() < 1 || l.port() > 65535) {
-      p->Add("listener", n, "port", absl::StrCat("port ", l.port(), " out of range 1..65535"));
+      p->add("listener", n, "port", absl::StrCat("port ", l.port(), " out of range 1..65535"));
     }
     auto [it, inserted] = bound.emplace(std::make_pair(l.address(), l.port()), n);
     if (!inserted) {
-      p->Add("listener", n, "port", absl::StrCat(l.address(), ":", l.port(),
+      p->add("listener", n, "port", absl::StrCat(l.address(), ":", l.port(),
                                                  " already used by listener '", it->second, "'"));
     }
     if (l.route_config().empty()) {
-      p->Add("listener", n, "route_config", "required");
+      p->add("listener", n, "route_config", "required");
     } else if (names.route_configs.count(l.route_config()) == 0) {
-      p->Add("listener", n, "route_config", "unknown route_config '" + l.route_config() + "'");
+      p->add("listener", n, "route_config", "unknown route_config '" + l.route_config() + "'");
     }
     const auto& idle = l.http_options().idle_timeout();
-    if (!internal::IsValidDuration(idle) || internal::ToNanos(idle) < 0) {
-      p->Add("listener", n, "http_options.idle_timeout", "must be a valid duration >= 0");
+    if (!internal::isValidDuration(idle) || internal::toNanos(idle) < 0) {
+      p->add("listener", n, "http_options.idle_timeout", "must be a valid duration >= 0");
     }
   }
 }
 
-void CheckClusters(const strait::v1::Generation& gen, Problems* p) {
+void checkClusters(const strait::v1::Generation& gen, Problems* p) {
   std::set<std::string> seen;
   std::map<std::string, int> assignments;
   for (const auto& la : gen.load_assignments()) ++assignments[la.cluster_name()];
   for (int i = 0; i < gen.clusters_size(); ++i) {
     const auto& c = gen.clusters(i);
-    CheckName("cluster", c.name(), "name", i, &seen, p);
+    checkName("cluster", c.name(), "name", i, &seen, p);
     if (!strait::v1::Cluster::LbPolicy_IsValid(c.lb_policy())) {
-      p->Add("cluster", c.name(), "lb_policy", absl::StrCat("unknown policy ", c.lb_policy()));
+      p->add("cluster", c.name(), "lb_policy", absl::StrCat("unknown policy ", c.lb_policy()));
     }
     if (c.has_connect_timeout()) {
-      int64_t ns = internal::ToNanos(c.connect_timeout());
-      if (!internal::IsValidDuration(c.connect_timeout()) || ns < 1000000 ||
+      int64_t ns = internal::toNanos(c.connect_timeout());
+      if (!internal::isValidDuration(c.connect_timeout()) || ns < 1000000 ||
           ns > int64_t{60} * 1000000000) {
-        p->Add("cluster", c.name(), "connect_timeout", "must be between 1ms and 60s");
+        p->add("cluster", c.name(), "connect_timeout", "must be between 1ms and 60s");
       }
     }
     const auto& idle = c.idle_timeout();
-    if (!internal::IsValidDuration(idle) || internal::ToNanos(idle) < 0) {
-      p->Add("cluster", c.name(), "idle_timeout", "must be a valid duration >= 0");
+    if (!internal::isValidDuration(idle) || internal::toNanos(idle) < 0) {
+      p->add("cluster", c.name(), "idle_timeout", "must be a valid duration >= 0");
     }
     const auto& budget = c.circuit_breakers().retry_budget();
     if (budget.budget_percent() > 100) {
-      p->Add("cluster", c.name(), "circuit_breakers.retry_budget.budget_percent", "must be at most 100");
+      p->add("cluster", c.name(), "circuit_breakers.retry_budget.budget_percent", "must be at most 100");
     }
-    internal::ValidateClusterHealth(c, p);
+    internal::validateClusterHealth(c, p);
     if (!c.name().empty() && assignments[c.name()] == 0) {
-      p->Add("cluster", c.name(), "name", "no load_assignment for this cluster");
+      p->add("cluster", c.name(), "name", "no load_assignment for this cluster");
     }
   }
 }
 
-void CheckLoadAssignments(const strait::v1::Generation& gen, const NameIndex& names,
+void checkLoadAssignments(const strait::v1::Generation& gen, const NameIndex& names,
                           Problems* p) {
   std::set<std::string> seen;
   for (int i = 0; i < gen.load_assignments_size(); ++i) {
     const auto& la = gen.load_assignments(i);
     const std::string& n = la.cluster_name();
-    CheckName("load_assignment", n, "cluster_name", i, &seen, p);
+    checkName("load_assignment", n, "cluster_name", i, &seen, p);
     if (!n.empty() && names.clusters.count(n) == 0) {
-      p->Add("load_assignment", n, "cluster_name", "unknown cluster '" + n + "'");
+      p->add("load_assignment", n, "cluster_name", "unknown cluster '" + n + "'");
     }
     for (int j = 0; j < la.endpoints_size(); ++j) {
       const auto& e = la.endpoints(j);
       const std::string path = absl::StrCat("endpoints[", j, "]");
-      if (!internal::IsIpLiteral(e.address())) {
-        p->Add("load_assignment", n, path + ".address",
+      if (!internal::isIpLiteral(e.address())) {
+        p->add("load_assignment", n, path + ".address",
                "'" + e.address() + "' is not an IP address literal");
       }
       if (e.port() < 1 || e.port() > 65535) {
-        p->Add("load_assignment", n, path + ".port",
+        p->add("load_assignment", n, path + ".port",
                absl::StrCat("port ", e.port(), " out of range 1..65535"));
       }
       if (e.weight() > 1000) {
-        p->Add("load_assignment", n, path + ".weight",
+        p->add("load_assignment", n, path + ".weight",
                absl::StrCat("weight ", e.weight(), " out of range 1..1000"));
       }
     }
   }
 }
 
-void CheckPem(const std::string& name, const std::string& field, const std::string& value,
+void checkPem(const std::string& name, const std::string& field, const std::string& value,
               Problems* p) {
   if (!value.empty() && value.find("-----BEGIN") == std::string::npos) {
-    p->Add("secret", name, field, "not PEM data (no '-----BEGIN')");
+    p->add("secret", name, field, "not PEM data (no '-----BEGIN')");
   }
 }
 
-void CheckSecrets(const strait::v1::Generation& gen, Problems* p) {
+void checkSecrets(const strait::v1::Generation& gen, Problems* p) {
   std::set<std::string> seen;
   for (int i = 0; i < gen.secrets_size(); ++i) {
     const auto& s = gen.secrets(i);
-    CheckName("secret", s.name(), "name", i, &seen, p);
-    CheckPem(s.name(), "certificate_chain", s.certificate_chain(), p);
-    CheckPem(s.name(), "private_key", s.private_key(), p);
-    CheckPem(s.name(), "trusted_ca", s.trusted_ca(), p);
+    checkName("secret", s.name(), "name", i, &seen, p);
+    checkPem(s.name(), "certificate_chain", s.certificate_chain(), p);
+    checkPem(s.name(), "private_key", s.private_key(), p);
+    checkPem(s.name(), "trusted_ca", s.trusted_ca(), p);
   }
 }
 
 }  // namespace
 
-absl::Status ValidateGeneration(const strait::v1::Generation& gen) {
+absl::Status validateGeneration(const strait::v1::Generation& gen) {
   NameIndex names;
   for (const auto& rc : gen.route_configs()) names.route_configs.insert(rc.name());
   for (const auto& c : gen.clusters()) {
@@ -194,19 +194,19 @@ absl::Status ValidateGeneration(const strait::v1::Generation& gen) {
     if (c.protocol() == strait::v1::Cluster::HTTP2) names.http2_clusters.insert(c.name());
   }
   Problems problems;
-  CheckListeners(gen, names, &problems);
+  checkListeners(gen, names, &problems);
   std::set<std::string> rc_seen;
   for (int i = 0; i < gen.route_configs_size(); ++i) {
-    CheckName("route_config", gen.route_configs(i).name(), "name", i, &rc_seen, &problems);
-    internal::ValidateRouteConfig(gen.route_configs(i), names, &problems);
+    checkName("route_config", gen.route_configs(i).name(), "name", i, &rc_seen, &problems);
+    internal::validateRouteConfig(gen.route_configs(i), names, &problems);
   }
-  CheckClusters(gen, &problems);
-  internal::ValidateLoadBalancing(gen, &problems);
-  CheckLoadAssignments(gen, names, &problems);
-  CheckSecrets(gen, &problems);
-  internal::ValidateTls(gen, &problems);
+  checkClusters(gen, &problems);
+  internal::validateLoadBalancing(gen, &problems);
+  checkLoadAssignments(gen, names, &problems);
+  checkSecrets(gen, &problems);
+  internal::validateTls(gen, &problems);
   if (problems.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(problems.Joined());
+  return absl::InvalidArgumentError(problems.joined());
 }
 
 }  // namespace strait::xds

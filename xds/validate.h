@@ -23,6 +23,6 @@ namespace strait::xds {
 //   <kind> '<name>': <field path>: <reason>
 // e.g. "route_config 'main': virtual_hosts[0].routes[2].match.safe_regex: invalid regex: ...".
 // <kind> is one of listener, route_config, cluster, load_assignment, secret.
-absl::Status ValidateGeneration(const strait::v1::Generation& gen);
+absl::Status validateGeneration(const strait::v1::Generation& gen);
 
 }  // namespace strait::xds

@@ -19,34 +19,34 @@ struct Range {
 };
 
 // RFC 9110 media type without parameters: token "/" token, or token "/*".
-bool IsMediaRange(const std::string& t) {
+bool isMediaRange(const std::string& t) {
   size_t slash = t.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == t.size()) return false;
   std::string type = t.substr(0, slash);
   std::string sub = t.substr(slash + 1);
-  return type != "*" && IsHeaderName(type) && (sub == "*" || IsHeaderName(sub));
+  return type != "*" && isHeaderName(type) && (sub == "*" || isHeaderName(sub));
 }
 
-void CheckEncodings(const strait::v1::Compression& c, const std::string& base, const std::string& rc,
+void checkEncodings(const strait::v1::Compression& c, const std::string& base, const std::string& rc,
                     Problems* p) {
   std::set<std::string> seen;
   for (int i = 0; i < c.encodings_size(); ++i) {
     const std::string& e = c.encodings(i);
     const std::string field = absl::StrCat(base, ".encodings[", i, "]");
     if (e != "gzip" && e != "br" && e != "zstd") {
-      p->Add("route_config", rc, field, "unknown encoding '" + e + "' (one of zstd, br, gzip)");
+      p->add("route_config", rc, field, "unknown encoding '" + e + "' (one of zstd, br, gzip)");
     } else if (!seen.insert(e).second) {
-      p->Add("route_config", rc, field, "duplicate encoding '" + e + "'");
+      p->add("route_config", rc, field, "duplicate encoding '" + e + "'");
     }
   }
 }
 
-void CheckContentTypes(const strait::v1::Compression& c, const std::string& base, const std::string& rc,
+void checkContentTypes(const strait::v1::Compression& c, const std::string& base, const std::string& rc,
                        Problems* p) {
   for (int i = 0; i < c.content_types_size(); ++i) {
     const std::string& t = c.content_types(i);
-    if (!IsMediaRange(t)) {
-      p->Add("route_config", rc, absl::StrCat(base, ".content_types[", i, "]"),
+    if (!isMediaRange(t)) {
+      p->add("route_config", rc, absl::StrCat(base, ".content_types[", i, "]"),
              "invalid media type '" + t + "' (type/subtype or type/*, without parameters)");
     }
   }
@@ -54,10 +54,10 @@ void CheckContentTypes(const strait::v1::Compression& c, const std::string& base
 
 }  // namespace
 
-void ValidateCompression(const strait::v1::Compression& c, const std::string& base, const std::string& rc,
+void validateCompression(const strait::v1::Compression& c, const std::string& base, const std::string& rc,
                          Problems* p) {
-  CheckEncodings(c, base, rc, p);
-  CheckContentTypes(c, base, rc, p);
+  checkEncodings(c, base, rc, p);
+  checkContentTypes(c, base, rc, p);
   const Range ranges[] = {
       {"gzip.level", c.gzip().has_level(), c.gzip().level(), 1, 9},
       {"gzip.window_bits", c.gzip().has_window_bits(), c.gzip().window_bits(), 9, 15},
@@ -69,7 +69,7 @@ void ValidateCompression(const strait::v1::Compression& c, const std::string& ba
   };
   for (const Range& r : ranges) {
     if (r.has && (r.value < r.lo || r.value > r.hi)) {
-      p->Add("route_config", rc, absl::StrCat(base, ".", r.field),
+      p->add("route_config", rc, absl::StrCat(base, ".", r.field),
              absl::StrCat("must be between ", r.lo, " and ", r.hi, ", got ", r.value));
     }
   }

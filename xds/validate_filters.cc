@@ -19,12 +19,12 @@ using strait::v1::LocalRateLimit;
 struct Ctx {
   const std::string& name;  // route configuration name
   Problems* problems;
-  void Add(const std::string& field, const std::string& reason) const {
-    problems->Add("route_config", name, field, reason);
+  void add(const std::string& field, const std::string& reason) const {
+    problems->add("route_config", name, field, reason);
   }
 };
 
-bool IsKnownMethod(const std::string& m) {
+bool isKnownMethod(const std::string& m) {
   static const char* const kMethods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
   for (const char* k : kMethods) {
     if (m == k) return true;
@@ -32,30 +32,30 @@ bool IsKnownMethod(const std::string& m) {
   return false;
 }
 
-void CheckMethods(const Ctx& ctx, const std::string& base,
+void checkMethods(const Ctx& ctx, const std::string& base,
                   const google::protobuf::RepeatedPtrField<std::string>& methods) {
   for (int i = 0; i < methods.size(); ++i) {
-    if (!IsKnownMethod(methods[i])) {
-      ctx.Add(absl::StrCat(base, "[", i, "]"),
+    if (!isKnownMethod(methods[i])) {
+      ctx.add(absl::StrCat(base, "[", i, "]"),
               "unknown method '" + methods[i] + "' (GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH)");
     }
   }
 }
 
-void CheckHeaderNames(const Ctx& ctx, const std::string& base,
+void checkHeaderNames(const Ctx& ctx, const std::string& base,
                       const google::protobuf::RepeatedPtrField<std::string>& names) {
   for (int i = 0; i < names.size(); ++i) {
-    if (!IsHeaderName(names[i])) ctx.Add(absl::StrCat(base, "[", i, "]"), "invalid header name '" + names[i] + "'");
+    if (!isHeaderName(names[i])) ctx.add(absl::StrCat(base, "[", i, "]"), "invalid header name '" + names[i] + "'");
   }
 }
 
-void CheckRegex(const Ctx& ctx, const std::string& field, const std::string& pattern) {
-  std::string err = RegexError(pattern);
-  if (!err.empty()) ctx.Add(field, "invalid regex: " + err);
+void checkRegex(const Ctx& ctx, const std::string& field, const std::string& pattern) {
+  std::string err = regexError(pattern);
+  if (!err.empty()) ctx.add(field, "invalid regex: " + err);
 }
 
 // "" if `cidr` is an address or address/prefix-length with no bits set past the prefix.
-std::string CidrError(const std::string& cidr) {
+std::string cidrError(const std::string& cidr) {
   size_t slash = cidr.find('/');
   std::string addr = cidr.substr(0, slash);
   unsigned char bytes[16] = {};
@@ -79,85 +79,85 @@ std::string CidrError(const std::string& cidr) {
   return "";
 }
 
-void CheckAccessRule(const Ctx& ctx, const std::string& base, const strait::v1::AccessRule& r) {
-  if (!IsHeaderValue(r.name())) ctx.Add(base + ".name", "must not contain CR, LF or NUL");
-  if (!AccessControl::Action_IsValid(r.action())) ctx.Add(base + ".action", "unknown action");
+void checkAccessRule(const Ctx& ctx, const std::string& base, const strait::v1::AccessRule& r) {
+  if (!isHeaderValue(r.name())) ctx.add(base + ".name", "must not contain CR, LF or NUL");
+  if (!AccessControl::Action_IsValid(r.action())) ctx.add(base + ".action", "unknown action");
   for (int i = 0; i < r.source_cidrs_size(); ++i) {
-    std::string err = CidrError(r.source_cidrs(i));
-    if (!err.empty()) ctx.Add(absl::StrCat(base, ".source_cidrs[", i, "]"), err);
+    std::string err = cidrError(r.source_cidrs(i));
+    if (!err.empty()) ctx.add(absl::StrCat(base, ".source_cidrs[", i, "]"), err);
   }
-  if (r.invert_source() && r.source_cidrs_size() == 0) ctx.Add(base + ".invert_source", "requires source_cidrs");
-  if (r.path().has_safe_regex()) CheckRegex(ctx, base + ".path.safe_regex", r.path().safe_regex());
-  if (r.path().has_exact() && r.path().exact().empty()) ctx.Add(base + ".path.exact", "must not be empty");
-  if (r.path().has_prefix() && r.path().prefix().empty()) ctx.Add(base + ".path.prefix", "must not be empty");
-  CheckMethods(ctx, base + ".methods", r.methods());
+  if (r.invert_source() && r.source_cidrs_size() == 0) ctx.add(base + ".invert_source", "requires source_cidrs");
+  if (r.path().has_safe_regex()) checkRegex(ctx, base + ".path.safe_regex", r.path().safe_regex());
+  if (r.path().has_exact() && r.path().exact().empty()) ctx.add(base + ".path.exact", "must not be empty");
+  if (r.path().has_prefix() && r.path().prefix().empty()) ctx.add(base + ".path.prefix", "must not be empty");
+  checkMethods(ctx, base + ".methods", r.methods());
   for (int i = 0; i < r.headers_size(); ++i) {
     const auto& h = r.headers(i);
     const std::string path = absl::StrCat(base, ".headers[", i, "]");
-    if (!IsHeaderName(h.name())) ctx.Add(path + ".name", "invalid header name '" + h.name() + "'");
-    if (h.has_safe_regex()) CheckRegex(ctx, path + ".safe_regex", h.safe_regex());
-    if (h.has_exact() && !IsHeaderValue(h.exact())) ctx.Add(path + ".exact", "header value must not contain CR, LF or NUL");
+    if (!isHeaderName(h.name())) ctx.add(path + ".name", "invalid header name '" + h.name() + "'");
+    if (h.has_safe_regex()) checkRegex(ctx, path + ".safe_regex", h.safe_regex());
+    if (h.has_exact() && !isHeaderValue(h.exact())) ctx.add(path + ".exact", "header value must not contain CR, LF or NUL");
   }
 }
 
-void CheckAccessControl(const Ctx& ctx, const std::string& base, const AccessControl& a) {
-  if (!AccessControl::Action_IsValid(a.default_action())) ctx.Add(base + ".default_action", "unknown action");
-  for (int i = 0; i < a.rules_size(); ++i) CheckAccessRule(ctx, absl::StrCat(base, ".rules[", i, "]"), a.rules(i));
+void checkAccessControl(const Ctx& ctx, const std::string& base, const AccessControl& a) {
+  if (!AccessControl::Action_IsValid(a.default_action())) ctx.add(base + ".default_action", "unknown action");
+  for (int i = 0; i < a.rules_size(); ++i) checkAccessRule(ctx, absl::StrCat(base, ".rules[", i, "]"), a.rules(i));
 }
 
-void CheckCors(const Ctx& ctx, const std::string& base, const strait::v1::Cors& c) {
+void checkCors(const Ctx& ctx, const std::string& base, const strait::v1::Cors& c) {
   if (c.allow_origins_size() == 0 && c.allow_origin_regexes_size() == 0) {
-    ctx.Add(base, "at least one of allow_origins, allow_origin_regexes is required");
+    ctx.add(base, "at least one of allow_origins, allow_origin_regexes is required");
   }
   for (int i = 0; i < c.allow_origins_size(); ++i) {
     const std::string& o = c.allow_origins(i);
-    if (o.empty() || !IsHeaderValue(o) || o.find(',') != std::string::npos) {
-      ctx.Add(absl::StrCat(base, ".allow_origins[", i, "]"), "invalid origin '" + o + "'");
+    if (o.empty() || !isHeaderValue(o) || o.find(',') != std::string::npos) {
+      ctx.add(absl::StrCat(base, ".allow_origins[", i, "]"), "invalid origin '" + o + "'");
     }
   }
   for (int i = 0; i < c.allow_origin_regexes_size(); ++i) {
-    CheckRegex(ctx, absl::StrCat(base, ".allow_origin_regexes[", i, "]"), c.allow_origin_regexes(i));
+    checkRegex(ctx, absl::StrCat(base, ".allow_origin_regexes[", i, "]"), c.allow_origin_regexes(i));
   }
-  CheckMethods(ctx, base + ".allow_methods", c.allow_methods());
-  CheckHeaderNames(ctx, base + ".allow_headers", c.allow_headers());
-  CheckHeaderNames(ctx, base + ".expose_headers", c.expose_headers());
-  if (c.max_age_seconds() > 86400) ctx.Add(base + ".max_age_seconds", "must be at most 86400");
+  checkMethods(ctx, base + ".allow_methods", c.allow_methods());
+  checkHeaderNames(ctx, base + ".allow_headers", c.allow_headers());
+  checkHeaderNames(ctx, base + ".expose_headers", c.expose_headers());
+  if (c.max_age_seconds() > 86400) ctx.add(base + ".max_age_seconds", "must be at most 86400");
 }
 
-void CheckLocalRateLimit(const Ctx& ctx, const std::string& base, const LocalRateLimit& r) {
-  if (r.max_tokens() < 1 || r.max_tokens() > 10000000) ctx.Add(base + ".max_tokens", "must be 1 to 10000000");
-  if (r.tokens_per_fill() > r.max_tokens()) ctx.Add(base + ".tokens_per_fill", "must be at most max_tokens");
+void checkLocalRateLimit(const Ctx& ctx, const std::string& base, const LocalRateLimit& r) {
+  if (r.max_tokens() < 1 || r.max_tokens() > 10000000) ctx.add(base + ".max_tokens", "must be 1 to 10000000");
+  if (r.tokens_per_fill() > r.max_tokens()) ctx.add(base + ".tokens_per_fill", "must be at most max_tokens");
   if (!r.has_fill_interval()) {
-    ctx.Add(base + ".fill_interval", "is required");
+    ctx.add(base + ".fill_interval", "is required");
   } else {
     const auto& d = r.fill_interval();
-    int64_t ns = IsValidDuration(d) ? ToNanos(d) : -1;
-    if (ns < 1000000 || ns > 86400LL * 1000000000) ctx.Add(base + ".fill_interval", "must be 1ms to 24h");
+    int64_t ns = isValidDuration(d) ? toNanos(d) : -1;
+    if (ns < 1000000 || ns > 86400LL * 1000000000) ctx.add(base + ".fill_interval", "must be 1ms to 24h");
   }
-  if (!LocalRateLimit::KeySource_IsValid(r.key())) ctx.Add(base + ".key", "unknown key source");
+  if (!LocalRateLimit::KeySource_IsValid(r.key())) ctx.add(base + ".key", "unknown key source");
   if (r.key() == LocalRateLimit::HEADER) {
-    if (!IsHeaderName(r.key_header())) ctx.Add(base + ".key_header", "a header name is required with key HEADER");
+    if (!isHeaderName(r.key_header())) ctx.add(base + ".key_header", "a header name is required with key HEADER");
   } else if (!r.key_header().empty()) {
-    ctx.Add(base + ".key_header", "only valid with key HEADER");
+    ctx.add(base + ".key_header", "only valid with key HEADER");
   }
-  if (r.max_keys() > 1000000) ctx.Add(base + ".max_keys", "must be at most 1000000");
-  if (r.max_keys() > 0 && r.key() == LocalRateLimit::NONE) ctx.Add(base + ".max_keys", "only valid with a key");
+  if (r.max_keys() > 1000000) ctx.add(base + ".max_keys", "must be at most 1000000");
+  if (r.max_keys() > 0 && r.key() == LocalRateLimit::NONE) ctx.add(base + ".max_keys", "only valid with a key");
 }
 
 }  // namespace
 
-void ValidateHttpFilters(const std::string& route_config, const std::string& base,
+void validateHttpFilters(const std::string& route_config, const std::string& base,
                          const google::protobuf::RepeatedPtrField<HttpFilter>& filters, Problems* problems) {
   Ctx ctx{route_config, problems};
   for (int i = 0; i < filters.size(); ++i) {
     const HttpFilter& f = filters[i];
     const std::string path = absl::StrCat(base, "[", i, "]");
     switch (f.config_case()) {
-      case HttpFilter::kAccessControl: CheckAccessControl(ctx, path + ".access_control", f.access_control()); break;
-      case HttpFilter::kCors: CheckCors(ctx, path + ".cors", f.cors()); break;
-      case HttpFilter::kLocalRateLimit: CheckLocalRateLimit(ctx, path + ".local_rate_limit", f.local_rate_limit()); break;
+      case HttpFilter::kAccessControl: checkAccessControl(ctx, path + ".access_control", f.access_control()); break;
+      case HttpFilter::kCors: checkCors(ctx, path + ".cors", f.cors()); break;
+      case HttpFilter::kLocalRateLimit: checkLocalRateLimit(ctx, path + ".local_rate_limit", f.local_rate_limit()); break;
       case HttpFilter::CONFIG_NOT_SET:
-        ctx.Add(path, "one of access_control, cors, local_rate_limit, cache, compression is required");
+        ctx.add(path, "one of access_control, cors, local_rate_limit, cache, compression is required");
         break;
       default: break;  // the other filters check their own
     }

@@ -15,21 +15,21 @@ constexpr int64_t kSecond = 1000 * kMs;
 constexpr int64_t kHour = 3600 * kSecond;
 
 // A duration field in [lo, hi] nanoseconds; with `zero_ok`, 0 (unset: the default) too.
-void CheckDuration(const strait::v1::Cluster& c, const std::string& field, const google::protobuf::Duration& d,
+void checkDuration(const strait::v1::Cluster& c, const std::string& field, const google::protobuf::Duration& d,
                    int64_t lo, int64_t hi, const std::string& range, bool zero_ok, Problems* p) {
-  int64_t ns = ToNanos(d);
-  if (IsValidDuration(d) && ((zero_ok && ns == 0) || (ns >= lo && ns <= hi))) return;
-  p->Add("cluster", c.name(), field, absl::StrCat("must be ", zero_ok ? "0 (the default) or " : "", range));
+  int64_t ns = toNanos(d);
+  if (isValidDuration(d) && ((zero_ok && ns == 0) || (ns >= lo && ns <= hi))) return;
+  p->add("cluster", c.name(), field, absl::StrCat("must be ", zero_ok ? "0 (the default) or " : "", range));
 }
 
-void CheckThreshold(const strait::v1::Cluster& c, const std::string& field, bool has, uint32_t value,
+void checkThreshold(const strait::v1::Cluster& c, const std::string& field, bool has, uint32_t value,
                     Problems* p) {
   if (has && (value < 1 || value > 1000)) {
-    p->Add("cluster", c.name(), field, absl::StrCat("must be between 1 and 1000, got ", value));
+    p->add("cluster", c.name(), field, absl::StrCat("must be between 1 and 1000, got ", value));
   }
 }
 
-bool IsRequestTarget(const std::string& path) {
+bool isRequestTarget(const std::string& path) {
   if (path.empty() || path[0] != '/') return false;
   for (unsigned char ch : path) {
     if (ch <= 0x20 || ch == 0x7f) return false;
@@ -37,67 +37,67 @@ bool IsRequestTarget(const std::string& path) {
   return true;
 }
 
-void CheckHttp(const strait::v1::Cluster& c, const strait::v1::HealthCheck::Http& http, Problems* p) {
+void checkHttp(const strait::v1::Cluster& c, const strait::v1::HealthCheck::Http& http, Problems* p) {
   if (http.path().empty()) {
-    p->Add("cluster", c.name(), "health_check.http.path", "required");
-  } else if (!IsRequestTarget(http.path())) {
-    p->Add("cluster", c.name(), "health_check.http.path",
+    p->add("cluster", c.name(), "health_check.http.path", "required");
+  } else if (!isRequestTarget(http.path())) {
+    p->add("cluster", c.name(), "health_check.http.path",
            "must start with '/' and contain no spaces or control characters");
   }
-  if (!IsHeaderValue(http.host()) || http.host().find_first_of(" \t") != std::string::npos) {
-    p->Add("cluster", c.name(), "health_check.http.host", "must not contain spaces or control characters");
+  if (!isHeaderValue(http.host()) || http.host().find_first_of(" \t") != std::string::npos) {
+    p->add("cluster", c.name(), "health_check.http.host", "must not contain spaces or control characters");
   }
   for (int i = 0; i < http.expected_statuses_size(); ++i) {
     const auto& r = http.expected_statuses(i);
     if (r.start() < 100 || r.end() > 600 || r.start() >= r.end()) {
-      p->Add("cluster", c.name(), absl::StrCat("health_check.http.expected_statuses[", i, "]"),
+      p->add("cluster", c.name(), absl::StrCat("health_check.http.expected_statuses[", i, "]"),
              absl::StrCat("range [", r.start(), ", ", r.end(), ") must satisfy 100 <= start < end <= 600"));
     }
   }
 }
 
-void CheckHealthCheck(const strait::v1::Cluster& c, Problems* p) {
+void checkHealthCheck(const strait::v1::Cluster& c, Problems* p) {
   const auto& hc = c.health_check();
-  CheckDuration(c, "health_check.interval", hc.interval(), 10 * kMs, kHour, "between 10ms and 1h",
+  checkDuration(c, "health_check.interval", hc.interval(), 10 * kMs, kHour, "between 10ms and 1h",
                 /*zero_ok=*/false, p);
-  CheckDuration(c, "health_check.interval_jitter", hc.interval_jitter(), 0, kHour, "between 0 and 1h", true, p);
-  CheckDuration(c, "health_check.timeout", hc.timeout(), kMs, 60 * kSecond, "between 1ms and 60s", true, p);
-  CheckThreshold(c, "health_check.unhealthy_threshold", hc.has_unhealthy_threshold(), hc.unhealthy_threshold(), p);
-  CheckThreshold(c, "health_check.healthy_threshold", hc.has_healthy_threshold(), hc.healthy_threshold(), p);
+  checkDuration(c, "health_check.interval_jitter", hc.interval_jitter(), 0, kHour, "between 0 and 1h", true, p);
+  checkDuration(c, "health_check.timeout", hc.timeout(), kMs, 60 * kSecond, "between 1ms and 60s", true, p);
+  checkThreshold(c, "health_check.unhealthy_threshold", hc.has_unhealthy_threshold(), hc.unhealthy_threshold(), p);
+  checkThreshold(c, "health_check.healthy_threshold", hc.has_healthy_threshold(), hc.healthy_threshold(), p);
   switch (hc.check_case()) {
     case strait::v1::HealthCheck::kHttp:
-      CheckHttp(c, hc.http(), p);
+      checkHttp(c, hc.http(), p);
       break;
     case strait::v1::HealthCheck::kTcp:
       break;
     default:
-      p->Add("cluster", c.name(), "health_check", "one of http, tcp is required");
+      p->add("cluster", c.name(), "health_check", "one of http, tcp is required");
   }
 }
 
-void CheckOutlierDetection(const strait::v1::Cluster& c, Problems* p) {
+void checkOutlierDetection(const strait::v1::Cluster& c, Problems* p) {
   const auto& od = c.outlier_detection();
-  CheckDuration(c, "outlier_detection.base_ejection_time", od.base_ejection_time(), kMs, kHour,
+  checkDuration(c, "outlier_detection.base_ejection_time", od.base_ejection_time(), kMs, kHour,
                 "between 1ms and 1h", true, p);
-  CheckDuration(c, "outlier_detection.max_ejection_time", od.max_ejection_time(), kMs, 24 * kHour,
+  checkDuration(c, "outlier_detection.max_ejection_time", od.max_ejection_time(), kMs, 24 * kHour,
                 "between 1ms and 24h", true, p);
-  int64_t base = ToNanos(od.base_ejection_time()) > 0 ? ToNanos(od.base_ejection_time()) : 30 * kSecond;
-  int64_t max = ToNanos(od.max_ejection_time());
-  if (IsValidDuration(od.max_ejection_time()) && max > 0 && max < base) {
-    p->Add("cluster", c.name(), "outlier_detection.max_ejection_time",
+  int64_t base = toNanos(od.base_ejection_time()) > 0 ? toNanos(od.base_ejection_time()) : 30 * kSecond;
+  int64_t max = toNanos(od.max_ejection_time());
+  if (isValidDuration(od.max_ejection_time()) && max > 0 && max < base) {
+    p->add("cluster", c.name(), "outlier_detection.max_ejection_time",
            absl::StrCat("must be at least base_ejection_time (", base / kMs, "ms)"));
   }
   if (od.max_ejection_percent() > 100) {
-    p->Add("cluster", c.name(), "outlier_detection.max_ejection_percent",
+    p->add("cluster", c.name(), "outlier_detection.max_ejection_percent",
            absl::StrCat("must be between 0 and 100, got ", od.max_ejection_percent()));
   }
 }
 
 }  // namespace
 
-void ValidateClusterHealth(const strait::v1::Cluster& cluster, Problems* problems) {
-  if (cluster.has_health_check()) CheckHealthCheck(cluster, problems);
-  if (cluster.has_outlier_detection()) CheckOutlierDetection(cluster, problems);
+void validateClusterHealth(const strait::v1::Cluster& cluster, Problems* problems) {
+  if (cluster.has_health_check()) checkHealthCheck(cluster, problems);
+  if (cluster.has_outlier_detection()) checkOutlierDetection(cluster, problems);
 }
 
 }  // namespace strait::xds::internal

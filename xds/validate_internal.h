@@ -13,10 +13,10 @@ namespace strait::xds::internal {
 // Collects problems, one line each: "<kind> '<name>': <field>: <reason>".
 class Problems {
  public:
-  void Add(const std::string& kind, const std::string& name, const std::string& field,
+  void add(const std::string& kind, const std::string& name, const std::string& field,
            const std::string& reason);
   bool empty() const { return lines_.empty(); }
-  std::string Joined() const;
+  std::string joined() const;
 
  private:
   std::vector<std::string> lines_;
@@ -29,36 +29,36 @@ struct NameIndex {
   std::set<std::string> http2_clusters; // Cluster.name of protocol HTTP2 clusters
 };
 
-bool IsIpLiteral(const std::string& address);
+bool isIpLiteral(const std::string& address);
 // RFC 7230 token (header field name).
-bool IsHeaderName(const std::string& name);
+bool isHeaderName(const std::string& name);
 // No CR, LF or NUL.
-bool IsHeaderValue(const std::string& value);
+bool isHeaderValue(const std::string& value);
 // seconds/nanos in range and of the same sign.
-bool IsValidDuration(const google::protobuf::Duration& d);
-int64_t ToNanos(const google::protobuf::Duration& d);
+bool isValidDuration(const google::protobuf::Duration& d);
+int64_t toNanos(const google::protobuf::Duration& d);
 // "" if `pattern` compiles with RE2, else the RE2 error.
-std::string RegexError(const std::string& pattern);
+std::string regexError(const std::string& pattern);
 
 // TLS of listeners and clusters: secret references, enums, impossible combinations.
-void ValidateTls(const strait::v1::Generation& gen, Problems* problems);
+void validateTls(const strait::v1::Generation& gen, Problems* problems);
 
 // A cluster's health_check and outlier_detection (validate_health.cc).
-void ValidateClusterHealth(const strait::v1::Cluster& cluster, Problems* problems);
+void validateClusterHealth(const strait::v1::Cluster& cluster, Problems* problems);
 // Load balancing of clusters (validate_lb.cc): lb_config fits lb_policy, sizes in range,
 // Maglev table size prime, panic threshold a percentage.
-void ValidateLoadBalancing(const strait::v1::Generation& gen, Problems* problems);
+void validateLoadBalancing(const strait::v1::Generation& gen, Problems* problems);
 
 // The `filters` of a virtual host or route (validate_filters.cc); `base` is the field path.
-void ValidateHttpFilters(const std::string& route_config, const std::string& base,
+void validateHttpFilters(const std::string& route_config, const std::string& base,
                          const google::protobuf::RepeatedPtrField<strait::v1::HttpFilter>& filters,
                          Problems* problems);
 // A Compression filter at `base` (e.g. "virtual_hosts[0].filters[1].compression") of route
 // configuration `rc` (validate_compression.cc): encodings, media types, level/window ranges.
-void ValidateCompression(const strait::v1::Compression& c, const std::string& base, const std::string& rc,
+void validateCompression(const strait::v1::Compression& c, const std::string& base, const std::string& rc,
                          Problems* problems);
 
-void ValidateRouteConfig(const strait::v1::RouteConfiguration& rc, const NameIndex& names,
+void validateRouteConfig(const strait::v1::RouteConfiguration& rc, const NameIndex& names,
                          Problems* problems);
 
 }  // namespace strait::xds::internal

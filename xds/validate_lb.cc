@@ -20,7 +20,7 @@ constexpr uint64_t kMaxMaglevSize = 5000011;        // sidecar/upstream/maglev_t
 constexpr uint64_t kDefaultMaglevSize = 65537;
 constexpr uint32_t kMaxChoiceCount = 100;
 
-bool IsPrime(uint64_t n) {
+bool isPrime(uint64_t n) {
   if (n < 2) return false;
   for (uint64_t d = 2; d * d <= n; d++) {
     if (n % d == 0) return false;
@@ -28,19 +28,19 @@ bool IsPrime(uint64_t n) {
   return true;
 }
 
-void CheckHashPolicy(const Cluster& c, Problems* p) {
+void checkHashPolicy(const Cluster& c, Problems* p) {
   const std::string& n = c.name();
   bool hashing = c.lb_policy() == Cluster::RING_HASH || c.lb_policy() == Cluster::MAGLEV;
   const auto& lb = c.lb_config();
   if (!lb.has_hash_policy()) {
     if (hashing) {
-      p->Add("cluster", n, "lb_config.hash_policy",
+      p->add("cluster", n, "lb_config.hash_policy",
              absl::StrCat("required by lb_policy ", Cluster::LbPolicy_Name(c.lb_policy())));
     }
     return;
   }
   if (!hashing) {
-    p->Add("cluster", n, "lb_config.hash_policy",
+    p->add("cluster", n, "lb_config.hash_policy",
            absl::StrCat("only RING_HASH and MAGLEV hash requests, not lb_policy ",
                         Cluster::LbPolicy_Name(c.lb_policy())));
     return;
@@ -48,91 +48,91 @@ void CheckHashPolicy(const Cluster& c, Problems* p) {
   const auto& hp = lb.hash_policy();
   switch (hp.key_case()) {
     case LbConfig::HashPolicy::kHeaderName:
-      if (!IsHeaderName(hp.header_name())) {
-        p->Add("cluster", n, "lb_config.hash_policy.header_name",
+      if (!isHeaderName(hp.header_name())) {
+        p->add("cluster", n, "lb_config.hash_policy.header_name",
                "'" + hp.header_name() + "' is not a valid header name");
       }
       break;
     case LbConfig::HashPolicy::kCookieName:
-      if (!IsHeaderName(hp.cookie_name())) {  // a cookie name is a token too (RFC 6265)
-        p->Add("cluster", n, "lb_config.hash_policy.cookie_name",
+      if (!isHeaderName(hp.cookie_name())) {  // a cookie name is a token too (RFC 6265)
+        p->add("cluster", n, "lb_config.hash_policy.cookie_name",
                "'" + hp.cookie_name() + "' is not a valid cookie name");
       }
       break;
     case LbConfig::HashPolicy::kSourceIp:
-      if (!hp.source_ip()) p->Add("cluster", n, "lb_config.hash_policy.source_ip", "must be true when set");
+      if (!hp.source_ip()) p->add("cluster", n, "lb_config.hash_policy.source_ip", "must be true when set");
       break;
     case LbConfig::HashPolicy::KEY_NOT_SET:
-      p->Add("cluster", n, "lb_config.hash_policy", "set one of header_name, cookie_name, source_ip");
+      p->add("cluster", n, "lb_config.hash_policy", "set one of header_name, cookie_name, source_ip");
       break;
   }
 }
 
 // A sub-message for another policy than the cluster's.
-bool WrongPolicy(const Cluster& c, bool present, Cluster::LbPolicy wanted, const std::string& field,
+bool wrongPolicy(const Cluster& c, bool present, Cluster::LbPolicy wanted, const std::string& field,
                  Problems* p) {
   if (!present || c.lb_policy() == wanted) return false;
-  p->Add("cluster", c.name(), "lb_config." + field,
+  p->add("cluster", c.name(), "lb_config." + field,
          absl::StrCat("only used by lb_policy ", Cluster::LbPolicy_Name(wanted), ", not ",
                       Cluster::LbPolicy_Name(c.lb_policy())));
   return true;
 }
 
-void CheckRingHash(const Cluster& c, Problems* p) {
+void checkRingHash(const Cluster& c, Problems* p) {
   const auto& lb = c.lb_config();
-  if (WrongPolicy(c, lb.has_ring_hash(), Cluster::RING_HASH, "ring_hash", p)) return;
+  if (wrongPolicy(c, lb.has_ring_hash(), Cluster::RING_HASH, "ring_hash", p)) return;
   uint64_t min = lb.ring_hash().minimum_ring_size();
   uint64_t max = lb.ring_hash().maximum_ring_size();
   if (min > kMaxRingSize) {
-    p->Add("cluster", c.name(), "lb_config.ring_hash.minimum_ring_size",
+    p->add("cluster", c.name(), "lb_config.ring_hash.minimum_ring_size",
            absl::StrCat(min, " out of range 1..", kMaxRingSize));
   }
   uint64_t low = min == 0 ? 1024 : min;
   if (max != 0 && (max < low || max > kMaxRingSize)) {
-    p->Add("cluster", c.name(), "lb_config.ring_hash.maximum_ring_size",
+    p->add("cluster", c.name(), "lb_config.ring_hash.maximum_ring_size",
            absl::StrCat(max, " out of range ", low, "..", kMaxRingSize));
   }
 }
 
-void CheckMaglev(const Cluster& c, int endpoints, Problems* p) {
+void checkMaglev(const Cluster& c, int endpoints, Problems* p) {
   const auto& lb = c.lb_config();
-  if (WrongPolicy(c, lb.has_maglev(), Cluster::MAGLEV, "maglev", p)) return;
+  if (wrongPolicy(c, lb.has_maglev(), Cluster::MAGLEV, "maglev", p)) return;
   uint64_t size = lb.maglev().table_size();
   const std::string field = "lb_config.maglev.table_size";
   uint64_t effective = size == 0 ? kDefaultMaglevSize : size;
   if (size > kMaxMaglevSize) {
-    p->Add("cluster", c.name(), field, absl::StrCat(size, " out of range 2..", kMaxMaglevSize));
-  } else if (size != 0 && !IsPrime(size)) {
-    p->Add("cluster", c.name(), field, absl::StrCat(size, " is not a prime number"));
+    p->add("cluster", c.name(), field, absl::StrCat(size, " out of range 2..", kMaxMaglevSize));
+  } else if (size != 0 && !isPrime(size)) {
+    p->add("cluster", c.name(), field, absl::StrCat(size, " is not a prime number"));
   } else if (c.lb_policy() == Cluster::MAGLEV && effective < static_cast<uint64_t>(endpoints)) {
-    p->Add("cluster", c.name(), field,
+    p->add("cluster", c.name(), field,
            absl::StrCat(effective, " is smaller than the cluster's ", endpoints, " endpoints"));
   }
 }
 
-void CheckLeastRequest(const Cluster& c, Problems* p) {
+void checkLeastRequest(const Cluster& c, Problems* p) {
   const auto& lb = c.lb_config();
-  if (WrongPolicy(c, lb.has_least_request(), Cluster::LEAST_REQUEST, "least_request", p)) return;
+  if (wrongPolicy(c, lb.has_least_request(), Cluster::LEAST_REQUEST, "least_request", p)) return;
   uint32_t choices = lb.least_request().choice_count();
   if (choices == 1 || choices > kMaxChoiceCount) {
-    p->Add("cluster", c.name(), "lb_config.least_request.choice_count",
+    p->add("cluster", c.name(), "lb_config.least_request.choice_count",
            absl::StrCat(choices, " out of range 2..", kMaxChoiceCount));
   }
 }
 
 }  // namespace
 
-void ValidateLoadBalancing(const strait::v1::Generation& gen, Problems* problems) {
+void validateLoadBalancing(const strait::v1::Generation& gen, Problems* problems) {
   std::map<std::string, int> endpoints;
   for (const auto& la : gen.load_assignments()) endpoints[la.cluster_name()] += la.endpoints_size();
   for (const auto& c : gen.clusters()) {
-    if (!Cluster::LbPolicy_IsValid(c.lb_policy())) continue;  // reported by CheckClusters
-    CheckHashPolicy(c, problems);
-    CheckRingHash(c, problems);
-    CheckMaglev(c, endpoints[c.name()], problems);
-    CheckLeastRequest(c, problems);
+    if (!Cluster::LbPolicy_IsValid(c.lb_policy())) continue;  // reported by checkClusters
+    checkHashPolicy(c, problems);
+    checkRingHash(c, problems);
+    checkMaglev(c, endpoints[c.name()], problems);
+    checkLeastRequest(c, problems);
     if (c.has_healthy_panic_threshold() && c.healthy_panic_threshold() > 100) {
-      problems->Add("cluster", c.name(), "healthy_panic_threshold",
+      problems->add("cluster", c.name(), "healthy_panic_threshold",
                     absl::StrCat(c.healthy_panic_threshold(), " out of range 0..100 (percent)"));
     }
   }

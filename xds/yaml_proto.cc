@@ -22,14 +22,14 @@ namespace {
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 
-absl::Status Error(const YAML::Node& node, const std::string& path, absl::string_view reason) {
+absl::Status error(const YAML::Node& node, const std::string& path, absl::string_view reason) {
   int line = node.Mark().line + 1;
   std::string where = path.empty() ? "" : absl::StrCat(path, ": ");
   if (line <= 0) return absl::InvalidArgumentError(absl::StrCat(where, reason));
   return absl::InvalidArgumentError(absl::StrCat("line ", line, ": ", where, reason));
 }
 
-void AppendJsonString(const std::string& s, std::string* out) {
+void appendJsonString(const std::string& s, std::string* out) {
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
@@ -49,7 +49,7 @@ void AppendJsonString(const std::string& s, std::string* out) {
   out->push_back('"');
 }
 
-bool IsInteger(const std::string& s) {
+bool isInteger(const std::string& s) {
   if (s.empty()) return false;
   char* end = nullptr;
   errno = 0;
@@ -61,99 +61,99 @@ bool IsInteger(const std::string& s) {
   return errno == 0 && *end == '\0';
 }
 
-bool IsNumber(const std::string& s) {
-  if (s.empty() || IsInteger(s)) return !s.empty();
+bool isNumber(const std::string& s) {
+  if (s.empty() || isInteger(s)) return !s.empty();
   char* end = nullptr;
   (void)std::strtod(s.c_str(), &end);
   return *end == '\0' && s.find_first_of("xXpP") == std::string::npos;
 }
 
 // Accepts the proto JSON form ("5s", "0.25s") and Go-style forms ("100ms", "1m30s").
-absl::Status DurationToJson(const YAML::Node& node, const std::string& path, std::string* out) {
+absl::Status durationToJson(const YAML::Node& node, const std::string& path, std::string* out) {
   const std::string& s = node.Scalar();
   absl::Duration d;
   if (!absl::ParseDuration(s, &d) || s == "inf" || s == "-inf") {
-    return Error(node, path, absl::StrCat("expected a duration like '5s' or '100ms', got '", s,
+    return error(node, path, absl::StrCat("expected a duration like '5s' or '100ms', got '", s,
                                           "'"));
   }
   int64_t nanos = absl::ToInt64Nanoseconds(d);
   std::string secs = absl::StrFormat("%s%d.%09d", nanos < 0 ? "-" : "",
                                      std::llabs(nanos) / 1000000000, std::llabs(nanos) % 1000000000);
-  AppendJsonString(secs + "s", out);
+  appendJsonString(secs + "s", out);
   return absl::OkStatus();
 }
 
-absl::Status MessageToJson(const YAML::Node& node, const Descriptor* desc, const std::string& path,
+absl::Status messageToJson(const YAML::Node& node, const Descriptor* desc, const std::string& path,
                            std::string* out);
 
-absl::Status ScalarToJson(const YAML::Node& node, const FieldDescriptor* field,
+absl::Status scalarToJson(const YAML::Node& node, const FieldDescriptor* field,
                           const std::string& path, std::string* out) {
   if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
     const std::string& full = field->message_type()->full_name();
     if (full == "google.protobuf.Duration") {
-      if (!node.IsScalar()) return Error(node, path, "expected a duration like '5s'");
-      return DurationToJson(node, path, out);
+      if (!node.IsScalar()) return error(node, path, "expected a duration like '5s'");
+      return durationToJson(node, path, out);
     }
-    return MessageToJson(node, field->message_type(), path, out);
+    return messageToJson(node, field->message_type(), path, out);
   }
-  if (!node.IsScalar()) return Error(node, path, "expected a single value, not a list or map");
+  if (!node.IsScalar()) return error(node, path, "expected a single value, not a list or map");
   const std::string& s = node.Scalar();
   switch (field->cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING:
-      AppendJsonString(s, out);
+      appendJsonString(s, out);
       return absl::OkStatus();
     case FieldDescriptor::CPPTYPE_BOOL:
       if (s == "true" || s == "True" || s == "TRUE") { out->append("true"); return absl::OkStatus(); }
       if (s == "false" || s == "False" || s == "FALSE") { out->append("false"); return absl::OkStatus(); }
-      return Error(node, path, absl::StrCat("expected true or false, got '", s, "'"));
+      return error(node, path, absl::StrCat("expected true or false, got '", s, "'"));
     case FieldDescriptor::CPPTYPE_ENUM:
       if (field->enum_type()->FindValueByName(s) != nullptr) {
-        AppendJsonString(s, out);
+        appendJsonString(s, out);
         return absl::OkStatus();
       }
-      if (IsInteger(s)) { out->append(s); return absl::OkStatus(); }
-      return Error(node, path, absl::StrCat("unknown value '", s, "' of ",
+      if (isInteger(s)) { out->append(s); return absl::OkStatus(); }
+      return error(node, path, absl::StrCat("unknown value '", s, "' of ",
                                             field->enum_type()->name()));
     case FieldDescriptor::CPPTYPE_DOUBLE:
     case FieldDescriptor::CPPTYPE_FLOAT:
-      if (!IsNumber(s)) return Error(node, path, absl::StrCat("expected a number, got '", s, "'"));
+      if (!isNumber(s)) return error(node, path, absl::StrCat("expected a number, got '", s, "'"));
       out->append(s);
       return absl::OkStatus();
     default:  // integers
-      if (!IsInteger(s)) {
-        return Error(node, path, absl::StrCat("expected an integer, got '", s, "'"));
+      if (!isInteger(s)) {
+        return error(node, path, absl::StrCat("expected an integer, got '", s, "'"));
       }
       out->append(s);
       return absl::OkStatus();
   }
 }
 
-absl::Status RepeatedToJson(const YAML::Node& node, const FieldDescriptor* field,
+absl::Status repeatedToJson(const YAML::Node& node, const FieldDescriptor* field,
                             const std::string& path, std::string* out) {
-  if (!node.IsSequence()) return Error(node, path, "expected a list");
+  if (!node.IsSequence()) return error(node, path, "expected a list");
   out->push_back('[');
   for (size_t i = 0; i < node.size(); ++i) {
     if (i > 0) out->push_back(',');
-    absl::Status st = ScalarToJson(node[i], field, absl::StrCat(path, "[", i, "]"), out);
+    absl::Status st = scalarToJson(node[i], field, absl::StrCat(path, "[", i, "]"), out);
     if (!st.ok()) return st;
   }
   out->push_back(']');
   return absl::OkStatus();
 }
 
-absl::Status MapToJson(const YAML::Node& node, const FieldDescriptor* field,
+absl::Status mapToJson(const YAML::Node& node, const FieldDescriptor* field,
                        const std::string& path, std::string* out) {
-  if (!node.IsMap()) return Error(node, path, "expected a map");
+  if (!node.IsMap()) return error(node, path, "expected a map");
   const FieldDescriptor* value_field = field->message_type()->FindFieldByName("value");
   out->push_back('{');
   bool first = true;
   for (const auto& kv : node) {
-    if (!kv.first.IsScalar()) return Error(kv.first, path, "map keys must be plain values");
+    if (!kv.first.IsScalar()) return error(kv.first, path, "map keys must be plain values");
     if (!first) out->push_back(',');
     first = false;
-    AppendJsonString(kv.first.Scalar(), out);
+    appendJsonString(kv.first.Scalar(), out);
     out->push_back(':');
-    absl::Status st = ScalarToJson(kv.second, value_field,
+    absl::Status st = scalarToJson(kv.second, value_field,
                                    absl::StrCat(path, "[", kv.first.Scalar(), "]"), out);
     if (!st.ok()) return st;
   }
@@ -161,33 +161,33 @@ absl::Status MapToJson(const YAML::Node& node, const FieldDescriptor* field,
   return absl::OkStatus();
 }
 
-const FieldDescriptor* FindByJsonName(const Descriptor* desc, const std::string& key) {
+const FieldDescriptor* findByJsonName(const Descriptor* desc, const std::string& key) {
   for (int i = 0; i < desc->field_count(); ++i) {
     if (desc->field(i)->json_name() == key) return desc->field(i);
   }
   return nullptr;
 }
 
-absl::Status MessageToJson(const YAML::Node& node, const Descriptor* desc, const std::string& path,
+absl::Status messageToJson(const YAML::Node& node, const Descriptor* desc, const std::string& path,
                            std::string* out) {
   if (node.IsNull()) { out->append("{}"); return absl::OkStatus(); }
-  if (!node.IsMap()) return Error(node, path, absl::StrCat("expected a map (", desc->name(), ")"));
+  if (!node.IsMap()) return error(node, path, absl::StrCat("expected a map (", desc->name(), ")"));
   out->push_back('{');
   bool first = true;
   for (const auto& kv : node) {
     const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
     const std::string sub = path.empty() ? key : absl::StrCat(path, ".", key);
     const FieldDescriptor* field = desc->FindFieldByName(key);
-    if (field == nullptr) field = FindByJsonName(desc, key);
-    if (field == nullptr) return Error(kv.first, sub, "unknown field");
+    if (field == nullptr) field = findByJsonName(desc, key);
+    if (field == nullptr) return error(kv.first, sub, "unknown field");
     if (kv.second.IsNull()) continue;  // "key:" with no value means the default
     if (!first) out->push_back(',');
     first = false;
-    AppendJsonString(field->name(), out);
+    appendJsonString(field->name(), out);
     out->push_back(':');
-    absl::Status st = field->is_map()        ? MapToJson(kv.second, field, sub, out)
-                      : field->is_repeated() ? RepeatedToJson(kv.second, field, sub, out)
-                                             : ScalarToJson(kv.second, field, sub, out);
+    absl::Status st = field->is_map()        ? mapToJson(kv.second, field, sub, out)
+                      : field->is_repeated() ? repeatedToJson(kv.second, field, sub, out)
+                                             : scalarToJson(kv.second, field, sub, out);
     if (!st.ok()) return st;
   }
   out->push_back('}');
@@ -196,7 +196,7 @@ absl::Status MessageToJson(const YAML::Node& node, const Descriptor* desc, const
 
 }  // namespace
 
-absl::Status YamlToMessage(const std::string& yaml, google::protobuf::Message* out) {
+absl::Status yamlToMessage(const std::string& yaml, google::protobuf::Message* out) {
   out->Clear();
   YAML::Node root;
   try {
@@ -205,7 +205,7 @@ absl::Status YamlToMessage(const std::string& yaml, google::protobuf::Message* o
     return absl::InvalidArgumentError(absl::StrCat("line ", e.mark.line + 1, ": ", e.msg));
   }
   std::string json;
-  absl::Status st = MessageToJson(root, out->GetDescriptor(), "", &json);
+  absl::Status st = messageToJson(root, out->GetDescriptor(), "", &json);
   if (!st.ok()) return st;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
@@ -216,12 +216,12 @@ absl::Status YamlToMessage(const std::string& yaml, google::protobuf::Message* o
   return absl::OkStatus();
 }
 
-absl::Status YamlFileToMessage(const std::string& path, google::protobuf::Message* out) {
+absl::Status yamlFileToMessage(const std::string& path, google::protobuf::Message* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
   std::stringstream buf;
   buf << in.rdbuf();
-  absl::Status st = YamlToMessage(buf.str(), out);
+  absl::Status st = yamlToMessage(buf.str(), out);
   if (!st.ok()) return absl::Status(st.code(), absl::StrCat(path, ": ", st.message()));
   return absl::OkStatus();
 }

@@ -14,9 +14,9 @@ namespace strait::xds {
 
 // Parses `yaml` (one YAML document; an empty document yields an empty message) into `out`.
 // Unknown fields are an error (a typo must not be silently ignored).
-absl::Status YamlToMessage(const std::string& yaml, google::protobuf::Message* out);
+absl::Status yamlToMessage(const std::string& yaml, google::protobuf::Message* out);
 
-// Reads the file at `path` and parses it with YamlToMessage; errors are prefixed with the path.
-absl::Status YamlFileToMessage(const std::string& path, google::protobuf::Message* out);
+// Reads the file at `path` and parses it with yamlToMessage; errors are prefixed with the path.
+absl::Status yamlFileToMessage(const std::string& path, google::protobuf::Message* out);
 
 }  // namespace strait::xds

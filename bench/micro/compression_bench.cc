@@ -66,7 +66,7 @@ void BM_Compress(benchmark::State& state) {
                  std::to_string(piece / 1024) + " KiB pieces");
 }
 
-void Args(benchmark::internal::Benchmark* b) {
+void args(benchmark::internal::Benchmark* b) {
   const int gzip = static_cast<int>(Encoding::kGzip);
   const int br = static_cast<int>(Encoding::kBrotli);
   const int zstd = static_cast<int>(Encoding::kZstd);
@@ -79,7 +79,7 @@ void Args(benchmark::internal::Benchmark* b) {
   b->Args({zstd, 3, 1 << 20});
 }
 
-BENCHMARK(BM_Compress)->Apply(Args)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Compress)->Apply(args)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace strait::filters::compression

@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 constexpr absl::Duration kRootLifetime = absl::Hours(24 * 3652);  // ~10 years
 
 // Writes `data` to `path` (created with `mode`, replaced atomically via a temp file).
-absl::Status WriteFileMode(const std::string& path, const std::string& data, mode_t mode) {
+absl::Status writeFileMode(const std::string& path, const std::string& data, mode_t mode) {
   std::string tmp = path + ".tmp";
   ::unlink(tmp.c_str());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -37,7 +37,7 @@ absl::Status WriteFileMode(const std::string& path, const std::string& data, mod
   return absl::OkStatus();
 }
 
-absl::Status EnsurePrivateDir(const std::string& dir) {
+absl::Status ensurePrivateDir(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("create ", dir, ": ", ec.message()));
@@ -47,9 +47,9 @@ absl::Status EnsurePrivateDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<CaMaterial> CreateRoot(const std::string& dir, const std::string& trust_domain,
+absl::StatusOr<CaMaterial> createRoot(const std::string& dir, const std::string& trust_domain,
                                       absl::Time now) {
-  auto key = GenerateP256Key();
+  auto key = generateP256Key();
   if (!key.ok()) return key.status();
   CertSpec spec;
   spec.common_name = "Strait Mesh Root CA";
@@ -57,17 +57,17 @@ absl::StatusOr<CaMaterial> CreateRoot(const std::string& dir, const std::string&
   spec.not_before = now - absl::Minutes(5);
   spec.not_after = now + kRootLifetime;
   spec.is_ca = true;
-  auto cert = BuildCertificate(spec, key->get(), nullptr, key->get());
+  auto cert = buildCertificate(spec, key->get(), nullptr, key->get());
   if (!cert.ok()) return cert.status();
-  auto key_pem = KeyToPem(key->get());
-  auto cert_pem = CertToPem(cert->get());
+  auto key_pem = keyToPem(key->get());
+  auto cert_pem = certToPem(cert->get());
   if (!key_pem.ok()) return key_pem.status();
   if (!cert_pem.ok()) return cert_pem.status();
-  absl::Status st = EnsurePrivateDir(dir);
+  absl::Status st = ensurePrivateDir(dir);
   // The key first: root.pem existing is what marks the directory as initialized.
-  if (st.ok()) st = WriteFileMode(dir + "/root.key", *key_pem, 0600);
+  if (st.ok()) st = writeFileMode(dir + "/root.key", *key_pem, 0600);
   OPENSSL_cleanse(key_pem->data(), key_pem->size());
-  if (st.ok()) st = WriteFileMode(dir + "/root.pem", *cert_pem, 0644);
+  if (st.ok()) st = writeFileMode(dir + "/root.pem", *cert_pem, 0644);
   if (!st.ok()) return st;
   CaMaterial m;
   m.roots.push_back(tls::X509Ptr(X509_dup(cert->get())));
@@ -77,7 +77,7 @@ absl::StatusOr<CaMaterial> CreateRoot(const std::string& dir, const std::string&
   return m;
 }
 
-absl::Status CheckKeyFilePrivate(const std::string& path) {
+absl::Status checkKeyFilePrivate(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat("CA key ", path, ": ", strerror(errno)));
@@ -91,14 +91,14 @@ absl::Status CheckKeyFilePrivate(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<CaMaterial> LoadGivenCa(const std::string& cert_file, const std::string& key_file) {
-  auto cert_pem = ReadFileToString(cert_file);
+absl::StatusOr<CaMaterial> loadGivenCa(const std::string& cert_file, const std::string& key_file) {
+  auto cert_pem = readFileToString(cert_file);
   if (!cert_pem.ok()) return cert_pem.status();
-  auto certs = ParseCertsPem(*cert_pem);
+  auto certs = parseCertsPem(*cert_pem);
   if (!certs.ok()) return absl::InvalidArgumentError(absl::StrCat(cert_file, ": ", certs.status().message()));
-  auto key_pem = ReadFileToString(key_file);
+  auto key_pem = readFileToString(key_file);
   if (!key_pem.ok()) return key_pem.status();
-  auto key = ParseKeyPem(*key_pem);
+  auto key = parseKeyPem(*key_pem);
   OPENSSL_cleanse(key_pem->data(), key_pem->size());
   if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat(key_file, ": ", key.status().message()));
   CaMaterial m;
@@ -110,26 +110,26 @@ absl::StatusOr<CaMaterial> LoadGivenCa(const std::string& cert_file, const std::
   if (X509_check_ca(m.cert.get()) == 0) {
     return absl::InvalidArgumentError(absl::StrCat(cert_file, " is not a CA certificate"));
   }
-  if (IsSelfSigned(m.cert.get())) {
+  if (isSelfSigned(m.cert.get())) {
     m.roots.push_back(tls::X509Ptr(X509_dup(m.cert.get())));
   } else {
     m.chain.push_back(tls::X509Ptr(X509_dup(m.cert.get())));
   }
   for (size_t i = 1; i < certs->size(); ++i) {
     auto& c = (*certs)[i];
-    (IsSelfSigned(c.get()) ? m.roots : m.chain).push_back(std::move(c));
+    (isSelfSigned(c.get()) ? m.roots : m.chain).push_back(std::move(c));
   }
   return m;
 }
 
-absl::StatusOr<CaMaterial> LoadOrCreateRoot(const std::string& dir,
+absl::StatusOr<CaMaterial> loadOrCreateRoot(const std::string& dir,
                                             const std::string& trust_domain, absl::Time now) {
   std::string cert_file = dir + "/root.pem";
   std::string key_file = dir + "/root.key";
-  if (!fs::exists(cert_file)) return CreateRoot(dir, trust_domain, now);
-  absl::Status st = CheckKeyFilePrivate(key_file);
+  if (!fs::exists(cert_file)) return createRoot(dir, trust_domain, now);
+  absl::Status st = checkKeyFilePrivate(key_file);
   if (!st.ok()) return st;
-  auto m = LoadGivenCa(cert_file, key_file);
+  auto m = loadGivenCa(cert_file, key_file);
   if (m.ok() && m->roots.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(cert_file, " is not a self-signed root"));
   }

@@ -24,11 +24,11 @@ struct CaMaterial {
 // DIR/root.pem + DIR/root.key: loads them if root.pem exists, else creates an EC P-256
 // self-signed root (CA:TRUE, 10 years, O=<trust_domain>) and writes the key 0600 in a 0700
 // DIR (created if missing). Refuses a root.key readable by group/others.
-absl::StatusOr<CaMaterial> LoadOrCreateRoot(const std::string& dir,
+absl::StatusOr<CaMaterial> loadOrCreateRoot(const std::string& dir,
                                             const std::string& trust_domain, absl::Time now);
 
 // --ca-cert/--ca-key: `cert_file` holds the CA certificate first, optionally followed by the
 // certificates above it (intermediates, then the root). Its key must match, it must be a CA.
-absl::StatusOr<CaMaterial> LoadGivenCa(const std::string& cert_file, const std::string& key_file);
+absl::StatusOr<CaMaterial> loadGivenCa(const std::string& cert_file, const std::string& key_file);
 
 }  // namespace strait::ca

@@ -12,7 +12,7 @@
 namespace strait::ca {
 namespace {
 
-absl::Status SetRandomSerial(X509* cert) {
+absl::Status setRandomSerial(X509* cert) {
   unsigned char bytes[16];
   if (RAND_bytes(bytes, sizeof(bytes)) != 1) return absl::InternalError("RAND_bytes failed");
   bytes[0] &= 0x7f;  // positive, as RFC 5280 requires
@@ -20,10 +20,10 @@ absl::Status SetRandomSerial(X509* cert) {
   BIGNUM* bn = BN_bin2bn(bytes, sizeof(bytes), nullptr);
   bool ok = bn != nullptr && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != nullptr;
   BN_free(bn);
-  return ok ? absl::OkStatus() : absl::InternalError("serial: " + OpenSslError());
+  return ok ? absl::OkStatus() : absl::InternalError("serial: " + openSslError());
 }
 
-absl::Status SetSubject(X509* cert, const CertSpec& spec) {
+absl::Status setSubject(X509* cert, const CertSpec& spec) {
   X509_NAME* name = X509_get_subject_name(cert);
   auto add = [name](const char* field, const std::string& value) {
     return value.empty() ||
@@ -32,23 +32,23 @@ absl::Status SetSubject(X509* cert, const CertSpec& spec) {
                                       -1, 0) == 1;
   };
   if (!add("O", spec.organization) || !add("CN", spec.common_name)) {
-    return absl::InvalidArgumentError("subject: " + OpenSslError());
+    return absl::InvalidArgumentError("subject: " + openSslError());
   }
   return absl::OkStatus();
 }
 
-absl::Status AddExtension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
+absl::Status addExtension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
   X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, ctx, nid, value.c_str());
   if (ext == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("extension ", OBJ_nid2sn(nid), "=", value, ": ", OpenSslError()));
+        absl::StrCat("extension ", OBJ_nid2sn(nid), "=", value, ": ", openSslError()));
   }
   int ok = X509_add_ext(cert, ext, -1);
   X509_EXTENSION_free(ext);
-  return ok == 1 ? absl::OkStatus() : absl::InternalError("X509_add_ext: " + OpenSslError());
+  return ok == 1 ? absl::OkStatus() : absl::InternalError("X509_add_ext: " + openSslError());
 }
 
-std::string SanValue(const CertSpec& spec) {
+std::string sanValue(const CertSpec& spec) {
   std::vector<std::string> sans;
   for (const auto& u : spec.uri_sans) sans.push_back("URI:" + u);
   for (const auto& d : spec.dns_sans) sans.push_back("DNS:" + d);
@@ -56,7 +56,7 @@ std::string SanValue(const CertSpec& spec) {
   return absl::StrJoin(sans, ",");
 }
 
-absl::Status AddExtensions(X509* cert, X509* issuer, const CertSpec& spec) {
+absl::Status addExtensions(X509* cert, X509* issuer, const CertSpec& spec) {
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer != nullptr ? issuer : cert, cert, nullptr, nullptr, 0);
   std::vector<std::pair<int, std::string>> exts;
@@ -70,10 +70,10 @@ absl::Status AddExtensions(X509* cert, X509* issuer, const CertSpec& spec) {
   }
   exts.emplace_back(NID_subject_key_identifier, "hash");
   if (issuer != nullptr) exts.emplace_back(NID_authority_key_identifier, "keyid:always");
-  std::string sans = SanValue(spec);
+  std::string sans = sanValue(spec);
   if (!sans.empty()) exts.emplace_back(NID_subject_alt_name, sans);
   for (const auto& [nid, value] : exts) {
-    absl::Status st = AddExtension(cert, &ctx, nid, value);
+    absl::Status st = addExtension(cert, &ctx, nid, value);
     if (!st.ok()) return st;
   }
   return absl::OkStatus();
@@ -81,14 +81,14 @@ absl::Status AddExtensions(X509* cert, X509* issuer, const CertSpec& spec) {
 
 }  // namespace
 
-absl::StatusOr<tls::X509Ptr> BuildCertificate(const CertSpec& spec, EVP_PKEY* public_key,
+absl::StatusOr<tls::X509Ptr> buildCertificate(const CertSpec& spec, EVP_PKEY* public_key,
                                               X509* issuer_cert, EVP_PKEY* issuer_key) {
   tls::X509Ptr cert(X509_new());
   if (cert == nullptr || X509_set_version(cert.get(), 2) != 1) {
-    return absl::InternalError("X509_new: " + OpenSslError());
+    return absl::InternalError("X509_new: " + openSslError());
   }
-  absl::Status st = SetRandomSerial(cert.get());
-  if (st.ok()) st = SetSubject(cert.get(), spec);
+  absl::Status st = setRandomSerial(cert.get());
+  if (st.ok()) st = setSubject(cert.get(), spec);
   if (!st.ok()) return st;
   X509_NAME* issuer_name = issuer_cert != nullptr ? X509_get_subject_name(issuer_cert)
                                                   : X509_get_subject_name(cert.get());
@@ -96,12 +96,12 @@ absl::StatusOr<tls::X509Ptr> BuildCertificate(const CertSpec& spec, EVP_PKEY* pu
       ASN1_TIME_set(X509_getm_notBefore(cert.get()), absl::ToTimeT(spec.not_before)) == nullptr ||
       ASN1_TIME_set(X509_getm_notAfter(cert.get()), absl::ToTimeT(spec.not_after)) == nullptr ||
       X509_set_pubkey(cert.get(), public_key) != 1) {
-    return absl::InternalError("certificate fields: " + OpenSslError());
+    return absl::InternalError("certificate fields: " + openSslError());
   }
-  st = AddExtensions(cert.get(), issuer_cert, spec);
+  st = addExtensions(cert.get(), issuer_cert, spec);
   if (!st.ok()) return st;
   if (X509_sign(cert.get(), issuer_key, EVP_sha256()) <= 0) {
-    return absl::InternalError("signing: " + OpenSslError());
+    return absl::InternalError("signing: " + openSslError());
   }
   return cert;
 }

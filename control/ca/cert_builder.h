@@ -26,7 +26,7 @@ struct CertSpec {
 // Certifies `public_key` per `spec`, signed by `issuer_key`. `issuer_cert` null means
 // self-signed (issuer = subject). Serial: 128 random bits. Leaves get EKU
 // serverAuth+clientAuth and keyUsage digitalSignature; all get SKI (and AKI if issued).
-absl::StatusOr<tls::X509Ptr> BuildCertificate(const CertSpec& spec, EVP_PKEY* public_key,
+absl::StatusOr<tls::X509Ptr> buildCertificate(const CertSpec& spec, EVP_PKEY* public_key,
                                               X509* issuer_cert, EVP_PKEY* issuer_key);
 
 }  // namespace strait::ca

@@ -15,17 +15,17 @@ namespace {
 constexpr absl::Duration kBackdate = absl::Seconds(5);  // tolerates small clock skew
 constexpr absl::Duration kServerLifetime = absl::Hours(24 * 365);
 
-absl::StatusOr<std::string> BundlePem(const CaMaterial& m, const CaOptions& options) {
+absl::StatusOr<std::string> bundlePem(const CaMaterial& m, const CaOptions& options) {
   std::string pem;
   for (const auto& root : m.roots) {
-    auto p = CertToPem(root.get());
+    auto p = certToPem(root.get());
     if (!p.ok()) return p.status();
     pem += *p;
   }
   for (const auto& file : options.extra_trust_root_files) {
-    auto p = ReadFileToString(file);
+    auto p = readFileToString(file);
     if (!p.ok()) return p.status();
-    auto certs = ParseCertsPem(*p);
+    auto certs = parseCertsPem(*p);
     if (!certs.ok()) return absl::InvalidArgumentError(absl::StrCat(file, ": ", certs.status().message()));
     pem += *p;
     if (!pem.empty() && pem.back() != '\n') pem += "\n";
@@ -39,16 +39,16 @@ absl::StatusOr<std::string> BundlePem(const CaMaterial& m, const CaOptions& opti
 }
 
 // Parses the CSR and checks its self-signature; returns its public key.
-absl::StatusOr<tls::EvpPkeyPtr> CsrPublicKey(const std::string& csr_pem) {
+absl::StatusOr<tls::EvpPkeyPtr> csrPublicKey(const std::string& csr_pem) {
   tls::BioPtr bio(BIO_new_mem_buf(csr_pem.data(), static_cast<int>(csr_pem.size())));
   tls::X509ReqPtr req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
   if (req == nullptr) {
-    OpenSslError();
+    openSslError();
     return absl::InvalidArgumentError("csr_pem is not a PEM certificate request");
   }
   EVP_PKEY* key = X509_REQ_get0_pubkey(req.get());
   if (key == nullptr || X509_REQ_verify(req.get(), key) != 1) {
-    OpenSslError();
+    openSslError();
     return absl::InvalidArgumentError("CSR signature does not verify");
   }
   bool ok = (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC && EVP_PKEY_get_bits(key) >= 256) ||
@@ -58,16 +58,16 @@ absl::StatusOr<tls::EvpPkeyPtr> CsrPublicKey(const std::string& csr_pem) {
   return tls::EvpPkeyPtr(key);
 }
 
-absl::Duration Lifetime(int64_t requested_ttl_seconds, absl::Duration max_ttl) {
+absl::Duration lifetime(int64_t requested_ttl_seconds, absl::Duration max_ttl) {
   if (requested_ttl_seconds <= 0) return max_ttl;
   return std::clamp(absl::Seconds(requested_ttl_seconds), absl::Seconds(1), max_ttl);
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<CertificateAuthority>> CertificateAuthority::Create(
+absl::StatusOr<std::unique_ptr<CertificateAuthority>> CertificateAuthority::create(
     const CaOptions& options, absl::Time now) {
-  if (!ValidSpiffePart(options.trust_domain)) {
+  if (!validSpiffePart(options.trust_domain)) {
     return absl::InvalidArgumentError(absl::StrCat("invalid trust domain '", options.trust_domain, "'"));
   }
   if (options.max_ttl < absl::Seconds(1)) return absl::InvalidArgumentError("--cert-ttl must be >= 1s");
@@ -76,30 +76,30 @@ absl::StatusOr<std::unique_ptr<CertificateAuthority>> CertificateAuthority::Crea
   }
   absl::StatusOr<CaMaterial> m =
       options.ca_cert_file.empty()
-          ? LoadOrCreateRoot(options.ca_dir, options.trust_domain, now)
-          : LoadGivenCa(options.ca_cert_file, options.ca_key_file);
+          ? loadOrCreateRoot(options.ca_dir, options.trust_domain, now)
+          : loadGivenCa(options.ca_cert_file, options.ca_key_file);
   if (!m.ok()) return m.status();
-  auto bundle = BundlePem(*m, options);
+  auto bundle = bundlePem(*m, options);
   if (!bundle.ok()) return bundle.status();
   return std::unique_ptr<CertificateAuthority>(
       new CertificateAuthority(options, std::move(*m), std::move(*bundle)));
 }
 
-absl::StatusOr<std::string> CertificateAuthority::SignChain(const CertSpec& spec, EVP_PKEY* key,
+absl::StatusOr<std::string> CertificateAuthority::signChain(const CertSpec& spec, EVP_PKEY* key,
                                                             tls::X509Ptr* leaf) const {
   CertSpec capped = spec;
   capped.not_after = std::min(spec.not_after,
-                              absl::FromTimeT(NotAfterUnix(material_.cert.get())));
+                              absl::FromTimeT(notAfterUnix(material_.cert.get())));
   absl::StatusOr<tls::X509Ptr> cert;
   {
     absl::MutexLock lock(&sign_mu_);
-    cert = BuildCertificate(capped, key, material_.cert.get(), material_.key.get());
+    cert = buildCertificate(capped, key, material_.cert.get(), material_.key.get());
   }
   if (!cert.ok()) return cert.status();
-  auto pem = CertToPem(cert->get());
+  auto pem = certToPem(cert->get());
   if (!pem.ok()) return pem.status();
   for (const auto& c : material_.chain) {
-    auto p = CertToPem(c.get());
+    auto p = certToPem(c.get());
     if (!p.ok()) return p.status();
     *pem += *p;
   }
@@ -107,31 +107,31 @@ absl::StatusOr<std::string> CertificateAuthority::SignChain(const CertSpec& spec
   return pem;
 }
 
-absl::StatusOr<IssuedCertificate> CertificateAuthority::IssueWorkload(
+absl::StatusOr<IssuedCertificate> CertificateAuthority::issueWorkload(
     const std::string& csr_pem, const std::string& ns, const std::string& sa,
     int64_t requested_ttl_seconds, absl::Time now) const {
-  if (!ValidSpiffePart(ns) || !ValidSpiffePart(sa)) {
+  if (!validSpiffePart(ns) || !validSpiffePart(sa)) {
     return absl::InvalidArgumentError("invalid namespace or service account");
   }
-  auto key = CsrPublicKey(csr_pem);
+  auto key = csrPublicKey(csr_pem);
   if (!key.ok()) return key.status();
   SpiffeId id{options_.trust_domain, ns, sa};
   CertSpec spec;
   spec.common_name = sa;
   spec.organization = options_.trust_domain;
   spec.not_before = now - kBackdate;
-  spec.not_after = now + Lifetime(requested_ttl_seconds, options_.max_ttl);
-  spec.uri_sans = {id.ToUri()};
+  spec.not_after = now + lifetime(requested_ttl_seconds, options_.max_ttl);
+  spec.uri_sans = {id.toUri()};
   tls::X509Ptr leaf;
-  auto chain = SignChain(spec, key->get(), &leaf);
+  auto chain = signChain(spec, key->get(), &leaf);
   if (!chain.ok()) return chain.status();
-  return IssuedCertificate{*chain, id.ToUri(), SerialHex(leaf.get()), NotAfterUnix(leaf.get())};
+  return IssuedCertificate{*chain, id.toUri(), serialHex(leaf.get()), notAfterUnix(leaf.get())};
 }
 
-absl::StatusOr<ServerKeyPair> CertificateAuthority::IssueServer(
+absl::StatusOr<ServerKeyPair> CertificateAuthority::issueServer(
     const std::vector<std::string>& dns_names, const std::vector<std::string>& ips,
     absl::Time now) const {
-  auto key = GenerateP256Key();
+  auto key = generateP256Key();
   if (!key.ok()) return key.status();
   CertSpec spec;
   spec.common_name = dns_names.empty() ? "strait-control" : dns_names[0];
@@ -141,9 +141,9 @@ absl::StatusOr<ServerKeyPair> CertificateAuthority::IssueServer(
   spec.dns_sans = dns_names;
   spec.ip_sans = ips;
   tls::X509Ptr leaf;
-  auto chain = SignChain(spec, key->get(), &leaf);
+  auto chain = signChain(spec, key->get(), &leaf);
   if (!chain.ok()) return chain.status();
-  auto key_pem = KeyToPem(key->get());
+  auto key_pem = keyToPem(key->get());
   if (!key_pem.ok()) return key_pem.status();
   return ServerKeyPair{*chain, std::move(*key_pem)};
 }

@@ -2,7 +2,7 @@
 // (identity decided by the caller, never by the CSR), signs the control plane's own server
 // certificate, verifies peers' mesh certificates, and holds the trust bundle.
 //
-// THREADS: Create() once at start-up; afterwards the object is immutable and every const
+// THREADS: create() once at start-up; afterwards the object is immutable and every const
 // method may be called concurrently from gRPC threads (signing is serialized internally).
 // SECRECY: the CA key never leaves this object; nothing here logs.
 #pragma once
@@ -47,34 +47,34 @@ struct ServerKeyPair {
 class CertificateAuthority {
  public:
   // Loads (or creates) the CA per `options`; errors say which file and why.
-  static absl::StatusOr<std::unique_ptr<CertificateAuthority>> Create(const CaOptions& options,
+  static absl::StatusOr<std::unique_ptr<CertificateAuthority>> create(const CaOptions& options,
                                                                       absl::Time now);
 
   // Certifies the public key of `csr_pem` (its signature must verify; its subject and
   // extensions are ignored) as spiffe://<trust-domain>/ns/<ns>/sa/<sa>, CN = sa.
   // Lifetime: requested_ttl_seconds (0 = max) capped to [1 s, max_ttl]; notBefore = now-5s.
   // Errors: InvalidArgument (bad CSR/identity), Internal (OpenSSL).
-  absl::StatusOr<IssuedCertificate> IssueWorkload(const std::string& csr_pem, const std::string& ns,
+  absl::StatusOr<IssuedCertificate> issueWorkload(const std::string& csr_pem, const std::string& ns,
                                                   const std::string& sa,
                                                   int64_t requested_ttl_seconds,
                                                   absl::Time now) const;
 
   // A fresh key and certificate for strait-control itself (serverAuth+clientAuth), 1 year
   // (never past the CA's own expiry).
-  absl::StatusOr<ServerKeyPair> IssueServer(const std::vector<std::string>& dns_names,
+  absl::StatusOr<ServerKeyPair> issueServer(const std::vector<std::string>& dns_names,
                                             const std::vector<std::string>& ips,
                                             absl::Time now) const;
 
   // Verifies a peer's certificate (PEM leaf; `chain_pem` may add intermediates) against the
   // trust bundle as a TLS client at `now`, and returns its SPIFFE ID, which must be its only
   // URI SAN and in this trust domain. Unauthenticated on any failure.
-  absl::StatusOr<SpiffeId> VerifyPeer(const std::string& leaf_pem, const std::string& chain_pem,
+  absl::StatusOr<SpiffeId> verifyPeer(const std::string& leaf_pem, const std::string& chain_pem,
                                       absl::Time now) const;
 
-  const std::string& trust_bundle_pem() const { return trust_bundle_pem_; }
-  const std::string& trust_domain() const { return options_.trust_domain; }
-  // True if Create() generated a new root in ca_dir.
-  bool created_root() const { return material_.created; }
+  const std::string& trustBundlePem() const { return trust_bundle_pem_; }
+  const std::string& trustDomain() const { return options_.trust_domain; }
+  // True if create() generated a new root in ca_dir.
+  bool createdRoot() const { return material_.created; }
 
  private:
   CertificateAuthority(CaOptions options, CaMaterial material, std::string bundle_pem)
@@ -82,8 +82,8 @@ class CertificateAuthority {
         trust_bundle_pem_(std::move(bundle_pem)) {}
 
   // Signs `key` per spec and returns leaf + chain PEM.
-  absl::StatusOr<std::string> SignChain(const CertSpec& spec, EVP_PKEY* key,
-                                        tls::X509Ptr* leaf) const;
+  absl::StatusOr<std::string> signChain(const CertSpec& spec, EVP_PKEY* key,
+                                        tls::X509Ptr* leaf) const ABSL_LOCKS_EXCLUDED(sign_mu_);
 
   const CaOptions options_;
   const CaMaterial material_;

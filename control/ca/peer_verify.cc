@@ -1,4 +1,4 @@
-// CertificateAuthority::VerifyPeer: checks a peer's mesh certificate (see
+// CertificateAuthority::verifyPeer: checks a peer's mesh certificate (see
 // certificate_authority.h). Kept apart from issuing: this is the authentication path.
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -19,7 +19,7 @@ struct StoreCtxDeleter {
 
 // Verifies `leaf` as a TLS client certificate against `trust`, with `untrusted` as the
 // candidate intermediates.
-absl::Status VerifyChain(X509_STORE* trust, X509* leaf, STACK_OF(X509) * untrusted,
+absl::Status verifyChain(X509_STORE* trust, X509* leaf, STACK_OF(X509) * untrusted,
                          absl::Time now) {
   std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
   if (ctx == nullptr || X509_STORE_CTX_init(ctx.get(), trust, leaf, untrusted) != 1) {
@@ -37,29 +37,29 @@ absl::Status VerifyChain(X509_STORE* trust, X509* leaf, STACK_OF(X509) * untrust
 
 }  // namespace
 
-absl::StatusOr<SpiffeId> CertificateAuthority::VerifyPeer(const std::string& leaf_pem,
+absl::StatusOr<SpiffeId> CertificateAuthority::verifyPeer(const std::string& leaf_pem,
                                                           const std::string& chain_pem,
                                                           absl::Time now) const {
-  auto leaf = ParseCertsPem(leaf_pem);
+  auto leaf = parseCertsPem(leaf_pem);
   if (!leaf.ok()) return absl::UnauthenticatedError("unreadable client certificate");
-  auto trust = StoreFromPem(trust_bundle_pem_);
+  auto trust = storeFromPem(trust_bundle_pem_);
   if (!trust.ok()) return trust.status();
   std::unique_ptr<STACK_OF(X509), X509StackDeleter> untrusted(sk_X509_new_null());
   for (const auto& c : material_.chain) sk_X509_push(untrusted.get(), X509_dup(c.get()));
   if (!chain_pem.empty()) {
-    auto extra = ParseCertsPem(chain_pem);
+    auto extra = parseCertsPem(chain_pem);
     if (extra.ok()) {
       for (auto& c : *extra) sk_X509_push(untrusted.get(), c.release());
     }
   }
   X509* cert = (*leaf)[0].get();
-  absl::Status st = VerifyChain(trust->get(), cert, untrusted.get(), now);
+  absl::Status st = verifyChain(trust->get(), cert, untrusted.get(), now);
   if (!st.ok()) return st;
-  std::vector<std::string> uris = UriSans(cert);
+  std::vector<std::string> uris = uriSans(cert);
   if (uris.size() != 1) {
     return absl::UnauthenticatedError("client certificate must carry exactly one URI SAN");
   }
-  auto id = ParseSpiffeId(uris[0]);
+  auto id = parseSpiffeId(uris[0]);
   if (!id.ok()) return absl::UnauthenticatedError(id.status().message());
   if (id->trust_domain != options_.trust_domain) {
     return absl::UnauthenticatedError(

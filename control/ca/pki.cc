@@ -17,19 +17,19 @@ namespace strait::ca {
 namespace {
 
 // The contents of a memory BIO as a string.
-std::string BioToString(BIO* bio) {
+std::string bioToString(BIO* bio) {
   char* data = nullptr;
   long len = BIO_get_mem_data(bio, &data);
   return std::string(data, static_cast<size_t>(len));
 }
 
-tls::BioPtr ReadOnlyBio(const std::string& text) {
+tls::BioPtr readOnlyBio(const std::string& text) {
   return tls::BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
 }
 
 }  // namespace
 
-std::string OpenSslError() {
+std::string openSslError() {
   unsigned long code = ERR_get_error();
   ERR_clear_error();
   if (code == 0) return "unknown OpenSSL error";
@@ -38,41 +38,41 @@ std::string OpenSslError() {
   return buf;
 }
 
-absl::StatusOr<tls::EvpPkeyPtr> GenerateP256Key() {
+absl::StatusOr<tls::EvpPkeyPtr> generateP256Key() {
   tls::EvpPkeyPtr key(EVP_EC_gen("P-256"));
-  if (key == nullptr) return absl::InternalError("EC P-256 key generation: " + OpenSslError());
+  if (key == nullptr) return absl::InternalError("EC P-256 key generation: " + openSslError());
   return key;
 }
 
-absl::StatusOr<std::string> KeyToPem(EVP_PKEY* key) {
+absl::StatusOr<std::string> keyToPem(EVP_PKEY* key) {
   tls::BioPtr bio(BIO_new(BIO_s_mem()));
   if (PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    return absl::InternalError("cannot encode private key: " + OpenSslError());
+    return absl::InternalError("cannot encode private key: " + openSslError());
   }
-  std::string pem = BioToString(bio.get());
+  std::string pem = bioToString(bio.get());
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   OPENSSL_cleanse(data, static_cast<size_t>(len));  // the BIO's copy of the secret
   return pem;
 }
 
-absl::StatusOr<tls::EvpPkeyPtr> ParseKeyPem(const std::string& pem) {
-  tls::BioPtr bio = ReadOnlyBio(pem);
+absl::StatusOr<tls::EvpPkeyPtr> parseKeyPem(const std::string& pem) {
+  tls::BioPtr bio = readOnlyBio(pem);
   tls::EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   if (key == nullptr) return absl::InvalidArgumentError("not a PEM private key");
   return key;
 }
 
-absl::StatusOr<std::string> CertToPem(X509* cert) {
+absl::StatusOr<std::string> certToPem(X509* cert) {
   tls::BioPtr bio(BIO_new(BIO_s_mem()));
   if (PEM_write_bio_X509(bio.get(), cert) != 1) {
-    return absl::InternalError("cannot encode certificate: " + OpenSslError());
+    return absl::InternalError("cannot encode certificate: " + openSslError());
   }
-  return BioToString(bio.get());
+  return bioToString(bio.get());
 }
 
-absl::StatusOr<std::vector<tls::X509Ptr>> ParseCertsPem(const std::string& pem) {
-  tls::BioPtr bio = ReadOnlyBio(pem);
+absl::StatusOr<std::vector<tls::X509Ptr>> parseCertsPem(const std::string& pem) {
+  tls::BioPtr bio = readOnlyBio(pem);
   std::vector<tls::X509Ptr> out;
   while (true) {
     tls::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
@@ -89,19 +89,19 @@ absl::StatusOr<std::vector<tls::X509Ptr>> ParseCertsPem(const std::string& pem) 
   return out;
 }
 
-absl::StatusOr<tls::X509StorePtr> StoreFromPem(const std::string& pem) {
-  auto certs = ParseCertsPem(pem);
+absl::StatusOr<tls::X509StorePtr> storeFromPem(const std::string& pem) {
+  auto certs = parseCertsPem(pem);
   if (!certs.ok()) return certs.status();
   tls::X509StorePtr store(X509_STORE_new());
   for (auto& c : *certs) {
     if (X509_STORE_add_cert(store.get(), c.get()) != 1) {
-      return absl::InternalError("trust store: " + OpenSslError());
+      return absl::InternalError("trust store: " + openSslError());
     }
   }
   return store;
 }
 
-absl::StatusOr<std::string> BuildCsrPem(EVP_PKEY* key, const std::string& common_name,
+absl::StatusOr<std::string> buildCsrPem(EVP_PKEY* key, const std::string& common_name,
                                         const std::vector<std::string>& sans) {
   tls::X509ReqPtr req(X509_REQ_new());
   X509_NAME* name = X509_REQ_get_subject_name(req.get());
@@ -119,16 +119,16 @@ absl::StatusOr<std::string> BuildCsrPem(EVP_PKEY* key, const std::string& common
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
   }
   if (!ok || X509_REQ_sign(req.get(), key, EVP_sha256()) <= 0) {
-    return absl::InternalError("CSR: " + OpenSslError());
+    return absl::InternalError("CSR: " + openSslError());
   }
   tls::BioPtr bio(BIO_new(BIO_s_mem()));
   if (PEM_write_bio_X509_REQ(bio.get(), req.get()) != 1) {
-    return absl::InternalError("CSR encoding: " + OpenSslError());
+    return absl::InternalError("CSR encoding: " + openSslError());
   }
-  return BioToString(bio.get());
+  return bioToString(bio.get());
 }
 
-std::string SerialHex(X509* cert) {
+std::string serialHex(X509* cert) {
   BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr);
   if (bn == nullptr) return "";
   char* hex = BN_bn2hex(bn);
@@ -139,13 +139,13 @@ std::string SerialHex(X509* cert) {
   return out;
 }
 
-int64_t NotAfterUnix(X509* cert) {
+int64_t notAfterUnix(X509* cert) {
   struct tm tm {};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) return 0;
   return static_cast<int64_t>(timegm(&tm));
 }
 
-std::vector<std::string> UriSans(X509* cert) {
+std::vector<std::string> uriSans(X509* cert) {
   std::vector<std::string> out;
   auto* names = static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
@@ -161,11 +161,11 @@ std::vector<std::string> UriSans(X509* cert) {
   return out;
 }
 
-bool IsSelfSigned(X509* cert) {
+bool isSelfSigned(X509* cert) {
   return X509_self_signed(cert, /*verify_signature=*/1) == 1;
 }
 
-absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
+absl::StatusOr<std::string> readFileToString(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::ostringstream ss;

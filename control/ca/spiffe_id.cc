@@ -9,11 +9,11 @@
 
 namespace strait::ca {
 
-std::string SpiffeId::ToUri() const {
+std::string SpiffeId::toUri() const {
   return absl::StrCat("spiffe://", trust_domain, "/ns/", ns, "/sa/", service_account);
 }
 
-bool ValidSpiffePart(const std::string& part) {
+bool validSpiffePart(const std::string& part) {
   if (part.empty() || part.size() > 253) return false;
   for (char c : part) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -23,7 +23,7 @@ bool ValidSpiffePart(const std::string& part) {
   return true;
 }
 
-absl::StatusOr<SpiffeId> ParseSpiffeId(const std::string& uri) {
+absl::StatusOr<SpiffeId> parseSpiffeId(const std::string& uri) {
   constexpr absl::string_view kScheme = "spiffe://";
   if (!absl::StartsWith(uri, kScheme)) {
     return absl::InvalidArgumentError(absl::StrCat("not a spiffe:// URI: '", uri, "'"));
@@ -34,8 +34,8 @@ absl::StatusOr<SpiffeId> ParseSpiffeId(const std::string& uri) {
         absl::StrCat("not of the form spiffe://<domain>/ns/<ns>/sa/<sa>: '", uri, "'"));
   }
   SpiffeId id{parts[0], parts[2], parts[4]};
-  if (!ValidSpiffePart(id.trust_domain) || !ValidSpiffePart(id.ns) ||
-      !ValidSpiffePart(id.service_account)) {
+  if (!validSpiffePart(id.trust_domain) || !validSpiffePart(id.ns) ||
+      !validSpiffePart(id.service_account)) {
     return absl::InvalidArgumentError(absl::StrCat("invalid characters in '", uri, "'"));
   }
   return id;

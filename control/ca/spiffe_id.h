@@ -13,14 +13,14 @@ struct SpiffeId {
   std::string ns;               // Kubernetes-style namespace
   std::string service_account;  // service account within the namespace
 
-  std::string ToUri() const;  // "spiffe://td/ns/x/sa/y"
+  std::string toUri() const;  // "spiffe://td/ns/x/sa/y"
 };
 
-// Parses a URI of exactly the form above; every part must pass ValidSpiffePart().
-absl::StatusOr<SpiffeId> ParseSpiffeId(const std::string& uri);
+// Parses a URI of exactly the form above; every part must pass validSpiffePart().
+absl::StatusOr<SpiffeId> parseSpiffeId(const std::string& uri);
 
 // True for non-empty strings of [A-Za-z0-9._-] (no '/', ',' or ':' can reach a URI or an
 // OpenSSL extension string).
-bool ValidSpiffePart(const std::string& part);
+bool validSpiffePart(const std::string& part);
 
 }  // namespace strait::ca

@@ -13,14 +13,14 @@
 namespace strait::ca {
 namespace {
 
-std::string Field(const YAML::Node& entry, const char* key) {
+std::string field(const YAML::Node& entry, const char* key) {
   const YAML::Node v = entry[key];
   return v && v.IsScalar() ? v.Scalar() : "";
 }
 
 }  // namespace
 
-absl::StatusOr<TokenAuthenticator> TokenAuthenticator::Parse(const std::string& yaml_text) {
+absl::StatusOr<TokenAuthenticator> TokenAuthenticator::parse(const std::string& yaml_text) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -33,11 +33,11 @@ absl::StatusOr<TokenAuthenticator> TokenAuthenticator::Parse(const std::string& 
   TokenAuthenticator out;
   int index = 0;
   for (const YAML::Node& entry : root["tokens"]) {
-    Entry e{Field(entry, "token"), {Field(entry, "namespace"), Field(entry, "service_account")}};
+    Entry e{field(entry, "token"), {field(entry, "namespace"), field(entry, "service_account")}};
     if (e.token.size() < 8) {
       return absl::InvalidArgumentError(absl::StrCat("tokens[", index, "]: token missing or shorter than 8 characters"));
     }
-    if (!ValidSpiffePart(e.identity.ns) || !ValidSpiffePart(e.identity.service_account)) {
+    if (!validSpiffePart(e.identity.ns) || !validSpiffePart(e.identity.service_account)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "tokens[", index, "]: namespace and service_account must be non-empty [A-Za-z0-9._-]"));
     }
@@ -47,15 +47,15 @@ absl::StatusOr<TokenAuthenticator> TokenAuthenticator::Parse(const std::string& 
   return out;
 }
 
-absl::StatusOr<TokenAuthenticator> TokenAuthenticator::LoadFile(const std::string& path) {
-  auto text = ReadFileToString(path);
+absl::StatusOr<TokenAuthenticator> TokenAuthenticator::loadFile(const std::string& path) {
+  auto text = readFileToString(path);
   if (!text.ok()) return text.status();
-  auto out = Parse(*text);
+  auto out = parse(*text);
   if (!out.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", out.status().message()));
   return out;
 }
 
-absl::StatusOr<TokenIdentity> TokenAuthenticator::Lookup(const std::string& token) const {
+absl::StatusOr<TokenIdentity> TokenAuthenticator::lookup(const std::string& token) const {
   const TokenIdentity* found = nullptr;
   for (const Entry& e : entries_) {
     if (e.token.size() == token.size() &&
@@ -67,7 +67,7 @@ absl::StatusOr<TokenIdentity> TokenAuthenticator::Lookup(const std::string& toke
   return *found;
 }
 
-std::string BearerToken(const std::string& authorization) {
+std::string bearerToken(const std::string& authorization) {
   absl::string_view v = authorization;
   if (!absl::ConsumePrefix(&v, "Bearer ")) return "";
   return std::string(absl::StripAsciiWhitespace(v));

@@ -2,7 +2,7 @@
 // Kubernetes TokenReview. File format (YAML):
 //   tokens:
 //   - {token: "s3cret", namespace: default, service_account: web}
-// Loaded once at start-up; immutable afterwards, so Lookup() is safe from any thread.
+// Loaded once at start-up; immutable afterwards, so lookup() is safe from any thread.
 // SECRECY: tokens are never logged or echoed in errors.
 #pragma once
 
@@ -22,11 +22,11 @@ class TokenAuthenticator {
  public:
   TokenAuthenticator() = default;  // no tokens: every lookup fails
   // Errors name the file and entry index, never the token text.
-  static absl::StatusOr<TokenAuthenticator> LoadFile(const std::string& path);
-  static absl::StatusOr<TokenAuthenticator> Parse(const std::string& yaml_text);
+  static absl::StatusOr<TokenAuthenticator> loadFile(const std::string& path);
+  static absl::StatusOr<TokenAuthenticator> parse(const std::string& yaml_text);
 
   // The identity of `token`; Unauthenticated if unknown. Compares in constant time per entry.
-  absl::StatusOr<TokenIdentity> Lookup(const std::string& token) const;
+  absl::StatusOr<TokenIdentity> lookup(const std::string& token) const;
   size_t size() const { return entries_.size(); }
 
  private:
@@ -38,6 +38,6 @@ class TokenAuthenticator {
 };
 
 // The token of an "authorization" metadata value "Bearer <token>"; empty if not of that form.
-std::string BearerToken(const std::string& authorization);
+std::string bearerToken(const std::string& authorization);
 
 }  // namespace strait::ca

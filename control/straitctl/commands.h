@@ -6,7 +6,7 @@
 namespace strait::ctl {
 
 // `straitctl validate DIR`: loads DIR exactly like strait-control does.
-int Validate(const std::string& dir);
+int validate(const std::string& dir);
 
 // How straitctl reaches strait-control.
 struct ControlTarget {
@@ -18,6 +18,6 @@ struct ControlTarget {
 
 // `straitctl [--control HOST:PORT] [--ca-file FILE] status`: the served version and every
 // known sidecar.
-int Status(const ControlTarget& target);
+int status(const ControlTarget& target);
 
 }  // namespace strait::ctl

@@ -12,7 +12,7 @@
 
 namespace {
 
-int Usage() {
+int usage() {
   std::cerr << "usage: straitctl validate DIR\n"
                "       straitctl [--control HOST:PORT] [--ca-file FILE [--server-name NAME]] status"
             << std::endl;
@@ -36,16 +36,16 @@ int main(int argc, char** argv) {
       value = argv[i + 1];
       i += 2;
     } else {
-      return Usage();
+      return usage();
     }
     if (arg == "--control") target.address = value;
     else if (arg == "--ca-file") target.ca_file = value;
     else if (arg == "--server-name") target.server_name = value;
-    else return Usage();
+    else return usage();
   }
-  if (i >= argc) return Usage();
+  if (i >= argc) return usage();
   std::string cmd = argv[i];
-  if (cmd == "validate" && i + 2 == argc) return strait::ctl::Validate(argv[i + 1]);
-  if (cmd == "status" && i + 1 == argc) return strait::ctl::Status(target);
-  return Usage();
+  if (cmd == "validate" && i + 2 == argc) return strait::ctl::validate(argv[i + 1]);
+  if (cmd == "status" && i + 1 == argc) return strait::ctl::status(target);
+  return usage();
 }

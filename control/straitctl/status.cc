@@ -15,19 +15,19 @@ namespace {
 
 constexpr auto kTimeout = std::chrono::seconds(5);
 
-std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
+std::string orDash(const std::string& s) { return s.empty() ? "-" : s; }
 
-void PrintSidecar(const strait::v1::SidecarStatus& s) {
+void printSidecar(const strait::v1::SidecarStatus& s) {
   std::string nack = absl::StrReplaceAll(s.last_nack_message(), {{"\r\n", "; "}, {"\n", "; "}});
   std::cout << s.node_id() << " service=" << s.service()
             << " connected=" << (s.connected() ? "yes" : "no")
-            << " sent=" << OrDash(s.last_sent_version())
-            << " acked=" << OrDash(s.last_acked_version())
-            << " nacked=" << OrDash(s.last_nacked_version()) << " nack=\"" << nack << "\""
+            << " sent=" << orDash(s.last_sent_version())
+            << " acked=" << orDash(s.last_acked_version())
+            << " nacked=" << orDash(s.last_nacked_version()) << " nack=\"" << nack << "\""
             << std::endl;
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const ControlTarget& target) {
+std::shared_ptr<grpc::Channel> makeChannel(const ControlTarget& target) {
   if (target.ca_file.empty()) {
     return grpc::CreateChannel(target.address, grpc::InsecureChannelCredentials());
   }
@@ -47,9 +47,9 @@ std::shared_ptr<grpc::Channel> MakeChannel(const ControlTarget& target) {
 
 }  // namespace
 
-int Status(const ControlTarget& target) {
+int status(const ControlTarget& target) {
   const std::string& control_address = target.address;
-  auto channel = MakeChannel(target);
+  auto channel = makeChannel(target);
   if (channel == nullptr) return 1;
   auto stub = strait::v1::ManagementService::NewStub(channel);
   strait::v1::ConfigStatus config;
@@ -74,7 +74,7 @@ int Status(const ControlTarget& target) {
     }
   }
   std::cout << "serving version " << config.version() << std::endl;
-  for (const auto& s : sidecars.sidecars()) PrintSidecar(s);
+  for (const auto& s : sidecars.sidecars()) printSidecar(s);
   return 0;
 }
 

@@ -6,8 +6,8 @@
 
 namespace strait::ctl {
 
-int Validate(const std::string& dir) {
-  auto gen = xds::LoadConfigDir(dir);
+int validate(const std::string& dir) {
+  auto gen = xds::loadConfigDir(dir);
   if (!gen.ok()) {
     std::cerr << gen.status().message() << std::endl;
     return 1;

@@ -29,6 +29,7 @@ Timer::Timer(Dispatcher& dispatcher, std::function<void()> cb)
 Timer::~Timer() { disable(); }
 
 void Timer::enableMs(int64_t ms) {
+  dispatcher_.assertInLoop();
   disable();
   deadline_ms_ = dispatcher_.now_ms_ + ms;
   seq_ = dispatcher_.timer_seq_++;
@@ -37,6 +38,7 @@ void Timer::enableMs(int64_t ms) {
 }
 
 void Timer::disable() {
+  dispatcher_.assertInLoop();
   if (!armed_) return;
   dispatcher_.timerRemove(this);
   armed_ = false;
@@ -99,7 +101,6 @@ Dispatcher::Dispatcher() {
   ev.events = EPOLLIN;
   ev.data.ptr = kWakeHandler;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
-  thread_id_ = std::this_thread::get_id();
   now_ms_ = monotonicMs();
 }
 
@@ -117,7 +118,7 @@ void Dispatcher::exit() {
 
 void Dispatcher::post(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(post_mu_);
+    absl::MutexLock lock(&post_mu_);
     posted_.push_back(std::move(task));
   }
   uint64_t one = 1;
@@ -125,7 +126,7 @@ void Dispatcher::post(std::function<void()> task) {
 }
 
 void Dispatcher::addFd(int fd, uint32_t events, IoHandler* handler) {
-  assert(isThisThread());
+  assertInLoop();
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
@@ -133,7 +134,7 @@ void Dispatcher::addFd(int fd, uint32_t events, IoHandler* handler) {
 }
 
 void Dispatcher::modifyFd(int fd, uint32_t events, IoHandler* handler) {
-  assert(isThisThread());
+  assertInLoop();
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
@@ -141,7 +142,7 @@ void Dispatcher::modifyFd(int fd, uint32_t events, IoHandler* handler) {
 }
 
 void Dispatcher::removeFd(int fd) {
-  assert(isThisThread());
+  assertInLoop();
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
@@ -158,7 +159,7 @@ int Dispatcher::nextTimeoutMs() const {
 void Dispatcher::runPosted() {
   std::vector<std::function<void()>> tasks;
   {
-    std::lock_guard<std::mutex> lock(post_mu_);
+    absl::MutexLock lock(&post_mu_);
     tasks.swap(posted_);
   }
   for (auto& t : tasks) t();
@@ -187,17 +188,30 @@ void Dispatcher::runDeferred() {
   }
 }
 
+// The loop belongs to the calling thread while run() or runOnce() runs; set-up calls made
+// before (from the thread that built the objects) are allowed, and so is teardown after.
+void Dispatcher::bindLoopThread() {
+  std::thread::id unbound;
+  bool bound = loop_thread_.compare_exchange_strong(unbound, std::this_thread::get_id());
+  assert(bound && "Dispatcher run while it already runs on another thread");
+  (void)bound;
+}
+
+void Dispatcher::unbindLoopThread() { loop_thread_.store(std::thread::id()); }
+
 void Dispatcher::run() {
-  thread_id_ = std::this_thread::get_id();
+  bindLoopThread();
   while (!exit_.load(std::memory_order_relaxed)) runIteration(nextTimeoutMs());
   runPosted();
   runDeferred();
+  unbindLoopThread();
 }
 
 void Dispatcher::runOnce(int max_wait_ms) {
-  thread_id_ = std::this_thread::get_id();
+  bindLoopThread();
   int timeout = nextTimeoutMs();
   runIteration(timeout < 0 ? max_wait_ms : std::min(timeout, max_wait_ms));
+  unbindLoopThread();
 }
 
 void Dispatcher::runIteration(int timeout_ms) {

@@ -3,20 +3,24 @@
 //
 // THREADS: run(), addFd/modifyFd/removeFd, Timer and deferred* may only be used on the
 // dispatcher's own thread (asserted in debug builds). post() and exit() may be called from
-// any thread; that is the only way other threads talk to a dispatcher.
+// any thread; that is the only way other threads talk to a dispatcher. The dispatcher's own
+// thread is the one inside run(); while run() is not running (an owner setting things up
+// before it starts the loop's thread, or tearing down after joining it) one thread at a time
+// may use the loop-only calls too.
 #pragma once
 
 #include <sys/epoll.h>
 
 #include <atomic>
+#include <cassert>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace strait::event {
 
@@ -66,32 +70,48 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // Runs until exit(); binds the dispatcher to the calling thread.
+  // Runs until exit(); binds the dispatcher to the calling thread until it returns.
   void run();
-  // One iteration of run()'s loop on the calling thread (binding it), waiting at most
+  // One iteration of run()'s loop on the calling thread (bound to it meanwhile), waiting at most
   // `max_wait_ms` for events (less when a timer or deferred work is due). A test seam: unit
   // tests drive the loop step by step (run() cannot be resumed after exit()).
   void runOnce(int max_wait_ms);
   // Any thread: stop run() after the current iteration.
   void exit();
   // Any thread: run `task` on the dispatcher's thread soon.
-  void post(std::function<void()> task);
+  void post(std::function<void()> task) ABSL_LOCKS_EXCLUDED(post_mu_);
 
   // Dispatcher thread only.
   void addFd(int fd, uint32_t events, IoHandler* handler);
   void modifyFd(int fd, uint32_t events, IoHandler* handler);
   void removeFd(int fd);
   // `fn` runs once after the current batch of events (used to coalesce writes).
-  void deferred(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
-  void deferredDelete(std::unique_ptr<DeferredDeletable> obj) { to_delete_.push_back(std::move(obj)); }
+  void deferred(std::function<void()> fn) {
+    assertInLoop();
+    deferred_.push_back(std::move(fn));
+  }
+  void deferredDelete(std::unique_ptr<DeferredDeletable> obj) {
+    assertInLoop();
+    to_delete_.push_back(std::move(obj));
+  }
   // Monotonic milliseconds, cached per loop iteration.
   int64_t nowMs() const { return now_ms_; }
-  bool isThisThread() const { return std::this_thread::get_id() == thread_id_; }
+
+  // Whether the calling thread may use the dispatcher-thread-only calls: it is the thread
+  // inside run() (or runOnce()), or the loop is not running (before run(), after it returns).
+  bool isThreadSafe() const {
+    std::thread::id loop = loop_thread_.load(std::memory_order_relaxed);
+    return loop == std::thread::id() || loop == std::this_thread::get_id();
+  }
+  // Debug builds: aborts unless isThreadSafe(). Compiled out with NDEBUG.
+  void assertInLoop() const { assert(isThreadSafe()); }
 
  private:
   friend class Timer;
+  void bindLoopThread();
+  void unbindLoopThread();
   void runIteration(int timeout_ms);
-  void runPosted();
+  void runPosted() ABSL_LOCKS_EXCLUDED(post_mu_);
   void runTimers();
   void runDeferred();
   void updateNow();
@@ -99,8 +119,10 @@ class Dispatcher {
 
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
-  std::atomic<bool> exit_{false};
-  std::thread::id thread_id_;
+  std::atomic<bool> exit_{false};  // an atomic, not post_mu_: run() polls it every iteration
+  // The thread inside run() or runOnce(); empty otherwise. Atomic only so that the
+  // assertion on a wrong thread reads it without a data race.
+  std::atomic<std::thread::id> loop_thread_{};
   int64_t now_ms_ = 0;
   // Armed timers, a binary min-heap on (deadline, arming order).
   static bool timerBefore(const Timer* a, const Timer* b) {
@@ -114,7 +136,7 @@ class Dispatcher {
   uint64_t timer_seq_ = 0;
   std::vector<std::function<void()>> deferred_;
   std::vector<std::unique_ptr<DeferredDeletable>> to_delete_;
-  std::mutex post_mu_;
+  absl::Mutex post_mu_;
   std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(post_mu_);
 };
 

@@ -17,7 +17,7 @@ namespace strait::identity {
 // Reads control_plane.ca_file and identity.token_file (errors name the file), fills
 // ads->plaintext/tls, and returns the identity client to start (null when the bootstrap has
 // no identity). `store` must outlive both clients.
-absl::StatusOr<std::unique_ptr<IdentityClient>> SetUpControlPlaneSecurity(
+absl::StatusOr<std::unique_ptr<IdentityClient>> setUpControlPlaneSecurity(
     const strait::v1::Bootstrap& bootstrap, tls::MeshCertificateStore* store,
     xds::AdsClient::Options* ads);
 

@@ -20,22 +20,22 @@ constexpr absl::Duration kMinBackoff = absl::Milliseconds(100);
 constexpr absl::Duration kNoCertBackoffCap = absl::Seconds(5);
 constexpr auto kCallTimeout = std::chrono::seconds(10);
 
-void Log(const std::string& line) { std::cerr << "strait-sidecar: identity: " << line << std::endl; }
+void log(const std::string& line) { std::cerr << "strait-sidecar: identity: " << line << std::endl; }
 
 // Seconds left on `cert` (0 if none).
-absl::Duration Remaining(const std::shared_ptr<const tls::MeshCertificate>& cert) {
+absl::Duration remainingLifetime(const std::shared_ptr<const tls::MeshCertificate>& cert) {
   if (cert == nullptr) return absl::ZeroDuration();
   return std::max(absl::ZeroDuration(), absl::FromUnixSeconds(cert->not_after_unix) - absl::Now());
 }
 
 // TLS (or plaintext) channel credentials; `client` non-null adds it as the client cert.
-std::shared_ptr<grpc::ChannelCredentials> Credentials(const IdentityClient::Options& o,
+std::shared_ptr<grpc::ChannelCredentials> credentials(const IdentityClient::Options& o,
                                                       const tls::MeshCertificate* client) {
   if (o.plaintext) return grpc::InsecureChannelCredentials();
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = o.ca_pem;
   if (client != nullptr) {
-    auto key_pem = ca::KeyToPem(client->key.get());
+    auto key_pem = ca::keyToPem(client->key.get());
     if (key_pem.ok()) {
       ssl.pem_private_key = std::move(*key_pem);
       ssl.pem_cert_chain = client->cert_chain_pem;
@@ -51,13 +51,13 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials(const IdentityClient::Opti
 IdentityClient::IdentityClient(Options options, tls::MeshCertificateStore* store)
     : options_(std::move(options)), store_(store) {}
 
-IdentityClient::~IdentityClient() { Stop(); }
+IdentityClient::~IdentityClient() { stop(); }
 
-void IdentityClient::Start() {
-  thread_ = std::thread([this] { Run(); });
+void IdentityClient::start() {
+  thread_ = std::thread([this] { run(); });
 }
 
-void IdentityClient::Stop() {
+void IdentityClient::stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -66,20 +66,20 @@ void IdentityClient::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-bool IdentityClient::Wait(absl::Duration d) {
+bool IdentityClient::waitUnlessStopping(absl::Duration d) {
   absl::MutexLock lock(&mu_);
   mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
   return !stopping_;
 }
 
-void IdentityClient::Run() {
+void IdentityClient::run() {
   std::mt19937 rng(std::random_device{}());
   std::uniform_real_distribution<double> jitter(0.9, 1.1);
   absl::Duration backoff = kMinBackoff;
   absl::Duration wait;
   do {
-    absl::Status st = IssueOnce();
-    absl::Duration remaining = Remaining(store_->current());
+    absl::Status st = issueOnce();
+    absl::Duration remaining = remainingLifetime(store_->current());
     if (st.ok()) {
       backoff = kMinBackoff;
       wait = remaining / 2 * jitter(rng);
@@ -87,24 +87,24 @@ void IdentityClient::Run() {
       absl::Duration cap = remaining > absl::ZeroDuration() ? remaining / 4 : kNoCertBackoffCap;
       wait = std::max(kMinBackoff, std::min(backoff, cap)) * jitter(rng);
       backoff = std::min(backoff * 2, std::max(kMinBackoff, cap));
-      Log(absl::StrCat("certificate request failed: ", st.message(), "; retrying in ",
+      log(absl::StrCat("certificate request failed: ", st.message(), "; retrying in ",
                        absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1)))));
     }
-  } while (Wait(wait));
+  } while (waitUnlessStopping(wait));
 }
 
-absl::Status IdentityClient::IssueOnce() {
-  auto key = ca::GenerateP256Key();
+absl::Status IdentityClient::issueOnce() {
+  auto key = ca::generateP256Key();
   if (!key.ok()) return key.status();
-  auto csr = ca::BuildCsrPem(key->get(), options_.node_id);
+  auto csr = ca::buildCsrPem(key->get(), options_.node_id);
   if (!csr.ok()) return csr.status();
   std::shared_ptr<const tls::MeshCertificate> current = store_->current();
   bool by_cert = !options_.plaintext && !use_token_next_ && current != nullptr &&
-                 Remaining(current) > absl::Seconds(1);
+                 remainingLifetime(current) > absl::Seconds(1);
   grpc::ChannelArguments args;
   if (!options_.server_name.empty()) args.SetSslTargetNameOverride(options_.server_name);
   auto channel = grpc::CreateCustomChannel(
-      options_.address, Credentials(options_, by_cert ? current.get() : nullptr), args);
+      options_.address, credentials(options_, by_cert ? current.get() : nullptr), args);
   auto stub = strait::v1::CertificateService::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
@@ -129,12 +129,12 @@ absl::Status IdentityClient::IssueOnce() {
     return absl::UnavailableError(absl::StrCat(by_cert ? "renewal" : "token request", ": ",
                                                status.error_message()));
   }
-  auto cert = MakeMeshCertificate(resp.certificate_chain(), resp.trust_bundle(),
+  auto cert = makeMeshCertificate(resp.certificate_chain(), resp.trust_bundle(),
                                   resp.spiffe_id(), std::move(*key));
   if (!cert.ok()) return cert.status();
   use_token_next_ = false;
   store_->set(*cert);
-  Log(absl::StrCat("issued ", (*cert)->spiffe_id, " serial ", (*cert)->serial_hex,
+  log(absl::StrCat("issued ", (*cert)->spiffe_id, " serial ", (*cert)->serial_hex,
                    ", expires in ", (*cert)->not_after_unix - absl::ToUnixSeconds(absl::Now()),
                    "s"));
   return absl::OkStatus();

@@ -10,7 +10,7 @@
 // backoff from 100 ms doubling, capped at a quarter of the current certificate's remaining
 // lifetime (5 s while there is none), never below 100 ms.
 //
-// THREADS: Start() spawns the identity thread, which does all the work; Stop() (any other
+// THREADS: start() spawns the identity thread, which does all the work; stop() (any other
 // thread, once) cancels an in-flight call and joins. The store is written only from the
 // identity thread.
 #pragma once
@@ -45,17 +45,17 @@ class IdentityClient {
 
   // `store` must outlive this object.
   IdentityClient(Options options, tls::MeshCertificateStore* store);
-  ~IdentityClient();  // calls Stop()
+  ~IdentityClient();  // calls stop()
 
-  void Start();
-  void Stop();
+  void start();
+  void stop() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  void Run();
+  void run();
   // One IssueCertificate round trip; on success publishes to the store.
-  absl::Status IssueOnce();
+  absl::Status issueOnce() ABSL_LOCKS_EXCLUDED(mu_);
   // Waits `d` unless stopped first; false when stopping.
-  bool Wait(absl::Duration d);
+  bool waitUnlessStopping(absl::Duration d) ABSL_LOCKS_EXCLUDED(mu_);
 
   const Options options_;
   tls::MeshCertificateStore* const store_;

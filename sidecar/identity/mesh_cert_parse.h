@@ -13,7 +13,7 @@ namespace strait::identity {
 // `chain_pem`: leaf then intermediates; `bundle_pem`: trust roots; `key`: moved in.
 // Errors if the PEM is malformed, the leaf does not match `key`, or the leaf's only URI SAN
 // is not `spiffe_id`.
-absl::StatusOr<std::shared_ptr<const tls::MeshCertificate>> MakeMeshCertificate(
+absl::StatusOr<std::shared_ptr<const tls::MeshCertificate>> makeMeshCertificate(
     const std::string& chain_pem, const std::string& bundle_pem, const std::string& spiffe_id,
     tls::EvpPkeyPtr key);
 

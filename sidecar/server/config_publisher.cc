@@ -14,7 +14,7 @@ void ConfigPublisher::apply(const std::string& version, const strait::v1::Genera
   if (!built.ok()) {
     rejected_++;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       last_error_ = std::string(built.status().message());
     }
     fprintf(stderr, "strait-sidecar: generation %s rejected:\n%s\n", version.c_str(),
@@ -25,11 +25,12 @@ void ConfigPublisher::apply(const std::string& version, const strait::v1::Genera
   (*built)->applied_at = absl::Now();
   proxy::SnapshotPtr snapshot = std::move(*built);
   // Each worker switches on its own thread; the last one to switch completes the apply.
+  // Deliberately a counter, not mu_: the workers only need to learn which of them is last.
   auto remaining = std::make_shared<std::atomic<size_t>>(workers_.size());
   auto finish = [this, snapshot, remaining, done = std::move(done)]() {
     if (remaining->fetch_sub(1) != 1) return;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       current_ = snapshot;
       last_error_.clear();
     }
@@ -41,12 +42,12 @@ void ConfigPublisher::apply(const std::string& version, const strait::v1::Genera
 }
 
 proxy::SnapshotPtr ConfigPublisher::current() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return current_;
 }
 
 std::string ConfigPublisher::lastError() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return last_error_;
 }
 

@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   strait::v1::Bootstrap bootstrap;
-  if (auto s = strait::xds::YamlFileToMessage(bootstrap_path, &bootstrap); !s.ok()) {
+  if (auto s = strait::xds::yamlFileToMessage(bootstrap_path, &bootstrap); !s.ok()) {
     fprintf(stderr, "strait-sidecar: %s\n", std::string(s.message()).c_str());
     return 1;
   }

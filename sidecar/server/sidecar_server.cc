@@ -51,7 +51,7 @@ absl::Status SidecarServer::start() {
 
   xds::AdsClient::Options opts;
   opts.address = bootstrap_.control_plane().address();
-  auto identity = identity::SetUpControlPlaneSecurity(bootstrap_, &mesh_store_, &opts);
+  auto identity = identity::setUpControlPlaneSecurity(bootstrap_, &mesh_store_, &opts);
   if (!identity.ok()) return absl::InvalidArgumentError(absl::StrCat("bootstrap: ", identity.status().message()));
   identity_ = std::move(*identity);
   if (opts.plaintext) fprintf(stderr, "strait-sidecar: WARNING: control-plane channel is PLAINTEXT\n");
@@ -90,8 +90,8 @@ absl::Status SidecarServer::start() {
           bootstrap_.admin().address().c_str(), *port, opts.address.c_str());
   for (auto& w : workers_) w->start();
   health_checker_->start();
-  if (identity_) identity_->Start();  // before ADS: its first certificate is ADS's client cert
-  ads_->Start();
+  if (identity_) identity_->start();  // before ADS: its first certificate is ADS's client cert
+  ads_->start();
   return absl::OkStatus();
 }
 
@@ -114,8 +114,8 @@ int64_t SidecarServer::drainTimeMs() const {
 }
 
 void SidecarServer::stop() {
-  if (ads_) ads_->Stop();
-  if (identity_) identity_->Stop();
+  if (ads_) ads_->stop();
+  if (identity_) identity_->stop();
   if (admin_) admin_->stop();
   if (health_checker_) health_checker_->stop();
   for (auto& w : workers_) w->stop();

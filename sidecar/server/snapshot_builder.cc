@@ -129,7 +129,7 @@ absl::StatusOr<std::shared_ptr<proxy::Snapshot>> buildSnapshot(const std::string
                                                               const strait::v1::Generation& gen,
                                                               const proxy::Snapshot* previous,
                                                               const BuildOptions& options) {
-  if (absl::Status s = xds::ValidateGeneration(gen); !s.ok()) return s;
+  if (absl::Status s = xds::validateGeneration(gen); !s.ok()) return s;
   auto snap = std::make_shared<proxy::Snapshot>();
   snap->version = version;
   snap->generation = gen;

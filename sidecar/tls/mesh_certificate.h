@@ -12,11 +12,11 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "sidecar/tls/openssl_ptr.h"
 
 namespace strait::tls {
@@ -35,17 +35,17 @@ struct MeshCertificate {
 
 class MeshCertificateStore {
  public:
-  std::shared_ptr<const MeshCertificate> current() const {
-    std::lock_guard<std::mutex> lock(mu_);
+  std::shared_ptr<const MeshCertificate> current() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
     return current_;
   }
-  void set(std::shared_ptr<const MeshCertificate> cert) {
-    std::lock_guard<std::mutex> lock(mu_);
+  void set(std::shared_ptr<const MeshCertificate> cert) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
     current_ = std::move(cert);
   }
 
  private:
-  mutable std::mutex mu_;
+  mutable absl::Mutex mu_;
   std::shared_ptr<const MeshCertificate> current_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -30,9 +30,9 @@ class TicketKeyRing {
   ~TicketKeyRing();
 
   // The key for a new ticket (rotating first if due).
-  Key encryptionKey();
+  Key encryptionKey() ABSL_LOCKS_EXCLUDED(mu_);
   // The key a ticket named `name` was made with.
-  Lookup decryptionKey(const unsigned char name[16], Key* out);
+  Lookup decryptionKey(const unsigned char name[16], Key* out) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void rotateIfDueLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -5,7 +5,7 @@
 namespace strait::filters::cache {
 
 void Entry::snapshot(size_t from, View* out, Waker* reader) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (reader != nullptr) reader->next_chunk = from;
   out->released = trimLocked();
   out->state = state_;
@@ -18,36 +18,36 @@ void Entry::snapshot(size_t from, View* out, Waker* reader) {
 }
 
 std::shared_ptr<const StoredResponse> Entry::head() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return head_;
 }
 
 Entry::State Entry::state() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return state_;
 }
 
 bool Entry::subscribe(std::shared_ptr<Waker> waker) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (state_ == State::kComplete || state_ == State::kFailed) return false;
   readers_.push_back(std::move(waker));
   return true;
 }
 
 uint64_t Entry::unsubscribe(const Waker* waker) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   readers_.erase(std::remove_if(readers_.begin(), readers_.end(), [waker](const auto& w) { return w.get() == waker; }),
                  readers_.end());
   return trimLocked();
 }
 
 bool Entry::hasReaders() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return std::any_of(readers_.begin(), readers_.end(), [](const auto& w) { return !w->cut; });
 }
 
 uint64_t Entry::keptBytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return kept_bytes_;
 }
 
@@ -96,14 +96,14 @@ uint64_t Entry::cutLocked() {
 }
 
 void Entry::publishHead(std::shared_ptr<const StoredResponse> head) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   head_ = std::move(head);
   state_ = State::kFilling;
   wakeLocked();
 }
 
 int64_t Entry::append(Chunk chunk) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   const uint64_t size = chunk->size();
   body_bytes_ += size;
   kept_bytes_ += size;
@@ -115,7 +115,7 @@ int64_t Entry::append(Chunk chunk) {
 }
 
 uint64_t Entry::complete() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (state_ == State::kFailed) return 0;
   state_ = State::kComplete;
   wakeLocked();
@@ -125,7 +125,7 @@ uint64_t Entry::complete() {
 }
 
 uint64_t Entry::fail() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (state_ == State::kComplete) return 0;
   state_ = State::kFailed;
   wakeLocked();
@@ -139,7 +139,7 @@ uint64_t Entry::fail() {
 }
 
 uint64_t Entry::makeTransient(uint64_t max_lag) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (transient_) return 0;
   transient_ = true;
   max_lag_ = max_lag;
@@ -149,7 +149,7 @@ uint64_t Entry::makeTransient(uint64_t max_lag) {
 }
 
 void Entry::refreshHead(std::shared_ptr<const StoredResponse> head) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   head_ = std::move(head);
 }
 

@@ -24,11 +24,11 @@
 #include <deque>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "sidecar/event/dispatcher.h"
 #include "sidecar/filters/cache/cache_policy.h"
 
@@ -122,7 +122,7 @@ class Entry {
 
   const std::string primary_;
   const std::string secondary_;
-  mutable std::mutex mu_;
+  mutable absl::Mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_) = State::kPending;
   std::shared_ptr<const StoredResponse> head_ ABSL_GUARDED_BY(mu_);
   std::deque<Chunk> chunks_ ABSL_GUARDED_BY(mu_);   // chunks_[0] is the object's chunk base_

@@ -9,7 +9,7 @@ namespace strait::filters::cache {
 
 Store::~Store() {
   for (Shard& shard : shards_) {
-    std::lock_guard<std::mutex> lock(shard.mu);
+    absl::MutexLock lock(&shard.mu);
     while (!shard.lru.empty()) unmapLocked(shard, *shard.lru.front());
   }
 }
@@ -28,7 +28,7 @@ std::shared_ptr<Entry> Store::lookup(const std::string& primary, const http::Hea
                                      bool* inserted) {
   if (inserted != nullptr) *inserted = false;
   Shard& shard = shardOf(primary);
-  std::lock_guard<std::mutex> lock(shard.mu);
+  absl::MutexLock lock(&shard.mu);
   auto it = shard.slots.find(primary);
   std::string key = it == shard.slots.end() ? std::string() : varyKey(it->second.vary_names, request);
   if (it != shard.slots.end()) {
@@ -95,7 +95,7 @@ void Store::placeLocked(Shard& shard, const std::shared_ptr<Entry>& entry, const
 bool Store::place(const std::shared_ptr<Entry>& entry, const std::vector<std::string>& vary_names,
                   const std::string& vary_key) {
   Shard& shard = shardOf(entry->primary());
-  std::lock_guard<std::mutex> lock(shard.mu);
+  absl::MutexLock lock(&shard.mu);
   if (!entry->mapped) return false;
   uint64_t charged = entry->charged;
   unmapLocked(shard, *entry);  // `entry` (the caller's shared_ptr) keeps it alive
@@ -109,14 +109,14 @@ bool Store::place(const std::shared_ptr<Entry>& entry, const std::vector<std::st
 void Store::insert(const std::shared_ptr<Entry>& entry, const std::vector<std::string>& vary_names,
                    const std::string& vary_key) {
   Shard& shard = shardOf(entry->primary());
-  std::lock_guard<std::mutex> lock(shard.mu);
+  absl::MutexLock lock(&shard.mu);
   placeLocked(shard, entry, vary_names, vary_key);
 }
 
 bool Store::replace(const std::shared_ptr<Entry>& stale, const std::shared_ptr<Entry>& entry,
                     const std::vector<std::string>& vary_names, const std::string& vary_key) {
   Shard& shard = shardOf(entry->primary());
-  std::lock_guard<std::mutex> lock(shard.mu);
+  absl::MutexLock lock(&shard.mu);
   if (!stale->mapped) return false;
   placeLocked(shard, entry, vary_names, vary_key);
   return true;
@@ -125,7 +125,7 @@ bool Store::replace(const std::shared_ptr<Entry>& stale, const std::shared_ptr<E
 bool Store::charge(const std::shared_ptr<Entry>& entry, uint64_t bytes) {
   {
     Shard& shard = shardOf(entry->primary());
-    std::lock_guard<std::mutex> lock(shard.mu);
+    absl::MutexLock lock(&shard.mu);
     if (!entry->mapped) return false;
     if (entry->charged + bytes > max_object_.load(std::memory_order_relaxed)) {
       unmapLocked(shard, *entry);
@@ -142,13 +142,13 @@ bool Store::charge(const std::shared_ptr<Entry>& entry, uint64_t bytes) {
 
 void Store::remove(const std::shared_ptr<Entry>& entry) {
   Shard& shard = shardOf(entry->primary());
-  std::lock_guard<std::mutex> lock(shard.mu);
+  absl::MutexLock lock(&shard.mu);
   unmapLocked(shard, *entry);
 }
 
 size_t Store::invalidate(const std::string& primary) {
   Shard& shard = shardOf(primary);
-  std::lock_guard<std::mutex> lock(shard.mu);
+  absl::MutexLock lock(&shard.mu);
   size_t n = 0;
   for (;;) {
     auto it = shard.slots.find(primary);
@@ -184,14 +184,14 @@ bool Store::evictOne() {
     const Entry* victim = nullptr;
     uint64_t oldest_use = UINT64_MAX;
     for (Shard& shard : shards_) {
-      std::lock_guard<std::mutex> lock(shard.mu);
+      absl::MutexLock lock(&shard.mu);
       if (shard.lru.empty()) continue;
       const Entry* tail = shard.lru.back().get();
       uint64_t use = tail->last_use.load(std::memory_order_relaxed);
       if (use < oldest_use) oldest_use = use, oldest = &shard, victim = tail;
     }
     if (oldest == nullptr) return false;
-    std::lock_guard<std::mutex> lock(oldest->mu);
+    absl::MutexLock lock(&oldest->mu);
     if (oldest->lru.empty() || oldest->lru.back().get() != victim) continue;
     unmapLocked(*oldest, *oldest->lru.back());
     CacheStats::inc(cacheStats().evictions);

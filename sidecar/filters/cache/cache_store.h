@@ -20,12 +20,12 @@
 #include <cstdint>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "sidecar/filters/cache/cache_entry.h"
 
 namespace strait::filters::cache {
@@ -76,7 +76,7 @@ class Store {
     absl::flat_hash_map<std::string, std::shared_ptr<Entry>> variants;
   };
   struct Shard {
-    std::mutex mu;
+    absl::Mutex mu;
     absl::flat_hash_map<std::string, Slot> slots ABSL_GUARDED_BY(mu);
     std::list<std::shared_ptr<Entry>> lru ABSL_GUARDED_BY(mu);  // front: most recent
   };

@@ -28,19 +28,19 @@ class CaTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  std::unique_ptr<CertificateAuthority> MakeCa() {
-    auto ca = CertificateAuthority::Create(options_, kNow);
+  std::unique_ptr<CertificateAuthority> makeCa() {
+    auto ca = CertificateAuthority::create(options_, kNow);
     EXPECT_TRUE(ca.ok()) << ca.status();
     return ca.ok() ? std::move(*ca) : nullptr;
   }
-  static std::string Csr(const std::vector<std::string>& sans = {}) {
-    auto key = GenerateP256Key();
-    auto csr = BuildCsrPem(key->get(), "evil", sans);
+  static std::string csr(const std::vector<std::string>& sans = {}) {
+    auto key = generateP256Key();
+    auto csr = buildCsrPem(key->get(), "evil", sans);
     EXPECT_TRUE(csr.ok());
     return *csr;
   }
-  static tls::X509Ptr Leaf(const IssuedCertificate& issued) {
-    auto certs = ParseCertsPem(issued.chain_pem);
+  static tls::X509Ptr leafOf(const IssuedCertificate& issued) {
+    auto certs = parseCertsPem(issued.chain_pem);
     EXPECT_TRUE(certs.ok());
     return std::move((*certs)[0]);
   }
@@ -50,51 +50,51 @@ class CaTest : public ::testing::Test {
 };
 
 TEST_F(CaTest, CreatesPersistsAndReloadsTheSameRoot) {
-  auto first = MakeCa();
+  auto first = makeCa();
   ASSERT_NE(first, nullptr);
-  EXPECT_TRUE(first->created_root());
+  EXPECT_TRUE(first->createdRoot());
   struct stat st {};
   ASSERT_EQ(stat((options_.ca_dir + "/root.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   ASSERT_EQ(stat(options_.ca_dir.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
-  auto pem = ReadFileToString(options_.ca_dir + "/root.pem");
+  auto pem = readFileToString(options_.ca_dir + "/root.pem");
   ASSERT_TRUE(pem.ok());
-  EXPECT_EQ(first->trust_bundle_pem(), *pem);
-  auto root = ParseCertsPem(*pem);
+  EXPECT_EQ(first->trustBundlePem(), *pem);
+  auto root = parseCertsPem(*pem);
   ASSERT_TRUE(root.ok());
   EXPECT_EQ(X509_check_ca((*root)[0].get()), 1);
-  EXPECT_TRUE(IsSelfSigned((*root)[0].get()));
+  EXPECT_TRUE(isSelfSigned((*root)[0].get()));
 
-  auto second = MakeCa();
+  auto second = makeCa();
   ASSERT_NE(second, nullptr);
-  EXPECT_FALSE(second->created_root());
-  EXPECT_EQ(second->trust_bundle_pem(), first->trust_bundle_pem());
+  EXPECT_FALSE(second->createdRoot());
+  EXPECT_EQ(second->trustBundlePem(), first->trustBundlePem());
   // A certificate issued before the restart still verifies after it.
-  auto issued = first->IssueWorkload(Csr(), "default", "web", 0, kNow);
+  auto issued = first->issueWorkload(csr(), "default", "web", 0, kNow);
   ASSERT_TRUE(issued.ok());
-  auto id = second->VerifyPeer(issued->chain_pem, "", kNow + absl::Seconds(1));
+  auto id = second->verifyPeer(issued->chain_pem, "", kNow + absl::Seconds(1));
   ASSERT_TRUE(id.ok()) << id.status();
-  EXPECT_EQ(id->ToUri(), "spiffe://strait.local/ns/default/sa/web");
+  EXPECT_EQ(id->toUri(), "spiffe://strait.local/ns/default/sa/web");
 }
 
 TEST_F(CaTest, RefusesAGroupReadableKey) {
-  ASSERT_NE(MakeCa(), nullptr);
+  ASSERT_NE(makeCa(), nullptr);
   chmod((options_.ca_dir + "/root.key").c_str(), 0640);
-  auto ca = CertificateAuthority::Create(options_, kNow);
+  auto ca = CertificateAuthority::create(options_, kNow);
   ASSERT_FALSE(ca.ok());
   EXPECT_NE(ca.status().message().find("chmod 600"), std::string::npos);
 }
 
 TEST_F(CaTest, IdentityComesFromTheCallerNotTheCsr) {
-  auto ca = MakeCa();
-  auto issued = ca->IssueWorkload(
-      Csr({"URI:spiffe://strait.local/ns/kube-system/sa/admin", "DNS:evil.example"}), "shop",
+  auto ca = makeCa();
+  auto issued = ca->issueWorkload(
+      csr({"URI:spiffe://strait.local/ns/kube-system/sa/admin", "DNS:evil.example"}), "shop",
       "cart", 0, kNow);
   ASSERT_TRUE(issued.ok()) << issued.status();
   EXPECT_EQ(issued->spiffe_id, "spiffe://strait.local/ns/shop/sa/cart");
-  tls::X509Ptr leaf = Leaf(*issued);
-  EXPECT_EQ(UriSans(leaf.get()), std::vector<std::string>{issued->spiffe_id});
+  tls::X509Ptr leaf = leafOf(*issued);
+  EXPECT_EQ(uriSans(leaf.get()), std::vector<std::string>{issued->spiffe_id});
   auto* names = static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(leaf.get(), NID_subject_alt_name, nullptr, nullptr));
   ASSERT_NE(names, nullptr);
@@ -111,9 +111,9 @@ TEST_F(CaTest, IdentityComesFromTheCallerNotTheCsr) {
 
 TEST_F(CaTest, LifetimeIsCappedAndHasAFloor) {
   options_.max_ttl = absl::Hours(1);
-  auto ca = MakeCa();
+  auto ca = makeCa();
   auto at = [&](int64_t ttl) {
-    auto issued = ca->IssueWorkload(Csr(), "default", "web", ttl, kNow);
+    auto issued = ca->issueWorkload(csr(), "default", "web", ttl, kNow);
     EXPECT_TRUE(issued.ok());
     return issued->not_after_unix - absl::ToUnixSeconds(kNow);
   };
@@ -121,18 +121,18 @@ TEST_F(CaTest, LifetimeIsCappedAndHasAFloor) {
   EXPECT_EQ(at(60), 60);
   EXPECT_EQ(at(86400), 3600);
   EXPECT_EQ(at(-5), 3600);
-  auto leaf = Leaf(*ca->IssueWorkload(Csr(), "default", "web", 60, kNow));
+  auto leaf = leafOf(*ca->issueWorkload(csr(), "default", "web", 60, kNow));
   struct tm tm {};
   ASSERT_EQ(ASN1_TIME_to_tm(X509_get0_notBefore(leaf.get()), &tm), 1);
   EXPECT_EQ(timegm(&tm), absl::ToUnixSeconds(kNow) - 5);
 }
 
 TEST_F(CaTest, RefusesACsrWithABadSignature) {
-  auto ca = MakeCa();
+  auto ca = makeCa();
   // A CSR carrying key A but signed with key B: whoever sent it does not hold key A.
-  auto key_a = GenerateP256Key();
-  auto key_b = GenerateP256Key();
-  std::string good = *BuildCsrPem(key_a->get(), "web");
+  auto key_a = generateP256Key();
+  auto key_b = generateP256Key();
+  std::string good = *buildCsrPem(key_a->get(), "web");
   tls::BioPtr in(BIO_new_mem_buf(good.data(), static_cast<int>(good.size())));
   tls::X509ReqPtr req(PEM_read_bio_X509_REQ(in.get(), nullptr, nullptr, nullptr));
   ASSERT_NE(req, nullptr);
@@ -142,51 +142,51 @@ TEST_F(CaTest, RefusesACsrWithABadSignature) {
   ASSERT_EQ(PEM_write_bio_X509_REQ(out.get(), req.get()), 1);
   char* data = nullptr;
   long len = BIO_get_mem_data(out.get(), &data);
-  auto issued = ca->IssueWorkload(std::string(data, len), "default", "web", 0, kNow);
+  auto issued = ca->issueWorkload(std::string(data, len), "default", "web", 0, kNow);
   ASSERT_FALSE(issued.ok());
   EXPECT_EQ(issued.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(issued.status().message().find("signature"), std::string::npos);
-  EXPECT_FALSE(ca->IssueWorkload("garbage", "default", "web", 0, kNow).ok());
+  EXPECT_FALSE(ca->issueWorkload("garbage", "default", "web", 0, kNow).ok());
 }
 
 TEST_F(CaTest, VerifyPeerRefusesExpiredAndForeignCertificates) {
-  auto ca = MakeCa();
-  auto issued = ca->IssueWorkload(Csr(), "default", "web", 10, kNow);
+  auto ca = makeCa();
+  auto issued = ca->issueWorkload(csr(), "default", "web", 10, kNow);
   ASSERT_TRUE(issued.ok());
-  EXPECT_TRUE(ca->VerifyPeer(issued->chain_pem, "", kNow).ok());
-  EXPECT_EQ(ca->VerifyPeer(issued->chain_pem, "", kNow + absl::Seconds(11)).status().code(),
+  EXPECT_TRUE(ca->verifyPeer(issued->chain_pem, "", kNow).ok());
+  EXPECT_EQ(ca->verifyPeer(issued->chain_pem, "", kNow + absl::Seconds(11)).status().code(),
             absl::StatusCode::kUnauthenticated);
   CaOptions other = options_;
   other.ca_dir = dir_ + "/other";
-  auto foreign = CertificateAuthority::Create(other, kNow);
+  auto foreign = CertificateAuthority::create(other, kNow);
   ASSERT_TRUE(foreign.ok());
-  auto alien = (*foreign)->IssueWorkload(Csr(), "default", "web", 0, kNow);
-  EXPECT_EQ(ca->VerifyPeer(alien->chain_pem, "", kNow).status().code(),
+  auto alien = (*foreign)->issueWorkload(csr(), "default", "web", 0, kNow);
+  EXPECT_EQ(ca->verifyPeer(alien->chain_pem, "", kNow).status().code(),
             absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(CaTest, IntermediateChainIsReturnedAndTrustBundleCanHoldTwoRoots) {
-  auto root = MakeCa();
+  auto root = makeCa();
   // An intermediate signed by the root, loaded the --ca-cert/--ca-key way (file: the
   // intermediate then the root), plus a second root as --extra-trust-root.
-  auto inter_key = GenerateP256Key();
-  auto root_certs = ParseCertsPem(root->trust_bundle_pem());
-  auto root_key = ParseKeyPem(*ReadFileToString(options_.ca_dir + "/root.key"));
+  auto inter_key = generateP256Key();
+  auto root_certs = parseCertsPem(root->trustBundlePem());
+  auto root_key = parseKeyPem(*readFileToString(options_.ca_dir + "/root.key"));
   ASSERT_TRUE(root_key.ok());
   CertSpec spec;
   spec.common_name = "inter";
   spec.not_before = kNow - absl::Hours(1);
   spec.not_after = kNow + absl::Hours(100);
   spec.is_ca = true;
-  auto inter = BuildCertificate(spec, inter_key->get(), (*root_certs)[0].get(), root_key->get());
+  auto inter = buildCertificate(spec, inter_key->get(), (*root_certs)[0].get(), root_key->get());
   ASSERT_TRUE(inter.ok()) << inter.status();
   std::string cert_file = dir_ + "/inter.pem", key_file = dir_ + "/inter.key";
   {
     FILE* f = fopen(cert_file.c_str(), "w");
-    fputs((*CertToPem(inter->get()) + root->trust_bundle_pem()).c_str(), f);
+    fputs((*certToPem(inter->get()) + root->trustBundlePem()).c_str(), f);
     fclose(f);
     f = fopen(key_file.c_str(), "w");
-    fputs(KeyToPem(inter_key->get())->c_str(), f);
+    fputs(keyToPem(inter_key->get())->c_str(), f);
     fclose(f);
   }
   CaOptions given = options_;
@@ -194,17 +194,17 @@ TEST_F(CaTest, IntermediateChainIsReturnedAndTrustBundleCanHoldTwoRoots) {
   given.ca_key_file = key_file;
   CaOptions r2;
   r2.ca_dir = dir_ + "/r2";
-  auto second_root = CertificateAuthority::Create(r2, kNow);
+  auto second_root = CertificateAuthority::create(r2, kNow);
   ASSERT_TRUE(second_root.ok());
   given.extra_trust_root_files = {dir_ + "/r2/root.pem"};
-  auto ca = CertificateAuthority::Create(given, kNow);
+  auto ca = CertificateAuthority::create(given, kNow);
   ASSERT_TRUE(ca.ok()) << ca.status();
-  EXPECT_EQ(ParseCertsPem((*ca)->trust_bundle_pem())->size(), 2u);
-  auto issued = (*ca)->IssueWorkload(Csr(), "default", "web", 0, kNow);
+  EXPECT_EQ(parseCertsPem((*ca)->trustBundlePem())->size(), 2u);
+  auto issued = (*ca)->issueWorkload(csr(), "default", "web", 0, kNow);
   ASSERT_TRUE(issued.ok());
-  EXPECT_EQ(ParseCertsPem(issued->chain_pem)->size(), 2u);  // leaf + intermediate
-  EXPECT_TRUE(root->VerifyPeer(issued->chain_pem, issued->chain_pem, kNow).ok());
-  EXPECT_TRUE((*ca)->VerifyPeer(issued->chain_pem, "", kNow).ok());
+  EXPECT_EQ(parseCertsPem(issued->chain_pem)->size(), 2u);  // leaf + intermediate
+  EXPECT_TRUE(root->verifyPeer(issued->chain_pem, issued->chain_pem, kNow).ok());
+  EXPECT_TRUE((*ca)->verifyPeer(issued->chain_pem, "", kNow).ok());
 }
 
 }  // namespace

@@ -19,10 +19,10 @@ namespace {
 namespace fs = std::filesystem;
 
 // The sequence part of a version "<seq>-<content hash>".
-std::string Seq(const std::string& version) { return version.substr(0, version.find('-')); }
+std::string seq(const std::string& version) { return version.substr(0, version.find('-')); }
 
 // Polls `cond` until it holds or 10 s pass.
-bool Eventually(const std::function<bool()>& cond) {
+bool eventually(const std::function<bool()>& cond) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     if (cond()) return true;
@@ -31,7 +31,7 @@ bool Eventually(const std::function<bool()>& cond) {
   return cond();
 }
 
-std::string Config(int endpoint_port) {
+std::string config(int endpoint_port) {
   return "listeners: [{name: in, address: 127.0.0.1, port: 8000, route_config: main}]\n"
          "route_configs: [{name: main, virtual_hosts: [{domains: ['*'], routes: "
          "[{match: {prefix: /}, route: {cluster: c}}]}]}]\n"
@@ -46,14 +46,14 @@ class ControlServerTest : public ::testing::Test {
     char tmpl[] = "/tmp/strait-control-test-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    Write(Config(9000));
+    write(config(9000));
     ServerOptions opts;
     opts.config_dir = dir_;
     opts.listen = "127.0.0.1:0";
     opts.plaintext = true;  // TLS is covered by tests/integration/test_ca.py
     opts.ca.ca_dir = dir_ + "-ca";
     server_ = std::make_unique<ControlServer>(opts);
-    ASSERT_TRUE(server_->Start().ok());
+    ASSERT_TRUE(server_->start().ok());
     address_ = "127.0.0.1:" + std::to_string(server_->port());
     stub_ = strait::v1::ManagementService::NewStub(
         grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
@@ -64,23 +64,23 @@ class ControlServerTest : public ::testing::Test {
     fs::remove_all(dir_ + "-ca");
   }
   // Replaces the config file the way editors do (write aside, rename over).
-  void Write(const std::string& text) {
+  void write(const std::string& text) {
     std::ofstream(fs::path(dir_) / ".tmp") << text;
     fs::rename(fs::path(dir_) / ".tmp", fs::path(dir_) / "config.yaml");
   }
-  strait::v1::ConfigStatus ConfigStatus() {
+  strait::v1::ConfigStatus configStatus() {
     grpc::ClientContext ctx;
     strait::v1::ConfigStatus out;
     EXPECT_TRUE(stub_->GetConfigStatus(&ctx, {}, &out).ok());
     return out;
   }
-  strait::v1::SidecarStatus Sidecar() {
+  strait::v1::SidecarStatus sidecar() {
     grpc::ClientContext ctx;
     strait::v1::ListSidecarsResponse out;
     EXPECT_TRUE(stub_->ListSidecars(&ctx, {}, &out).ok());
     return out.sidecars_size() == 1 ? out.sidecars(0) : strait::v1::SidecarStatus();
   }
-  std::unique_ptr<xds::AdsClient> Client(std::function<absl::Status(int port)> decide) {
+  std::unique_ptr<xds::AdsClient> startClient(std::function<absl::Status(int port)> decide) {
     xds::AdsClient::Options o;
     o.address = address_;
     o.node.set_id("web-1");
@@ -99,42 +99,42 @@ class ControlServerTest : public ::testing::Test {
 };
 
 TEST_F(ControlServerTest, DeliversAndPushesNewVersions) {
-  auto client = Client([](int) { return absl::OkStatus(); });
-  client->Start();
-  ASSERT_TRUE(Eventually([&] { return Seq(client->applied_version()) == "1"; }));
-  ASSERT_TRUE(Eventually([&] { return Seq(Sidecar().last_acked_version()) == "1"; }));
-  EXPECT_TRUE(Sidecar().connected());
-  EXPECT_EQ(Sidecar().service(), "web");
+  auto client = startClient([](int) { return absl::OkStatus(); });
+  client->start();
+  ASSERT_TRUE(eventually([&] { return seq(client->appliedVersion()) == "1"; }));
+  ASSERT_TRUE(eventually([&] { return seq(sidecar().last_acked_version()) == "1"; }));
+  EXPECT_TRUE(sidecar().connected());
+  EXPECT_EQ(sidecar().service(), "web");
 
-  Write(Config(9001));
-  ASSERT_TRUE(Eventually([&] { return Seq(client->applied_version()) == "2"; }));
-  EXPECT_EQ(Seq(ConfigStatus().version()), "2");
+  write(config(9001));
+  ASSERT_TRUE(eventually([&] { return seq(client->appliedVersion()) == "2"; }));
+  EXPECT_EQ(seq(configStatus().version()), "2");
 
-  Write("clusters: [{name: c, connect_timeout: 99s}]\n");  // refused, 2 keeps serving
-  ASSERT_TRUE(Eventually([&] { return !ConfigStatus().last_error().empty(); }));
-  EXPECT_NE(ConfigStatus().last_error().find("config.yaml"), std::string::npos);
-  EXPECT_EQ(Seq(ConfigStatus().version()), "2");
+  write("clusters: [{name: c, connect_timeout: 99s}]\n");  // refused, 2 keeps serving
+  ASSERT_TRUE(eventually([&] { return !configStatus().last_error().empty(); }));
+  EXPECT_NE(configStatus().last_error().find("config.yaml"), std::string::npos);
+  EXPECT_EQ(seq(configStatus().version()), "2");
 
-  Write(Config(9001));  // same content as version 2: no new version
-  ASSERT_TRUE(Eventually([&] { return ConfigStatus().last_error().empty(); }));
-  EXPECT_EQ(Seq(ConfigStatus().version()), "2");
+  write(config(9001));  // same content as version 2: no new version
+  ASSERT_TRUE(eventually([&] { return configStatus().last_error().empty(); }));
+  EXPECT_EQ(seq(configStatus().version()), "2");
 
-  client->Stop();
-  ASSERT_TRUE(Eventually([&] { return !Sidecar().connected(); }));
+  client->stop();
+  ASSERT_TRUE(eventually([&] { return !sidecar().connected(); }));
   EXPECT_EQ(client->acks(), 2u);
 }
 
 TEST_F(ControlServerTest, NackIsRecordedAndOldVersionStays) {
-  auto client = Client([](int port) {
+  auto client = startClient([](int port) {
     return port == 9000 ? absl::OkStatus() : absl::InvalidArgumentError("cluster 'c': bad\nmore");
   });
-  client->Start();
-  ASSERT_TRUE(Eventually([&] { return Seq(client->applied_version()) == "1"; }));
-  Write(Config(9002));
-  ASSERT_TRUE(Eventually([&] { return Seq(Sidecar().last_nacked_version()) == "2"; }));
-  EXPECT_EQ(Sidecar().last_nack_message(), "cluster 'c': bad\nmore");
-  EXPECT_EQ(Seq(Sidecar().last_acked_version()), "1");
-  EXPECT_EQ(Seq(client->applied_version()), "1");
+  client->start();
+  ASSERT_TRUE(eventually([&] { return seq(client->appliedVersion()) == "1"; }));
+  write(config(9002));
+  ASSERT_TRUE(eventually([&] { return seq(sidecar().last_nacked_version()) == "2"; }));
+  EXPECT_EQ(sidecar().last_nack_message(), "cluster 'c': bad\nmore");
+  EXPECT_EQ(seq(sidecar().last_acked_version()), "1");
+  EXPECT_EQ(seq(client->appliedVersion()), "1");
   EXPECT_EQ(client->nacks(), 1u);
 }
 
@@ -145,10 +145,10 @@ TEST(AdsClientTest, StopIsPromptWhileReconnecting) {
   xds::AdsClient client(o, [](auto&&, auto&&, xds::AdsClient::Done done) {
     done(absl::OkStatus());
   });
-  client.Start();
-  ASSERT_TRUE(Eventually([&] { return client.reconnects() >= 1; }));
+  client.start();
+  ASSERT_TRUE(eventually([&] { return client.reconnects() >= 1; }));
   auto start = std::chrono::steady_clock::now();
-  client.Stop();
+  client.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
   EXPECT_FALSE(client.connected());
 }

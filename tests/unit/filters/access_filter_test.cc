@@ -8,7 +8,7 @@
 namespace strait::filters {
 namespace {
 
-std::shared_ptr<const FilterFactory> Factory(const std::string& text) {
+std::shared_ptr<const FilterFactory> factory(const std::string& text) {
   strait::v1::AccessControl config;
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &config)) << text;
   SharedState shared;
@@ -18,7 +18,7 @@ std::shared_ptr<const FilterFactory> Factory(const std::string& text) {
 }
 
 TEST(AccessControlFilter, DeniedRequestGets403NamingTheRule) {
-  auto f = Factory(R"(rules { name: "no-delete" action: DENY methods: "DELETE" })");
+  auto f = factory(R"(rules { name: "no-delete" action: DENY methods: "DELETE" })");
   testing::FakeCallbacks cb;
   cb.info.client_ip = "127.0.0.1";
   auto filter = f->create();
@@ -33,7 +33,7 @@ TEST(AccessControlFilter, DeniedRequestGets403NamingTheRule) {
 }
 
 TEST(AccessControlFilter, BodyLimitByLengthAndByStream) {
-  auto f = Factory("max_request_body_bytes: 10");
+  auto f = factory("max_request_body_bytes: 10");
   http::RequestHead head;
   head.method = "POST";
   head.target = "/";
@@ -58,7 +58,7 @@ TEST(AccessControlFilter, BodyLimitByLengthAndByStream) {
 }
 
 TEST(AccessControlFilter, BodyLimitNoLongerAppliesOnceTheResponseStarted) {
-  auto f = Factory("max_request_body_bytes: 4");
+  auto f = factory("max_request_body_bytes: 4");
   http::RequestHead head;
   head.method = "POST";
   testing::FakeCallbacks cb;
@@ -74,7 +74,7 @@ TEST(AccessControlFilter, BodyLimitNoLongerAppliesOnceTheResponseStarted) {
 }
 
 TEST(AccessControlFilter, HeaderLimit) {
-  auto f = Factory("max_request_headers_bytes: 200");
+  auto f = factory("max_request_headers_bytes: 200");
   http::RequestHead head;
   head.method = "GET";
   head.target = "/";
@@ -91,8 +91,8 @@ TEST(AccessControlFilter, HeaderLimit) {
 }
 
 TEST(AccessControlFilter, NothingToDoMeansNoFilter) {
-  EXPECT_EQ(Factory("")->create(), nullptr);
-  EXPECT_NE(Factory("default_action: DENY")->create(), nullptr);
+  EXPECT_EQ(factory("")->create(), nullptr);
+  EXPECT_NE(factory("default_action: DENY")->create(), nullptr);
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 namespace strait::filters {
 namespace {
 
-bool In(const std::string& cidr, const std::string& ip) {
+bool in(const std::string& cidr, const std::string& ip) {
   auto range = CidrRange::parse(cidr);
   EXPECT_TRUE(range.ok()) << cidr << ": " << range.status();
   IpAddress addr;
@@ -14,27 +14,27 @@ bool In(const std::string& cidr, const std::string& ip) {
 }
 
 TEST(Cidr, Ipv4Blocks) {
-  EXPECT_TRUE(In("10.0.0.0/8", "10.255.1.2"));
-  EXPECT_FALSE(In("10.0.0.0/8", "11.0.0.1"));
-  EXPECT_TRUE(In("192.168.1.128/25", "192.168.1.200"));
-  EXPECT_FALSE(In("192.168.1.128/25", "192.168.1.127"));
-  EXPECT_TRUE(In("0.0.0.0/0", "8.8.8.8"));
-  EXPECT_TRUE(In("127.0.0.1", "127.0.0.1"));
-  EXPECT_FALSE(In("127.0.0.1", "127.0.0.2"));
-  EXPECT_TRUE(In("172.16.0.0/12", "172.31.255.255"));
-  EXPECT_FALSE(In("172.16.0.0/12", "172.32.0.0"));
+  EXPECT_TRUE(in("10.0.0.0/8", "10.255.1.2"));
+  EXPECT_FALSE(in("10.0.0.0/8", "11.0.0.1"));
+  EXPECT_TRUE(in("192.168.1.128/25", "192.168.1.200"));
+  EXPECT_FALSE(in("192.168.1.128/25", "192.168.1.127"));
+  EXPECT_TRUE(in("0.0.0.0/0", "8.8.8.8"));
+  EXPECT_TRUE(in("127.0.0.1", "127.0.0.1"));
+  EXPECT_FALSE(in("127.0.0.1", "127.0.0.2"));
+  EXPECT_TRUE(in("172.16.0.0/12", "172.31.255.255"));
+  EXPECT_FALSE(in("172.16.0.0/12", "172.32.0.0"));
 }
 
 TEST(Cidr, Ipv6BlocksAndMappedAddresses) {
-  EXPECT_TRUE(In("2001:db8::/32", "2001:db8:1::5"));
-  EXPECT_FALSE(In("2001:db8::/32", "2001:db9::1"));
-  EXPECT_TRUE(In("::1", "::1"));
-  EXPECT_TRUE(In("::/0", "fe80::1"));
-  EXPECT_FALSE(In("::/0", "1.2.3.4"));        // families never mix
-  EXPECT_FALSE(In("0.0.0.0/0", "::1"));
-  EXPECT_TRUE(In("10.0.0.0/8", "::ffff:10.1.2.3"));  // IPv4-mapped compares as IPv4
-  EXPECT_TRUE(In("fe80::/10", "febf::1"));
-  EXPECT_FALSE(In("fe80::/10", "fec0::1"));
+  EXPECT_TRUE(in("2001:db8::/32", "2001:db8:1::5"));
+  EXPECT_FALSE(in("2001:db8::/32", "2001:db9::1"));
+  EXPECT_TRUE(in("::1", "::1"));
+  EXPECT_TRUE(in("::/0", "fe80::1"));
+  EXPECT_FALSE(in("::/0", "1.2.3.4"));        // families never mix
+  EXPECT_FALSE(in("0.0.0.0/0", "::1"));
+  EXPECT_TRUE(in("10.0.0.0/8", "::ffff:10.1.2.3"));  // IPv4-mapped compares as IPv4
+  EXPECT_TRUE(in("fe80::/10", "febf::1"));
+  EXPECT_FALSE(in("fe80::/10", "fec0::1"));
 }
 
 TEST(Cidr, BadBlocksAreRefused) {

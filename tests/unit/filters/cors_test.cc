@@ -7,14 +7,14 @@
 namespace strait::filters {
 namespace {
 
-std::shared_ptr<const FilterFactory> Factory(const strait::v1::Cors& config) {
+std::shared_ptr<const FilterFactory> factory(const strait::v1::Cors& config) {
   SharedState shared;
   auto f = createCorsFactory(config, {&shared, "rc/vh"});
   EXPECT_TRUE(f.ok()) << f.status();
   return *f;
 }
 
-strait::v1::Cors Config() {
+strait::v1::Cors config() {
   strait::v1::Cors c;
   c.add_allow_origins("https://app.example");
   c.add_allow_origin_regexes("https://[a-z]+\\.example\\.org");
@@ -26,7 +26,7 @@ strait::v1::Cors Config() {
   return c;
 }
 
-http::RequestHead Head(const std::string& method, std::vector<std::pair<std::string, std::string>> headers) {
+http::RequestHead head(const std::string& method, std::vector<std::pair<std::string, std::string>> headers) {
   http::RequestHead h;
   h.method = method;
   h.target = "/";
@@ -40,7 +40,7 @@ struct Outcome {
   http::ResponseHead response;  // the upstream response after onResponseHead
 };
 
-void RunRequest(const FilterFactory& f, http::RequestHead head, Outcome* run) {
+void runRequest(const FilterFactory& f, http::RequestHead head, Outcome* run) {
   auto filter = f.create();
   filter->setCallbacks(run->cb);
   run->status = filter->onRequestHead(head, true);
@@ -52,7 +52,7 @@ void RunRequest(const FilterFactory& f, http::RequestHead head, Outcome* run) {
 }
 
 TEST(Cors, OriginsExactAndRegex) {
-  auto p = CorsPolicy::compile(Config());
+  auto p = CorsPolicy::compile(config());
   ASSERT_TRUE(p.ok());
   EXPECT_TRUE((*p)->originAllowed("https://app.example"));
   EXPECT_FALSE((*p)->originAllowed("https://app.example.evil"));
@@ -62,9 +62,9 @@ TEST(Cors, OriginsExactAndRegex) {
 }
 
 TEST(Cors, PreflightFromAllowedOriginIsAnswered) {
-  auto f = Factory(Config());
+  auto f = factory(config());
   Outcome run;
-  RunRequest(*f, Head("OPTIONS", {{"origin", "https://app.example"}, {"access-control-request-method", "PUT"}}), &run);
+  runRequest(*f, head("OPTIONS", {{"origin", "https://app.example"}, {"access-control-request-method", "PUT"}}), &run);
   EXPECT_EQ(run.status, FilterStatus::kStop);
   EXPECT_EQ(run.cb.status, 204);
   EXPECT_TRUE(run.cb.end_stream);
@@ -78,9 +78,9 @@ TEST(Cors, PreflightFromAllowedOriginIsAnswered) {
 }
 
 TEST(Cors, PreflightFromOtherOriginPassesOn) {
-  auto f = Factory(Config());
+  auto f = factory(config());
   Outcome run;
-  RunRequest(*f, Head("OPTIONS", {{"origin", "https://evil.example"}, {"access-control-request-method", "PUT"}}),
+  runRequest(*f, head("OPTIONS", {{"origin", "https://evil.example"}, {"access-control-request-method", "PUT"}}),
              &run);
   EXPECT_EQ(run.status, FilterStatus::kContinue);
   EXPECT_EQ(run.cb.status, 0);
@@ -89,12 +89,12 @@ TEST(Cors, PreflightFromOtherOriginPassesOn) {
 }
 
 TEST(Cors, ActualRequestGetsHeaders) {
-  strait::v1::Cors c = Config();
+  strait::v1::Cors c = config();
   c.set_allow_credentials(true);
-  auto f = Factory(c);
+  auto f = factory(c);
   Outcome run;
   run.response.headers.add("vary", "accept-encoding");
-  RunRequest(*f, Head("GET", {{"origin", "https://x.example.org"}}), &run);
+  runRequest(*f, head("GET", {{"origin", "https://x.example.org"}}), &run);
   EXPECT_EQ(run.status, FilterStatus::kContinue);
   const auto& h = run.response.headers;
   EXPECT_EQ(*h.get("access-control-allow-origin"), "https://x.example.org");
@@ -104,13 +104,13 @@ TEST(Cors, ActualRequestGetsHeaders) {
 }
 
 TEST(Cors, NoOriginNoHeaders) {
-  auto f = Factory(Config());
+  auto f = factory(config());
   Outcome run;
-  RunRequest(*f, Head("GET", {}), &run);
+  runRequest(*f, head("GET", {}), &run);
   EXPECT_EQ(run.response.headers.size(), 0u);
   // OPTIONS without Origin is not a preflight.
   Outcome run2;
-  RunRequest(*f, Head("OPTIONS", {{"access-control-request-method", "GET"}}), &run2);
+  runRequest(*f, head("OPTIONS", {{"access-control-request-method", "GET"}}), &run2);
   EXPECT_EQ(run2.status, FilterStatus::kContinue);
 }
 

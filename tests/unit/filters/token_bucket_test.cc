@@ -12,7 +12,7 @@
 namespace strait::filters {
 namespace {
 
-TokenBucketSettings S(uint32_t max, uint32_t per_fill, int64_t interval_ms) {
+TokenBucketSettings settings(uint32_t max, uint32_t per_fill, int64_t interval_ms) {
   TokenBucketSettings s;
   s.max_tokens = max;
   s.tokens_per_fill = per_fill;
@@ -20,32 +20,32 @@ TokenBucketSettings S(uint32_t max, uint32_t per_fill, int64_t interval_ms) {
   return s;
 }
 
-int Take(TokenBucket& b, int64_t now, int n) {
+int take(TokenBucket& b, int64_t now, int n) {
   int ok = 0;
   for (int i = 0; i < n; i++) ok += b.take(now).allowed;
   return ok;
 }
 
 TEST(TokenBucket, StartsFullThenFillsAtIntervals) {
-  TokenBucket b(S(5, 2, 1000));
+  TokenBucket b(settings(5, 2, 1000));
   int64_t t = 1'000'000'500;  // ms since boot, mid-interval
-  EXPECT_EQ(Take(b, t, 10), 5);
+  EXPECT_EQ(take(b, t, 10), 5);
   TakeResult r = b.take(t);
   EXPECT_FALSE(r.allowed);
   EXPECT_EQ(r.retry_after_ms, 500);  // the next fill is at the next whole second
-  EXPECT_EQ(Take(b, t + 499, 3), 0);
-  EXPECT_EQ(Take(b, t + 500, 3), 2);  // one fill: 2 tokens
-  EXPECT_EQ(Take(b, t + 3500, 10), 5);  // three fills: 6, capped at 5
+  EXPECT_EQ(take(b, t + 499, 3), 0);
+  EXPECT_EQ(take(b, t + 500, 3), 2);  // one fill: 2 tokens
+  EXPECT_EQ(take(b, t + 3500, 10), 5);  // three fills: 6, capped at 5
 }
 
 TEST(TokenBucket, LongIdleDoesNotOverflow) {
-  TokenBucket b(S(3, 3, 1));
-  EXPECT_EQ(Take(b, 10, 5), 3);
-  EXPECT_EQ(Take(b, int64_t{1} << 39, 5), 3);
+  TokenBucket b(settings(3, 3, 1));
+  EXPECT_EQ(take(b, 10, 5), 3);
+  EXPECT_EQ(take(b, int64_t{1} << 39, 5), 3);
 }
 
 TEST(TokenBucket, RetryAfterIsTimeToNextFill) {
-  TokenBucket b(S(1, 1, 60'000));
+  TokenBucket b(settings(1, 1, 60'000));
   EXPECT_TRUE(b.take(120'000).allowed);
   TakeResult r = b.take(150'000);
   EXPECT_FALSE(r.allowed);
@@ -53,18 +53,18 @@ TEST(TokenBucket, RetryAfterIsTimeToNextFill) {
 }
 
 TEST(TokenBucket, SharedByThreadsAllowsExactlyTheBucket) {
-  TokenBucket b(S(1000, 1, 3'600'000));
+  TokenBucket b(settings(1000, 1, 3'600'000));
   std::atomic<int> allowed{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; i++) {
-    threads.emplace_back([&] { allowed += Take(b, 7'200'001, 1000); });
+    threads.emplace_back([&] { allowed += take(b, 7'200'001, 1000); });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(allowed.load(), 1000);
 }
 
 TEST(KeyedTokenBuckets, KeysHaveTheirOwnBuckets) {
-  KeyedTokenBuckets k(S(2, 1, 1000), 100);
+  KeyedTokenBuckets k(settings(2, 1, 1000), 100);
   EXPECT_EQ(k.slots(), 100u);
   int64_t t = 5000;
   EXPECT_TRUE(k.take(11, t).allowed);
@@ -75,7 +75,7 @@ TEST(KeyedTokenBuckets, KeysHaveTheirOwnBuckets) {
 }
 
 TEST(KeyedTokenBuckets, FullSetForgetsTheLeastRecentlyUsedKey) {
-  KeyedTokenBuckets k(S(1, 1, 1'000'000), 4);  // one set of 4 slots
+  KeyedTokenBuckets k(settings(1, 1, 1'000'000), 4);  // one set of 4 slots
   for (uint64_t key = 1; key <= 4; key++) EXPECT_TRUE(k.take(key, 10 + key).allowed);
   EXPECT_FALSE(k.take(1, 20).allowed);  // key 1 used again: most recent now
   EXPECT_TRUE(k.take(5, 21).allowed);   // evicts key 2 (least recent)

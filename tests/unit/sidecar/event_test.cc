@@ -1,8 +1,10 @@
-// Dispatcher timers (intrusive heap: order, cancellation, re-arming from a callback) and
-// Buffer/BlockCache storage reuse.
+// Dispatcher timers (intrusive heap: order, cancellation, re-arming from a callback), the
+// dispatcher's thread binding, and Buffer/BlockCache storage reuse.
+#include <atomic>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -54,6 +56,35 @@ TEST(DispatcherTimers, CallbackMayRearmAndDestroyOthers) {
   t.enableMs(0);
   d.run();
   EXPECT_EQ(ticks, 3);
+}
+
+// The loop-thread-only calls belong to the thread inside run(); before run() starts (set-up
+// by the owner) and after it returns (teardown after the join) any one thread may use them.
+TEST(DispatcherThread, BoundToTheLoopThreadOnlyWhileRunning) {
+  event::Dispatcher d;
+  EXPECT_TRUE(d.isThreadSafe());
+  event::Timer setup(d, [] {});
+  setup.enableMs(1000);  // armed on this thread before the loop's thread starts
+  std::atomic<bool> running{false};
+  std::atomic<bool> checked{false};
+  std::thread loop([&] {
+    d.post([&] {
+      EXPECT_TRUE(d.isThreadSafe());
+      running = true;
+    });
+    d.run();
+  });
+  while (!running) std::this_thread::yield();
+  EXPECT_FALSE(d.isThreadSafe());  // this thread, while another runs the loop
+  d.post([&] {
+    setup.disable();
+    checked = true;
+    d.exit();
+  });
+  loop.join();
+  EXPECT_TRUE(checked);
+  EXPECT_TRUE(d.isThreadSafe());  // unbound again once run() returned
+  setup.enableMs(5);
 }
 
 TEST(BlockCache, ReusesReleasedBlocksOfTheSameSize) {

@@ -19,7 +19,7 @@ class ConfigDirTest : public ::testing::Test {
     dir_ = tmpl;
   }
   void TearDown() override { fs::remove_all(dir_); }
-  void Write(const std::string& name, const std::string& text) {
+  void write(const std::string& name, const std::string& text) {
     std::ofstream(fs::path(dir_) / name) << text;
   }
   std::string dir_;
@@ -36,13 +36,13 @@ constexpr char kClusters[] =
     "load_assignments: [{cluster_name: c, endpoints: [{address: 127.0.0.1, port: 9000}]}]\n";
 
 TEST_F(ConfigDirTest, MergesFilesAndSkipsOthers) {
-  Write("a.yaml", kListeners);
-  Write("b.yml", kRoutes);
-  Write("c.yaml", kClusters);
-  Write("d.yaml~", "garbage: [");
-  Write(".hidden.yaml", "garbage: [");
-  Write("notes.txt", "garbage: [");
-  auto gen = LoadConfigDir(dir_);
+  write("a.yaml", kListeners);
+  write("b.yml", kRoutes);
+  write("c.yaml", kClusters);
+  write("d.yaml~", "garbage: [");
+  write(".hidden.yaml", "garbage: [");
+  write("notes.txt", "garbage: [");
+  auto gen = loadConfigDir(dir_);
   ASSERT_TRUE(gen.ok()) << gen.status();
   EXPECT_EQ(gen->listeners_size(), 1);
   EXPECT_EQ(gen->route_configs_size(), 1);
@@ -51,27 +51,27 @@ TEST_F(ConfigDirTest, MergesFilesAndSkipsOthers) {
 }
 
 TEST_F(ConfigDirTest, ParseErrorNamesFileAndLine) {
-  Write("a.yaml", kListeners);
-  Write("b.yaml", "route_configs:\n  - name: main\n    virtual_hostz: []\n");
-  auto gen = LoadConfigDir(dir_);
+  write("a.yaml", kListeners);
+  write("b.yaml", "route_configs:\n  - name: main\n    virtual_hostz: []\n");
+  auto gen = loadConfigDir(dir_);
   ASSERT_FALSE(gen.ok());
   EXPECT_EQ(std::string(gen.status().message()),
             "b.yaml: line 3: route_configs[0].virtual_hostz: unknown field");
 }
 
 TEST_F(ConfigDirTest, ValidationErrorNamesDefiningFile) {
-  Write("a.yaml", kListeners);
-  Write("b.yaml", kRoutes);
-  Write("c.yaml", "clusters: [{name: c, connect_timeout: 90s}]\n"
+  write("a.yaml", kListeners);
+  write("b.yaml", kRoutes);
+  write("c.yaml", "clusters: [{name: c, connect_timeout: 90s}]\n"
                   "load_assignments: [{cluster_name: c}]\n");
-  auto gen = LoadConfigDir(dir_);
+  auto gen = loadConfigDir(dir_);
   ASSERT_FALSE(gen.ok());
   EXPECT_EQ(std::string(gen.status().message()),
             "c.yaml: cluster 'c': connect_timeout: must be between 1ms and 60s");
 }
 
 TEST_F(ConfigDirTest, MissingDirectoryIsAnError) {
-  EXPECT_FALSE(LoadConfigDir(dir_ + "/nope").ok());
+  EXPECT_FALSE(loadConfigDir(dir_ + "/nope").ok());
 }
 
 }  // namespace

@@ -9,7 +9,7 @@ namespace strait::xds {
 namespace {
 
 TEST(NodeFilter, SelectsListenersAndWhatTheyReference) {
-  strait::v1::Generation web = SelectForService(testing::GoodGeneration(), "web");
+  strait::v1::Generation web = selectForService(testing::goodGeneration(), "web");
   ASSERT_EQ(web.listeners_size(), 1);
   EXPECT_EQ(web.listeners(0).name(), "ingress");
   ASSERT_EQ(web.route_configs_size(), 1);
@@ -18,28 +18,28 @@ TEST(NodeFilter, SelectsListenersAndWhatTheyReference) {
   EXPECT_EQ(web.clusters(0).name(), "api");
   EXPECT_EQ(web.clusters(1).name(), "canary");
   EXPECT_EQ(web.load_assignments_size(), 2);
-  EXPECT_TRUE(ValidateGeneration(web).ok());
+  EXPECT_TRUE(validateGeneration(web).ok());
 }
 
 TEST(NodeFilter, OtherServiceGetsItsOwnSlice) {
-  strait::v1::Generation api = SelectForService(testing::GoodGeneration(), "api");
+  strait::v1::Generation api = selectForService(testing::goodGeneration(), "api");
   ASSERT_EQ(api.listeners_size(), 1);
   EXPECT_EQ(api.listeners(0).name(), "egress");
   ASSERT_EQ(api.clusters_size(), 1);
   EXPECT_EQ(api.clusters(0).name(), "backend");
-  EXPECT_TRUE(ValidateGeneration(api).ok());
+  EXPECT_TRUE(validateGeneration(api).ok());
 }
 
 TEST(NodeFilter, EmptyServicesMeansEveryone) {
-  strait::v1::Generation all = testing::GoodGeneration();
+  strait::v1::Generation all = testing::goodGeneration();
   all.mutable_listeners(1)->clear_services();
-  EXPECT_EQ(SelectForService(all, "web").listeners_size(), 2);
-  EXPECT_EQ(SelectForService(all, "nobody").listeners_size(), 1);
-  EXPECT_EQ(SelectForService(all, "nobody").clusters_size(), 1);
+  EXPECT_EQ(selectForService(all, "web").listeners_size(), 2);
+  EXPECT_EQ(selectForService(all, "nobody").listeners_size(), 1);
+  EXPECT_EQ(selectForService(all, "nobody").clusters_size(), 1);
 }
 
 TEST(NodeFilter, UnknownServiceGetsNothing) {
-  strait::v1::Generation none = SelectForService(testing::GoodGeneration(), "nobody");
+  strait::v1::Generation none = selectForService(testing::goodGeneration(), "nobody");
   EXPECT_EQ(none.listeners_size(), 0);
   EXPECT_EQ(none.route_configs_size(), 0);
   EXPECT_EQ(none.clusters_size(), 0);

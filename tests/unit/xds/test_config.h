@@ -54,9 +54,9 @@ secrets:
     certificate_chain: "-----BEGIN CERTIFICATE-----\n..."
 )";
 
-inline strait::v1::Generation GoodGeneration() {
+inline strait::v1::Generation goodGeneration() {
   strait::v1::Generation gen;
-  absl::Status st = YamlToMessage(kGoodConfig, &gen);
+  absl::Status st = yamlToMessage(kGoodConfig, &gen);
   if (!st.ok()) abort();
   return gen;
 }

@@ -9,7 +9,7 @@ namespace {
 
 // A generation whose only route carries `filter` (YAML of one HttpFilter); `vhost_filter`
 // goes on the virtual host instead when `on_vhost`.
-strait::v1::Generation Gen(const std::string& filter, bool on_vhost = false) {
+strait::v1::Generation gen(const std::string& filter, bool on_vhost = false) {
   std::string f = "filters: [" + filter + "]";
   std::string yaml = R"(
 route_configs:
@@ -33,19 +33,19 @@ load_assignments:
   - cluster_name: c
 )";
   strait::v1::Generation gen;
-  absl::Status st = YamlToMessage(yaml, &gen);
+  absl::Status st = yamlToMessage(yaml, &gen);
   EXPECT_TRUE(st.ok()) << st << "\n" << yaml;
   return gen;
 }
 
-void ExpectOk(const std::string& filter) {
-  absl::Status st = ValidateGeneration(Gen(filter));
+void expectOk(const std::string& filter) {
+  absl::Status st = validateGeneration(gen(filter));
   EXPECT_TRUE(st.ok()) << filter << ": " << st;
 }
 
 // Exactly one problem, on `field` (under the route's filters[0]), containing `reason`.
-void ExpectProblem(const std::string& filter, const std::string& field, const std::string& reason) {
-  absl::Status st = ValidateGeneration(Gen(filter));
+void expectProblem(const std::string& filter, const std::string& field, const std::string& reason) {
+  absl::Status st = validateGeneration(gen(filter));
   ASSERT_FALSE(st.ok()) << filter;
   std::string message(st.message());
   EXPECT_EQ(message.find('\n'), std::string::npos) << message;
@@ -55,81 +55,81 @@ void ExpectProblem(const std::string& filter, const std::string& field, const st
 }
 
 TEST(ValidateFilters, GoodFiltersPass) {
-  ExpectOk("{access_control: {default_action: DENY, max_request_body_bytes: 10, rules: [{name: lan, "
+  expectOk("{access_control: {default_action: DENY, max_request_body_bytes: 10, rules: [{name: lan, "
            "action: ALLOW, source_cidrs: [10.0.0.0/8, '2001:db8::/32', 127.0.0.1], path: {safe_regex: '/a/.*', "
            "ignore_case: true}, methods: [GET, POST], headers: [{name: x-a, exact: b}, {name: x-b, present: false}]}]}}");
-  ExpectOk("{cors: {allow_origins: ['https://a.example'], allow_origin_regexes: ['https://.*\\\\.b\\\\.example'], "
+  expectOk("{cors: {allow_origins: ['https://a.example'], allow_origin_regexes: ['https://.*\\\\.b\\\\.example'], "
            "allow_methods: [GET, PUT], allow_headers: [x-token], expose_headers: [x-id], max_age_seconds: 600, "
            "allow_credentials: true}}");
-  ExpectOk("{local_rate_limit: {max_tokens: 10, tokens_per_fill: 2, fill_interval: 1s}}");
-  ExpectOk("{local_rate_limit: {max_tokens: 10, fill_interval: 0.5s, key: HEADER, key_header: x-user, max_keys: 100}}");
-  EXPECT_TRUE(ValidateGeneration(Gen("{cors: {allow_origins: ['*']}}", true)).ok());
+  expectOk("{local_rate_limit: {max_tokens: 10, tokens_per_fill: 2, fill_interval: 1s}}");
+  expectOk("{local_rate_limit: {max_tokens: 10, fill_interval: 0.5s, key: HEADER, key_header: x-user, max_keys: 100}}");
+  EXPECT_TRUE(validateGeneration(gen("{cors: {allow_origins: ['*']}}", true)).ok());
 }
 
 TEST(ValidateFilters, EmptyFilterIsRefused) {
-  ExpectProblem("{}", "", "one of access_control, cors, local_rate_limit");
+  expectProblem("{}", "", "one of access_control, cors, local_rate_limit");
 }
 
 TEST(ValidateFilters, AccessControlCidrs) {
-  ExpectProblem("{access_control: {rules: [{source_cidrs: [10.0.0.0/33]}]}}", ".access_control.rules[0].source_cidrs[0]",
+  expectProblem("{access_control: {rules: [{source_cidrs: [10.0.0.0/33]}]}}", ".access_control.rules[0].source_cidrs[0]",
                 "prefix length must be 0 to 32");
-  ExpectProblem("{access_control: {rules: [{source_cidrs: ['::/129']}]}}", ".access_control.rules[0].source_cidrs[0]",
+  expectProblem("{access_control: {rules: [{source_cidrs: ['::/129']}]}}", ".access_control.rules[0].source_cidrs[0]",
                 "prefix length must be 0 to 128");
-  ExpectProblem("{access_control: {rules: [{source_cidrs: [10.1.0.0/8]}]}}", ".access_control.rules[0].source_cidrs[0]",
+  expectProblem("{access_control: {rules: [{source_cidrs: [10.1.0.0/8]}]}}", ".access_control.rules[0].source_cidrs[0]",
                 "bits set beyond the /8 prefix");
-  ExpectProblem("{access_control: {rules: [{source_cidrs: [10.0.0/8]}]}}", ".access_control.rules[0].source_cidrs[0]",
+  expectProblem("{access_control: {rules: [{source_cidrs: [10.0.0/8]}]}}", ".access_control.rules[0].source_cidrs[0]",
                 "not an IP address or CIDR block");
-  ExpectProblem("{access_control: {rules: [{source_cidrs: [10.0.0.0/-1]}]}}", ".access_control.rules[0].source_cidrs[0]",
+  expectProblem("{access_control: {rules: [{source_cidrs: [10.0.0.0/-1]}]}}", ".access_control.rules[0].source_cidrs[0]",
                 "prefix length");
-  ExpectProblem("{access_control: {rules: [{invert_source: true}]}}", ".access_control.rules[0].invert_source",
+  expectProblem("{access_control: {rules: [{invert_source: true}]}}", ".access_control.rules[0].invert_source",
                 "requires source_cidrs");
 }
 
 TEST(ValidateFilters, AccessControlMatchers) {
-  ExpectProblem("{access_control: {rules: [{path: {safe_regex: '/a('}}]}}", ".access_control.rules[0].path.safe_regex",
+  expectProblem("{access_control: {rules: [{path: {safe_regex: '/a('}}]}}", ".access_control.rules[0].path.safe_regex",
                 "invalid regex");
-  ExpectProblem("{access_control: {rules: [{methods: [GET, get]}]}}", ".access_control.rules[0].methods[1]",
+  expectProblem("{access_control: {rules: [{methods: [GET, get]}]}}", ".access_control.rules[0].methods[1]",
                 "unknown method 'get'");
-  ExpectProblem("{access_control: {rules: [{headers: [{name: 'x y', present: true}]}]}}",
+  expectProblem("{access_control: {rules: [{headers: [{name: 'x y', present: true}]}]}}",
                 ".access_control.rules[0].headers[0].name", "invalid header name");
-  ExpectProblem("{access_control: {rules: [{headers: [{name: x, safe_regex: '['}]}]}}",
+  expectProblem("{access_control: {rules: [{headers: [{name: x, safe_regex: '['}]}]}}",
                 ".access_control.rules[0].headers[0].safe_regex", "invalid regex");
-  ExpectProblem("{access_control: {rules: [{path: {prefix: ''}}]}}", ".access_control.rules[0].path.prefix",
+  expectProblem("{access_control: {rules: [{path: {prefix: ''}}]}}", ".access_control.rules[0].path.prefix",
                 "must not be empty");
 }
 
 TEST(ValidateFilters, Cors) {
-  ExpectProblem("{cors: {allow_methods: [GET]}}", ".cors", "at least one of allow_origins, allow_origin_regexes");
-  ExpectProblem("{cors: {allow_origin_regexes: ['(']}}", ".cors.allow_origin_regexes[0]", "invalid regex");
-  ExpectProblem("{cors: {allow_origins: ['*'], allow_methods: [FETCH]}}", ".cors.allow_methods[0]", "unknown method");
-  ExpectProblem("{cors: {allow_origins: ['*'], allow_headers: ['a b']}}", ".cors.allow_headers[0]", "invalid header name");
-  ExpectProblem("{cors: {allow_origins: ['*'], max_age_seconds: 86401}}", ".cors.max_age_seconds", "at most 86400");
-  ExpectProblem("{cors: {allow_origins: ['a,b']}}", ".cors.allow_origins[0]", "invalid origin");
+  expectProblem("{cors: {allow_methods: [GET]}}", ".cors", "at least one of allow_origins, allow_origin_regexes");
+  expectProblem("{cors: {allow_origin_regexes: ['(']}}", ".cors.allow_origin_regexes[0]", "invalid regex");
+  expectProblem("{cors: {allow_origins: ['*'], allow_methods: [FETCH]}}", ".cors.allow_methods[0]", "unknown method");
+  expectProblem("{cors: {allow_origins: ['*'], allow_headers: ['a b']}}", ".cors.allow_headers[0]", "invalid header name");
+  expectProblem("{cors: {allow_origins: ['*'], max_age_seconds: 86401}}", ".cors.max_age_seconds", "at most 86400");
+  expectProblem("{cors: {allow_origins: ['a,b']}}", ".cors.allow_origins[0]", "invalid origin");
 }
 
 TEST(ValidateFilters, LocalRateLimit) {
-  ExpectProblem("{local_rate_limit: {fill_interval: 1s}}", ".local_rate_limit.max_tokens", "must be 1 to 10000000");
-  ExpectProblem("{local_rate_limit: {max_tokens: 20000000, fill_interval: 1s}}", ".local_rate_limit.max_tokens",
+  expectProblem("{local_rate_limit: {fill_interval: 1s}}", ".local_rate_limit.max_tokens", "must be 1 to 10000000");
+  expectProblem("{local_rate_limit: {max_tokens: 20000000, fill_interval: 1s}}", ".local_rate_limit.max_tokens",
                 "must be 1 to 10000000");
-  ExpectProblem("{local_rate_limit: {max_tokens: 5}}", ".local_rate_limit.fill_interval", "is required");
-  ExpectProblem("{local_rate_limit: {max_tokens: 5, fill_interval: 0.0001s}}", ".local_rate_limit.fill_interval",
+  expectProblem("{local_rate_limit: {max_tokens: 5}}", ".local_rate_limit.fill_interval", "is required");
+  expectProblem("{local_rate_limit: {max_tokens: 5, fill_interval: 0.0001s}}", ".local_rate_limit.fill_interval",
                 "must be 1ms to 24h");
-  ExpectProblem("{local_rate_limit: {max_tokens: 5, fill_interval: 90000s}}", ".local_rate_limit.fill_interval",
+  expectProblem("{local_rate_limit: {max_tokens: 5, fill_interval: 90000s}}", ".local_rate_limit.fill_interval",
                 "must be 1ms to 24h");
-  ExpectProblem("{local_rate_limit: {max_tokens: 5, tokens_per_fill: 6, fill_interval: 1s}}",
+  expectProblem("{local_rate_limit: {max_tokens: 5, tokens_per_fill: 6, fill_interval: 1s}}",
                 ".local_rate_limit.tokens_per_fill", "at most max_tokens");
-  ExpectProblem("{local_rate_limit: {max_tokens: 5, fill_interval: 1s, key: HEADER}}", ".local_rate_limit.key_header",
+  expectProblem("{local_rate_limit: {max_tokens: 5, fill_interval: 1s, key: HEADER}}", ".local_rate_limit.key_header",
                 "required with key HEADER");
-  ExpectProblem("{local_rate_limit: {max_tokens: 5, fill_interval: 1s, key_header: x}}", ".local_rate_limit.key_header",
+  expectProblem("{local_rate_limit: {max_tokens: 5, fill_interval: 1s, key_header: x}}", ".local_rate_limit.key_header",
                 "only valid with key HEADER");
-  ExpectProblem("{local_rate_limit: {max_tokens: 5, fill_interval: 1s, max_keys: 9}}", ".local_rate_limit.max_keys",
+  expectProblem("{local_rate_limit: {max_tokens: 5, fill_interval: 1s, max_keys: 9}}", ".local_rate_limit.max_keys",
                 "only valid with a key");
-  ExpectProblem("{local_rate_limit: {max_tokens: 5, fill_interval: 1s, key: CLIENT_ADDRESS, max_keys: 2000000}}",
+  expectProblem("{local_rate_limit: {max_tokens: 5, fill_interval: 1s, key: CLIENT_ADDRESS, max_keys: 2000000}}",
                 ".local_rate_limit.max_keys", "at most 1000000");
 }
 
 TEST(ValidateFilters, VirtualHostFiltersAreChecked) {
-  absl::Status st = ValidateGeneration(Gen("{cors: {}}", true));
+  absl::Status st = validateGeneration(gen("{cors: {}}", true));
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("virtual_hosts[0].filters[0].cors: at least one of"), std::string::npos) << st;
 }

@@ -8,7 +8,7 @@ namespace strait::xds {
 namespace {
 
 // Clusters `a` (the one under test, 3 endpoints) and `b`, from YAML.
-strait::v1::Generation Gen(const std::string& cluster_a_yaml) {
+strait::v1::Generation gen(const std::string& cluster_a_yaml) {
   std::string yaml = R"(
 clusters:
   - )" + cluster_a_yaml + R"(
@@ -19,19 +19,19 @@ load_assignments:
   - cluster_name: b
 )";
   strait::v1::Generation gen;
-  absl::Status st = YamlToMessage(yaml, &gen);
+  absl::Status st = yamlToMessage(yaml, &gen);
   EXPECT_TRUE(st.ok()) << st << "\n" << yaml;
   return gen;
 }
 
-void ExpectOk(const std::string& cluster) {
-  absl::Status st = ValidateGeneration(Gen(cluster));
+void expectOk(const std::string& cluster) {
+  absl::Status st = validateGeneration(gen(cluster));
   EXPECT_TRUE(st.ok()) << cluster << ": " << st;
 }
 
 // Validation fails with exactly one line: "cluster 'a': <field>: ...<reason>...".
-void ExpectProblem(const std::string& cluster, const std::string& field, const std::string& reason) {
-  absl::Status st = ValidateGeneration(Gen(cluster));
+void expectProblem(const std::string& cluster, const std::string& field, const std::string& reason) {
+  absl::Status st = validateGeneration(gen(cluster));
   ASSERT_FALSE(st.ok()) << cluster;
   std::string message(st.message());
   EXPECT_EQ(message.find('\n'), std::string::npos) << message;
@@ -41,81 +41,81 @@ void ExpectProblem(const std::string& cluster, const std::string& field, const s
 }
 
 TEST(ValidateLb, GoodSettingsPass) {
-  ExpectOk("{name: a, lb_policy: ROUND_ROBIN, healthy_panic_threshold: 0}");
-  ExpectOk("{name: a, lb_policy: RANDOM, healthy_panic_threshold: 100}");
-  ExpectOk("{name: a, lb_policy: LEAST_REQUEST, lb_config: {least_request: {choice_count: 3}}}");
-  ExpectOk("{name: a, lb_policy: RING_HASH, lb_config: {hash_policy: {header_name: X-User},"
+  expectOk("{name: a, lb_policy: ROUND_ROBIN, healthy_panic_threshold: 0}");
+  expectOk("{name: a, lb_policy: RANDOM, healthy_panic_threshold: 100}");
+  expectOk("{name: a, lb_policy: LEAST_REQUEST, lb_config: {least_request: {choice_count: 3}}}");
+  expectOk("{name: a, lb_policy: RING_HASH, lb_config: {hash_policy: {header_name: X-User},"
            " ring_hash: {minimum_ring_size: 4096, maximum_ring_size: 65536}}}");
-  ExpectOk("{name: a, lb_policy: MAGLEV, lb_config: {hash_policy: {cookie_name: session},"
+  expectOk("{name: a, lb_policy: MAGLEV, lb_config: {hash_policy: {cookie_name: session},"
            " maglev: {table_size: 251}}}");
-  ExpectOk("{name: a, lb_policy: MAGLEV, lb_config: {hash_policy: {source_ip: true}}}");
+  expectOk("{name: a, lb_policy: MAGLEV, lb_config: {hash_policy: {source_ip: true}}}");
 }
 
 TEST(ValidateLb, HashPolicyOnlyWithHashingPolicies) {
-  ExpectProblem("{name: a, lb_policy: RING_HASH}", "lb_config.hash_policy", "required by lb_policy RING_HASH");
-  ExpectProblem("{name: a, lb_policy: MAGLEV, lb_config: {maglev: {table_size: 7}}}", "lb_config.hash_policy",
+  expectProblem("{name: a, lb_policy: RING_HASH}", "lb_config.hash_policy", "required by lb_policy RING_HASH");
+  expectProblem("{name: a, lb_policy: MAGLEV, lb_config: {maglev: {table_size: 7}}}", "lb_config.hash_policy",
                 "required by lb_policy MAGLEV");
-  ExpectProblem("{name: a, lb_config: {hash_policy: {header_name: x-user}}}", "lb_config.hash_policy",
+  expectProblem("{name: a, lb_config: {hash_policy: {header_name: x-user}}}", "lb_config.hash_policy",
                 "only RING_HASH and MAGLEV hash requests, not lb_policy ROUND_ROBIN");
-  ExpectProblem("{name: a, lb_policy: LEAST_REQUEST, lb_config: {hash_policy: {source_ip: true}}}",
+  expectProblem("{name: a, lb_policy: LEAST_REQUEST, lb_config: {hash_policy: {source_ip: true}}}",
                 "lb_config.hash_policy", "not lb_policy LEAST_REQUEST");
 }
 
 TEST(ValidateLb, HashPolicyKeys) {
-  ExpectProblem("{name: a, lb_policy: RING_HASH, lb_config: {hash_policy: {}}}", "lb_config.hash_policy",
+  expectProblem("{name: a, lb_policy: RING_HASH, lb_config: {hash_policy: {}}}", "lb_config.hash_policy",
                 "set one of header_name, cookie_name, source_ip");
-  ExpectProblem("{name: a, lb_policy: RING_HASH, lb_config: {hash_policy: {header_name: \"x user\"}}}",
+  expectProblem("{name: a, lb_policy: RING_HASH, lb_config: {hash_policy: {header_name: \"x user\"}}}",
                 "lb_config.hash_policy.header_name", "'x user' is not a valid header name");
-  ExpectProblem("{name: a, lb_policy: MAGLEV, lb_config: {hash_policy: {cookie_name: \"\"}}}",
+  expectProblem("{name: a, lb_policy: MAGLEV, lb_config: {hash_policy: {cookie_name: \"\"}}}",
                 "lb_config.hash_policy.cookie_name", "is not a valid cookie name");
-  ExpectProblem("{name: a, lb_policy: MAGLEV, lb_config: {hash_policy: {source_ip: false}}}",
+  expectProblem("{name: a, lb_policy: MAGLEV, lb_config: {hash_policy: {source_ip: false}}}",
                 "lb_config.hash_policy.source_ip", "must be true when set");
 }
 
 TEST(ValidateLb, PolicySettingsOnlyForTheirPolicy) {
-  ExpectProblem("{name: a, lb_config: {ring_hash: {minimum_ring_size: 10}}}", "lb_config.ring_hash",
+  expectProblem("{name: a, lb_config: {ring_hash: {minimum_ring_size: 10}}}", "lb_config.ring_hash",
                 "only used by lb_policy RING_HASH, not ROUND_ROBIN");
-  ExpectProblem("{name: a, lb_policy: RING_HASH, lb_config: {hash_policy: {source_ip: true}, maglev: {}}}",
+  expectProblem("{name: a, lb_policy: RING_HASH, lb_config: {hash_policy: {source_ip: true}, maglev: {}}}",
                 "lb_config.maglev", "only used by lb_policy MAGLEV, not RING_HASH");
-  ExpectProblem("{name: a, lb_policy: RANDOM, lb_config: {least_request: {choice_count: 2}}}",
+  expectProblem("{name: a, lb_policy: RANDOM, lb_config: {least_request: {choice_count: 2}}}",
                 "lb_config.least_request", "only used by lb_policy LEAST_REQUEST, not RANDOM");
 }
 
 TEST(ValidateLb, RingSizes) {
   const std::string ring = "{name: a, lb_policy: RING_HASH, lb_config: {hash_policy: {source_ip: true}, ring_hash: ";
-  ExpectProblem(ring + "{minimum_ring_size: 8388609}}}", "lb_config.ring_hash.minimum_ring_size",
+  expectProblem(ring + "{minimum_ring_size: 8388609}}}", "lb_config.ring_hash.minimum_ring_size",
                 "8388609 out of range 1..8388608");
-  ExpectProblem(ring + "{minimum_ring_size: 2048, maximum_ring_size: 1024}}}",
+  expectProblem(ring + "{minimum_ring_size: 2048, maximum_ring_size: 1024}}}",
                 "lb_config.ring_hash.maximum_ring_size", "1024 out of range 2048..8388608");
-  ExpectProblem(ring + "{maximum_ring_size: 512}}}", "lb_config.ring_hash.maximum_ring_size",
+  expectProblem(ring + "{maximum_ring_size: 512}}}", "lb_config.ring_hash.maximum_ring_size",
                 "512 out of range 1024..8388608");
-  ExpectProblem(ring + "{maximum_ring_size: 9000000}}}", "lb_config.ring_hash.maximum_ring_size",
+  expectProblem(ring + "{maximum_ring_size: 9000000}}}", "lb_config.ring_hash.maximum_ring_size",
                 "out of range 1024..8388608");
 }
 
 TEST(ValidateLb, MaglevTableSize) {
   const std::string maglev = "{name: a, lb_policy: MAGLEV, lb_config: {hash_policy: {source_ip: true}, maglev: ";
-  ExpectProblem(maglev + "{table_size: 65536}}}", "lb_config.maglev.table_size", "65536 is not a prime number");
-  ExpectProblem(maglev + "{table_size: 1}}}", "lb_config.maglev.table_size", "1 is not a prime number");
-  ExpectProblem(maglev + "{table_size: 5000012}}}", "lb_config.maglev.table_size", "out of range 2..5000011");
-  ExpectProblem(maglev + "{table_size: 2}}}", "lb_config.maglev.table_size",
+  expectProblem(maglev + "{table_size: 65536}}}", "lb_config.maglev.table_size", "65536 is not a prime number");
+  expectProblem(maglev + "{table_size: 1}}}", "lb_config.maglev.table_size", "1 is not a prime number");
+  expectProblem(maglev + "{table_size: 5000012}}}", "lb_config.maglev.table_size", "out of range 2..5000011");
+  expectProblem(maglev + "{table_size: 2}}}", "lb_config.maglev.table_size",
                 "2 is smaller than the cluster's 3 endpoints");
-  ExpectOk(maglev + "{table_size: 5000011}}}");
+  expectOk(maglev + "{table_size: 5000011}}}");
 }
 
 TEST(ValidateLb, ChoiceCountAndPanicThreshold) {
-  ExpectProblem("{name: a, lb_policy: LEAST_REQUEST, lb_config: {least_request: {choice_count: 1}}}",
+  expectProblem("{name: a, lb_policy: LEAST_REQUEST, lb_config: {least_request: {choice_count: 1}}}",
                 "lb_config.least_request.choice_count", "1 out of range 2..100");
-  ExpectProblem("{name: a, lb_policy: LEAST_REQUEST, lb_config: {least_request: {choice_count: 101}}}",
+  expectProblem("{name: a, lb_policy: LEAST_REQUEST, lb_config: {least_request: {choice_count: 101}}}",
                 "lb_config.least_request.choice_count", "101 out of range 2..100");
-  ExpectProblem("{name: a, healthy_panic_threshold: 101}", "healthy_panic_threshold",
+  expectProblem("{name: a, healthy_panic_threshold: 101}", "healthy_panic_threshold",
                 "101 out of range 0..100 (percent)");
 }
 
 TEST(ValidateLb, PanicThresholdPresenceIsKept) {
-  strait::v1::Generation unset = Gen("{name: a}");
+  strait::v1::Generation unset = gen("{name: a}");
   EXPECT_FALSE(unset.clusters(0).has_healthy_panic_threshold());
-  strait::v1::Generation zero = Gen("{name: a, healthy_panic_threshold: 0}");
+  strait::v1::Generation zero = gen("{name: a, healthy_panic_threshold: 0}");
   EXPECT_TRUE(zero.clusters(0).has_healthy_panic_threshold());
   EXPECT_EQ(zero.clusters(0).healthy_panic_threshold(), 0u);
 }

@@ -8,12 +8,12 @@ namespace strait::xds {
 namespace {
 
 using strait::v1::Generation;
-using testing::GoodGeneration;
+using testing::goodGeneration;
 
 // Asserts that validation fails with a line holding kind 'name': field: ...reason...
-void ExpectProblem(const Generation& gen, const std::string& kind, const std::string& name,
+void expectProblem(const Generation& gen, const std::string& kind, const std::string& name,
                    const std::string& field, const std::string& reason) {
-  absl::Status st = ValidateGeneration(gen);
+  absl::Status st = validateGeneration(gen);
   ASSERT_FALSE(st.ok()) << "expected: " << field << ": " << reason;
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   std::string prefix = kind + " '" + name + "': " + field + ": ";
@@ -24,158 +24,158 @@ void ExpectProblem(const Generation& gen, const std::string& kind, const std::st
   EXPECT_NE(line.find(reason), std::string::npos) << line << "\nwanted: " << reason;
 }
 
-strait::v1::Route* Route0(Generation* g) {
+strait::v1::Route* route0(Generation* g) {
   return g->mutable_route_configs(0)->mutable_virtual_hosts(0)->mutable_routes(0);
 }
 
 TEST(Validate, GoodConfigPasses) {
-  absl::Status st = ValidateGeneration(GoodGeneration());
+  absl::Status st = validateGeneration(goodGeneration());
   EXPECT_TRUE(st.ok()) << st;
-  EXPECT_TRUE(ValidateGeneration(Generation()).ok());
+  EXPECT_TRUE(validateGeneration(Generation()).ok());
 }
 
 TEST(Validate, ListenerRules) {
-  Generation g = GoodGeneration();
+  Generation g = goodGeneration();
   g.mutable_listeners(0)->set_port(0);
-  ExpectProblem(g, "listener", "ingress", "port", "out of range 1..65535");
-  g = GoodGeneration();
+  expectProblem(g, "listener", "ingress", "port", "out of range 1..65535");
+  g = goodGeneration();
   g.mutable_listeners(0)->set_address("localhost");
-  ExpectProblem(g, "listener", "ingress", "address", "not an IP address literal");
-  g = GoodGeneration();
+  expectProblem(g, "listener", "ingress", "address", "not an IP address literal");
+  g = goodGeneration();
   g.mutable_listeners(0)->set_route_config("missing");
-  ExpectProblem(g, "listener", "ingress", "route_config", "unknown route_config 'missing'");
-  g = GoodGeneration();
+  expectProblem(g, "listener", "ingress", "route_config", "unknown route_config 'missing'");
+  g = goodGeneration();
   g.mutable_listeners(1)->set_name("ingress");
-  ExpectProblem(g, "listener", "ingress", "name", "duplicate name");
-  g = GoodGeneration();
+  expectProblem(g, "listener", "ingress", "name", "duplicate name");
+  g = goodGeneration();
   g.mutable_listeners(1)->set_address("127.0.0.1");
   g.mutable_listeners(1)->set_port(10000);
-  ExpectProblem(g, "listener", "egress", "port", "already used by listener 'ingress'");
-  g = GoodGeneration();
+  expectProblem(g, "listener", "egress", "port", "already used by listener 'ingress'");
+  g = goodGeneration();
   g.mutable_listeners(0)->clear_name();
-  ExpectProblem(g, "listener", "", "name", "required");
+  expectProblem(g, "listener", "", "name", "required");
 }
 
 TEST(Validate, RouteMatchRules) {
-  Generation g = GoodGeneration();
-  Route0(&g)->mutable_match()->clear_path_specifier();
-  ExpectProblem(g, "route_config", "main", "virtual_hosts[0].routes[0].match",
+  Generation g = goodGeneration();
+  route0(&g)->mutable_match()->clear_path_specifier();
+  expectProblem(g, "route_config", "main", "virtual_hosts[0].routes[0].match",
                 "exactly one of prefix, path, safe_regex");
-  g = GoodGeneration();
-  Route0(&g)->mutable_match()->set_safe_regex("(unclosed");
-  ExpectProblem(g, "route_config", "main", "virtual_hosts[0].routes[0].match.safe_regex",
+  g = goodGeneration();
+  route0(&g)->mutable_match()->set_safe_regex("(unclosed");
+  expectProblem(g, "route_config", "main", "virtual_hosts[0].routes[0].match.safe_regex",
                 "invalid regex");
-  g = GoodGeneration();
-  Route0(&g)->mutable_match()->add_headers()->set_safe_regex_match("[z-a]");
-  ExpectProblem(g, "route_config", "main",
+  g = goodGeneration();
+  route0(&g)->mutable_match()->add_headers()->set_safe_regex_match("[z-a]");
+  expectProblem(g, "route_config", "main",
                 "virtual_hosts[0].routes[0].match.headers[0].safe_regex_match", "invalid regex");
-  g = GoodGeneration();
-  Route0(&g)->mutable_match()->add_headers()->set_name("bad name");
-  ExpectProblem(g, "route_config", "main", "virtual_hosts[0].routes[0].match.headers[0].name",
+  g = goodGeneration();
+  route0(&g)->mutable_match()->add_headers()->set_name("bad name");
+  expectProblem(g, "route_config", "main", "virtual_hosts[0].routes[0].match.headers[0].name",
                 "invalid header name");
 }
 
 TEST(Validate, RouteActionRules) {
-  Generation g = GoodGeneration();
-  Route0(&g)->mutable_route()->set_cluster("nope");
-  ExpectProblem(g, "route_config", "main", "virtual_hosts[0].routes[0].route.cluster",
+  Generation g = goodGeneration();
+  route0(&g)->mutable_route()->set_cluster("nope");
+  expectProblem(g, "route_config", "main", "virtual_hosts[0].routes[0].route.cluster",
                 "unknown cluster 'nope'");
-  g = GoodGeneration();
-  Route0(&g)->mutable_route()->clear_cluster_specifier();
-  ExpectProblem(g, "route_config", "main", "virtual_hosts[0].routes[0].route",
+  g = goodGeneration();
+  route0(&g)->mutable_route()->clear_cluster_specifier();
+  expectProblem(g, "route_config", "main", "virtual_hosts[0].routes[0].route",
                 "one of cluster, weighted_clusters is required");
-  g = GoodGeneration();
-  Route0(&g)->mutable_match()->set_path("/exact");
-  ExpectProblem(g, "route_config", "main", "virtual_hosts[0].routes[0].route.prefix_rewrite",
+  g = goodGeneration();
+  route0(&g)->mutable_match()->set_path("/exact");
+  expectProblem(g, "route_config", "main", "virtual_hosts[0].routes[0].route.prefix_rewrite",
                 "only allowed with a prefix match");
-  g = GoodGeneration();
-  Route0(&g)->mutable_route()->mutable_timeout()->set_seconds(-1);
-  ExpectProblem(g, "route_config", "main", "virtual_hosts[0].routes[0].route.timeout", ">= 0");
+  g = goodGeneration();
+  route0(&g)->mutable_route()->mutable_timeout()->set_seconds(-1);
+  expectProblem(g, "route_config", "main", "virtual_hosts[0].routes[0].route.timeout", ">= 0");
 }
 
 TEST(Validate, WeightedClusterRules) {
-  Generation g = GoodGeneration();
+  Generation g = goodGeneration();
   auto* wc = g.mutable_route_configs(0)->mutable_virtual_hosts(0)->mutable_routes(1)
                  ->mutable_route()->mutable_weighted_clusters();
   wc->mutable_clusters(0)->set_weight(10001);
-  ExpectProblem(g, "route_config", "main",
+  expectProblem(g, "route_config", "main",
                 "virtual_hosts[0].routes[1].route.weighted_clusters.clusters[0].weight",
                 "out of range 0..10000");
   wc->mutable_clusters(0)->set_weight(0);
   wc->mutable_clusters(1)->set_weight(0);
-  ExpectProblem(g, "route_config", "main", "virtual_hosts[0].routes[1].route.weighted_clusters",
+  expectProblem(g, "route_config", "main", "virtual_hosts[0].routes[1].route.weighted_clusters",
                 "at least one cluster needs a weight above 0");
   wc->mutable_clusters(1)->set_name("ghost");
-  ExpectProblem(g, "route_config", "main",
+  expectProblem(g, "route_config", "main",
                 "virtual_hosts[0].routes[1].route.weighted_clusters.clusters[1].name",
                 "unknown cluster 'ghost'");
 }
 
 TEST(Validate, DomainAndHeaderRules) {
-  Generation g = GoodGeneration();
+  Generation g = goodGeneration();
   g.mutable_route_configs(0)->mutable_virtual_hosts(0)->add_domains("*");
-  ExpectProblem(g, "route_config", "main", "virtual_hosts[0].domains[3]", "duplicate domain");
-  g = GoodGeneration();
+  expectProblem(g, "route_config", "main", "virtual_hosts[0].domains[3]", "duplicate domain");
+  g = goodGeneration();
   g.mutable_route_configs(0)->mutable_virtual_hosts(0)->add_domains("a.*.b");
-  ExpectProblem(g, "route_config", "main", "virtual_hosts[0].domains[3]", "invalid domain");
-  g = GoodGeneration();
-  Route0(&g)->mutable_request_headers_to_add(0)->set_value("a\r\nb");
-  ExpectProblem(g, "route_config", "main",
+  expectProblem(g, "route_config", "main", "virtual_hosts[0].domains[3]", "invalid domain");
+  g = goodGeneration();
+  route0(&g)->mutable_request_headers_to_add(0)->set_value("a\r\nb");
+  expectProblem(g, "route_config", "main",
                 "virtual_hosts[0].routes[0].request_headers_to_add[0].value", "CR, LF or NUL");
-  g = GoodGeneration();
+  g = goodGeneration();
   g.mutable_route_configs(0)->add_response_headers_to_add()->set_key("x y");
-  ExpectProblem(g, "route_config", "main", "response_headers_to_add[0].key",
+  expectProblem(g, "route_config", "main", "response_headers_to_add[0].key",
                 "invalid header name");
 }
 
 TEST(Validate, ClusterRules) {
-  Generation g = GoodGeneration();
+  Generation g = goodGeneration();
   g.mutable_clusters(0)->mutable_connect_timeout()->set_seconds(61);
-  ExpectProblem(g, "cluster", "api", "connect_timeout", "between 1ms and 60s");
-  g = GoodGeneration();
+  expectProblem(g, "cluster", "api", "connect_timeout", "between 1ms and 60s");
+  g = goodGeneration();
   g.mutable_clusters(0)->mutable_connect_timeout()->set_seconds(0);
-  ExpectProblem(g, "cluster", "api", "connect_timeout", "between 1ms and 60s");
-  g = GoodGeneration();
+  expectProblem(g, "cluster", "api", "connect_timeout", "between 1ms and 60s");
+  g = goodGeneration();
   g.add_clusters()->set_name("lonely");
-  ExpectProblem(g, "cluster", "lonely", "name", "no load_assignment");
-  g = GoodGeneration();
+  expectProblem(g, "cluster", "lonely", "name", "no load_assignment");
+  g = goodGeneration();
   g.mutable_clusters(1)->set_name("api");
-  ExpectProblem(g, "cluster", "api", "name", "duplicate name");
+  expectProblem(g, "cluster", "api", "name", "duplicate name");
 }
 
 TEST(Validate, LoadAssignmentRules) {
-  Generation g = GoodGeneration();
+  Generation g = goodGeneration();
   auto* ep = g.mutable_load_assignments(0)->mutable_endpoints(0);
   ep->set_weight(1001);
-  ExpectProblem(g, "load_assignment", "api", "endpoints[0].weight", "out of range 1..1000");
+  expectProblem(g, "load_assignment", "api", "endpoints[0].weight", "out of range 1..1000");
   ep->set_weight(0);
   ep->set_port(65536);
-  ExpectProblem(g, "load_assignment", "api", "endpoints[0].port", "out of range 1..65535");
+  expectProblem(g, "load_assignment", "api", "endpoints[0].port", "out of range 1..65535");
   ep->set_port(80);
   ep->set_address("10.0.0.256");
-  ExpectProblem(g, "load_assignment", "api", "endpoints[0].address", "not an IP address");
-  g = GoodGeneration();
+  expectProblem(g, "load_assignment", "api", "endpoints[0].address", "not an IP address");
+  g = goodGeneration();
   g.add_load_assignments()->set_cluster_name("ghost");
-  ExpectProblem(g, "load_assignment", "ghost", "cluster_name", "unknown cluster 'ghost'");
-  g = GoodGeneration();
+  expectProblem(g, "load_assignment", "ghost", "cluster_name", "unknown cluster 'ghost'");
+  g = goodGeneration();
   g.add_load_assignments()->set_cluster_name("api");
-  ExpectProblem(g, "load_assignment", "api", "cluster_name", "duplicate name");
+  expectProblem(g, "load_assignment", "api", "cluster_name", "duplicate name");
 }
 
 TEST(Validate, SecretRules) {
-  Generation g = GoodGeneration();
+  Generation g = goodGeneration();
   g.mutable_secrets(0)->set_certificate_chain("not pem");
-  ExpectProblem(g, "secret", "cert", "certificate_chain", "not PEM");
-  g = GoodGeneration();
+  expectProblem(g, "secret", "cert", "certificate_chain", "not PEM");
+  g = goodGeneration();
   g.add_secrets()->set_name("cert");
-  ExpectProblem(g, "secret", "cert", "name", "duplicate name");
+  expectProblem(g, "secret", "cert", "name", "duplicate name");
 }
 
 TEST(Validate, CollectsAllProblemsOnePerLine) {
-  Generation g = GoodGeneration();
+  Generation g = goodGeneration();
   g.mutable_listeners(0)->set_port(0);
   g.mutable_clusters(0)->mutable_connect_timeout()->set_seconds(100);
-  absl::Status st = ValidateGeneration(g);
+  absl::Status st = validateGeneration(g);
   ASSERT_FALSE(st.ok());
   std::string msg(st.message());
   EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1) << msg;

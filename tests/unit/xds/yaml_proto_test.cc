@@ -12,7 +12,7 @@ using strait::v1::Generation;
 
 TEST(YamlProto, ParsesTypesDurationsEnumsAndJsonNames) {
   Generation gen;
-  absl::Status st = YamlToMessage(R"(
+  absl::Status st = yamlToMessage(R"(
 listeners:
   - name: in
     address: 127.0.0.1
@@ -42,14 +42,14 @@ route_configs:
 
 TEST(YamlProto, NumericLookingScalarStaysString) {
   Generation gen;
-  ASSERT_TRUE(YamlToMessage("listeners: [{name: 1.10, route_config: 007}]", &gen).ok());
+  ASSERT_TRUE(yamlToMessage("listeners: [{name: 1.10, route_config: 007}]", &gen).ok());
   EXPECT_EQ(gen.listeners(0).name(), "1.10");
   EXPECT_EQ(gen.listeners(0).route_config(), "007");
 }
 
 TEST(YamlProto, UnknownFieldNamesLineAndPath) {
   Generation gen;
-  absl::Status st = YamlToMessage("listeners:\n  - name: a\n    prot: 80\n", &gen);
+  absl::Status st = yamlToMessage("listeners:\n  - name: a\n    prot: 80\n", &gen);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("line 3"), std::string::npos) << st;
@@ -59,7 +59,7 @@ TEST(YamlProto, UnknownFieldNamesLineAndPath) {
 
 TEST(YamlProto, BadNumberNamesLineAndPath) {
   Generation gen;
-  absl::Status st = YamlToMessage("listeners:\n  - name: a\n    port: abc\n", &gen);
+  absl::Status st = yamlToMessage("listeners:\n  - name: a\n    port: abc\n", &gen);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("line 3: listeners[0].port: expected an integer, got 'abc'"),
             std::string::npos)
@@ -68,23 +68,23 @@ TEST(YamlProto, BadNumberNamesLineAndPath) {
 
 TEST(YamlProto, BadDurationBoolAndEnum) {
   Generation gen;
-  EXPECT_FALSE(YamlToMessage("clusters: [{name: c, connect_timeout: soon}]", &gen).ok());
-  EXPECT_FALSE(YamlToMessage("clusters: [{name: c, lb_policy: FASTEST}]", &gen).ok());
-  absl::Status st = YamlToMessage(
+  EXPECT_FALSE(yamlToMessage("clusters: [{name: c, connect_timeout: soon}]", &gen).ok());
+  EXPECT_FALSE(yamlToMessage("clusters: [{name: c, lb_policy: FASTEST}]", &gen).ok());
+  absl::Status st = yamlToMessage(
       "route_configs: [{response_headers_to_add: [{key: a, value: b, append: maybe}]}]", &gen);
   EXPECT_NE(st.message().find("expected true or false"), std::string::npos) << st;
 }
 
 TEST(YamlProto, ShapeMismatchIsAnError) {
   Generation gen;
-  EXPECT_FALSE(YamlToMessage("listeners: {name: a}", &gen).ok());
-  EXPECT_FALSE(YamlToMessage("listeners: [[1]]", &gen).ok());
-  EXPECT_FALSE(YamlToMessage("- a\n- b\n", &gen).ok());
+  EXPECT_FALSE(yamlToMessage("listeners: {name: a}", &gen).ok());
+  EXPECT_FALSE(yamlToMessage("listeners: [[1]]", &gen).ok());
+  EXPECT_FALSE(yamlToMessage("- a\n- b\n", &gen).ok());
 }
 
 TEST(YamlProto, SyntaxErrorNamesLine) {
   Generation gen;
-  absl::Status st = YamlToMessage("listeners:\n  - name: [a\n", &gen);
+  absl::Status st = yamlToMessage("listeners:\n  - name: [a\n", &gen);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.message().rfind("line ", 0), 0u) << st;
 }
@@ -92,14 +92,14 @@ TEST(YamlProto, SyntaxErrorNamesLine) {
 TEST(YamlProto, EmptyDocumentIsEmptyMessage) {
   Generation gen;
   gen.add_listeners()->set_name("stale");
-  ASSERT_TRUE(YamlToMessage("", &gen).ok());
+  ASSERT_TRUE(yamlToMessage("", &gen).ok());
   EXPECT_EQ(gen.listeners_size(), 0);
-  ASSERT_TRUE(YamlToMessage("# only a comment\n", &gen).ok());
+  ASSERT_TRUE(yamlToMessage("# only a comment\n", &gen).ok());
 }
 
 TEST(YamlProto, Bootstrap) {
   strait::v1::Bootstrap b;
-  ASSERT_TRUE(YamlToMessage(R"(
+  ASSERT_TRUE(yamlToMessage(R"(
 node: { id: web-1, service: web }
 control_plane: { address: "127.0.0.1:18000", plaintext: true }
 admin: { port: 0 }
@@ -110,7 +110,7 @@ admin: { port: 0 }
 
 TEST(YamlProto, MissingFileIsAnErrorWithPath) {
   Generation gen;
-  absl::Status st = YamlFileToMessage("/nonexistent/x.yaml", &gen);
+  absl::Status st = yamlFileToMessage("/nonexistent/x.yaml", &gen);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("/nonexistent/x.yaml"), std::string::npos);
 }
