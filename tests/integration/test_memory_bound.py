@@ -90,16 +90,16 @@ class MemoryBoundTest(harness.StraitTestCase):
         url = "http://127.0.0.1:%d%s" % (self.front_port, curl_args[-1])
         args = ["curl", "-sS", "--fail", "-o", "/dev/null", "-w",
                 "%{http_code} %{size_download} %{size_upload} %header{x-upstream-body-bytes}",
-                "--max-time", "120"] + curl_args[:-1] + [url]
+                "--max-time", str(harness.scaled(120))] + curl_args[:-1] + [url]
         with PeakRss(self.front_pid) as peak:
             if upload:
                 src = subprocess.Popen(["head", "-c", str(GIB), "/dev/zero"], stdout=subprocess.PIPE)
                 r = subprocess.run(args[:1] + ["-T", "-"] + args[1:], stdin=src.stdout,
-                                   capture_output=True, text=True, timeout=180)
+                                   capture_output=True, text=True, timeout=harness.scaled(180))
                 src.stdout.close()
                 src.wait()
             else:
-                r = subprocess.run(args, capture_output=True, text=True, timeout=180)
+                r = subprocess.run(args, capture_output=True, text=True, timeout=harness.scaled(180))
         self.assertEqual(r.returncode, 0, r.stderr)
         growth = peak.peak - self.baseline
         sys.stderr.write("%s: %s, RSS growth %.1f MiB\n" % (" ".join(curl_args), r.stdout, growth / 2**20))
