@@ -385,7 +385,9 @@ def generation(listener_port, vhosts, endpoints, listener_name="ingress",
     return {
         "listeners": [listener] + list(extra_listeners),
         "route_configs": [{"name": route_config, "virtual_hosts": virtual_hosts}],
-        "clusters": [{"name": c, "connect_timeout": "1s"} for c in endpoints],
+        # 5s: a loopback connect is instant, but a busy upstream's full accept queue can make
+        # one wait for a SYN retransmission (1s); no test here relies on the connect timeout.
+        "clusters": [{"name": c, "connect_timeout": "5s"} for c in endpoints],
         "load_assignments": [
             {"cluster_name": c, "endpoints": [{"address": "127.0.0.1", "port": p} for p in ports]}
             for c, ports in endpoints.items()],
