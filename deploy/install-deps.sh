@@ -14,6 +14,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl nghttp2-client openssl python3
   brotli zstd  # decoders of the compression tests (tests/integration/test_compression.py)
+  stress-ng    # keeps the cores busy for ./tests/run.sh --busy (STRAIT_BUSY=1)
   # benchmarks (peers run in the same session)
   wrk nginx-light haproxy nghttp2-proxy procps
 )

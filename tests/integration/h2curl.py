@@ -2,10 +2,14 @@
 
 import subprocess
 
+from harness import scaled
+
 
 def h2_request(port, path="/", method="GET", headers=None, host=None, body=None, timeout=20):
     """(status, headers dict with lower-case names, body text) of one HTTP/2 (h2c, prior
-    knowledge) request to 127.0.0.1:port. The path is sent as given (--path-as-is)."""
+    knowledge) request to 127.0.0.1:port. The path is sent as given (--path-as-is).
+    `timeout` is scaled (harness.scaled)."""
+    timeout = scaled(timeout)
     args = ["curl", "-sS", "-i", "--http2-prior-knowledge", "--path-as-is", "--max-time", str(timeout)]
     args += ["-I"] if method == "HEAD" else ["-X", method]  # -X HEAD would wait for a body
     for k, v in (headers or {}).items():

@@ -1,8 +1,11 @@
 """Just enough HTTP/2 framing to misbehave on purpose (the hardening tests): frames are built
-by hand, header blocks use HPACK literals without Huffman coding."""
+by hand, header blocks use HPACK literals without Huffman coding. Socket timeouts and read
+deadlines are scaled (harness.scaled): they bound a hang."""
 
 import socket
 import struct
+
+from harness import scaled
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, CONTINUATION = 0, 1, 3, 4, 6, 7, 9
@@ -40,7 +43,7 @@ def request_block(path="/", authority="localhost"):
 
 class RawH2:
     def __init__(self, port, timeout=5.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=scaled(timeout))
         self.sock.sendall(PREFACE + frame(SETTINGS, 0, 0))
 
     def send(self, data):
@@ -52,7 +55,7 @@ class RawH2:
 
     def read_until_goaway(self, deadline_s=10.0):
         """Reads frames until GOAWAY or EOF; returns the GOAWAY error code or None."""
-        self.sock.settimeout(deadline_s)
+        self.sock.settimeout(scaled(deadline_s))
         buf = b""
         try:
             while True:
@@ -74,7 +77,7 @@ class RawH2:
     def read_stream(self, stream_id, deadline_s=10.0):
         """Reads frames until END_STREAM on `stream_id`; returns (header block bytes, data
         bytes) of that stream (header blocks are returned raw, HPACK-encoded)."""
-        self.sock.settimeout(deadline_s)
+        self.sock.settimeout(scaled(deadline_s))
         buf, headers, data = b"", b"", b""
         while True:
             chunk = self.sock.recv(65536)
@@ -103,7 +106,7 @@ class RawH2:
         the stream ends). Returns (outcome, data bytes so far): outcome is "data" (at_least
         reached), "end" (END_STREAM), "rst" (RST_STREAM), "goaway" or "eof" (connection
         closed). Frames already read but not consumed are kept for the next call."""
-        self.sock.settimeout(deadline_s)
+        self.sock.settimeout(scaled(deadline_s))
         buf = getattr(self, "_pending", b"")
         data = getattr(self, "_data", {}).get(stream_id, b"")
         outcome = None

@@ -5,6 +5,13 @@ starts is stopped (SIGTERM, then SIGKILL after a deadline) by a unittest cleanup
 tails of every process are printed when the test fails. Nothing waits with a fixed sleep:
 conditions are polled with wait_until(predicate, timeout).
 
+Every timeout here only bounds a hang: none may decide pass or fail for a correct run that is
+merely slow (the ASan+UBSan build, a machine busy with other work). The timeouts the harness
+takes (wait_until, http_request, KeepAliveClient, start and stop deadlines, straitctl) are
+multiplied by TIME_SCALE; tests scale their own (subprocess and client timeouts) with
+scaled(). TIME_SCALE is $STRAIT_TEST_TIME_SCALE if set, else 4 for a sanitizer build
+(STRAIT_SANITIZE=ON in $STRAIT_BUILD_DIR/CMakeCache.txt), else 2.
+
 Binaries come from $STRAIT_BUILD_DIR (default <repo>/build):
   control/strait-control, control/straitctl, sidecar/strait-sidecar,
   tests/upstream/strait-test-upstream (override with $STRAIT_UPSTREAM_BIN).
@@ -28,8 +35,27 @@ import unittest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD_DIR = os.environ.get("STRAIT_BUILD_DIR", os.path.join(REPO, "build"))
 
-STOP_DEADLINE_S = 5.0      # SIGTERM grace before SIGKILL
-START_TIMEOUT_S = 15.0     # a binary must be listening within this
+
+
+def _sanitized_build():
+    try:
+        with open(os.path.join(BUILD_DIR, "CMakeCache.txt")) as f:
+            return re.search(r"^STRAIT_SANITIZE:BOOL=(ON|1|TRUE|YES)$", f.read(), re.M | re.I) is not None
+    except OSError:
+        return False
+
+
+SANITIZED = _sanitized_build()
+TIME_SCALE = float(os.environ.get("STRAIT_TEST_TIME_SCALE") or (4 if SANITIZED else 2))
+
+
+def scaled(seconds):
+    """`seconds` times TIME_SCALE: for timeouts that bound a hang (never a measurement)."""
+    return seconds * TIME_SCALE
+
+
+STOP_DEADLINE_S = 5.0      # SIGTERM grace before SIGKILL (scaled: ASan's exit checks take time)
+START_TIMEOUT_S = 15.0     # a binary must be listening within this (scaled)
 LOG_TAIL_LINES = 40        # per process, printed when a test fails
 
 
@@ -136,7 +162,9 @@ def free_port():
 
 def wait_until(predicate, timeout=10.0, interval=0.02, message=None):
     """Polls predicate() until it returns a truthy value (returned) or the deadline passes
-    (AssertionError naming `message` and the last value or exception)."""
+    (AssertionError naming `message` and the last value or exception). The deadline is
+    scaled(timeout): it bounds a hang, it does not measure anything."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     last = None
     while True:
@@ -176,8 +204,8 @@ def write_file(path, text):
 def http_request(port, path="/", method="GET", headers=None, host=None, body=None,
                  timeout=5.0):
     """One request on a fresh connection. Returns (status, headers dict with lower-case
-    names, body text). Raises on connection errors."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    names, body text). Raises on connection errors. `timeout` is scaled."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=scaled(timeout))
     try:
         hdrs = dict(headers or {})
         if host is not None:
@@ -195,11 +223,12 @@ def http_get(port, path="/", headers=None, host=None, timeout=5.0):
 
 
 class KeepAliveClient:
-    """Requests over one persistent connection (reconnects only if asked to)."""
+    """Requests over one persistent connection (reconnects only if asked to). `timeout` is
+    scaled."""
 
     def __init__(self, port, timeout=5.0):
         self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=scaled(timeout))
 
     def get(self, path="/", headers=None):
         self.conn.request("GET", path, headers=dict(headers or {}))
@@ -258,7 +287,7 @@ def straitctl_status(control_port, timeout=10.0, ca_file=None):
     (control plane down)."""
     tls = ["--ca-file", ca_file] if ca_file else []
     r = subprocess.run([binary("control/straitctl"), "--control", "127.0.0.1:%d" % control_port]
-                       + tls + ["status"], capture_output=True, text=True, timeout=timeout)
+                       + tls + ["status"], capture_output=True, text=True, timeout=scaled(timeout))
     if r.returncode != 0:
         return None
     return parse_status(r.stdout)
@@ -282,11 +311,12 @@ class Process:
         return self.popen.poll() is None
 
     def stop(self, deadline=STOP_DEADLINE_S):
-        """Stops the process; returns its exit code. Safe to call more than once."""
+        """Stops the process; returns its exit code. Safe to call more than once. `deadline`
+        is scaled."""
         if self.popen.poll() is None:
             self.popen.send_signal(signal.SIGTERM)
             try:
-                self.popen.wait(timeout=deadline)
+                self.popen.wait(timeout=scaled(deadline))
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
@@ -355,7 +385,9 @@ def generation(listener_port, vhosts, endpoints, listener_name="ingress",
     return {
         "listeners": [listener] + list(extra_listeners),
         "route_configs": [{"name": route_config, "virtual_hosts": virtual_hosts}],
-        "clusters": [{"name": c, "connect_timeout": "1s"} for c in endpoints],
+        # 5s: a loopback connect is instant, but a busy upstream's full accept queue can make
+        # one wait for a SYN retransmission (1s); no test here relies on the connect timeout.
+        "clusters": [{"name": c, "connect_timeout": "5s"} for c in endpoints],
         "load_assignments": [
             {"cluster_name": c, "endpoints": [{"address": "127.0.0.1", "port": p} for p in ports]}
             for c, ports in endpoints.items()],

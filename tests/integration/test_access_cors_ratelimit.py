@@ -38,7 +38,7 @@ def rate_limit(tokens):
 
 def curl_h2(port, path, *args):
     """One HTTP/2 (prior knowledge) request with curl; returns (status, headers, body)."""
-    out = subprocess.run(["curl", "-s", "-i", "--http2-prior-knowledge", "--max-time", "10"] + list(args) +
+    out = subprocess.run(["curl", "-s", "-i", "--http2-prior-knowledge", "--max-time", str(harness.scaled(10))] + list(args) +
                          ["http://127.0.0.1:%d%s" % (port, path)], capture_output=True, check=False,
                          input=None if "-T" not in args else b"x" * 3000)
     text = out.stdout.decode("utf-8", "replace")
@@ -115,7 +115,7 @@ class FilterTest(harness.StraitTestCase):
 
     def test_streamed_body_too_large(self):
         # HTTP/1.1 chunked: 10 chunks of 300 bytes, no length; the limit is passed on the 4th.
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=harness.scaled(5)) as s:
             chunk = b"12c\r\n" + b"y" * 300 + b"\r\n"
             s.sendall(b"POST /ac/stream HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n" + chunk * 10 +
                       b"0\r\n\r\n")

@@ -38,7 +38,7 @@ class Traffic:
     def join(self):
         self.stop.set()
         for t in self.threads:
-            t.join(10)
+            t.join(harness.scaled(10))
 
     def record(self, status, headers, body):
         gen = headers.get("x-generation")

@@ -81,13 +81,15 @@ class CaTest(harness.StraitTestCase):
                    "admin: {port: 0}\n" % (control, self.ca_root))
         proc = self.spawn("sidecar-noid", [harness.binary("sidecar/strait-sidecar"),
                                            "--bootstrap", bootstrap])
-        proc.popen.wait(timeout=10)
+        proc.popen.wait(timeout=harness.scaled(10))
         proc.killed = True  # exits 1 on purpose
         self.assertEqual(proc.popen.returncode, 1)
         self.assertIn("identity.token_file", proc.log())
 
     def test_restart_keeps_root_and_accepts_existing_certificate(self):
-        control = self.start_tls_control()
+        # Restarted on the same port: a reserved one outside the ephemeral range, so nothing
+        # can take it while the control plane is down.
+        control = self.start_tls_control(port=free_port())
         with open(self.ca_root) as f:
             root_before = f.read()
         self.assertEqual(os.stat(os.path.join(self.ca_dir, "root.key")).st_mode & 0o777, 0o600)

@@ -21,6 +21,12 @@ from harness import free_port, generation, route  # noqa: E402
 
 LAST_MODIFIED = "Mon, 01 Jan 2024 00:00:00 GMT"
 CHUNKED_SIZE = 512 * 1024
+# How long the upstream takes to answer a revalidation the tests must not wait for (or must
+# catch in flight), and to cut a fill midway. Scaled with the harness (4 s in the regular
+# build, 8 s under ASan), so "answered long before the upstream" stays far from a slow but
+# correct run.
+SLOW_UPSTREAM_S = harness.scaled(2)
+SLOW_UPSTREAM_MS = str(int(SLOW_UPSTREAM_S * 1000))
 
 
 class ChunkedOrigin(http.server.BaseHTTPRequestHandler):
@@ -42,7 +48,7 @@ class ChunkedOrigin(http.server.BaseHTTPRequestHandler):
         for i in range(CHUNKED_SIZE // len(piece)):
             if i == 1:
                 self.wfile.flush()
-                self.server.gate.wait(10)
+                self.server.gate.wait(harness.scaled(10))
             self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
         self.wfile.write(b"0\r\n\r\n")
 
@@ -89,7 +95,7 @@ class CacheTest(harness.StraitTestCase):
         # HTTP/2 prior knowledge: the same stored object.
         out = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "-D", "-", "-o", "/dev/null",
                               "-H", "x-upstream-header-cache-control: max-age=60",
-                              "http://127.0.0.1:%d/a" % self.port], capture_output=True, text=True, timeout=10)
+                              "http://127.0.0.1:%d/a" % self.port], capture_output=True, text=True, timeout=harness.scaled(10))
         self.assertIn("x-cache: hit", out.stdout.lower())
         self.assert_upstream_calls(1)
 
@@ -150,11 +156,13 @@ class CacheTest(harness.StraitTestCase):
 
     def test_last_modified_304_refresh(self):
         self.start()
-        h = {"x-upstream-header-cache-control": "max-age=1", "x-upstream-last-modified": LAST_MODIFIED}
+        # max-age=3, not 1: the hit right after the store (and after the refresh) must come
+        # while the object is fresh, also on a slow, busy machine.
+        h = {"x-upstream-header-cache-control": "max-age=3", "x-upstream-last-modified": LAST_MODIFIED}
         self.get("/lm", h)
         self.assertEqual(self.get("/lm", h)[1]["x-cache"], "hit")
         before = self.count()
-        harness.wait_until(lambda: self.get("/lm", h)[1]["x-cache"] == "revalidated", timeout=5)
+        harness.wait_until(lambda: self.get("/lm", h)[1]["x-cache"] == "revalidated", timeout=10)
         self.assertGreaterEqual(self.count(), before + 1)
         # Refreshed: fresh again for max-age.
         self.assertEqual(self.get("/lm", h)[1]["x-cache"], "hit")
@@ -206,7 +214,7 @@ class CacheTest(harness.StraitTestCase):
         self.assertEqual((status, hdrs.get("x-strait-local-reply")), (502, "upstream_reset_before_response_complete"))
 
     def raw_get(self, path, headers):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=harness.scaled(5))
         try:
             conn.request("GET", path, headers=headers)
             resp = conn.getresponse()
@@ -271,17 +279,17 @@ class CacheTest(harness.StraitTestCase):
         self.check_not_modified_vary([{"compression": {}}, {"cache": {}}])
 
     def test_fill_failing_midway_resets_its_readers(self):
-        # The upstream sends the head and part of a cacheable body, then (3 s later) closes.
-        # The filling client and every reader streaming the object, HTTP/1.1 and HTTP/2, get
-        # an error, never the partial body as if complete; nothing is stored; the next request
-        # is a miss that succeeds, and the sidecar keeps serving.
+        # The upstream sends the head and part of a cacheable body, then (SLOW_UPSTREAM_S
+        # later) closes. The filling client and every reader streaming the object, HTTP/1.1
+        # and HTTP/2, get an error, never the partial body as if complete; nothing is stored;
+        # the next request is a miss that succeeds, and the sidecar keeps serving.
         self.start()
         size, part = 200000, 50000
         ok = {"x-upstream-header-cache-control": "max-age=60", "x-upstream-size": str(size)}
-        cut = dict(ok, **{"x-upstream-abort-after": str(part), "x-upstream-delay-ms": "3000"})
+        cut = dict(ok, **{"x-upstream-abort-after": str(part), "x-upstream-delay-ms": SLOW_UPSTREAM_MS})
         h1 = []
         for i, headers in enumerate([cut, ok, ok]):
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=harness.scaled(10))
             self.addCleanup(conn.close)
             conn.request("GET", "/cut", headers=headers)
             resp = conn.getresponse()
@@ -328,7 +336,7 @@ class CacheTest(harness.StraitTestCase):
         self.admin = self.start_sidecar("web-1", "web", self.start_control(config_dir))
         responses = []
         for expected in ("miss", "hit", "hit", "hit"):
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=harness.scaled(10))
             self.addCleanup(conn.close)
             conn.request("GET", "/grow")
             resp = conn.getresponse()
@@ -371,7 +379,7 @@ class CacheTest(harness.StraitTestCase):
              "x-upstream-etag": '"s1"'}
         self.get("/swr", h)
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            slow = pool.submit(self.get, "/swr", dict(h, **{"x-upstream-delay-ms": "1500"}))
+            slow = pool.submit(self.get, "/swr", dict(h, **{"x-upstream-delay-ms": SLOW_UPSTREAM_MS}))
             harness.wait_until(lambda: self.count() == 2 or slow.done(), timeout=5,
                                message="revalidation reached the upstream")
             status, hdrs, _ = self.get("/swr", h)  # while the revalidation is in flight
@@ -393,24 +401,25 @@ class CacheTest(harness.StraitTestCase):
 
     def test_stale_while_revalidate_refreshes_in_background(self):
         # RFC 5861: the request that finds the object stale gets it at once, even though the
-        # upstream takes 4 s to answer the refresh; one background request refreshes it.
+        # upstream takes SLOW_UPSTREAM_S to answer the refresh; one background request
+        # refreshes it.
         self.start()
         first = {"x-upstream-header-cache-control": "max-age=1, stale-while-revalidate=60",
                  "x-upstream-etag": '"s1"'}
         _, h1, b1 = self.get("/swr-bg", first)
         self.assertEqual(h1["x-cache"], "miss")
-        # The refresh (sent with this request's fields) is answered 304 after 4 s, with a
-        # max-age of 60 s: fresh again once it arrives.
+        # The refresh (sent with this request's fields) is answered 304 after SLOW_UPSTREAM_S,
+        # with a max-age of 60 s: fresh again once it arrives.
         slow = {"x-upstream-header-cache-control": "max-age=60, stale-while-revalidate=60",
-                "x-upstream-etag": '"s1"', "x-upstream-delay-ms": "4000"}
+                "x-upstream-etag": '"s1"', "x-upstream-delay-ms": SLOW_UPSTREAM_MS}
         status, _, body, took = self.wait_stale("/swr-bg", slow)
         self.assertEqual((status, body), (200, b1))
-        self.assertLess(took, 2.0)  # did not wait for the upstream
+        self.assertLess(took, SLOW_UPSTREAM_S / 2)  # did not wait for the upstream
         harness.wait_until(lambda: self.count() == 2, timeout=5, message="the background revalidation")
         for _ in range(3):  # while it is in flight: stale at once, no second revalidation
             status, hdrs, _, took = self.timed_get("/swr-bg", slow)
             self.assertEqual((status, hdrs["x-cache"]), (200, "stale"))
-            self.assertLess(took, 2.0)
+            self.assertLess(took, SLOW_UPSTREAM_S / 2)
         harness.wait_until(lambda: self.get("/swr-bg", slow)[1]["x-cache"] == "hit", timeout=10,
                            message="the refreshed object")
         self.assert_upstream_calls(2)
@@ -443,7 +452,7 @@ class CacheTest(harness.StraitTestCase):
         _, h1, b1 = self.raw_get("/swr-gz", first)
         self.assertEqual((h1["x-cache"], h1["content-encoding"], h1["etag"]), ("miss", "gzip", 'W/"g1"'))
         slow = dict(base, **{"x-upstream-header-cache-control": "max-age=60, stale-while-revalidate=60",
-                             "x-upstream-delay-ms": "3000"})
+                             "x-upstream-delay-ms": SLOW_UPSTREAM_MS})
 
         def stale():
             start = time.monotonic()
@@ -451,7 +460,7 @@ class CacheTest(harness.StraitTestCase):
             return (r, time.monotonic() - start) if r[1].get("x-cache") == "stale" else None
         (status, hdrs, body), took = harness.wait_until(stale, timeout=10, message="served stale")
         self.assertEqual((status, hdrs["content-encoding"], body), (200, "gzip", b1))
-        self.assertLess(took, 2.0)  # did not wait for the 3 s refresh
+        self.assertLess(took, SLOW_UPSTREAM_S / 2)  # did not wait for the slow refresh
         harness.wait_until(lambda: self.raw_get("/swr-gz", slow)[1]["x-cache"] == "hit", timeout=10,
                            message="the refreshed object")
         _, hdrs, body = self.raw_get("/swr-gz", slow)

@@ -14,6 +14,10 @@ import harness  # noqa: E402
 from harness import free_port, generation, route, wait_until  # noqa: E402
 from test_timeouts import black_hole  # noqa: E402
 
+# How long the first request holds its slot: the second request must be sent (after the
+# first is seen in flight) before this passes, also on a slow, busy machine.
+HOLD_MS = 6000
+
 
 class CircuitBreakerTest(harness.StraitTestCase):
 
@@ -42,7 +46,7 @@ class CircuitBreakerTest(harness.StraitTestCase):
                 result["status"] = repr(e)
         t = threading.Thread(target=run)
         t.start()
-        return lambda: (t.join(20), result.get("status"))[1]
+        return lambda: (t.join(harness.scaled(20)), result.get("status"))[1]
 
     def assertOverflow(self, limit):
         status, headers, _ = harness.http_get(self.port, "/second")
@@ -52,7 +56,7 @@ class CircuitBreakerTest(harness.StraitTestCase):
 
     def test_max_requests(self):
         self.start([self.start_upstream("slow")], {"max_requests": 1})
-        first = self.in_background("/first?delay_ms=1500")
+        first = self.in_background("/first?delay_ms=%d" % HOLD_MS)
         wait_until(lambda: self.stat("strait_cluster_rq_active") == 1, 5, message="first request in flight")
         self.assertOverflow("max_requests")
         self.assertEqual(first(), 200)
@@ -60,7 +64,7 @@ class CircuitBreakerTest(harness.StraitTestCase):
 
     def test_max_connections(self):
         self.start([self.start_upstream("slow")], {"max_connections": 1})
-        first = self.in_background("/first?delay_ms=1500")
+        first = self.in_background("/first?delay_ms=%d" % HOLD_MS)
         wait_until(lambda: self.stat("strait_cluster_cx_active") == 1 and
                    self.stat("strait_cluster_rq_active") == 1, 5, message="first request holds the connection")
         self.assertOverflow("max_connections")

@@ -92,7 +92,7 @@ class Upstream(http.server.BaseHTTPRequestHandler):
 
 def raw_request(port, path, headers=None, method="GET"):
     """(status, headers {lower-case name: value, repeated ones joined by ', '}, raw body bytes)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=harness.scaled(10))
     try:
         conn.request(method, path, headers=dict(headers or {}))
         resp = conn.getresponse()
@@ -232,7 +232,7 @@ class CompressionTest(harness.StraitTestCase):
         STALLS["s1"] = threading.Event()
         self.addCleanup(STALLS["s1"].set)
         expected = body_of(65536)
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=harness.scaled(10))
         self.addCleanup(conn.close)
         conn.request("GET", "/t/stream?size=65536&chunked=1&stall=s1", headers={"accept-encoding": "gzip"})
         resp = conn.getresponse()

@@ -39,7 +39,10 @@ class ControlRestartTest(harness.StraitTestCase):
         self.listener_port = free_port()
         config_dir = self.make_config_dir()
         self.write_config(config_dir, "mesh.yaml", self.config(port_a))
-        control_port = self.start_control(config_dir)
+        # A reserved port outside the ephemeral range (not port 0): while the control plane
+        # is down, no outgoing connection (the sidecar's own reconnects included) can be
+        # given it, so the restart can bind it again.
+        control_port = self.start_control(config_dir, port=free_port())
         admin = self.start_sidecar("web-1", "web", control_port)
         v1 = harness.straitctl_status(control_port)["version"]
         self.wait_acked(control_port, "web-1", v1)

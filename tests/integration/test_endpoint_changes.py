@@ -39,7 +39,9 @@ class EndpointChangeTest(harness.StraitTestCase):
             return int(re.search(r'^strait_cluster_rq_active\{cluster="backend"\} (\d+)$', body, re.M).group(1))
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
-            futures = [pool.submit(harness.http_get, self.port, "/slow%d?delay_ms=1500" % i, None, None, 15)
+            # 5 s: the new generation must go live while they are still in flight, also on a
+            # slow, busy machine.
+            futures = [pool.submit(harness.http_get, self.port, "/slow%d?delay_ms=5000" % i, None, None, 20)
                        for i in range(20)]
             wait_until(lambda: active() == 20, 10, message="20 requests in flight")
             self.apply([a])  # b leaves while about half of them are on it

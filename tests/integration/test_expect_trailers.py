@@ -31,11 +31,13 @@ class ExpectAndTrailersTest(harness.StraitTestCase):
             f.write(b"p" * 4096)
 
     def curl(self, *args):
-        # --expect100-timeout 30: a missing 100 Continue would stall curl for 30 s instead
-        # of the default 1 s, so the 5 s timeout below turns it into a failure.
-        cmd = ["curl", "-sS", "-v", "--max-time", "5", "--expect100-timeout", "30",
+        # A missing 100 Continue would stall curl for the whole --expect100-timeout (instead of
+        # the default 1 s), so --max-time, well below it, turns it into a failure; a slow
+        # but correct run never comes near either.
+        cmd = ["curl", "-sS", "-v", "--max-time", str(harness.scaled(10)),
+               "--expect100-timeout", str(harness.scaled(60)),
                "-H", "Expect: 100-continue", "--data-binary", "@" + self.payload] + list(args)
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=harness.scaled(20))
 
     def test_http1_client_gets_100_continue(self):
         r = self.curl("http://127.0.0.1:%d/upload" % self.port)

@@ -24,7 +24,9 @@ class FlowTest(harness.StraitTestCase):
         gen = generation(self.listener_port, {
             (HOST, HOST + ":%d" % self.listener_port): [
                 route("/a", "only-a", response_headers_to_add=[header("x-route", "a")]),
-                route("/slow", "only-a", timeout="0.3s"),
+                # 2 s: the 50 ms request below must never time out on a slow, busy machine;
+                # the 10 s one always does.
+                route("/slow", "only-a", timeout="2s"),
                 route("/rr", "both"),
                 route("/empty", "empty"),
                 route("/closed", "closed"),
@@ -78,7 +80,7 @@ class FlowTest(harness.StraitTestCase):
         self.assertEqual(status, 502)
 
     def test_slow_upstream_is_504_after_route_timeout(self):
-        status, _, _ = self.get("/slow?delay_ms=3000")
+        status, _, _ = self.get("/slow?delay_ms=10000")
         self.assertEqual(status, 504)
         # A delay inside the timeout is fine.
         status, headers, _ = self.get("/slow?delay_ms=50")

@@ -13,7 +13,7 @@ from harness import free_port, generation, header, route  # noqa: E402
 
 
 def run(args, timeout=60):
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(args, capture_output=True, text=True, timeout=harness.scaled(timeout))
 
 
 class H2Test(harness.StraitTestCase):

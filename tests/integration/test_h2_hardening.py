@@ -34,7 +34,7 @@ class H2HardeningTest(harness.StraitTestCase):
 
     def assert_other_client_served(self):
         r = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}",
-                            "http://127.0.0.1:%d/ok" % self.port], capture_output=True, text=True, timeout=20)
+                            "http://127.0.0.1:%d/ok" % self.port], capture_output=True, text=True, timeout=harness.scaled(20))
         self.assertEqual(r.stdout, "200", r.stderr)
 
     def abuse(self, payloads):
@@ -49,7 +49,7 @@ class H2HardeningTest(harness.StraitTestCase):
             if not conn.send(p):
                 break
         self.assert_other_client_served()
-        reader.join(15)
+        reader.join(harness.scaled(15))
         return result.get("code")
 
     def test_rapid_reset(self):

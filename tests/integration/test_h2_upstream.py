@@ -61,13 +61,13 @@ class H2UpstreamTest(harness.StraitTestCase):
         self.assertTrue(body.endswith(payload))
         r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}",
                             "http://127.0.0.1:%d/down?size=30000000" % self.front_port],
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=harness.scaled(60))
         self.assertEqual(r.stdout, "30000000", r.stderr)
 
     def test_many_requests_share_few_connections(self):
         r = subprocess.run(["h2load", "-n", "3000", "-c", "4", "-m", "25",
                             "http://127.0.0.1:%d/load" % self.front_port],
-                           capture_output=True, text=True, timeout=120)
+                           capture_output=True, text=True, timeout=harness.scaled(120))
         self.assertIn("3000 succeeded, 0 failed", r.stdout, r.stdout + r.stderr)
         _, _, stats = harness.http_get(self.front_admin, "/stats")
         opened = int(re.search(r"^strait_upstream_cx_total (\d+)$", stats, re.M).group(1))

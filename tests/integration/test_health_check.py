@@ -60,10 +60,12 @@ class HealthCheckTest(harness.StraitTestCase):
             "hc-tcp": [self.port_b, self.dead_port],
         })
         checks = {
-            "hc-http": {"interval": "0.1s", "interval_jitter": "0.02s", "timeout": "1s",
+            # Timeouts of 5 s: a healthy endpoint's check must not time out on a slow, busy
+            # machine (the failing checks here are 503s and refused connects, never timeouts).
+            "hc-http": {"interval": "0.1s", "interval_jitter": "0.02s", "timeout": "5s",
                         "unhealthy_threshold": 2, "healthy_threshold": 2,
                         "http": {"path": "/health", "host": "health.local"}},
-            "hc-tcp": {"interval": "0.1s", "unhealthy_threshold": 2, "tcp": {}},
+            "hc-tcp": {"interval": "0.1s", "timeout": "5s", "unhealthy_threshold": 2, "tcp": {}},
         }
         for c in self.gen["clusters"]:
             c["health_check"] = checks[c["name"]]
@@ -153,7 +155,7 @@ class HealthCheckTlsTest(harness.StraitTestCase):
                 sans = ["b.internal"] if c["name"] == "hc-tls" else ["other.internal"]
                 c["tls"] = {"sni": "b.internal", "trusted_ca_secret": "ca",
                             "match_subject_alt_names": sans}
-                c["health_check"] = {"interval": "0.1s", "unhealthy_threshold": 1,
+                c["health_check"] = {"interval": "0.1s", "timeout": "5s", "unhealthy_threshold": 1,
                                      "http": {"path": "/health"}}
         gen["secrets"] = [secret("ca", ca=pki.ca), secret("b-cert", *cert)]
         config_dir = self.make_config_dir()

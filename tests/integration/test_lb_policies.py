@@ -139,7 +139,7 @@ class LbPoliciesTest(harness.StraitTestCase):
         for t in threads:
             t.start()
         for t in threads:
-            t.join(60)
+            t.join(harness.scaled(60))
         self.assertEqual(errors, [])
         self.assertEqual(sum(counts.values()), CLIENTS * REQUESTS_EACH, counts)
         return counts

@@ -39,7 +39,7 @@ class LocalReplyKeepAliveTest(harness.StraitTestCase):
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
 
     def test_connection_survives_local_replies(self):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=harness.scaled(5))
         self.addCleanup(conn.close)
         cache = {"x-upstream-header-cache-control": "max-age=60"}
         status, hdrs, _ = self.exchange(conn, "/cached/a", headers=cache)
@@ -63,7 +63,7 @@ class LocalReplyKeepAliveTest(harness.StraitTestCase):
         self.assertIs(conn.sock, sock)
 
     def test_reply_before_the_body_closes_and_says_so(self):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=harness.scaled(5))
         self.addCleanup(conn.close)
         status, hdrs, _ = self.exchange(conn, "/limited/upload", method="POST", body=b"x" * 1000)
         self.assertEqual(status, 413)

@@ -19,7 +19,7 @@ TOKENS = {"web": "token-for-web", "api": "token-for-api"}
 
 
 def openssl(*args, cwd):
-    r = subprocess.run(["openssl"] + list(args), cwd=cwd, capture_output=True, text=True, timeout=30)
+    r = subprocess.run(["openssl"] + list(args), cwd=cwd, capture_output=True, text=True, timeout=harness.scaled(30))
     assert r.returncode == 0, r.stderr
     return r.stdout
 
@@ -75,8 +75,8 @@ class MtlsTest(harness.StraitTestCase):
     def direct(self, *curl_args):
         """curl straight at api's mTLS listener (server certificate not checked: -k)."""
         return subprocess.run(["curl", "-sS", "-k", "-o", "/dev/null", "-w", "%{http_code}",
-                               "--max-time", "10"] + list(curl_args) + ["https://127.0.0.1:%d/x" % self.api_port],
-                              capture_output=True, text=True, timeout=30)
+                               "--max-time", str(harness.scaled(10))] + list(curl_args) + ["https://127.0.0.1:%d/x" % self.api_port],
+                              capture_output=True, text=True, timeout=harness.scaled(30))
 
     def make_client_cert(self, name, ca_cert, ca_key, days, spiffe_id):
         d = self.tmp
@@ -126,16 +126,16 @@ class MtlsTest(harness.StraitTestCase):
         self.assertNotIn("x-strait-peer-identity", body.lower())
         self.assertIn("x-forwarded-proto: http", body.lower().splitlines())
         cert, key = self.make_client_cert("ok", self.ca_root, os.path.join(self.ca_dir, "root.key"), 1, TD + "web")
-        r = subprocess.run(["curl", "-sS", "-k", "--cert", cert, "--key", key, "--max-time", "10",
+        r = subprocess.run(["curl", "-sS", "-k", "--cert", cert, "--key", key, "--max-time", str(harness.scaled(10)),
                             "https://127.0.0.1:%d/tls" % self.permissive_port],
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True, timeout=harness.scaled(30))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("x-strait-peer-identity: " + TD + "web", r.stdout.lower())
 
     def test_plaintext_and_no_certificate_are_refused_in_strict_mode(self):
         self.assertNotEqual(self.direct().stdout, "200")
-        r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
-                            "http://127.0.0.1:%d/x" % self.api_port], capture_output=True, text=True, timeout=30)
+        r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", str(harness.scaled(5)),
+                            "http://127.0.0.1:%d/x" % self.api_port], capture_output=True, text=True, timeout=harness.scaled(30))
         self.assertNotEqual(r.stdout, "200")
 
 

@@ -46,7 +46,7 @@ class RejectTest(harness.StraitTestCase):
         self.assertIn("no-such-cluster", self.control.log())
 
         r = subprocess.run([harness.binary("control/straitctl"), "validate", self.config_dir],
-                           capture_output=True, text=True, timeout=10)
+                           capture_output=True, text=True, timeout=harness.scaled(10))
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
 
         st = harness.straitctl_status(self.control_port)
@@ -64,9 +64,11 @@ class RejectTest(harness.StraitTestCase):
 
     def test_unbindable_listener_is_nacked_and_old_generation_serves(self):
         # The test holds the port: the sidecar's bind must fail.
+        # A reserved port outside the ephemeral range: once the holder closes it, no outgoing
+        # connection can take it before the sidecar binds it.
         holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.addCleanup(holder.close)
-        holder.bind(("127.0.0.1", 0))
+        holder.bind(("127.0.0.1", free_port()))
         holder.listen(1)
         taken_port = holder.getsockname()[1]
         blocked = {"name": "blocked", "address": "127.0.0.1", "port": taken_port,

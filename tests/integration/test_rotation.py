@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Certificate rotation under load: with 5-second certificate lifetimes, clients send requests
-continuously for 30 seconds through two sidecars (web -> mTLS -> api -> upstream) while both
+continuously for at least 30 seconds, and until the rotation below has been seen (a slow,
+busy machine takes longer to get there), through two sidecars (web -> mTLS -> api -> upstream) while both
 sidecars renew their mesh certificates every ~2.5 s. No request may fail, the certificate api
 serves to new handshakes must change several times, and web must keep opening new mTLS
 connections to api throughout (its pooled connections carry on with the certificate they
@@ -21,7 +22,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import free_port, generation, route, write_file  # noqa: E402
 
-RUN_SECONDS = 30
+RUN_SECONDS = 30          # the least the load runs
+MIN_OK_REQUESTS = 1000    # ... and until this many requests passed,
+MIN_SERIALS = 4           # api served this many certificates to new handshakes,
+MIN_NEW_CX = 10           # web opened this many mTLS connections to api,
+MIN_ISSUED = 6            # and each sidecar was issued this many certificates
 TD = "spiffe://strait.local/ns/shop/sa/"
 TOKENS = {"web": "token-for-web", "api": "token-for-api"}
 
@@ -34,10 +39,10 @@ def s_client(port, *extra, request=None):
     args = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port] + list(extra)
     if request is None:
         r = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                           timeout=10)
+                           timeout=harness.scaled(10))
     else:
         r = subprocess.run(args + ["-ign_eof"], input=request, capture_output=True, text=True,
-                           timeout=10)
+                           timeout=harness.scaled(10))
     return r.stdout
 
 
@@ -51,7 +56,7 @@ def served_serial(port):
         return None
     x = subprocess.run(["openssl", "x509", "-noout", "-serial"],
                        input=out[begin:end + len("-----END CERTIFICATE-----")] + "\n",
-                       capture_output=True, text=True, timeout=10)
+                       capture_output=True, text=True, timeout=harness.scaled(10))
     return x.stdout.strip() or None
 
 
@@ -140,7 +145,7 @@ class RotationUnderLoadTest(harness.StraitTestCase):
                 for t in ts:
                     t.start()
                 for t in ts:
-                    t.join(10)
+                    t.join(harness.scaled(10))
 
         def record_one(path):
             try:
@@ -156,37 +161,58 @@ class RotationUnderLoadTest(harness.StraitTestCase):
                 samples.append((served_serial(self.api_port),
                                 stat(self.web_admin, "strait_upstream_cx_total")))
 
+        def seen():
+            """(distinct serials served, serials during which web opened at least one new
+            upstream (mTLS) connection), from the observer's samples so far."""
+            snap = list(samples)
+            serials = [s for s, _ in snap if s]
+            new_handshakes = {s for (s, c), (_, prev) in zip(snap[1:], snap)
+                              if s and c is not None and prev is not None and c > prev}
+            return list(dict.fromkeys(serials)), new_handshakes
+
+        def rotation_seen():
+            distinct, new_handshakes = seen()
+            cx = stat(self.web_admin, "strait_upstream_cx_total")
+            issued = [p.log().count("identity: issued ") for p in self.procs
+                      if p.name.startswith("sidecar")]
+            return (counts["ok"] >= MIN_OK_REQUESTS and len(distinct) >= MIN_SERIALS and
+                    len(new_handshakes) >= MIN_SERIALS and cx - cx_before >= MIN_NEW_CX and
+                    min(issued) >= MIN_ISSUED)
+
         cx_before = stat(self.web_admin, "strait_upstream_cx_total")
         threads = [threading.Thread(target=f, daemon=True)
                    for f in (keep_alive_client, keep_alive_client, new_connection_client, burst,
                              observer)]
         for t in threads:
             t.start()
-        time.sleep(RUN_SECONDS)  # the load's duration, not a wait for a condition
+        # The load runs at least RUN_SECONDS, then until the rotation was seen; the deadline
+        # only bounds a run that never gets there (then the assertions below say what lacked).
+        started = time.monotonic()
+        deadline = started + harness.scaled(RUN_SECONDS * 3)
+        while not stop.wait(0.5):
+            now = time.monotonic()
+            if failures or now >= deadline or (now - started >= RUN_SECONDS and rotation_seen()):
+                break
         stop.set()
         for t in threads:
-            t.join(15)
+            t.join(harness.scaled(15))
         cx_after = stat(self.web_admin, "strait_upstream_cx_total")
-
+        distinct, with_new_handshakes = seen()
         serials = [s for s, _ in samples if s]
-        distinct = list(dict.fromkeys(serials))
-        # Serials during which web opened at least one new upstream (mTLS) connection.
-        with_new_handshakes = {s for (s, c), (_, prev) in zip(samples[1:], samples)
-                               if s and c is not None and prev is not None and c > prev}
-        sys.stderr.write("rotation: %d requests ok, %d failed; api served %d serials; web opened "
-                         "%d upstream connections during %d of them\n"
-                         % (counts["ok"], len(failures), len(distinct), cx_after - cx_before,
-                            len(with_new_handshakes)))
+        sys.stderr.write("rotation: %.0f s, %d requests ok, %d failed; api served %d serials; web "
+                         "opened %d upstream connections during %d of them\n"
+                         % (time.monotonic() - started, counts["ok"], len(failures), len(distinct),
+                            cx_after - cx_before, len(with_new_handshakes)))
         self.assertEqual(failures[:5], [], "%d failed requests" % len(failures))
-        self.assertGreater(counts["ok"], 1000)
-        self.assertGreaterEqual(len(distinct), 4, serials)
-        self.assertGreaterEqual(cx_after - cx_before, 10)
-        self.assertGreaterEqual(len(with_new_handshakes), 4, samples)
+        self.assertGreaterEqual(counts["ok"], MIN_OK_REQUESTS)
+        self.assertGreaterEqual(len(distinct), MIN_SERIALS, serials)
+        self.assertGreaterEqual(cx_after - cx_before, MIN_NEW_CX)
+        self.assertGreaterEqual(len(with_new_handshakes), MIN_SERIALS, samples)
         for proc in self.procs:
             if proc.name.startswith("sidecar"):
                 log = proc.log()
                 # Both sides renewed all along (every ~2.5 s), and never failed to.
-                self.assertGreaterEqual(log.count("identity: issued "), 6, proc.log_tail())
+                self.assertGreaterEqual(log.count("identity: issued "), MIN_ISSUED, proc.log_tail())
                 self.assertNotIn("identity: certificate request failed", log)
 
 
@@ -199,7 +225,7 @@ class SessionResumptionTest(harness.StraitTestCase):
                         "ec_paramgen_curve:P-256", "-nodes", "-keyout", "srv.key", "-out",
                         "srv.pem", "-days", "1", "-subj", "/CN=srv.test",
                         "-addext", "subjectAltName=DNS:srv.test"],
-                       cwd=self.tmp, check=True, capture_output=True, timeout=30)
+                       cwd=self.tmp, check=True, capture_output=True, timeout=harness.scaled(30))
         with open(self.path("srv.pem")) as f:
             cert = f.read()
         with open(self.path("srv.key")) as f:
@@ -223,7 +249,7 @@ class SessionResumptionTest(harness.StraitTestCase):
             self.assertIn("HTTP/1.1 200", first)
             self.assertTrue(os.path.exists(sess) and os.path.getsize(sess) > 0, first)
             saved = subprocess.run(["openssl", "sess_id", "-in", sess, "-noout", "-text"],
-                                   capture_output=True, text=True, timeout=10).stdout
+                                   capture_output=True, text=True, timeout=harness.scaled(10)).stdout
             self.assertIn("TLS session ticket:", saved)  # a ticket, not a session id to look up
             # Several resumptions: connections spread over both workers, and each must accept
             # the ticket (the ticket keys are shared by the workers).

@@ -41,13 +41,15 @@ class TimeoutTest(harness.StraitTestCase):
         self.admin = self.start_sidecar("web-1", "web", self.start_control(config_dir))
 
     def assertLocalReply(self, path, status, reason, headers=None):
-        got, hdrs, body = harness.http_get(self.port, path, headers=headers, timeout=10)
+        got, hdrs, body = harness.http_get(self.port, path, headers=headers, timeout=15)
         self.assertEqual(got, status, body)
         self.assertEqual(hdrs.get("x-strait-local-reply"), reason)
 
     def test_route_timeout(self):
-        self.start([self.start_upstream("slow")], timeout="0.3s")
-        self.assertLocalReply("/?delay_ms=3000", 504, "upstream_response_timeout")
+        # Timeouts a request inside them can meet on a slow, busy machine (2 s for a 10 ms
+        # answer), and delays far beyond them for the requests that must time out.
+        self.start([self.start_upstream("slow")], timeout="2s")
+        self.assertLocalReply("/?delay_ms=10000", 504, "upstream_response_timeout")
         self.assertEqual(harness.http_get(self.port, "/?delay_ms=10")[0], 200)
 
     def test_per_try_timeout(self):
@@ -63,8 +65,8 @@ class TimeoutTest(harness.StraitTestCase):
         self.assertLocalReply("/?delay_ms=3000", 504, "stream_idle_timeout")
 
     def test_max_stream_duration(self):
-        self.start([self.start_upstream("slow")], timeout="10s", max_stream_duration="0.4s")
-        self.assertLocalReply("/?delay_ms=3000", 504, "max_stream_duration_exceeded")
+        self.start([self.start_upstream("slow")], timeout="20s", max_stream_duration="2s")
+        self.assertLocalReply("/?delay_ms=10000", 504, "max_stream_duration_exceeded")
         self.assertEqual(harness.http_get(self.port, "/?delay_ms=10")[0], 200)
 
     def test_connect_timeout(self):

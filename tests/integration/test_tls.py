@@ -28,7 +28,7 @@ class Pki:
 
     def openssl(self, *args):
         r = subprocess.run(["openssl"] + list(args), cwd=self.d, capture_output=True, text=True,
-                           timeout=30)
+                           timeout=harness.scaled(30))
         if r.returncode != 0:
             raise AssertionError("openssl %s: %s" % (" ".join(args), r.stderr))
 
@@ -70,7 +70,7 @@ def tls_handshake(port, server_name, cafile, max_version=None, alpn=("http/1.1",
     if max_version is not None:
         ctx.maximum_version = max_version
     ctx.set_alpn_protocols(list(alpn))
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+    with socket.create_connection(("127.0.0.1", port), timeout=harness.scaled(5)) as raw:
         with ctx.wrap_socket(raw, server_hostname=server_name) as s:
             subject = dict(x[0] for x in s.getpeercert()["subject"])
             return subject["commonName"], s.selected_alpn_protocol()
@@ -80,11 +80,11 @@ class _HttpsTo(http.client.HTTPSConnection):
     """HTTPS to 127.0.0.1:port with `name` as SNI, verified name and Host."""
 
     def __init__(self, port, name, ctx):
-        super().__init__(name, port, timeout=5, context=ctx)
+        super().__init__(name, port, timeout=harness.scaled(5), context=ctx)
         self._local_port = port
 
     def connect(self):
-        raw = socket.create_connection(("127.0.0.1", self._local_port), timeout=5)
+        raw = socket.create_connection(("127.0.0.1", self._local_port), timeout=harness.scaled(5))
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
 
 
@@ -132,7 +132,7 @@ class TlsTest(harness.StraitTestCase):
         r = subprocess.run(["curl", "-sS", "--cacert", self.cafile, "--resolve",
                             "a.test:%d:127.0.0.1" % self.port, "-D", "-",
                             "https://a.test:%d/hello" % self.port],
-                           capture_output=True, text=True, timeout=10)
+                           capture_output=True, text=True, timeout=harness.scaled(10))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("200", r.stdout.splitlines()[0])
         self.assertIn("x-upstream-name: backend", r.stdout)
@@ -145,7 +145,7 @@ class TlsTest(harness.StraitTestCase):
         def s_client(*extra):
             return subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % self.port,
                                    "-servername", "a.test", "-CAfile", self.cafile, "-tls1_2"] + list(extra),
-                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=10).stdout
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=harness.scaled(10)).stdout
 
         first = s_client("-sess_out", sess)
         self.assertIn("New, TLSv1.2", first)
@@ -160,11 +160,11 @@ class TlsTest(harness.StraitTestCase):
         r = subprocess.run(["curl", "-sS", "--http2", "--cacert", self.cafile, "--resolve",
                             "a.test:%d:127.0.0.1" % self.port, "-D", "-", "-o", "/dev/null",
                             "https://a.test:%d/h2" % self.port],
-                           capture_output=True, text=True, timeout=10)
+                           capture_output=True, text=True, timeout=harness.scaled(10))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(r.stdout.startswith("HTTP/2 200"), r.stdout)
         r = subprocess.run(["h2load", "-n", "500", "-c", "2", "-m", "20", "https://127.0.0.1:%d/load" % self.port],
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=harness.scaled(60))
         self.assertIn("500 succeeded, 0 failed", r.stdout, r.stdout + r.stderr)
 
     def test_sni_picks_certificate_and_alpn(self):
@@ -174,7 +174,7 @@ class TlsTest(harness.StraitTestCase):
         # Unknown names get the first (default) certificate.
         ctx = ssl.create_default_context(cafile=self.cafile)
         ctx.check_hostname = False
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as raw:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=harness.scaled(5)) as raw:
             with ctx.wrap_socket(raw, server_hostname="other.test") as s:
                 self.assertEqual(dict(x[0] for x in s.getpeercert()["subject"])["commonName"],
                                  "a.test")
@@ -188,7 +188,7 @@ class TlsTest(harness.StraitTestCase):
         r = subprocess.run(["curl", "-sS", "--cacert", self.cafile, "--tls-max", "1.2",
                             "--resolve", "a.test:%d:127.0.0.1" % self.port,
                             "https://a.test:%d/" % self.port],
-                           capture_output=True, text=True, timeout=10)
+                           capture_output=True, text=True, timeout=harness.scaled(10))
         self.assertNotEqual(r.returncode, 0)
         self.assertEqual(tls_handshake(self.port, "a.test", self.cafile)[0], "a.test")
 
