@@ -27,37 +27,6 @@ bool isIpLiteral(const std::string& address) {
          inet_pton(AF_INET6, address.c_str(), buf) == 1;
 }
 
-bool isHeaderName(const std::string& name) {
-  if (name.empty()) return false;
-  for (unsigned char c : name) {
-    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                  std::string_view::npos;
-    if (!ok) return false;
-  }
-  return true;
-}
-
-bool isHeaderValue(const std::string& value) {
-  return value.find_first_of(std::string("\r\n\0", 3)) == std::string::npos;
-}
-
-bool isValidDuration(const google::protobuf::Duration& d) {
-  constexpr int64_t kMaxSeconds = 315576000000;
-  if (d.seconds() > kMaxSeconds || d.seconds() < -kMaxSeconds) return false;
-  if (d.nanos() > 999999999 || d.nanos() < -999999999) return false;
-  return !((d.seconds() > 0 && d.nanos() < 0) || (d.seconds() < 0 && d.nanos() > 0));
-}
-
-int64_t toNanos(const google::protobuf::Duration& d) {
-  return d.seconds() * 1000000000 + d.nanos();
-}
-
-std::string regexError(const std::string& pattern) {
-  RE2 re(pattern, RE2::Quiet);
-  return re.ok() ? "" : re.error();
-}
-
 }  // namespace internal
 
 namespace {

@@ -7,6 +7,7 @@
 
 #include "google/protobuf/duration.pb.h"
 #include "strait/v1/generation.pb.h"
+#include "xds/field_rules.h"
 
 namespace strait::xds::internal {
 
@@ -30,15 +31,12 @@ struct NameIndex {
 };
 
 bool isIpLiteral(const std::string& address);
-// RFC 7230 token (header field name).
-bool isHeaderName(const std::string& name);
-// No CR, LF or NUL.
-bool isHeaderValue(const std::string& value);
-// seconds/nanos in range and of the same sign.
-bool isValidDuration(const google::protobuf::Duration& d);
-int64_t toNanos(const google::protobuf::Duration& d);
-// "" if `pattern` compiles with RE2, else the RE2 error.
-std::string regexError(const std::string& pattern);
+// Field rules shared with the filters' validation (xds/field_rules.h).
+using xds::isHeaderName;
+using xds::isHeaderValue;
+using xds::isValidDuration;
+using xds::regexError;
+using xds::toNanos;
 
 // TLS of listeners and clusters: secret references, enums, impossible combinations.
 void validateTls(const strait::v1::Generation& gen, Problems* problems);
@@ -53,11 +51,6 @@ void validateLoadBalancing(const strait::v1::Generation& gen, Problems* problems
 void validateHttpFilters(const std::string& route_config, const std::string& base,
                          const google::protobuf::RepeatedPtrField<strait::v1::HttpFilter>& filters,
                          Problems* problems);
-// A Compression filter at `base` (e.g. "virtual_hosts[0].filters[1].compression") of route
-// configuration `rc` (validate_compression.cc): encodings, media types, level/window ranges.
-void validateCompression(const strait::v1::Compression& c, const std::string& base, const std::string& rc,
-                         Problems* problems);
-
 void validateRouteConfig(const strait::v1::RouteConfiguration& rc, const NameIndex& names,
                          Problems* problems);
 

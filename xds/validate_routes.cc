@@ -323,17 +323,6 @@ void checkAction(const Ctx& ctx, const std::string& base, const Route& route) {
   checkMirrors(ctx, base, a);
 }
 
-// Filter configs that have checks of their own.
-void checkFilters(const Ctx& ctx, const std::string& base,
-                  const google::protobuf::RepeatedPtrField<strait::v1::HttpFilter>& filters) {
-  for (int i = 0; i < filters.size(); ++i) {
-    const std::string path = absl::StrCat(base, "[", i, "]");
-    if (filters[i].has_compression()) {
-      validateCompression(filters[i].compression(), path + ".compression", ctx.name, ctx.problems);
-    }
-  }
-}
-
 void checkVirtualHost(const Ctx& ctx, int index, const strait::v1::VirtualHost& vh,
                       std::set<std::string>* domains) {
   const std::string base = absl::StrCat("virtual_hosts[", index, "]");
@@ -348,7 +337,6 @@ void checkVirtualHost(const Ctx& ctx, int index, const strait::v1::VirtualHost& 
     if (!domains->insert(d).second) ctx.add(path, "duplicate domain '" + d + "'");
   }
   validateHttpFilters(ctx.name, base + ".filters", vh.filters(), ctx.problems);
-  checkFilters(ctx, base + ".filters", vh.filters());
   for (int i = 0; i < vh.routes_size(); ++i) {
     const std::string path = absl::StrCat(base, ".routes[", i, "]");
     const Route& route = vh.routes(i);
@@ -360,7 +348,6 @@ void checkVirtualHost(const Ctx& ctx, int index, const strait::v1::VirtualHost& 
       default: ctx.add(path, "one of route, redirect, direct_response is required");
     }
     checkHeaderMutations(ctx, path + ".", route);
-    checkFilters(ctx, path + ".filters", route.filters());
     validateHttpFilters(ctx.name, path + ".filters", route.filters(), ctx.problems);
   }
   checkHeaderMutations(ctx, base + ".", vh);

@@ -1,32 +1,49 @@
 #include "sidecar/filters/registry.h"
 
+#include <string>
+
 #include "sidecar/filters/access_control/access_control.h"
 #include "sidecar/filters/cache/cache_filter.h"
-#include "sidecar/filters/cors/cors.h"
-#include "sidecar/filters/local_rate_limit/local_rate_limit.h"
 #include "sidecar/filters/compression/compression_filter.h"
+#include "sidecar/filters/cors/cors.h"
+#include "sidecar/filters/filter_kinds.h"
+#include "sidecar/filters/local_rate_limit/local_rate_limit.h"
 
 namespace strait::filters {
+namespace {
 
-absl::StatusOr<std::shared_ptr<const FilterFactory>> createFilterFactory(const strait::v1::HttpFilter& config,
-                                                                         const FactoryContext& context) {
-  switch (config.config_case()) {
-    case strait::v1::HttpFilter::kCache:
-      return cache::createCacheFactory(config.cache(), context.shared, context.scope);
-    case strait::v1::HttpFilter::CONFIG_NOT_SET:
-      return absl::InvalidArgumentError("filter: one of access_control, cors, local_rate_limit, cache, "
-                                        "compression is required");
-    case strait::v1::HttpFilter::kAccessControl:
-      return createAccessControlFactory(config.access_control(), context);
-    case strait::v1::HttpFilter::kCors:
-      return createCorsFactory(config.cors(), context);
-    case strait::v1::HttpFilter::kLocalRateLimit:
-      return createLocalRateLimitFactory(config.local_rate_limit(), context);
-    case strait::v1::HttpFilter::kCompression:
-      return compression::createCompressionFilterFactory(config.compression());
-    default:
-      return absl::UnimplementedError("filter: this filter kind is not implemented yet");
+using strait::v1::HttpFilter;
+using Factory = absl::StatusOr<std::shared_ptr<const FilterFactory>>;
+
+// One row per filter: its oneof case and how its folder builds its factory (validation is
+// the filter's too: filter_kinds.h).
+struct FactoryRow {
+  HttpFilter::ConfigCase config_case;
+  Factory (*create)(const HttpFilter& config, const FactoryContext& context);
+};
+
+constexpr FactoryRow kFactories[] = {
+    {HttpFilter::kAccessControl,
+     [](const HttpFilter& c, const FactoryContext& ctx) { return createAccessControlFactory(c.access_control(), ctx); }},
+    {HttpFilter::kCors, [](const HttpFilter& c, const FactoryContext& ctx) { return createCorsFactory(c.cors(), ctx); }},
+    {HttpFilter::kLocalRateLimit,
+     [](const HttpFilter& c, const FactoryContext& ctx) { return createLocalRateLimitFactory(c.local_rate_limit(), ctx); }},
+    {HttpFilter::kCache,
+     [](const HttpFilter& c, const FactoryContext& ctx) { return cache::createCacheFactory(c.cache(), ctx.shared, ctx.scope); }},
+    {HttpFilter::kCompression,
+     [](const HttpFilter& c, const FactoryContext&) { return compression::createCompressionFilterFactory(c.compression()); }},
+};
+
+}  // namespace
+
+Factory createFilterFactory(const HttpFilter& config, const FactoryContext& context) {
+  if (config.config_case() == HttpFilter::CONFIG_NOT_SET) {
+    return absl::InvalidArgumentError("filter: one of " + filterKindNames() + " is required");
   }
+  for (const FactoryRow& row : kFactories) {
+    if (row.config_case == config.config_case()) return row.create(config, context);
+  }
+  return absl::UnimplementedError("filter: this filter kind is not implemented yet");
 }
 
 }  // namespace strait::filters

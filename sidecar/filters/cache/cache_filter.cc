@@ -9,14 +9,11 @@
 #include "sidecar/filters/cache/cache_response.h"
 #include "sidecar/filters/cache/cache_stats.h"
 #include "sidecar/filters/cache/cache_store.h"
+#include "sidecar/filters/cache/cache_validate.h"
 
 namespace strait::filters::cache {
 namespace {
 
-constexpr uint64_t kDefaultMaxBytes = uint64_t{64} << 20;
-constexpr uint64_t kMaxMaxBytes = uint64_t{64} << 30;
-constexpr uint64_t kDefaultMaxObject = uint64_t{1} << 20;
-constexpr uint32_t kMaxHeuristicCap = 365 * 86400;
 // The least a transient entry keeps for its readers (see cache_entry.h). A filler appends up
 // to 1 MiB per upstream read event (net::Connection's kMaxReadPerEvent) before a reader's
 // wake-up runs, even on the same worker: below a few of those, readers that are merely not
@@ -492,33 +489,18 @@ class CacheFactory final : public FilterFactory {
   std::shared_ptr<const Settings> settings_;
 };
 
-bool validHeaderName(const std::string& name) {
-  if (name.empty()) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
-}
 
 }  // namespace
 
 absl::Status validateCacheConfig(const strait::v1::Cache& config) {
-  uint64_t max_bytes = config.max_bytes() ? config.max_bytes() : kDefaultMaxBytes;
-  uint64_t max_object = config.max_object_bytes() ? config.max_object_bytes() : kDefaultMaxObject;
-  if (max_bytes > kMaxMaxBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cache.max_bytes: ", max_bytes, " is over the limit of ", kMaxMaxBytes, " (64 GiB)"));
-  }
-  if (max_object > max_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat("cache.max_object_bytes: ", max_object,
-                                                   " must not exceed max_bytes (", max_bytes, ")"));
-  }
-  if (!config.status_header().empty() && !validHeaderName(config.status_header())) {
-    return absl::InvalidArgumentError(absl::StrCat("cache.status_header: '", config.status_header(),
-                                                   "' is not a lower-case header name (a-z, 0-9, '-')"));
-  }
-  if (config.max_heuristic_seconds() > kMaxHeuristicCap) {
-    return absl::InvalidArgumentError(absl::StrCat("cache.max_heuristic_seconds: ", config.max_heuristic_seconds(),
-                                                   " is over one year (", kMaxHeuristicCap, ")"));
-  }
-  return absl::OkStatus();
+  struct First : xds::FieldProblems {
+    std::string error;
+    void add(const std::string& field, const std::string& reason) override {
+      if (error.empty()) error = field + ": " + reason;
+    }
+  } first;
+  validateCache(config, "cache", first);
+  return first.error.empty() ? absl::OkStatus() : absl::InvalidArgumentError(first.error);
 }
 
 absl::StatusOr<std::shared_ptr<const FilterFactory>> createCacheFactory(const strait::v1::Cache& config,

@@ -128,6 +128,19 @@ TEST(ValidateFilters, LocalRateLimit) {
                 ".local_rate_limit.max_keys", "at most 1000000");
 }
 
+// The cache filter owns its checks (sidecar/filters/cache/cache_validate.cc); before, only its
+// factory refused a bad config, so straitctl validate and the control plane accepted it.
+TEST(ValidateFilters, CacheChecksAreTheFiltersOwn) {
+  expectOk("{cache: {max_bytes: 1048576, max_object_bytes: 65536, status_header: x-cache-status}}");
+  expectProblem("{cache: {max_bytes: 1024, max_object_bytes: 2048}}", ".cache.max_object_bytes",
+                "must not exceed max_bytes (1024)");
+  expectProblem("{cache: {status_header: X-Cache}}", ".cache.status_header", "not a lower-case header name");
+}
+
+TEST(ValidateFilters, CompressionChecksAreTheFiltersOwn) {
+  expectProblem("{compression: {encodings: [gzip, lz4]}}", ".compression.encodings[1]", "unknown encoding 'lz4'");
+}
+
 TEST(ValidateFilters, VirtualHostFiltersAreChecked) {
   absl::Status st = validateGeneration(gen("{cors: {}}", true));
   ASSERT_FALSE(st.ok());

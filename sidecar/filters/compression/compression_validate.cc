@@ -1,15 +1,14 @@
-// Validation of a Compression filter config (see filter_compression.proto). Every problem
-// names the route configuration and the field, e.g.
-//   route_config 'main': virtual_hosts[0].filters[1].compression.gzip.level: must be between 1 and 9, got 0
 #include <set>
 #include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "xds/validate_internal.h"
+#include "sidecar/filters/compression/compression_validate.h"
 
-namespace strait::xds::internal {
+namespace strait::filters {
 namespace {
+
+using xds::isHeaderName;
 
 struct Range {
   const char* field;  // under <base>.
@@ -27,26 +26,24 @@ bool isMediaRange(const std::string& t) {
   return type != "*" && isHeaderName(type) && (sub == "*" || isHeaderName(sub));
 }
 
-void checkEncodings(const strait::v1::Compression& c, const std::string& base, const std::string& rc,
-                    Problems* p) {
+void checkEncodings(const strait::v1::Compression& c, const std::string& base, xds::FieldProblems& p) {
   std::set<std::string> seen;
   for (int i = 0; i < c.encodings_size(); ++i) {
     const std::string& e = c.encodings(i);
     const std::string field = absl::StrCat(base, ".encodings[", i, "]");
     if (e != "gzip" && e != "br" && e != "zstd") {
-      p->add("route_config", rc, field, "unknown encoding '" + e + "' (one of zstd, br, gzip)");
+      p.add(field, "unknown encoding '" + e + "' (one of zstd, br, gzip)");
     } else if (!seen.insert(e).second) {
-      p->add("route_config", rc, field, "duplicate encoding '" + e + "'");
+      p.add(field, "duplicate encoding '" + e + "'");
     }
   }
 }
 
-void checkContentTypes(const strait::v1::Compression& c, const std::string& base, const std::string& rc,
-                       Problems* p) {
+void checkContentTypes(const strait::v1::Compression& c, const std::string& base, xds::FieldProblems& p) {
   for (int i = 0; i < c.content_types_size(); ++i) {
     const std::string& t = c.content_types(i);
     if (!isMediaRange(t)) {
-      p->add("route_config", rc, absl::StrCat(base, ".content_types[", i, "]"),
+      p.add(absl::StrCat(base, ".content_types[", i, "]"),
              "invalid media type '" + t + "' (type/subtype or type/*, without parameters)");
     }
   }
@@ -54,10 +51,9 @@ void checkContentTypes(const strait::v1::Compression& c, const std::string& base
 
 }  // namespace
 
-void validateCompression(const strait::v1::Compression& c, const std::string& base, const std::string& rc,
-                         Problems* p) {
-  checkEncodings(c, base, rc, p);
-  checkContentTypes(c, base, rc, p);
+void validateCompression(const strait::v1::Compression& c, const std::string& base, xds::FieldProblems& p) {
+  checkEncodings(c, base, p);
+  checkContentTypes(c, base, p);
   const Range ranges[] = {
       {"gzip.level", c.gzip().has_level(), c.gzip().level(), 1, 9},
       {"gzip.window_bits", c.gzip().has_window_bits(), c.gzip().window_bits(), 9, 15},
@@ -69,10 +65,10 @@ void validateCompression(const strait::v1::Compression& c, const std::string& ba
   };
   for (const Range& r : ranges) {
     if (r.has && (r.value < r.lo || r.value > r.hi)) {
-      p->add("route_config", rc, absl::StrCat(base, ".", r.field),
+      p.add(absl::StrCat(base, ".", r.field),
              absl::StrCat("must be between ", r.lo, " and ", r.hi, ", got ", r.value));
     }
   }
 }
 
-}  // namespace strait::xds::internal
+}  // namespace strait::filters

@@ -1,0 +1,51 @@
+#include "sidecar/filters/filter_kinds.h"
+
+#include "sidecar/filters/access_control/access_control_validate.h"
+#include "sidecar/filters/cache/cache_validate.h"
+#include "sidecar/filters/compression/compression_validate.h"
+#include "sidecar/filters/cors/cors_validate.h"
+#include "sidecar/filters/local_rate_limit/local_rate_limit_validate.h"
+
+namespace strait::filters {
+
+using strait::v1::HttpFilter;
+
+const std::vector<FilterKind>& filterKinds() {
+  static const std::vector<FilterKind>* const kinds = new std::vector<FilterKind>{
+      {HttpFilter::kAccessControl, "access_control",
+       [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) {
+         validateAccessControl(f.access_control(), base, p);
+       }},
+      {HttpFilter::kCors, "cors",
+       [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) { validateCors(f.cors(), base, p); }},
+      {HttpFilter::kLocalRateLimit, "local_rate_limit",
+       [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) {
+         validateLocalRateLimit(f.local_rate_limit(), base, p);
+       }},
+      {HttpFilter::kCache, "cache",
+       [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) { validateCache(f.cache(), base, p); }},
+      {HttpFilter::kCompression, "compression",
+       [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) {
+         validateCompression(f.compression(), base, p);
+       }},
+  };
+  return *kinds;
+}
+
+const FilterKind* findFilterKind(HttpFilter::ConfigCase config_case) {
+  for (const FilterKind& k : filterKinds()) {
+    if (k.config_case == config_case) return &k;
+  }
+  return nullptr;
+}
+
+std::string filterKindNames() {
+  std::string out;
+  for (const FilterKind& k : filterKinds()) {
+    if (!out.empty()) out += ", ";
+    out.append(k.name.data(), k.name.size());
+  }
+  return out;
+}
+
+}  // namespace strait::filters
