@@ -1,5 +1,5 @@
-// strait-sidecar --bootstrap FILE: parses flags, loads the bootstrap, runs until SIGINT (stop) or
-// SIGTERM (graceful drain, then stop).
+// strait-sidecar --bootstrap FILE: parses flags, loads the bootstrap, runs until SIGINT (stop)
+// or SIGTERM (graceful drain, then stop). `strait-sidecar wait-ready`: see wait_ready.h.
 #include <signal.h>
 #include <time.h>
 
@@ -8,6 +8,7 @@
 #include <string>
 
 #include "sidecar/server/sidecar_server.h"
+#include "sidecar/server/wait_ready.h"
 #include "xds/yaml_proto.h"
 
 namespace {
@@ -19,13 +20,15 @@ int64_t monotonicMs() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "wait-ready") return strait::server::waitReadyMain(argc - 2, argv + 2);
   std::string bootstrap_path;
   for (int i = 1; i < argc; i++) {
     std::string arg = argv[i];
     if (arg == "--bootstrap" && i + 1 < argc) bootstrap_path = argv[++i];
     else if (arg.rfind("--bootstrap=", 0) == 0) bootstrap_path = arg.substr(12);
     else {
-      fprintf(stderr, "usage: strait-sidecar --bootstrap FILE\n");
+      fprintf(stderr, "usage: strait-sidecar --bootstrap FILE\n"
+                      "       strait-sidecar wait-ready [--admin HOST:PORT] [--timeout SECONDS]\n");
       return 2;
     }
   }

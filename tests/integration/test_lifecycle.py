@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Graceful drain (the mesh issue, lifecycle): on SIGTERM a sidecar stops accepting, lets the
+"""The sidecar's lifecycle (the mesh issue). Start: `strait-sidecar wait-ready` blocks until
+the sidecar's /ready answers 200, so an app can wait for its sidecar. Graceful drain: on SIGTERM a sidecar stops accepting, lets the
 requests in flight finish (HTTP/1.1 answered with connection: close, HTTP/2 GOAWAY), then
 exits 0; POST /drain on the admin port does the same without exiting. /ready answers 503
 DRAINING meanwhile, so a probe or a load balancer stops sending first."""
@@ -120,6 +121,36 @@ class DrainTest(harness.StraitTestCase):
         wait_until(lambda: self.stat("strait_downstream_cx_active") == 0, scaled(10),
                    message="idle connection closed")
         self.assertTrue(self.sidecar.alive())
+
+
+class WaitReadyTest(harness.StraitTestCase):
+
+    def wait_ready(self, admin_port, timeout_s):
+        return subprocess.run([harness.binary("sidecar/strait-sidecar"), "wait-ready", "--admin",
+                               "127.0.0.1:%d" % admin_port, "--timeout", str(timeout_s)],
+                              capture_output=True, text=True, timeout=scaled(60) + timeout_s)
+
+    def test_blocks_until_a_generation_is_live(self):
+        # Nothing listens yet: it gives up after its timeout, saying why.
+        r = self.wait_ready(free_port(), 1)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("not ready after 1000 ms", r.stderr)
+        # A sidecar whose control plane is not there (yet) is up but not ready.
+        down = free_port()
+        admin = self.start_sidecar("web-1", "web", down, workers=1, wait_ready=False)
+        r = self.wait_ready(admin, 1)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("503 NOT READY", r.stderr)
+        # Once a generation is live it returns at once, 0.
+        port = free_port()
+        config_dir = self.make_config_dir()
+        self.write_config(config_dir, "mesh.yaml",
+                          generation(port, {"*": [route("/", "backend")]}, {"backend": [self.start_upstream("up")]}))
+        control = self.start_control(config_dir)
+        admin = self.start_sidecar("web-2", "web", control, workers=1, wait_ready=False)
+        r = self.wait_ready(admin, int(scaled(30)))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(harness.http_get(port, "/")[0], 200)
 
 
 if __name__ == "__main__":
