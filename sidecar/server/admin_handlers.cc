@@ -165,6 +165,8 @@ std::string renderStats(const AdminSources& src) {
     absl::StrAppend(&out, "strait_downstream_rq_total{code_class=\"", cls, "xx\"} ", v, "\n");
   }
   counter(out, "strait_downstream_rq_started_total", "Downstream requests started.", sum(src, &S::downstream_rq_total));
+  counter(out, "strait_generation_stale", "1 while serving the generation cache's copy (no control plane yet).",
+          src.stale != nullptr && src.stale->load(std::memory_order_relaxed) ? 1 : 0, "gauge");
   counter(out, "strait_server_draining", "1 while the sidecar drains (SIGTERM or POST /drain).",
           src.draining != nullptr && src.draining->load(std::memory_order_relaxed) ? 1 : 0, "gauge");
   counter(out, "strait_downstream_rq_bad_request_total", "Requests refused by the HTTP/1.1 parser.",
@@ -240,8 +242,14 @@ AdminResponse handleAdmin(const AdminSources& src, const std::string& method, co
   if (method != "GET" && method != "HEAD") return {405, "text/plain", "method not allowed\n"};
   if (path == "/ready") {
     if (draining) return {503, "text/plain", "DRAINING\n"};
-    bool ready = src.publisher->current() != nullptr;
-    return {ready ? 200 : 503, "text/plain", ready ? "LIVE\n" : "NOT READY: no generation applied yet\n"};
+    proxy::SnapshotPtr current = src.publisher->current();
+    if (current == nullptr) return {503, "text/plain", "NOT READY: no generation applied yet\n"};
+    if (src.stale != nullptr && src.stale->load(std::memory_order_relaxed)) {
+      return {200, "text/plain",
+              absl::StrCat("LIVE (stale: the cached generation ", current->version,
+                           "; the control plane has not sent one since start)\n")};
+    }
+    return {200, "text/plain", "LIVE\n"};
   }
   if (path == "/stats") return {200, "text/plain; version=0.0.4", renderStats(src)};
   if (path == "/config_dump") return {200, "application/json", renderConfigDump(src)};

@@ -22,6 +22,7 @@ struct AdminSources {
   const proxy::HealthCheckStats* health_checks = nullptr;  // null: no health checker
   const std::atomic<bool>* draining = nullptr;  // the sidecar is draining (null: never)
   std::function<void()> drain;                   // starts draining (POST /drain); may be empty
+  const std::atomic<bool>* stale = nullptr;      // serving the cached generation (null: never)
 };
 
 AdminResponse handleAdmin(const AdminSources& src, const std::string& method, const std::string& path);

@@ -1,5 +1,9 @@
 #include "sidecar/server/sidecar_server.h"
 
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "sidecar/server/generation_cache.h"
+
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -63,8 +67,12 @@ absl::Status SidecarServer::start() {
       opts, [this](const std::string& version, const strait::v1::Generation& gen, xds::AdsClient::Done done) {
         // Once live on every worker, the health checker gets the generation too. current()
         // is that generation: the ADS client applies nothing else until `done` has run.
-        publisher_->apply(version, gen, [this, done = std::move(done)](absl::Status status) {
-          if (status.ok()) health_checker_->setSnapshot(publisher_->current());
+        publisher_->apply(version, gen, [this, version, gen, done = std::move(done)](absl::Status status) {
+          if (status.ok()) {
+            health_checker_->setSnapshot(publisher_->current());
+            stale_.store(false, std::memory_order_relaxed);
+            saveToCache(version, gen);
+          }
           done(std::move(status));
         });
       });
@@ -73,6 +81,7 @@ absl::Status SidecarServer::start() {
   sources.publisher = publisher_.get();
   sources.ads = ads_.get();
   sources.draining = &draining_;
+  sources.stale = &stale_;
   sources.drain = [this] { drain(); };
   sources.health_checks = &health_checker_->stats();
   for (Worker* w : raw) sources.workers.push_back(w);
@@ -90,9 +99,48 @@ absl::Status SidecarServer::start() {
           bootstrap_.admin().address().c_str(), *port, opts.address.c_str());
   for (auto& w : workers_) w->start();
   health_checker_->start();
+  applyCachedGeneration();
   if (identity_) identity_->start();  // before ADS: its first certificate is ADS's client cert
   ads_->start();
   return absl::OkStatus();
+}
+
+// Runs before the ADS client starts, so nothing else applies meanwhile; waits (bounded) until
+// the cached generation is live or refused.
+void SidecarServer::applyCachedGeneration() {
+  const std::string& path = bootstrap_.generation_cache_file();
+  if (path.empty()) return;
+  auto cached = loadGeneration(path);
+  if (!cached.ok()) {
+    if (!absl::IsNotFound(cached.status())) {
+      fprintf(stderr, "strait-sidecar: %s\n", std::string(cached.status().message()).c_str());
+    }
+    return;
+  }
+  // Shared with the callback: it may run after a (timed-out) wait has returned.
+  auto applied = std::make_shared<absl::Notification>();
+  std::string version = cached->version();
+  publisher_->apply(version, cached->generation(), [this, applied, version, path](absl::Status status) {
+    if (status.ok()) {
+      health_checker_->setSnapshot(publisher_->current());
+      stale_.store(true, std::memory_order_relaxed);
+      fprintf(stderr, "strait-sidecar: serving the cached generation %s from %s (stale until the control plane "
+                      "sends one)\n", version.c_str(), path.c_str());
+    } else {
+      fprintf(stderr, "strait-sidecar: cached generation %s refused: %s\n", version.c_str(),
+              std::string(status.message()).c_str());
+    }
+    applied->Notify();
+  });
+  applied->WaitForNotificationWithTimeout(absl::Seconds(30));
+}
+
+void SidecarServer::saveToCache(const std::string& version, const strait::v1::Generation& gen) {
+  const std::string& path = bootstrap_.generation_cache_file();
+  if (path.empty()) return;
+  if (absl::Status s = saveGeneration(path, version, gen); !s.ok()) {
+    fprintf(stderr, "strait-sidecar: %s\n", std::string(s.message()).c_str());
+  }
 }
 
 void SidecarServer::drain() {

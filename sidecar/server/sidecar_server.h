@@ -40,6 +40,9 @@ class SidecarServer {
   tls::MeshCertificateStore& meshCertificates() { return mesh_store_; }
 
  private:
+  void applyCachedGeneration();
+  void saveToCache(const std::string& version, const strait::v1::Generation& gen);
+
   strait::v1::Bootstrap bootstrap_;
   tls::MeshCertificateStore mesh_store_;  // outlives workers and snapshots (declared first)
   filters::SharedState filter_state_;     // same: filter state carried across generations
@@ -50,6 +53,8 @@ class SidecarServer {
   std::unique_ptr<identity::IdentityClient> identity_;  // fills mesh_store_ (null: no identity)
   std::unique_ptr<xds::AdsClient> ads_;
   std::atomic<bool> draining_{false};
+  // Serving the generation cache's copy: no generation from the control plane yet.
+  std::atomic<bool> stale_{false};
 };
 
 // Checks and fills defaults of a bootstrap (node id/service required, admin loopback).

@@ -518,7 +518,7 @@ class StraitTestCase(unittest.TestCase):
         return self.wait_port_file(self.control, port_file)
 
     def start_sidecar(self, node_id, service, control_port, workers=2, wait_ready=True,
-                      tls=False, token=None, ttl_seconds=0, drain_time=None):
+                      tls=False, token=None, ttl_seconds=0, drain_time=None, extra_bootstrap=""):
         """Starts strait-sidecar with a generated bootstrap; returns its admin port.
         With wait_ready, waits until GET /ready answers 200 (a generation is live).
         tls=True: TLS to the control plane verified with self.ca_root; `token` (written to a
@@ -540,7 +540,7 @@ class StraitTestCase(unittest.TestCase):
             "control_plane: %s\n"
             "admin: {address: 127.0.0.1, port: 0, port_file: %s}\n"
             "workers: %d\n%s%s") % (node_id, service, control_plane, port_file, workers, identity,
-                                    "drain_time: %s\n" % drain_time if drain_time else ""))
+                                    ("drain_time: %s\n" % drain_time if drain_time else "") + extra_bootstrap))
         proc = self.spawn("sidecar-" + node_id,
                           [binary("sidecar/strait-sidecar"), "--bootstrap", bootstrap])
         admin = self.wait_port_file(proc, port_file)

@@ -153,5 +153,48 @@ class WaitReadyTest(harness.StraitTestCase):
         self.assertEqual(harness.http_get(port, "/")[0], 200)
 
 
+class GenerationCacheTest(harness.StraitTestCase):
+
+    def test_restart_without_control_plane_serves_the_last_generation(self):
+        port = free_port()
+        config_dir = self.make_config_dir()
+        self.write_config(config_dir, "mesh.yaml",
+                          generation(port, {"*": [route("/", "backend")]}, {"backend": [self.start_upstream("up")]}))
+        control_port = self.start_control(config_dir, port=free_port())
+        cache = self.path("generation.cache")
+        extra = "generation_cache_file: %s\n" % cache
+        self.start_sidecar("web-1", "web", control_port, workers=1, extra_bootstrap=extra)
+        self.assertEqual(harness.http_get(port, "/")[0], 200)
+        wait_until(lambda: os.path.exists(cache), scaled(10), message="generation cache written")
+        self.assertEqual(os.stat(cache).st_mode & 0o777, 0o600)  # it holds the generation's secrets
+        first = [p for p in self.procs if p.name == "sidecar-web-1"][0]
+        self.assertEqual(first.stop(), 0)
+        self.assertEqual(self.control.stop(), 0)
+
+        # Restarted while the control plane is down: it serves the cached generation, marked stale.
+        admin = self.start_sidecar("web-2", "web", control_port, workers=1, extra_bootstrap=extra)
+        status, _, body = harness.http_get(admin, "/ready")
+        self.assertEqual(status, 200)
+        self.assertIn("stale", body)
+        self.assertIn("strait_generation_stale 1", harness.http_get(admin, "/stats")[2])
+        self.assertEqual(harness.http_get(port, "/")[0], 200)
+
+        # The control plane comes back: its generation replaces the copy, no longer stale.
+        self.start_control(config_dir, port=control_port)
+        wait_until(lambda: harness.http_get(admin, "/ready")[2] == "LIVE\n", scaled(20),
+                   message="fresh generation from the control plane")
+        self.assertIn("strait_generation_stale 0", harness.http_get(admin, "/stats")[2])
+        self.assertEqual(harness.http_get(port, "/")[0], 200)
+
+    def test_a_corrupt_cache_is_ignored(self):
+        cache = self.path("generation.cache")
+        harness.write_file(cache, "not a generation")
+        admin = self.start_sidecar("web-1", "web", free_port(), workers=1, wait_ready=False,
+                                   extra_bootstrap="generation_cache_file: %s\n" % cache)
+        wait_until(lambda: "not a cached generation" in [p for p in self.procs if p.name == "sidecar-web-1"][0].log_tail(),
+                   scaled(10), message="the corrupt cache reported")
+        self.assertEqual(harness.http_get(admin, "/ready")[0], 503)
+
+
 if __name__ == "__main__":
     harness.main()
