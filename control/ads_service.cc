@@ -2,6 +2,7 @@
 #include "control/ads_service.h"
 
 #include <deque>
+#include <optional>
 #include <iostream>
 #include <thread>
 
@@ -88,11 +89,30 @@ void handleRequest(const DiscoveryRequest& req, SidecarRegistry* registry, Strea
   }
 }
 
+// A stream may only ask for the generation of the workload its client certificate names: the
+// node's service must be the certificate's service account and its namespace (when given) the
+// certificate's namespace; otherwise any mesh workload could read another service's
+// generation, private keys of its secrets included. "" when it matches (or the control plane
+// runs without client certificates, where nothing can be checked).
+std::string nodeMismatch(const strait::v1::Node& node, const std::optional<ca::SpiffeId>& peer) {
+  if (!peer) return "";
+  if (node.service() != peer->service_account) {
+    return absl::StrCat("node service '", node.service(), "' is not the client certificate's identity ",
+                        peer->toUri());
+  }
+  if (!node.namespace_().empty() && node.namespace_() != peer->ns) {
+    return absl::StrCat("node namespace '", node.namespace_(), "' is not the client certificate's identity ",
+                        peer->toUri());
+  }
+  return "";
+}
+
 }  // namespace
 
 grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
                                                    Stream* stream) {
   std::string identity = "(plaintext)";
+  std::optional<ca::SpiffeId> peer_id;
   if (require_client_cert_ != nullptr) {
     auto peer = peerSpiffeId(*context, *require_client_cert_);
     if (!peer.ok()) {
@@ -103,6 +123,7 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
                                        peer.status().message()));
     }
     identity = peer->toUri();
+    peer_id = *peer;
   }
   auto events = std::make_shared<Events>();
   std::thread reader([stream, events] { readLoop(stream, events.get()); });
@@ -111,14 +132,23 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
     events->config_changed = true;
   });
   StreamState st;
+  grpc::Status refusal = grpc::Status::OK;
   std::deque<DiscoveryRequest> requests;
   bool changed = false;
   bool ok = true;
   while (ok && nextEvents(events.get(), &requests, &changed)) {
     for (const DiscoveryRequest& req : requests) {
       if (st.token == 0 && !req.node().id().empty()) {
+        if (std::string why = nodeMismatch(req.node(), peer_id); !why.empty()) {
+          std::cerr << "strait-control: refused ADS stream of node " << req.node().id() << " from "
+                    << context->peer() << ": " << why << std::endl;
+          registry_->refused(req.node(), context->peer(), peer_id ? identity : "", why);
+          ok = false;
+          refusal = grpc::Status(grpc::StatusCode::PERMISSION_DENIED, why);
+          break;
+        }
         st.node = req.node();
-        st.token = registry_->connected(st.node, context->peer());
+        st.token = registry_->connected(st.node, context->peer(), peer_id ? identity : "");
         std::cerr << "strait-control: sidecar " << st.node.id() << " (service "
                   << st.node.service() << ") connected from " << context->peer() << " as "
                   << identity << std::endl;
@@ -137,7 +167,7 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
     registry_->disconnected(st.node.id(), st.token);
     std::cerr << "strait-control: sidecar " << st.node.id() << " disconnected" << std::endl;
   }
-  return grpc::Status::OK;
+  return refusal;
 }
 
 }  // namespace strait::control

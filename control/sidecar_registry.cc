@@ -1,6 +1,8 @@
 // Per-sidecar delivery state (see sidecar_registry.h).
 #include "control/sidecar_registry.h"
 
+#include "absl/strings/str_cat.h"
+
 #include <cstdlib>
 
 namespace strait::control {
@@ -18,7 +20,8 @@ bool newer(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-uint64_t SidecarRegistry::connected(const strait::v1::Node& node, const std::string& peer) {
+uint64_t SidecarRegistry::connected(const strait::v1::Node& node, const std::string& peer,
+                                    const std::string& identity) {
   absl::MutexLock lock(&mu_);
   Entry& e = entries_[node.id()];
   e.token = next_token_++;
@@ -26,7 +29,22 @@ uint64_t SidecarRegistry::connected(const strait::v1::Node& node, const std::str
   e.status.set_service(node.service());
   e.status.set_connected(true);
   e.status.set_peer(peer);
+  e.status.set_identity(identity);
+  e.status.clear_refused();
   return e.token;
+}
+
+void SidecarRegistry::refused(const strait::v1::Node& node, const std::string& peer, const std::string& identity,
+                              const std::string& reason) {
+  absl::MutexLock lock(&mu_);
+  Entry& e = entries_[node.id()];
+  if (e.status.node_id().empty()) {  // never connected: the refused stream is all we know
+    e.status.set_node_id(node.id());
+    e.status.set_service(node.service());
+    e.status.set_peer(peer);
+    e.status.set_identity(identity);
+  }
+  e.status.set_refused(absl::StrCat(reason, " (from ", peer, " as ", identity.empty() ? "?" : identity, ")"));
 }
 
 SidecarRegistry::Entry* SidecarRegistry::find(const std::string& node_id, uint64_t token) {

@@ -18,7 +18,13 @@ class SidecarRegistry {
  public:
   // A stream of `node` opened; returns a token for the calls below, so that a stale stream
   // of the same node (reconnect race) cannot overwrite the newer one's state.
-  uint64_t connected(const strait::v1::Node& node, const std::string& peer) ABSL_LOCKS_EXCLUDED(mu_);
+  // `identity`: the verified SPIFFE ID of the stream ("" on a plaintext control plane).
+  uint64_t connected(const strait::v1::Node& node, const std::string& peer, const std::string& identity)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // A stream claiming `node` was refused for `reason` (kept on the node's entry, without
+  // touching a stream of the real node that may be connected).
+  void refused(const strait::v1::Node& node, const std::string& peer, const std::string& identity,
+               const std::string& reason) ABSL_LOCKS_EXCLUDED(mu_);
   void sent(const std::string& node_id, uint64_t token, const std::string& version) ABSL_LOCKS_EXCLUDED(mu_);
   void acked(const std::string& node_id, uint64_t token, const std::string& version) ABSL_LOCKS_EXCLUDED(mu_);
   void nacked(const std::string& node_id, uint64_t token, const std::string& version,

@@ -24,7 +24,9 @@ void printSidecar(const strait::v1::SidecarStatus& s) {
             << " sent=" << orDash(s.last_sent_version())
             << " acked=" << orDash(s.last_acked_version())
             << " nacked=" << orDash(s.last_nacked_version()) << " nack=\"" << nack << "\""
-            << std::endl;
+            << " identity=" << orDash(s.identity());
+  if (!s.refused().empty()) std::cout << " refused=\"" << s.refused() << "\"";
+  std::cout << std::endl;
 }
 
 std::shared_ptr<grpc::Channel> makeChannel(const ControlTarget& target) {
@@ -74,6 +76,10 @@ int status(const ControlTarget& target) {
     }
   }
   std::cout << "serving version " << config.version() << std::endl;
+  // The control plane's own refusal of the config directory (it keeps serving the version above).
+  if (!config.last_error().empty()) {
+    std::cout << "config refused: " << absl::StrReplaceAll(config.last_error(), {{"\n", "; "}}) << std::endl;
+  }
   for (const auto& s : sidecars.sidecars()) printSidecar(s);
   return 0;
 }

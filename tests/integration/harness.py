@@ -260,7 +260,7 @@ def live_version(admin_port):
 
 
 _STATUS_LINE = re.compile(r'^(\S+) service=(\S*) connected=(yes|no) sent=(\S+) acked=(\S+) '
-                          r'nacked=(\S+) nack="(.*)"$')
+                          r'nacked=(\S+) nack="(.*?)" identity=(\S+)(?: refused="(.*)")?$')
 
 
 def parse_status(text):
@@ -274,10 +274,11 @@ def parse_status(text):
         m = _STATUS_LINE.match(line.strip())
         if not m:
             continue
-        fields = [("" if v == "-" else v) for v in m.groups()]
-        node, service, connected, sent, acked, nacked, nack = fields
+        fields = [("" if v in ("-", None) else v) for v in m.groups()]
+        node, service, connected, sent, acked, nacked, nack, identity, refused = fields
         out["sidecars"][node] = {"service": service, "connected": connected == "yes",
-                                 "sent": sent, "acked": acked, "nacked": nacked, "nack": nack}
+                                 "sent": sent, "acked": acked, "nacked": nacked, "nack": nack,
+                                 "identity": identity, "refused": refused}
     return out
 
 

@@ -12,7 +12,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import free_port, route, write_file  # noqa: E402
+from harness import free_port, route, scaled, wait_until, write_file  # noqa: E402
 
 TD = "spiffe://strait.local/ns/shop/sa/"
 TOKENS = {"web": "token-for-web", "api": "token-for-api"}
@@ -65,7 +65,7 @@ class MtlsTest(harness.StraitTestCase):
         }
         config_dir = self.make_config_dir()
         self.write_config(config_dir, "mesh.yaml", gen)
-        control = self.start_control(config_dir, tls=True, extra_args=["--tokens", tokens])
+        control = self.control_port = self.start_control(config_dir, tls=True, extra_args=["--tokens", tokens])
         self.start_sidecar("api-1", "api", control, tls=True, token=TOKENS["api"])
         self.start_sidecar("web-1", "web", control, tls=True, token=TOKENS["web"])
 
@@ -94,6 +94,25 @@ class MtlsTest(harness.StraitTestCase):
         ids = [l for l in lines if l.startswith("x-strait-peer-identity:")]
         self.assertEqual(ids, ["x-strait-peer-identity: " + TD + "web"])  # forged one stripped
         self.assertIn("x-forwarded-proto: https", lines)
+
+    def test_a_sidecar_cannot_claim_another_service(self):
+        # web's certificate asking for api's generation (and its secrets): refused, and said so.
+        admin = self.start_sidecar("impostor-1", "api", self.control_port, tls=True, token=TOKENS["web"],
+                                   wait_ready=False)
+
+        def refused():
+            st = harness.straitctl_status(self.control_port, ca_file=self.ctl_ca_file)
+            return st and st["sidecars"].get("impostor-1", {}).get("refused")
+        wait_until(refused, scaled(20), message="the impostor's stream refused in straitctl status")
+        reason = refused()
+        self.assertIn("node service 'api' is not the client certificate's identity", reason)
+        self.assertIn(TD + "web", reason)
+        st = harness.straitctl_status(self.control_port, ca_file=self.ctl_ca_file)
+        self.assertFalse(st["sidecars"]["impostor-1"]["connected"])
+        self.assertEqual(harness.http_get(admin, "/ready")[0], 503)  # never got a generation
+        # The real sidecars are connected under their own identities.
+        self.assertEqual(st["sidecars"]["web-1"]["identity"], TD + "web")
+        self.assertEqual(st["sidecars"]["api-1"]["identity"], TD + "api")
 
     def test_policy_deny_is_403(self):
         status, headers, _ = self.call("/admin/users")
