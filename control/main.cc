@@ -12,10 +12,13 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: strait-control --config-dir DIR [--listen HOST:PORT] [--port-file FILE]\n"
-    "         [--plaintext] [--tokens FILE] [--trust-domain NAME] [--cert-ttl DURATION]\n"
+    "         [--plaintext] [--tokens FILE] [--operator-token-file FILE] [--trust-domain NAME]\n"
+    "         [--cert-ttl DURATION]\n"
     "         [--ca-dir DIR | --ca-cert FILE --ca-key FILE] [--extra-trust-root FILE]...\n"
     "  --plaintext         serve gRPC without TLS (local demos only; prints a warning)\n"
     "  --tokens FILE       bootstrap tokens, YAML: tokens: [{token, namespace, service_account}]\n"
+    "  --operator-token-file FILE  the management API's operator token (straitctl --token-file);\n"
+    "                      default <ca-dir>/operator.token, created (0600) on first start\n"
     "  --trust-domain      SPIFFE trust domain (default strait.local)\n"
     "  --cert-ttl          default and maximum workload certificate lifetime (default 24h)\n"
     "  --ca-dir DIR        root CA root.pem/root.key, created on first start (default ./strait-ca)\n"
@@ -33,6 +36,7 @@ bool setValueFlag(const std::string& flag, const std::string& value,
   else if (flag == "--listen") opts->listen = value;
   else if (flag == "--port-file") opts->port_file = value;
   else if (flag == "--tokens") opts->tokens_file = value;
+  else if (flag == "--operator-token-file") opts->operator_token_file = value;
   else if (flag == "--trust-domain") opts->ca.trust_domain = value;
   else if (flag == "--ca-dir") opts->ca.ca_dir = value;
   else if (flag == "--ca-cert") opts->ca.ca_cert_file = value;

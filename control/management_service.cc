@@ -1,18 +1,36 @@
 // Management API (see management_service.h).
 #include "control/management_service.h"
 
+#include <iostream>
+
+#include "control/operator_auth.h"
+
 namespace strait::control {
 
-grpc::Status ManagementService::ListSidecars(grpc::ServerContext*,
+namespace {
+
+grpc::Status authorize(const grpc::ServerContext& context, const std::string& token) {
+  if (token.empty()) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no operator token configured");
+  absl::Status st = checkOperatorToken(context, token);
+  if (st.ok()) return grpc::Status::OK;
+  std::cerr << "strait-control: refused management call from " << context.peer() << ": " << st.message() << std::endl;
+  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(st.message()));
+}
+
+}  // namespace
+
+grpc::Status ManagementService::ListSidecars(grpc::ServerContext* context,
                                              const strait::v1::ListSidecarsRequest*,
                                              strait::v1::ListSidecarsResponse* response) {
+  if (grpc::Status st = authorize(*context, token_); !st.ok()) return st;
   for (auto& s : registry_->list()) *response->add_sidecars() = std::move(s);
   return grpc::Status::OK;
 }
 
-grpc::Status ManagementService::GetConfigStatus(grpc::ServerContext*,
+grpc::Status ManagementService::GetConfigStatus(grpc::ServerContext* context,
                                                 const strait::v1::GetConfigStatusRequest*,
                                                 strait::v1::ConfigStatus* response) {
+  if (grpc::Status st = authorize(*context, token_); !st.ok()) return st;
   auto snap = source_->current();
   if (snap != nullptr) response->set_version(snap->version);
   response->set_last_error(source_->lastError());

@@ -1,6 +1,9 @@
-// admin.proto ManagementService: read-only views of the config source and the sidecars.
+// admin.proto ManagementService: read-only views of the config source and the sidecars, for
+// operators only: every call must carry the operator token (operator_auth.h).
 // Threads: called by gRPC on any server thread; the source and registry are thread-safe.
 #pragma once
+
+#include <string>
 
 #include "control/config_source.h"
 #include "control/sidecar_registry.h"
@@ -13,6 +16,8 @@ class ManagementService final : public strait::v1::ManagementService::Service {
   // Both must outlive the service.
   ManagementService(const ConfigSource* source, const SidecarRegistry* registry)
       : source_(source), registry_(registry) {}
+  // Every call must carry this operator token (see operator_auth.h). Set before serving.
+  void requireOperatorToken(std::string token) { token_ = std::move(token); }
 
   grpc::Status ListSidecars(grpc::ServerContext* context,
                             const strait::v1::ListSidecarsRequest* request,
@@ -24,6 +29,7 @@ class ManagementService final : public strait::v1::ManagementService::Service {
  private:
   const ConfigSource* const source_;
   const SidecarRegistry* const registry_;
+  std::string token_;  // empty: refuse every call (no operator credential configured)
 };
 
 }  // namespace strait::control

@@ -1,6 +1,8 @@
 // Wiring of strait-control (see server.h).
 #include "control/server.h"
 
+#include "control/operator_auth.h"
+
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/server_credentials.h>
 #include <openssl/crypto.h>
@@ -34,6 +36,12 @@ absl::Status ControlServer::startCa() {
                           ? absl::StrCat(options_.ca.ca_dir, "/root.pem (",
                                          ca_->createdRoot() ? "created" : "loaded", ")")
                           : options_.ca.ca_cert_file;
+  std::string token_file = options_.operator_token_file;
+  if (token_file.empty()) token_file = absl::StrCat(options_.ca.ca_dir.empty() ? "." : options_.ca.ca_dir, "/operator.token");
+  auto token = loadOrCreateOperatorToken(token_file);
+  if (!token.ok()) return token.status();
+  management_.requireOperatorToken(std::move(*token));
+  std::cout << "strait-control: management API operator token in " << token_file << std::endl;
   std::cout << "strait-control: CA " << where << ", trust domain " << ca_->trustDomain()
             << ", certificate TTL " << absl::FormatDuration(options_.ca.max_ttl) << ", "
             << tokens_.size() << " bootstrap tokens" << std::endl;

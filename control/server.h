@@ -27,6 +27,8 @@ struct ServerOptions {
   std::string port_file;                 // --port-file: bound port written here
   bool plaintext = false;                // --plaintext: no TLS (local demos only)
   std::string tokens_file;               // --tokens: bootstrap tokens (YAML); empty: none
+  std::string operator_token_file;       // --operator-token-file: management API token;
+                                         // default <ca-dir>/operator.token, created if absent
   ca::CaOptions ca;                      // --ca-dir, --ca-cert/--ca-key, --extra-trust-root,
                                          // --trust-domain, --cert-ttl
 };

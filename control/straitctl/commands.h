@@ -14,6 +14,9 @@ struct ControlTarget {
   std::string ca_file;                       // --ca-file: TLS verified with these roots;
                                              // empty: plaintext (strait-control --plaintext)
   std::string server_name = "strait-control";  // --server-name: name expected in its cert
+  std::string token_file;  // --token-file: the operator token (strait-control's
+                           // <ca-dir>/operator.token); default $STRAIT_OPERATOR_TOKEN_FILE,
+                           // else ./strait-ca/operator.token
 };
 
 // `straitctl [--control HOST:PORT] [--ca-file FILE] status`: the served version and every

@@ -3,8 +3,8 @@
 //   straitctl validate DIR
 //   straitctl [--control HOST:PORT] [--ca-file FILE [--server-name NAME]] status
 // With --ca-file the connection is TLS, verifying strait-control's certificate against FILE
-// (its <ca-dir>/root.pem); without it, plaintext (for strait-control --plaintext). No client
-// certificate is sent: the management API accepts any TLS client (see server.h).
+// (its <ca-dir>/root.pem); without it, plaintext (for strait-control --plaintext). Every call
+// carries the operator token (--token-file; strait-control keeps it in <ca-dir>/operator.token).
 #include <iostream>
 #include <string>
 
@@ -14,7 +14,8 @@ namespace {
 
 int usage() {
   std::cerr << "usage: straitctl validate DIR\n"
-               "       straitctl [--control HOST:PORT] [--ca-file FILE [--server-name NAME]] status"
+               "       straitctl [--control HOST:PORT] [--ca-file FILE [--server-name NAME]]\n"
+               "                 [--token-file FILE] status"
             << std::endl;
   return 2;
 }
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
     if (arg == "--control") target.address = value;
     else if (arg == "--ca-file") target.ca_file = value;
     else if (arg == "--server-name") target.server_name = value;
+    else if (arg == "--token-file") target.token_file = value;
     else return usage();
   }
   if (i >= argc) return usage();

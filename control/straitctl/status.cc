@@ -2,6 +2,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -49,8 +50,20 @@ std::shared_ptr<grpc::Channel> makeChannel(const ControlTarget& target) {
 
 }  // namespace
 
+// The operator token, from --token-file, $STRAIT_OPERATOR_TOKEN_FILE or ./strait-ca.
+static std::string operatorToken(const ControlTarget& target) {
+  std::string path = target.token_file;
+  if (path.empty() && std::getenv("STRAIT_OPERATOR_TOKEN_FILE") != nullptr) path = std::getenv("STRAIT_OPERATOR_TOKEN_FILE");
+  if (path.empty()) path = "./strait-ca/operator.token";
+  std::ifstream in(path);
+  std::string token;
+  if (in) in >> token;
+  return token;
+}
+
 int status(const ControlTarget& target) {
   const std::string& control_address = target.address;
+  std::string token = operatorToken(target);
   auto channel = makeChannel(target);
   if (channel == nullptr) return 1;
   auto stub = strait::v1::ManagementService::NewStub(channel);
@@ -58,6 +71,7 @@ int status(const ControlTarget& target) {
   {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + kTimeout);
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
     grpc::Status st = stub->GetConfigStatus(&ctx, {}, &config);
     if (!st.ok()) {
       std::cerr << "straitctl: cannot reach " << control_address << ": " << st.error_message()
@@ -69,6 +83,7 @@ int status(const ControlTarget& target) {
   {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + kTimeout);
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
     grpc::Status st = stub->ListSidecars(&ctx, {}, &sidecars);
     if (!st.ok()) {
       std::cerr << "straitctl: ListSidecars: " << st.error_message() << std::endl;

@@ -87,7 +87,8 @@ for sa in web api; do
 done
 start control "$BUILD_DIR/control/strait-control" --config-dir "$REPO/deploy/local/config" \
   --listen 127.0.0.1:18000 --ca-dir "$CA_DIR" --tokens "$LOG_DIR/tokens.yaml"
-STRAITCTL=("$BUILD_DIR/control/straitctl" --ca-file "$ROOT")  # TLS, verified with the CA root
+# TLS, verified with the CA root; the operator token strait-control created in its CA dir.
+STRAITCTL=("$BUILD_DIR/control/straitctl" --ca-file "$ROOT" --token-file "$CA_DIR/operator.token")
 wait_for "strait-control" 15 "${STRAITCTL[@]}" status
 
 # bootstrap SA ADMIN_PORT: the bootstrap of the sidecar of service account SA.

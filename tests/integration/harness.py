@@ -282,11 +282,17 @@ def parse_status(text):
     return out
 
 
+# Control port -> the operator token file of the control plane started on it (start_control).
+OPERATOR_TOKEN_FILES = {}
+
+
 def straitctl_status(control_port, timeout=10.0, ca_file=None):
     """Runs `straitctl --control 127.0.0.1:PORT status` (over TLS verified with `ca_file` if
     given, else plaintext); returns parse_status() of its output, or None if straitctl failed
     (control plane down)."""
     tls = ["--ca-file", ca_file] if ca_file else []
+    if control_port in OPERATOR_TOKEN_FILES:
+        tls += ["--token-file", OPERATOR_TOKEN_FILES[control_port]]
     r = subprocess.run([binary("control/straitctl"), "--control", "127.0.0.1:%d" % control_port]
                        + tls + ["status"], capture_output=True, text=True, timeout=scaled(timeout))
     if r.returncode != 0:
@@ -516,7 +522,9 @@ class StraitTestCase(unittest.TestCase):
             args.append("--plaintext")
         self.ctl_ca_file = self.ca_root if tls else None
         self.control = self.spawn(self.unique("control"), args)
-        return self.wait_port_file(self.control, port_file)
+        bound = self.wait_port_file(self.control, port_file)
+        OPERATOR_TOKEN_FILES[bound] = os.path.join(self.ca_dir, "operator.token")
+        return bound
 
     def start_sidecar(self, node_id, service, control_port, workers=2, wait_ready=True,
                       tls=False, token=None, ttl_seconds=0, drain_time=None, extra_bootstrap=""):

@@ -114,6 +114,27 @@ class MtlsTest(harness.StraitTestCase):
         self.assertEqual(st["sidecars"]["web-1"]["identity"], TD + "web")
         self.assertEqual(st["sidecars"]["api-1"]["identity"], TD + "api")
 
+    def test_management_api_needs_the_operator_token(self):
+        elsewhere = self.path("elsewhere")  # no ./strait-ca/operator.token to fall back on
+        os.makedirs(elsewhere, exist_ok=True)
+
+        def status(*token_args):
+            return subprocess.run([harness.binary("control/straitctl"), "--control", "127.0.0.1:%d" % self.control_port,
+                                   "--ca-file", self.ca_root] + list(token_args) + ["status"],
+                                  capture_output=True, text=True, cwd=elsewhere, timeout=scaled(30))
+        r = status()  # any TLS client, but no operator credential
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("operator token", r.stderr)
+        wrong = self.path("wrong.token")
+        write_file(wrong, "0" * 64 + "\n")
+        r = status("--token-file", wrong)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("wrong operator token", r.stderr)
+        r = status("--token-file", os.path.join(self.ca_dir, "operator.token"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("web-1 service=web connected=yes", r.stdout)
+        self.assertEqual(os.stat(os.path.join(self.ca_dir, "operator.token")).st_mode & 0o777, 0o600)
+
     def test_policy_deny_is_403(self):
         status, headers, _ = self.call("/admin/users")
         self.assertEqual(status, 403)
