@@ -52,6 +52,8 @@ class ControlServerTest : public ::testing::Test {
     opts.listen = "127.0.0.1:0";
     opts.plaintext = true;  // TLS is covered by tests/integration/test_ca.py
     opts.ca.ca_dir = dir_ + "-ca";
+    opts.operator_token_file = dir_ + "-operator.token";
+    std::ofstream(opts.operator_token_file) << kOperatorToken << "\n";
     server_ = std::make_unique<ControlServer>(opts);
     ASSERT_TRUE(server_->start().ok());
     address_ = "127.0.0.1:" + std::to_string(server_->port());
@@ -62,7 +64,9 @@ class ControlServerTest : public ::testing::Test {
     server_.reset();
     fs::remove_all(dir_);
     fs::remove_all(dir_ + "-ca");
+    fs::remove(dir_ + "-operator.token");
   }
+  static constexpr char kOperatorToken[] = "unit-test-operator-token-0123456789";
   // Replaces the config file the way editors do (write aside, rename over).
   void write(const std::string& text) {
     std::ofstream(fs::path(dir_) / ".tmp") << text;
@@ -70,12 +74,14 @@ class ControlServerTest : public ::testing::Test {
   }
   strait::v1::ConfigStatus configStatus() {
     grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", std::string("Bearer ") + kOperatorToken);
     strait::v1::ConfigStatus out;
     EXPECT_TRUE(stub_->GetConfigStatus(&ctx, {}, &out).ok());
     return out;
   }
   strait::v1::SidecarStatus sidecar() {
     grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", std::string("Bearer ") + kOperatorToken);
     strait::v1::ListSidecarsResponse out;
     EXPECT_TRUE(stub_->ListSidecars(&ctx, {}, &out).ok());
     return out.sidecars_size() == 1 ? out.sidecars(0) : strait::v1::SidecarStatus();
@@ -97,6 +103,20 @@ class ControlServerTest : public ::testing::Test {
   std::string address_;
   std::unique_ptr<strait::v1::ManagementService::Stub> stub_;
 };
+
+TEST_F(ControlServerTest, ManagementApiNeedsTheOperatorToken) {
+  strait::v1::ConfigStatus out;
+  grpc::ClientContext none;
+  EXPECT_EQ(stub_->GetConfigStatus(&none, {}, &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  grpc::ClientContext wrong;
+  wrong.AddMetadata("authorization", "Bearer unit-test-operator-token-0123456780");
+  EXPECT_EQ(stub_->GetConfigStatus(&wrong, {}, &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  strait::v1::ListSidecarsResponse list;
+  grpc::ClientContext basic;
+  basic.AddMetadata("authorization", std::string("Basic ") + kOperatorToken);
+  EXPECT_EQ(stub_->ListSidecars(&basic, {}, &list).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  configStatus();  // the right token: OK (checked inside)
+}
 
 TEST_F(ControlServerTest, DeliversAndPushesNewVersions) {
   auto client = startClient([](int) { return absl::OkStatus(); });
