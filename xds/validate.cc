@@ -67,6 +67,9 @@ void checkListeners(const strait::v1::Generation& gen, const NameIndex& names, P
     } else if (names.route_configs.count(l.route_config()) == 0) {
       p->add("listener", n, "route_config", "unknown route_config '" + l.route_config() + "'");
     }
+    if (l.http_options().xff_num_trusted_hops() > 10) {
+      p->add("listener", n, "http_options.xff_num_trusted_hops", "must be at most 10");
+    }
     const auto& idle = l.http_options().idle_timeout();
     if (!internal::isValidDuration(idle) || internal::toNanos(idle) < 0) {
       p->add("listener", n, "http_options.idle_timeout", "must be a valid duration >= 0");

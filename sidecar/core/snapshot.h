@@ -46,6 +46,7 @@ struct ListenerInfo {
   size_t max_request_headers_bytes = 64 * 1024;
   int64_t idle_timeout_ms = 60000;
   std::string forwarded_proto = "http";  // "https" by default on TLS listeners
+  uint32_t xff_trusted_hops = 0;         // x-forwarded-for entries to trust (client address)
   std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext
   std::shared_ptr<const AuthzPolicy> authz;       // per-request policy; nullptr: allow all
 };

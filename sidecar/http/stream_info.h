@@ -49,7 +49,9 @@ bool responseFlagRetryable(ResponseFlag flag);
 
 struct StreamInfo {
   // Downstream.
-  std::string client_ip;      // the TCP peer's address, without the port
+  std::string client_ip;      // the client's address: the TCP peer's, or the one trusted
+                              // proxies put in x-forwarded-for (xff_num_trusted_hops)
+  std::string downstream_address;  // the TCP peer's address, without the port
   std::string peer_identity;  // the verified client SPIFFE ID, "" if none
   bool secure = false;        // the downstream connection is TLS
   std::string request_id;     // x-request-id, as sent upstream

@@ -1,5 +1,8 @@
 #include "sidecar/router/request_router.h"
 
+#include <string_view>
+#include <vector>
+
 namespace strait::proxy {
 
 RouteResult routeRequest(const ListenerInfo& listener, http::RequestHead& head,
@@ -45,6 +48,27 @@ RouteResult routeRequest(const ListenerInfo& listener, http::RequestHead& head,
     }
   }
   return result;
+}
+
+std::string trustedClientAddress(const http::HeaderMap& headers, const std::string& peer_ip, uint32_t trusted_hops) {
+  if (trusted_hops == 0) return peer_ip;
+  // Entries right to left, across every x-forwarded-for field (the last field is the newest).
+  std::vector<std::string_view> entries;
+  for (const auto& f : headers.fields()) {
+    if (f.name != "x-forwarded-for") continue;
+    std::string_view v = f.value;
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view e = v.substr(0, comma);
+      while (!e.empty() && (e.front() == ' ' || e.front() == '\t')) e.remove_prefix(1);
+      while (!e.empty() && (e.back() == ' ' || e.back() == '\t')) e.remove_suffix(1);
+      entries.push_back(e);
+      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+    }
+  }
+  if (entries.size() < trusted_hops) return peer_ip;
+  std::string candidate(entries[entries.size() - trusted_hops]);
+  return IpBytes::parse(candidate) ? candidate : peer_ip;
 }
 
 RequestInfo requestInfo(const ListenerInfo& listener, const std::string& client_ip, bool secure) {

@@ -30,6 +30,12 @@ struct RouteResult {
 RouteResult routeRequest(const ListenerInfo& listener, http::RequestHead& head,
                          const std::string& peer_identity, const std::string& client_ip);
 
+// The client's address: the TCP peer's, unless the listener trusts `trusted_hops` proxies in
+// front of it, then the x-forwarded-for entry that many from the right (see
+// HttpProtocolOptions.xff_num_trusted_hops); the peer's when there are fewer entries or the
+// entry is not an IP address. Every x-forwarded-for field counts, in order.
+std::string trustedClientAddress(const http::HeaderMap& headers, const std::string& peer_ip, uint32_t trusted_hops);
+
 // What the upstream request carries about the client.
 RequestInfo requestInfo(const ListenerInfo& listener, const std::string& client_ip, bool secure);
 

@@ -130,10 +130,12 @@ void RouterStream::buildUpstreamHead(http::RequestHead& head, const RequestInfo&
   auto& h = head.headers;
   stripHopByHop(h, /*keep_te_trailers=*/true);
   if (request_framing_ == http::BodyFraming::kChunked) h.add("transfer-encoding", "chunked");
+  // Each proxy appends the address it received the request from (the TCP peer).
+  const std::string& peer = info_.downstream_address.empty() ? info_.client_ip : info_.downstream_address;
   if (const std::string* xff = h.get("x-forwarded-for")) {
-    h.set("x-forwarded-for", absl::StrCat(*xff, ", ", info_.client_ip));
+    h.set("x-forwarded-for", absl::StrCat(*xff, ", ", peer));
   } else {
-    h.add("x-forwarded-for", info_.client_ip);
+    h.add("x-forwarded-for", peer);
   }
   h.set("x-forwarded-proto", info.forwarded_proto);
   if (h.get("x-request-id") == nullptr) h.add("x-request-id", ctx_.newRequestId());

@@ -117,6 +117,7 @@ absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snap
       info.forwarded_proto = "https";
     }
     if (!opts.forwarded_proto().empty()) info.forwarded_proto = opts.forwarded_proto();
+    info.xff_trusted_hops = opts.xff_num_trusted_hops();
     snap->listeners.push_back(std::move(info));
   }
   if (!errors.empty()) return absl::FailedPreconditionError(absl::StrJoin(errors, "\n"));

@@ -119,10 +119,12 @@ void DownstreamSession::onRequestHead(http::StreamId, http::RequestHead&& head, 
     keep_alive_ = false;
     return sendLocalReply(503, "listener_draining");
   }
-  RouteResult routed = routeRequest(*listener, head, conn_->peerIdentity(), peer_ip_);
+  std::string client = trustedClientAddress(head.headers, peer_ip_, listener->xff_trusted_hops);
+  RouteResult routed = routeRequest(*listener, head, conn_->peerIdentity(), client);
   if (routed.route == nullptr) return sendLocalReply(routed.local_status, routed.details);
   http::StreamInfo si;
-  si.client_ip = peer_ip_;
+  si.client_ip = std::move(client);
+  si.downstream_address = peer_ip_;
   si.peer_identity = conn_->peerIdentity();
   si.start_ms = ctx_.dispatcher().nowMs();
   stream_ = std::make_unique<RouterStream>(ctx_, *this, snapshot, *routed.route, std::move(si));

@@ -173,10 +173,12 @@ void H2Downstream::onRequestHead(http::StreamId id, http::RequestHead&& head, ht
   const SnapshotPtr& snapshot = ctx_.snapshot();
   const ListenerInfo* listener = snapshot ? snapshot->findListener(listener_name_) : nullptr;
   if (listener == nullptr) return s->sendLocalReply(503, "listener_draining");
-  RouteResult routed = routeRequest(*listener, head, conn_.peerIdentity(), peer_ip_);
+  std::string client = trustedClientAddress(head.headers, peer_ip_, listener->xff_trusted_hops);
+  RouteResult routed = routeRequest(*listener, head, conn_.peerIdentity(), client);
   if (routed.route == nullptr) return s->sendLocalReply(routed.local_status, routed.details);
   http::StreamInfo si;
-  si.client_ip = peer_ip_;
+  si.client_ip = std::move(client);
+  si.downstream_address = peer_ip_;
   si.peer_identity = conn_.peerIdentity();
   si.start_ms = ctx_.dispatcher().nowMs();
   s->proxy = std::make_unique<RouterStream>(ctx_, *s, snapshot, *routed.route, std::move(si));

@@ -82,6 +82,32 @@ class RoutingMatchTest(harness.StraitTestCase):
         # The first route accepts only 10/8 and fd00::/8: a loopback client never matches it,
         # and the last route (127/8) catches what nothing else did.
         self.expect("local", "/anything")
+        # x-forwarded-for is not believed on a listener that trusts no proxy in front of it.
+        self.expect("local", "/anything", headers={"x-forwarded-for": "10.1.2.3"})
+
+
+class TrustedProxyTest(RoutingMatchTest):
+    """The same routes behind a listener that trusts one proxy in front of it: the client
+    address is the rightmost x-forwarded-for entry (what that proxy appended)."""
+
+    def setUp(self):
+        harness.StraitTestCase.setUp(self)
+        up = self.start_upstream("backend")
+        self.port = free_port()
+        gen = generation(self.port, {"*": ROUTES}, {"backend": [up]})
+        gen["listeners"][0]["http_options"] = {"xff_num_trusted_hops": 1}
+        gen["route_configs"][0]["response_headers_to_add"] = [{"key": "x-route", "value": "%ROUTE_NAME%"}]
+        config_dir = self.make_config_dir()
+        self.write_config(config_dir, "mesh.yaml", gen)
+        self.start_sidecar("web-1", "web", self.start_control(config_dir))
+
+    def test_client_address(self):
+        self.expect("elsewhere", "/anything", headers={"x-forwarded-for": "10.1.2.3"})
+        # What the client wrote before the trusted proxy's entry is not believed.
+        self.expect("local", "/anything", headers={"x-forwarded-for": "10.1.2.3, 127.0.0.9"})
+        # No x-forwarded-for, or garbage: the TCP peer.
+        self.expect("local", "/anything")
+        self.expect("local", "/anything", headers={"x-forwarded-for": "bogus"})
 
     def test_no_route_is_404(self):
         for send in (harness.http_request, h2_request):

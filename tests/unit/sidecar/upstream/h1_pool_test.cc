@@ -84,7 +84,9 @@ class H1PoolTest : public ::testing::Test {
   void exchange(Recorder& rec, const std::string& response, bool new_connection) {
     ASSERT_EQ(open(rec), UpstreamPool::Result::kOk);
     EXPECT_EQ(stream_->connecting(), new_connection);
-    if (new_connection) ASSERT_TRUE(acceptServer());
+    if (new_connection) {
+      ASSERT_TRUE(acceptServer());
+    }
     ASSERT_TRUE(serverReadsRequest());
     serverWrites(response);
     ASSERT_TRUE(ctx_.runUntil([&] { return rec.ended || rec.failure; }));
