@@ -3,22 +3,24 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <cctype>
 #include <cstdlib>
 
 namespace strait::control {
-namespace {
 
-// Versions are decimal counters; compare numerically, falling back to string order.
-bool newer(const std::string& a, const std::string& b) {
+// Versions are "<sequence>-<content hash>" (config_source.cc): ordered by the decimal
+// sequence, numerically ("10-..." is newer than "9-..."), falling back to string order when
+// either has none.
+bool versionNewer(const std::string& a, const std::string& b) {
   char* end_a = nullptr;
   char* end_b = nullptr;
   unsigned long long va = std::strtoull(a.c_str(), &end_a, 10);
   unsigned long long vb = std::strtoull(b.c_str(), &end_b, 10);
-  if (!a.empty() && !b.empty() && *end_a == '\0' && *end_b == '\0') return va > vb;
+  bool numbered = end_a != a.c_str() && end_b != b.c_str() && std::isdigit(static_cast<unsigned char>(a[0])) &&
+                  std::isdigit(static_cast<unsigned char>(b[0]));
+  if (numbered && va != vb) return va > vb;
   return a > b;
 }
-
-}  // namespace
 
 uint64_t SidecarRegistry::connected(const strait::v1::Node& node, const std::string& peer,
                                     const std::string& identity) {
@@ -66,7 +68,7 @@ void SidecarRegistry::acked(const std::string& node_id, uint64_t token,
   if (e == nullptr) return;
   e->status.set_last_acked_version(version);
   if (!e->status.last_nacked_version().empty() &&
-      newer(version, e->status.last_nacked_version())) {
+      versionNewer(version, e->status.last_nacked_version())) {
     e->status.clear_last_nacked_version();
     e->status.clear_last_nack_message();
   }

@@ -14,6 +14,9 @@
 
 namespace strait::control {
 
+// Whether version `a` is newer than `b`: by the leading decimal sequence, numerically.
+bool versionNewer(const std::string& a, const std::string& b);
+
 class SidecarRegistry {
  public:
   // A stream of `node` opened; returns a token for the calls below, so that a stale stream
