@@ -1,8 +1,6 @@
 // Wiring of strait-control (see server.h).
 #include "control/server.h"
 
-#include "control/operator_auth.h"
-
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/server_credentials.h>
 #include <openssl/crypto.h>
@@ -13,6 +11,8 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "control/operator_auth.h"
+#include "xds/validate.h"
 
 namespace strait::control {
 
@@ -79,6 +79,8 @@ absl::Status ControlServer::start() {
   certificates_ = std::make_unique<CertificateService>(ca_.get(), &tokens_);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, *creds, &port_);
+  // Generations up to xds::kMaxGenerationBytes go out in one response (gRPC's default is 4 MiB).
+  builder.SetMaxSendMessageSize(xds::kAdsMessageLimit);
   builder.RegisterService(ads_.get());
   builder.RegisterService(certificates_.get());
   builder.RegisterService(&management_);

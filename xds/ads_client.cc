@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
+#include "xds/validate.h"
 #include "absl/time/time.h"
 #include "strait/v1/discovery.grpc.pb.h"
 #include "xds/subscription.h"
@@ -68,8 +69,11 @@ struct AdsClient::Impl {
 };
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> AdsClient::Impl::makeChannel() {
+  grpc::ChannelArguments args;
+  // A generation may be larger than gRPC's default 4 MiB (validate.h kMaxGenerationBytes).
+  args.SetMaxReceiveMessageSize(kAdsMessageLimit);
   if (options.plaintext) {
-    return grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
+    return grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), args);
   }
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = options.tls.ca_pem;
@@ -80,7 +84,6 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> AdsClient::Impl::makeChannel() {
     ssl.pem_private_key = std::move(cert->key_pem);
     OPENSSL_cleanse(cert->key_pem.data(), cert->key_pem.size());
   }
-  grpc::ChannelArguments args;
   if (!options.tls.server_name.empty()) args.SetSslTargetNameOverride(options.tls.server_name);
   auto creds = grpc::SslCredentials(ssl);
   OPENSSL_cleanse(ssl.pem_private_key.data(), ssl.pem_private_key.size());

@@ -166,6 +166,11 @@ absl::Status validateGeneration(const strait::v1::Generation& gen) {
     if (c.protocol() == strait::v1::Cluster::HTTP2) names.http2_clusters.insert(c.name());
   }
   Problems problems;
+  if (size_t bytes = gen.ByteSizeLong(); bytes > kMaxGenerationBytes) {
+    problems.add("generation", "all", "size",
+                 absl::StrCat(bytes, " bytes serialised, over the limit of ", kMaxGenerationBytes,
+                              " (64 MiB) that the control plane delivers"));
+  }
   checkListeners(gen, names, &problems);
   std::set<std::string> rc_seen;
   for (int i = 0; i < gen.route_configs_size(); ++i) {

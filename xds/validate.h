@@ -25,4 +25,11 @@ namespace strait::xds {
 // <kind> is one of listener, route_config, cluster, load_assignment, secret.
 absl::Status validateGeneration(const strait::v1::Generation& gen);
 
+// The largest generation delivered, serialised (also refused by validateGeneration, with the
+// size, so straitctl validate and the control plane say it before a sidecar would fail to
+// receive it). gRPC's default message limit (4 MiB, about 146k simple routes) is raised to
+// this on both ends of the ADS stream; kAdsMessageLimit adds room for the response envelope.
+inline constexpr size_t kMaxGenerationBytes = size_t{64} << 20;
+inline constexpr int kAdsMessageLimit = static_cast<int>(kMaxGenerationBytes + (size_t{1} << 20));
+
 }  // namespace strait::xds

@@ -73,5 +73,25 @@ class UpdateTest(harness.StraitTestCase):
         self.assertEqual((status, headers.get("x-upstream-name")), (200, "backend-a"))
 
 
+    def test_generation_over_grpc_default_4_mib_is_delivered(self):
+        # gRPC refuses messages over 4 MiB by default; both ends of the ADS stream allow up to
+        # the generation limit (64 MiB), so a 5 MiB generation arrives and goes live.
+        self.listener_port = free_port()
+        gen = self.config(self.start_upstream("backend"), "big")
+        body = "x" * (60 * 1024)
+        big = [{"match": {"path": "/big/%d" % i}, "direct_response": {"status": 200, "body": body}}
+               for i in range(90)]
+        vh = gen["route_configs"][0]["virtual_hosts"][0]
+        vh["routes"] = big + vh["routes"]
+        config_dir = self.make_config_dir()
+        self.write_config(config_dir, "mesh.yaml", gen)
+        self.assertGreater(os.path.getsize(os.path.join(config_dir, "mesh.yaml")), 5 * 1024 * 1024)
+        control = self.start_control(config_dir)
+        self.start_sidecar("web-1", "web", control)  # waits for /ready: the generation is live
+        status, _, got = http_get(self.listener_port, "/big/89")
+        self.assertEqual((status, len(got)), (200, len(body)))
+        self.assertEqual(http_get(self.listener_port, "/")[0], 200)
+
+
 if __name__ == "__main__":
     harness.main()

@@ -34,6 +34,26 @@ TEST(Validate, GoodConfigPasses) {
   EXPECT_TRUE(validateGeneration(Generation()).ok());
 }
 
+// Over the delivery limit: refused with its size (before, a generation over gRPC's 4 MiB
+// passed validation and then never reached the sidecar).
+TEST(Validate, GenerationOverTheDeliveryLimitIsRefused) {
+  Generation gen = goodGeneration();
+  // 1 KiB header values, 65 per route, 1000 routes: about 65 MiB serialised.
+  strait::v1::Route base = *route0(&gen);
+  auto* routes = gen.mutable_route_configs(0)->mutable_virtual_hosts(0)->mutable_routes();
+  for (int i = 0; i < 1000; i++) {
+    strait::v1::Route* r = routes->Add();
+    *r = base;
+    for (int j = 0; j < 65; j++) {
+      auto* h = r->add_response_headers_to_add();
+      h->set_key("x-pad");
+      h->set_value(std::string(1024, 'a'));
+    }
+  }
+  ASSERT_GT(gen.ByteSizeLong(), kMaxGenerationBytes);
+  expectProblem(gen, "generation", "all", "size", "over the limit of 67108864 (64 MiB)");
+}
+
 TEST(Validate, ListenerRules) {
   Generation g = goodGeneration();
   g.mutable_listeners(0)->set_port(0);
