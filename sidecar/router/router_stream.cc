@@ -22,7 +22,9 @@ RouterStream::RouterStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr sna
   info_.route_name = route_.name;
 }
 
-RouterStream::~RouterStream() { UpstreamAttempt::abandon(std::move(attempt_)); }
+// The stream is always deleted deferred (never inside one of its attempt's callbacks), so
+// its last attempt can go with it at once.
+RouterStream::~RouterStream() { attempt_.reset(); }
 
 void RouterStream::start(http::RequestHead&& head, http::BodyFraming framing, uint64_t content_length,
                          const RequestInfo& info) {

@@ -120,9 +120,9 @@ void RouterStream::onAttemptEnd() {
   stream_timer_.disable();
   if (retry_) retry_->onAttemptEnd();
   pauseDownstream(false);
-  http::HeaderMap trailers = std::move(trailers_);
-  UpstreamAttempt::abandon(std::move(attempt_));
-  emitComplete(trailers.size() ? &trailers : nullptr);
+  // The finished attempt stays until the stream goes (deferred already): no second deferred
+  // deletion per request. It calls nothing more (its exchange is over).
+  emitComplete(trailers_.size() ? &trailers_ : nullptr);
 }
 
 void RouterStream::onAttemptFailed(const UpstreamAttempt::Failure& failure) {

@@ -31,9 +31,12 @@ TEST_F(RouterStreamTest, SuccessForwardsTheResponseAndReleasesTheAttempt) {
   EXPECT_EQ(info().response_code, 200);
   EXPECT_EQ(info().upstream_host, up.endpoint->host);
   EXPECT_EQ(up.endpoint->state->active_requests.load(), 0u);
+  // The finished attempt (and its upstream stream) goes with the stream, itself deleted
+  // deferred by its session: no deferred deletion of its own.
   ctx_.runPending();
-  EXPECT_TRUE(up.destroyed);
+  EXPECT_FALSE(up.destroyed);
   stream_.reset();
+  EXPECT_TRUE(up.destroyed);
   EXPECT_EQ(clusterState().active_requests.load(), 0u);
 }
 
