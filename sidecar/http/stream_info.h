@@ -56,9 +56,11 @@ struct StreamInfo {
   bool secure = false;        // the downstream connection is TLS
   std::string request_id;     // x-request-id, as sent upstream
   // Routing.
-  std::string route_name;     // the matched route's name ("" if unnamed or none)
-  std::string cluster_name;   // the cluster chosen ("" before, or none)
-  std::string upstream_host;  // the last attempt's endpoint "ip:port" ("" if none)
+  // Names from the generation the stream pinned (views into it: valid while the stream
+  // lives, no copy per request).
+  std::string_view route_name;     // the matched route's name ("" if unnamed or none)
+  std::string_view cluster_name;   // the cluster chosen ("" before, or none)
+  std::string_view upstream_host;  // the last attempt's endpoint "ip:port" ("" if none)
   uint32_t attempts = 0;      // upstream attempts made
   // Timings, in the worker's monotonic milliseconds (0: did not happen).
   int64_t start_ms = 0;

@@ -15,7 +15,7 @@
 namespace strait::proxy {
 
 RouterStream::RouterStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr snapshot, const CompiledRoute& route,
-                           http::StreamInfo info)
+                           http::StreamInfo&& info)
     : ctx_(ctx), sink_(sink), snapshot_(std::move(snapshot)), route_(route), info_(std::move(info)),
       stream_timer_(ctx.dispatcher(), [this] { onStreamTimer(); }),
       backoff_timer_(ctx.dispatcher(), [this] { startAttempt(); }) {
@@ -166,7 +166,7 @@ HeaderVars RouterStream::headerVars() const {
 
 void RouterStream::prepareAttemptHead() {
   request_head_ = *base_head_;
-  if (route_.auto_host_rewrite) request_head_.headers.set("host", info_.upstream_host);
+  if (route_.auto_host_rewrite) request_head_.headers.set("host", std::string(info_.upstream_host));
   route_.request_headers.apply(request_head_.headers, headerVars(), false, /*only_upstream_host=*/true);
 }
 

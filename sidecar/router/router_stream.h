@@ -55,7 +55,7 @@ class RouterStream final : public UpstreamAttempt::Callbacks,
  public:
   // `info` carries what the session knows (client address, peer identity, TLS, start).
   RouterStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr snapshot, const CompiledRoute& route,
-               http::StreamInfo info);
+               http::StreamInfo&& info);
   ~RouterStream() override;
 
   // Starts the exchange. May call back into the sink synchronously (local reply).
