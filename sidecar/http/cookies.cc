@@ -1,25 +1,16 @@
 #include "sidecar/http/cookies.h"
 
+#include "sidecar/http/text.h"
+
 namespace strait::http {
-namespace {
-
-// Optional whitespace around cookie names and values (RFC 6265 5.2).
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 std::optional<std::string_view> findCookie(std::string_view cookie_header, std::string_view name) {
   while (!cookie_header.empty()) {
     size_t end = cookie_header.find(';');
-    std::string_view pair = trim(cookie_header.substr(0, end));
+    std::string_view pair = trimOws(cookie_header.substr(0, end));
     cookie_header = end == std::string_view::npos ? std::string_view() : cookie_header.substr(end + 1);
     size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && trim(pair.substr(0, eq)) == name) {
-      return trim(pair.substr(eq + 1));
+    if (eq != std::string_view::npos && trimOws(pair.substr(0, eq)) == name) {
+      return trimOws(pair.substr(eq + 1));
     }
   }
   return std::nullopt;

@@ -1,5 +1,7 @@
 #include "sidecar/http/h1_codec.h"
 
+#include "sidecar/http/text.h"
+
 #include <cstring>
 #include <utility>
 
@@ -57,12 +59,6 @@ bool allOf(std::string_view s, const CharTable& table) {
 }
 
 bool isOws(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && isOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isOws(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 

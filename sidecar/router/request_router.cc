@@ -3,6 +3,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sidecar/http/text.h"
+
 namespace strait::proxy {
 
 RouteResult routeRequest(const ListenerInfo& listener, http::RequestHead& head,
@@ -56,15 +58,7 @@ std::string trustedClientAddress(const http::HeaderMap& headers, const std::stri
   std::vector<std::string_view> entries;
   for (const auto& f : headers.fields()) {
     if (f.name != "x-forwarded-for") continue;
-    std::string_view v = f.value;
-    while (!v.empty()) {
-      size_t comma = v.find(',');
-      std::string_view e = v.substr(0, comma);
-      while (!e.empty() && (e.front() == ' ' || e.front() == '\t')) e.remove_prefix(1);
-      while (!e.empty() && (e.back() == ' ' || e.back() == '\t')) e.remove_suffix(1);
-      entries.push_back(e);
-      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
-    }
+    for (std::string_view e : http::splitOn(f.value, ',')) entries.push_back(http::trimOws(e));
   }
   if (entries.size() < trusted_hops) return peer_ip;
   std::string candidate(entries[entries.size() - trusted_hops]);

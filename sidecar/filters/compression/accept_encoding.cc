@@ -1,6 +1,6 @@
 #include "sidecar/filters/compression/accept_encoding.h"
 
-#include "sidecar/filters/compression/text.h"
+#include "sidecar/http/text.h"
 
 namespace strait::filters::compression {
 namespace {
@@ -25,8 +25,8 @@ int parseQ(std::string_view s) {
 // The q-value of one element's parameters ("q=0.5"), 1000 when absent, -1 if malformed.
 int elementQ(std::string_view params) {
   int q = 1000;
-  for (std::string_view p : splitOn(params, ';')) {
-    p = trimOws(p);
+  for (std::string_view p : http::splitOn(params, ';')) {
+    p = http::trimOws(p);
     if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') q = parseQ(p.substr(2));
   }
   return q;
@@ -34,16 +34,16 @@ int elementQ(std::string_view params) {
 
 void addElement(std::string_view element, AcceptEncoding* out) {
   size_t semi = element.find(';');
-  std::string_view coding = trimOws(element.substr(0, semi));
+  std::string_view coding = http::trimOws(element.substr(0, semi));
   if (coding.empty()) return;
   int q = semi == std::string_view::npos ? 1000 : elementQ(element.substr(semi + 1));
   if (q < 0) return;
   int* slot = nullptr;
-  if (equalsIgnoreCase(coding, "gzip") || equalsIgnoreCase(coding, "x-gzip")) {
+  if (http::equalsIgnoreCase(coding, "gzip") || http::equalsIgnoreCase(coding, "x-gzip")) {
     slot = &out->q[static_cast<int>(Encoding::kGzip)];
-  } else if (equalsIgnoreCase(coding, "br")) {
+  } else if (http::equalsIgnoreCase(coding, "br")) {
     slot = &out->q[static_cast<int>(Encoding::kBrotli)];
-  } else if (equalsIgnoreCase(coding, "zstd")) {
+  } else if (http::equalsIgnoreCase(coding, "zstd")) {
     slot = &out->q[static_cast<int>(Encoding::kZstd)];
   } else if (coding == "*") {
     slot = &out->star;
@@ -62,7 +62,7 @@ int AcceptEncoding::qOf(Encoding e) const {
 
 AcceptEncoding parseAcceptEncoding(std::string_view value) {
   AcceptEncoding out;
-  for (std::string_view element : splitOn(value, ',')) addElement(element, &out);
+  for (std::string_view element : http::splitOn(value, ',')) addElement(element, &out);
   return out;
 }
 
@@ -70,7 +70,7 @@ AcceptEncoding parseAcceptEncoding(const http::HeaderMap& headers) {
   AcceptEncoding out;
   for (const auto& f : headers.fields()) {
     if (f.name != "accept-encoding") continue;
-    for (std::string_view element : splitOn(f.value, ',')) addElement(element, &out);
+    for (std::string_view element : http::splitOn(f.value, ',')) addElement(element, &out);
   }
   return out;
 }

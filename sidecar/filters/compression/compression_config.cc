@@ -1,7 +1,7 @@
 #include "sidecar/filters/compression/compression_config.h"
 
 #include "absl/strings/numbers.h"
-#include "sidecar/filters/compression/text.h"
+#include "sidecar/http/text.h"
 
 namespace strait::filters::compression {
 namespace {
@@ -52,9 +52,9 @@ void applyParams(const strait::v1::Compression& p, EncoderParams* out) {
 bool hasToken(const http::HeaderMap& headers, std::string_view name, std::string_view token) {
   for (const auto& f : headers.fields()) {
     if (f.name != name) continue;
-    for (std::string_view t : splitOn(f.value, ',')) {
-      t = trimOws(t);
-      if (equalsIgnoreCase(t, token)) return true;
+    for (std::string_view t : http::splitOn(f.value, ',')) {
+      t = http::trimOws(t);
+      if (http::equalsIgnoreCase(t, token)) return true;
     }
   }
   return false;
@@ -62,7 +62,7 @@ bool hasToken(const http::HeaderMap& headers, std::string_view name, std::string
 
 bool alreadyEncoded(const http::HeaderMap& headers) {
   for (const auto& f : headers.fields()) {
-    if (f.name == "content-encoding" && !equalsIgnoreCase(trimOws(f.value), "identity")) {
+    if (f.name == "content-encoding" && !http::equalsIgnoreCase(http::trimOws(f.value), "identity")) {
       return true;
     }
   }
@@ -80,7 +80,7 @@ absl::StatusOr<std::shared_ptr<const CompressionConfig>> compileCompressionConfi
     config->preference.push_back(*e);
   }
   if (config->preference.empty()) config->preference = {Encoding::kZstd, Encoding::kBrotli, Encoding::kGzip};
-  for (const std::string& t : proto.content_types()) config->content_types.push_back(lowerAscii(t));
+  for (const std::string& t : proto.content_types()) config->content_types.push_back(http::lowerAscii(t));
   if (config->content_types.empty()) {
     for (const char* t : kDefaultContentTypes) config->content_types.emplace_back(t);
   }
@@ -91,7 +91,7 @@ absl::StatusOr<std::shared_ptr<const CompressionConfig>> compileCompressionConfi
 
 std::string mediaType(std::string_view content_type) {
   std::string_view type = content_type.substr(0, content_type.find(';'));
-  return lowerAscii(trimOws(type));
+  return http::lowerAscii(http::trimOws(type));
 }
 
 bool contentTypeMatches(const std::vector<std::string>& patterns, std::string_view content_type) {

@@ -2,7 +2,7 @@
 
 #include "sidecar/filters/compression/accept_encoding.h"
 #include "sidecar/filters/compression/compression_stats.h"
-#include "sidecar/filters/compression/text.h"
+#include "sidecar/http/text.h"
 
 namespace strait::filters::compression {
 namespace {
@@ -12,9 +12,9 @@ void addVary(http::HeaderMap& headers) {
   std::vector<std::string_view> values;
   for (const auto& f : headers.fields()) {
     if (f.name != "vary") continue;
-    for (std::string_view t : splitOn(f.value, ',')) {
-      t = trimOws(t);
-      if (t == "*" || equalsIgnoreCase(t, "accept-encoding")) return;
+    for (std::string_view t : http::splitOn(f.value, ',')) {
+      t = http::trimOws(t);
+      if (t == "*" || http::equalsIgnoreCase(t, "accept-encoding")) return;
     }
     if (!f.value.empty()) values.push_back(f.value);
   }

@@ -1,6 +1,6 @@
-#include "sidecar/filters/compression/text.h"
+#include "sidecar/http/text.h"
 
-namespace strait::filters::compression {
+namespace strait::http {
 namespace {
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -37,4 +37,4 @@ std::string lowerAscii(std::string_view s) {
   return out;
 }
 
-}  // namespace strait::filters::compression
+}  // namespace strait::http
