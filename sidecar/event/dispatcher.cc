@@ -10,13 +10,13 @@
 #include <cstdlib>
 
 namespace strait::event {
-namespace {
-
 int64_t monotonicMs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
+
+namespace {
 
 // The wake-up eventfd is registered with this sentinel handler pointer.
 IoHandler* const kWakeHandler = nullptr;

@@ -24,6 +24,10 @@
 
 namespace strait::event {
 
+// The monotonic clock in milliseconds that Dispatcher::nowMs caches (and HostState, timers,
+// admin and CLI deadlines use). Any thread.
+int64_t monotonicMs();
+
 // Receives readiness events for one file descriptor.
 class IoHandler {
  public:

@@ -10,30 +10,32 @@ namespace strait::filters {
 
 using strait::v1::HttpFilter;
 
-const std::vector<FilterKind>& filterKinds() {
-  static const std::vector<FilterKind>* const kinds = new std::vector<FilterKind>{
-      {HttpFilter::kAccessControl, "access_control",
-       [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) {
-         validateAccessControl(f.access_control(), base, p);
-       }},
-      {HttpFilter::kCors, "cors",
-       [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) { validateCors(f.cors(), base, p); }},
-      {HttpFilter::kLocalRateLimit, "local_rate_limit",
-       [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) {
-         validateLocalRateLimit(f.local_rate_limit(), base, p);
-       }},
-      {HttpFilter::kCache, "cache",
-       [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) { validateCache(f.cache(), base, p); }},
-      {HttpFilter::kCompression, "compression",
-       [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) {
-         validateCompression(f.compression(), base, p);
-       }},
-  };
-  return *kinds;
-}
+namespace {
+
+// One row per filter kind: adding a filter is one row here.
+constexpr FilterKind kKinds[] = {
+    {HttpFilter::kAccessControl, "access_control",
+     [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) {
+       validateAccessControl(f.access_control(), base, p);
+     }},
+    {HttpFilter::kCors, "cors",
+     [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) { validateCors(f.cors(), base, p); }},
+    {HttpFilter::kLocalRateLimit, "local_rate_limit",
+     [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) {
+       validateLocalRateLimit(f.local_rate_limit(), base, p);
+     }},
+    {HttpFilter::kCache, "cache",
+     [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) { validateCache(f.cache(), base, p); }},
+    {HttpFilter::kCompression, "compression",
+     [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) {
+       validateCompression(f.compression(), base, p);
+     }},
+};
+
+}  // namespace
 
 const FilterKind* findFilterKind(HttpFilter::ConfigCase config_case) {
-  for (const FilterKind& k : filterKinds()) {
+  for (const FilterKind& k : kKinds) {
     if (k.config_case == config_case) return &k;
   }
   return nullptr;
@@ -41,7 +43,7 @@ const FilterKind* findFilterKind(HttpFilter::ConfigCase config_case) {
 
 std::string filterKindNames() {
   std::string out;
-  for (const FilterKind& k : filterKinds()) {
+  for (const FilterKind& k : kKinds) {
     if (!out.empty()) out += ", ";
     out.append(k.name.data(), k.name.size());
   }

@@ -8,7 +8,6 @@
 
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "strait/v1/filter.pb.h"
 #include "xds/field_rules.h"
@@ -22,8 +21,6 @@ struct FilterKind {
   void (*validate)(const strait::v1::HttpFilter& filter, const std::string& base, xds::FieldProblems& p);
 };
 
-// Every filter kind, in declaration order.
-const std::vector<FilterKind>& filterKinds();
 // The kind of `config_case`, or nullptr (none set, or a kind this build does not know).
 const FilterKind* findFilterKind(strait::v1::HttpFilter::ConfigCase config_case);
 // "access_control, cors, ..." for messages.

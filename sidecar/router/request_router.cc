@@ -65,11 +65,10 @@ std::string trustedClientAddress(const http::HeaderMap& headers, const std::stri
   return IpBytes::parse(candidate) ? candidate : peer_ip;
 }
 
-RequestInfo requestInfo(const ListenerInfo& listener, const std::string& client_ip, bool secure) {
+RequestInfo requestInfo(const ListenerInfo& listener, bool secure) {
   // A permissive listener also takes plaintext: its connections are not "https".
   std::string proto = listener.forwarded_proto;
   if (listener.tls && !secure && proto == "https") proto = "http";
-  (void)client_ip;
   return RequestInfo{std::move(proto)};
 }
 

@@ -37,6 +37,6 @@ RouteResult routeRequest(const ListenerInfo& listener, http::RequestHead& head,
 std::string trustedClientAddress(const http::HeaderMap& headers, const std::string& peer_ip, uint32_t trusted_hops);
 
 // What the upstream request carries about the client.
-RequestInfo requestInfo(const ListenerInfo& listener, const std::string& client_ip, bool secure);
+RequestInfo requestInfo(const ListenerInfo& listener, bool secure);
 
 }  // namespace strait::proxy

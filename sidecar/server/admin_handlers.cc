@@ -1,7 +1,6 @@
 #include "sidecar/server/admin_handlers.h"
 
 #include <google/protobuf/util/json_util.h>
-#include <time.h>
 
 #include <algorithm>
 
@@ -66,11 +65,6 @@ void renderClusterStats(std::string& out, const proxy::Snapshot& snap) {
   }
 }
 
-int64_t monotonicMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of event::Dispatcher::nowMs
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 void appendJsonString(std::string& out, const std::string& s) {
   out += '"';
@@ -111,7 +105,7 @@ void appendEndpoint(std::string& out, const proxy::EndpointInfo& ep, int64_t now
 void endpointGauges(const AdminSources& src, std::string& out) {
   proxy::SnapshotPtr snap = src.publisher->current();
   uint64_t failed_hc = 0, ejected = 0;
-  int64_t now = monotonicMs();
+  int64_t now = event::monotonicMs();
   if (snap) {
     for (const auto& [name, cluster] : snap->clusters) {
       for (const auto& ep : cluster->endpoints) {
@@ -253,7 +247,7 @@ AdminResponse handleAdmin(const AdminSources& src, const std::string& method, co
   }
   if (path == "/stats") return {200, "text/plain; version=0.0.4", renderStats(src)};
   if (path == "/config_dump") return {200, "application/json", renderConfigDump(src)};
-  if (path == "/clusters") return {200, "application/json", renderClusters(src, monotonicMs())};
+  if (path == "/clusters") return {200, "application/json", renderClusters(src, event::monotonicMs())};
   return {404, "text/plain", "admin paths: /ready /stats /config_dump /clusters, POST /drain\n"};
 }
 

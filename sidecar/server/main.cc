@@ -7,17 +7,10 @@
 #include <cstring>
 #include <string>
 
+#include "sidecar/event/dispatcher.h"
 #include "sidecar/server/sidecar_server.h"
 #include "sidecar/server/wait_ready.h"
 #include "xds/yaml_proto.h"
-
-namespace {
-int64_t monotonicMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
-}
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "wait-ready") return strait::server::waitReadyMain(argc - 2, argv + 2);
@@ -64,9 +57,9 @@ int main(int argc, char** argv) {
   sigwait(&set, &sig);
   if (sig == SIGTERM) {
     server.drain();
-    int64_t deadline = monotonicMs() + server.drainTimeMs();
+    int64_t deadline = strait::event::monotonicMs() + server.drainTimeMs();
     timespec tick{0, 20 * 1000 * 1000};
-    while (server.activeConnections() > 0 && monotonicMs() < deadline) {
+    while (server.activeConnections() > 0 && strait::event::monotonicMs() < deadline) {
       if (sigtimedwait(&set, nullptr, &tick) > 0) break;
     }
     fprintf(stderr, "strait-sidecar: drained (%llu connections left), shutting down\n",

@@ -2,23 +2,18 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "sidecar/event/dispatcher.h"
 #include "sidecar/net/address.h"
 
 namespace strait::server {
 namespace {
 
-int64_t monotonicMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
-}
 
 // One GET /ready; the status line's code, or -1 with `error` set.
 int probe(const net::Address& admin, std::string* error) {
@@ -60,12 +55,12 @@ int waitReady(const std::string& address, uint16_t port, int64_t timeout_ms, int
     fprintf(stderr, "strait-sidecar wait-ready: %s\n", std::string(admin.status().message()).c_str());
     return 2;
   }
-  int64_t deadline = monotonicMs() + timeout_ms;
+  int64_t deadline = event::monotonicMs() + timeout_ms;
   std::string last;
   for (;;) {
     int code = probe(*admin, &last);
     if (code == 200) return 0;
-    if (monotonicMs() >= deadline) {
+    if (event::monotonicMs() >= deadline) {
       fprintf(stderr, "strait-sidecar wait-ready: not ready after %lld ms: %s%s\n",
               static_cast<long long>(timeout_ms), code > 0 ? (std::to_string(code) + " ").c_str() : "",
               last.c_str());

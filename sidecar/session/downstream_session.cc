@@ -128,7 +128,7 @@ void DownstreamSession::onRequestHead(http::StreamId, http::RequestHead&& head, 
   si.peer_identity = conn_->peerIdentity();
   si.start_ms = ctx_.dispatcher().nowMs();
   stream_ = std::make_unique<RouterStream>(ctx_, *this, snapshot, *routed.route, std::move(si));
-  RequestInfo info = requestInfo(*listener, peer_ip_, conn_->secure());
+  RequestInfo info = requestInfo(*listener, conn_->secure());
   stream_->start(std::move(head), framing, length, info);
 }
 

@@ -182,7 +182,7 @@ void H2Downstream::onRequestHead(http::StreamId id, http::RequestHead&& head, ht
   si.peer_identity = conn_.peerIdentity();
   si.start_ms = ctx_.dispatcher().nowMs();
   s->proxy = std::make_unique<RouterStream>(ctx_, *s, snapshot, *routed.route, std::move(si));
-  RequestInfo info = requestInfo(*listener, peer_ip_, conn_.secure());
+  RequestInfo info = requestInfo(*listener, conn_.secure());
   s->proxy->start(std::move(head), framing, length, info);
 }
 
