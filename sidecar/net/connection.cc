@@ -16,7 +16,8 @@ constexpr size_t kMaxReadPerEvent = 1 << 20;
 
 Connection::Connection(event::Dispatcher& dispatcher, int fd, bool connecting,
                        std::unique_ptr<TransportSocket> transport)
-    : dispatcher_(dispatcher), fd_(fd), connecting_(connecting), client_(connecting) {
+    : dispatcher_(dispatcher), fd_(fd), connecting_(connecting), client_(connecting),
+      transport_failed_(false), connect_failed_(false), write_shut_pending_(false), write_shut_(false) {
   interest_ = connecting ? EPOLLOUT : (EPOLLIN | EPOLLRDHUP);
   dispatcher_.addFd(fd_, interest_, this);
   if (transport) setTransport(std::move(transport));
@@ -48,7 +49,7 @@ Connection::~Connection() {
 }
 
 void Connection::write(std::string_view data) {
-  if (fd_ < 0) return;
+  if (fd_ < 0 || writeShut()) return;
   if (data.size() >= kWriteThrough && !connecting_ && !closing_ && !handshaking_) {
     if (transport_) writeThroughTransport(data);
     else writeThrough(data);
@@ -167,7 +168,24 @@ void Connection::doWrite() {
     closeNow(ConnectionEvent::kLocalClose);
     return;
   }
+  if (out_.empty() && write_shut_pending_) doShutdownWrite();
   updateInterest();
+}
+
+void Connection::shutdownWrite() {
+  if (fd_ < 0 || writeShut()) return;
+  write_shut_pending_ = true;
+  read_disable_count_ = 0;
+  updateInterest();
+  if (out_.empty() && !connecting_ && !handshaking_) return doShutdownWrite();
+  scheduleFlush();
+}
+
+void Connection::doShutdownWrite() {
+  write_shut_pending_ = false;
+  write_shut_ = true;
+  if (transport_ && !transport_failed_) transport_->shutdown();  // close_notify, best effort
+  ::shutdown(fd_, SHUT_WR);
 }
 
 void Connection::checkWatermarks() {
@@ -229,7 +247,8 @@ void Connection::close(CloseType type) {
 
 void Connection::closeNow(ConnectionEvent event) {
   if (fd_ < 0) return;
-  if (transport_ && event == ConnectionEvent::kLocalClose && !handshaking_ && !transport_failed_) {
+  if (transport_ && event == ConnectionEvent::kLocalClose && !handshaking_ && !transport_failed_ &&
+      !write_shut_) {
     transport_->shutdown();  // close_notify, best effort
   }
   dispatcher_.removeFd(fd_);

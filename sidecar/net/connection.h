@@ -72,6 +72,14 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   void readDisable(bool disable);
   enum class CloseType { kNoFlush, kFlushWrite };
   void close(CloseType type);
+  // Half-close, for a lingering close: flushes what is buffered, then ends the sending
+  // direction (a TLS close_notify, then FIN) while reading goes on, so the peer reads
+  // everything before it sees the end. Closing a socket that still has unread input makes
+  // the kernel send RST instead, and an RST can destroy responses the peer has received
+  // but not yet read. Reading resumes whatever readDisable() said; later writes are
+  // dropped. The owner closes when the peer does (kRemoteClose) or after a time bound.
+  void shutdownWrite();
+  bool writeShut() const { return write_shut_ || write_shut_pending_; }
 
   bool open() const { return fd_ >= 0 && !closing_; }
   // Outgoing connect (TCP, then the TLS handshake if any) not finished yet.
@@ -100,6 +108,7 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   void writeThrough(std::string_view data);
   void updateInterest();
   void closeNow(ConnectionEvent event);
+  void doShutdownWrite();
   void checkWatermarks();
 
   // Ordered to pack into 128 bytes (an allocator size class): one per idle connection.
@@ -117,8 +126,11 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   bool handshaking_ = false;   // transport handshake in progress
   bool read_wants_write_ = false;  // transport read needs the socket writable
   bool write_wants_read_ = false;  // transport write needs the socket readable
-  bool transport_failed_ = false;  // no close_notify after a fatal error
-  bool connect_failed_ = false;
+  // Rarely set: bits, so that the object keeps to its size class.
+  bool transport_failed_ : 1;      // no close_notify after a fatal error
+  bool connect_failed_ : 1;
+  bool write_shut_pending_ : 1;    // shutdownWrite() waits for the flush
+  bool write_shut_ : 1;            // FIN sent
   bool closing_ = false;       // close(kFlushWrite) pending
   bool flush_scheduled_ = false;
   bool above_high_ = false;

@@ -44,12 +44,23 @@ void DownstreamSession::drain() {
   draining_ = true;
   if (h2_) return h2_->drain();
   keep_alive_ = false;  // a response not yet started says connection: close
-  if (!in_request_) closeConnection(net::Connection::CloseType::kFlushWrite);
+  if (!in_request_) closeGracefully();
 }
 
-void DownstreamSession::onRead(net::Buffer&) { parseInput(); }
+void DownstreamSession::closeGracefully() {
+  if (closed_ || lingering_) return;
+  lingering_ = true;
+  conn_->shutdownWrite();
+  idle_timer_.enableMs(kLingerMs);
+}
+
+void DownstreamSession::onRead(net::Buffer& in) {
+  if (lingering_) return in.drain(in.size());
+  parseInput();
+}
 
 void DownstreamSession::onIdleTimeout() {
+  if (lingering_) return closeConnection(net::Connection::CloseType::kNoFlush);
   // The timer stays armed across requests and is checked lazily here (re-arming it per
   // request cost two timer-tree updates on the hot path).
   if (in_request_ || (h2_ && !h2_->idle())) return idle_timer_.enableMs(idle_timeout_ms_);
@@ -65,7 +76,7 @@ constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 bool DownstreamSession::detectProtocol(net::Buffer& in) {
   if (conn_->alpn() == "h2") {  // TLS with ALPN: no preface sniffing needed
     protocol_detected_ = true;
-    h2_ = std::make_unique<H2Downstream>(ctx_, *conn_, listener_name_, peer_ip_);
+    h2_ = std::make_unique<H2Downstream>(ctx_, *conn_, *this, listener_name_, peer_ip_);
     return true;
   }
   size_t n = std::min(in.size(), kH2Preface.size());
@@ -75,7 +86,7 @@ bool DownstreamSession::detectProtocol(net::Buffer& in) {
   }
   if (n < kH2Preface.size()) return false;
   protocol_detected_ = true;
-  h2_ = std::make_unique<H2Downstream>(ctx_, *conn_, listener_name_, peer_ip_);
+  h2_ = std::make_unique<H2Downstream>(ctx_, *conn_, *this, listener_name_, peer_ip_);
   return true;
 }
 
@@ -84,7 +95,7 @@ void DownstreamSession::parseInput() {
   if (!protocol_detected_ && !detectProtocol(in)) return;
   if (h2_) {
     last_activity_ms_ = ctx_.dispatcher().nowMs();
-    if (!h2_->onRead(in)) closeConnection(net::Connection::CloseType::kFlushWrite);
+    if (!h2_->onRead(in)) closeGracefully();
     return;
   }
   if (!parser_ && !in.empty()) {
@@ -240,7 +251,7 @@ void DownstreamSession::finishExchange() {
     if (closed_ || !in_request_) return;
     in_request_ = false;
     if (stream_) ctx_.dispatcher().deferredDelete(std::move(stream_));
-    if (!keep_alive_ || draining_) return closeConnection(net::Connection::CloseType::kFlushWrite);
+    if (!keep_alive_ || draining_) return closeGracefully();
     // An idle keep-alive connection keeps no parser: idle memory stays small (see bench/).
     parser_.reset();
     last_activity_ms_ = ctx_.dispatcher().nowMs();

@@ -37,6 +37,7 @@ class SessionOwner {
 class DownstreamSession final : public net::ConnectionCallbacks,
                                 public http::CodecCallbacks,
                                 public http::StreamSink,
+                                public ConnectionCloser,
                                 public event::DeferredDeletable {
  public:
   // `transport` (TLS on TLS listeners) wraps the accepted fd; nullptr is plaintext.
@@ -47,6 +48,13 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   const std::string& listenerName() const { return listener_name_; }
   // The listener went away: close now if idle, else after the current response.
   void drain();
+  // ConnectionCloser. A lingering close (nginx's lingering_close, Envoy's delayed close):
+  // what is queued is sent, then FIN, and whatever the client still sends is read and
+  // dropped until it closes too, or kLingerMs pass. Closing at once with unread input
+  // would send RST, which can destroy the last responses (or an HTTP/2 GOAWAY) before the
+  // client reads them: the requests in flight would be lost instead of answered or retried.
+  void closeGracefully() override;
+  static constexpr int64_t kLingerMs = 2000;
 
   // net::ConnectionCallbacks
   void onRead(net::Buffer& in) override;
@@ -102,6 +110,7 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   bool head_request_ = false;
   bool draining_ = false;
   bool closed_ = false;
+  bool lingering_ = false;          // closeGracefully(): FIN sent, input is dropped
   bool reads_paused_for_pipeline_ = false;
   int request_version_minor_ = 1;
 };

@@ -104,9 +104,9 @@ http::H2Settings settingsFor(WorkerContext& ctx, const std::string& listener_nam
 }
 }  // namespace
 
-H2Downstream::H2Downstream(WorkerContext& ctx, net::Connection& conn, std::string listener_name,
-                           std::string peer_ip)
-    : ctx_(ctx), conn_(conn), listener_name_(std::move(listener_name)), peer_ip_(std::move(peer_ip)),
+H2Downstream::H2Downstream(WorkerContext& ctx, net::Connection& conn, ConnectionCloser& closer,
+                           std::string listener_name, std::string peer_ip)
+    : ctx_(ctx), conn_(conn), closer_(closer), listener_name_(std::move(listener_name)), peer_ip_(std::move(peer_ip)),
       codec_(this, settingsFor(ctx_, listener_name_)) {}
 
 H2Downstream::~H2Downstream() { onClose(); }
@@ -146,7 +146,7 @@ void H2Downstream::drain() {
   draining_ = true;
   codec_.goAway();
   flush();
-  if (streams_.empty()) conn_.close(net::Connection::CloseType::kFlushWrite);
+  if (streams_.empty()) closer_.closeGracefully();
 }
 
 void H2Downstream::scheduleFlush() {
@@ -223,7 +223,7 @@ void H2Downstream::onStreamClose(http::StreamId id, uint32_t) {
     ctx_.dispatcher().deferred([this] {
       if (closed_) return;
       flush();
-      conn_.close(net::Connection::CloseType::kFlushWrite);
+      closer_.closeGracefully();
     });
   }
 }

@@ -21,9 +21,20 @@
 
 namespace strait::proxy {
 
+// Ends the downstream connection once everything queued is sent (a lingering close: see
+// DownstreamSession::closeGracefully).
+class ConnectionCloser {
+ public:
+  virtual void closeGracefully() = 0;
+
+ protected:
+  ~ConnectionCloser() = default;
+};
+
 class H2Downstream final : public http::CodecCallbacks {
  public:
-  H2Downstream(WorkerContext& ctx, net::Connection& conn, std::string listener_name, std::string peer_ip);
+  H2Downstream(WorkerContext& ctx, net::Connection& conn, ConnectionCloser& closer,
+               std::string listener_name, std::string peer_ip);
   ~H2Downstream() override;
 
   // Bytes from the client. Returns false when the connection must close (after the flush
@@ -55,6 +66,7 @@ class H2Downstream final : public http::CodecCallbacks {
 
   WorkerContext& ctx_;
   net::Connection& conn_;
+  ConnectionCloser& closer_;
   std::string listener_name_;
   std::string peer_ip_;
   http::H2ServerCodec codec_;

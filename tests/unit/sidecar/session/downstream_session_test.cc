@@ -1,7 +1,7 @@
 // DownstreamSession (HTTP/1.1) over a socketpair, the test playing the client, with fake
 // upstream pools behind the router: a keep-alive exchange, pipelined requests served one at a
 // time in order, a parse error answered 400 and closed, no route, and a client that goes
-// away mid-request cancelling the upstream exchange.
+// away mid-request cancelling the upstream exchange, and the lingering close.
 #include "sidecar/session/downstream_session.h"
 
 #include <fcntl.h>
@@ -133,6 +133,37 @@ TEST_F(DownstreamSessionTest, ParseErrorIs400AndCloses) {
   EXPECT_TRUE(absl::StrContains(lower(), "connection: close"));
   EXPECT_EQ(ctx_.exchangeCount(), 0u);
   EXPECT_EQ(ctx_.stats().downstream_rq_bad_request.load(), 1u);
+  close(client_);
+  client_ = -1;
+  ASSERT_TRUE(ctx_.runUntil([&] { return closed_; }));
+}
+
+// A client that never closes holds the lingering connection only for kLingerMs.
+TEST_F(DownstreamSessionTest, LingerEndsWithoutTheClient) {
+  send("GET /a HTTP/1.1\r\nHost: svc\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(waitExchange(0));
+  ctx_.exchange(0)->respond(200, "last");
+  ASSERT_TRUE(waitEof());
+  // The bound is the linger timer; the wait below only bounds a hang.
+  ASSERT_TRUE(ctx_.runUntil([&] { return closed_; }, 30 * DownstreamSession::kLingerMs));
+}
+
+// "connection: close" with a pipelined request already sent: the response is followed by FIN
+// (not RST, which could destroy it unread), the session reads and drops what the client still
+// sends, and ends when the client closes.
+TEST_F(DownstreamSessionTest, CloseAfterResponseLingersUntilTheClientCloses) {
+  send("GET /a HTTP/1.1\r\nHost: svc\r\nConnection: close\r\n\r\n" + std::string(kGet));
+  ASSERT_TRUE(waitExchange(0));
+  ctx_.exchange(0)->respond(200, "last");
+  ASSERT_TRUE(waitEof());
+  EXPECT_TRUE(absl::StrContains(received_, "last"));
+  for (int i = 0; i < 5; i++) ctx_.runPending();
+  EXPECT_FALSE(closed_);                   // lingering: the client has not closed yet
+  send(std::string(64 << 10, 'x'));        // read and dropped, not parsed
+  for (int i = 0; i < 5; i++) ctx_.runPending();
+  EXPECT_EQ(ctx_.exchangeCount(), 1u);
+  close(client_);
+  client_ = -1;
   ASSERT_TRUE(ctx_.runUntil([&] { return closed_; }));
 }
 
