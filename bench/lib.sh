@@ -27,10 +27,24 @@ stop_all() {  # newest first: a sidecar stops before its control plane
 }
 cleanup() { stop_all; rm -rf "$WORK"; }
 
-# start NAME CMD...: background process, log in $WORK/NAME.log, pid in $LAST_PID.
+# pin_for NAME: with BENCH_PIN=1 (2 CPUs or more), the CPU a process runs on: the proxy under
+# test alone on CPU 1; the origin, the control plane and the load generator on CPU 0. Without
+# pinning, where the scheduler puts the proxy next to the client moves its CPU per request by
+# a few per cent from run to run on a 2-CPU machine. Prints a command prefix (or nothing).
+pin_for() {
+  [ -n "${BENCH_PIN:-}" ] || return 0
+  case $1 in
+    origin | control | h2load-* | wrk) echo "taskset -c 0" ;;
+    *) echo "taskset -c 1" ;;
+  esac
+}
+
+# start NAME CMD...: background process (pinned as pin_for NAME says), log in $WORK/NAME.log,
+# pid in $LAST_PID.
 start() {
   local name=$1; shift
-  "$@" >"$WORK/$name.log" 2>&1 &
+  # shellcheck disable=SC2046  # the prefix is meant to split into words
+  $(pin_for "$name") "$@" >"$WORK/$name.log" 2>&1 &
   LAST_PID=$!
   PIDS+=("$LAST_PID")
 }

@@ -51,11 +51,11 @@ start_haproxy() {
 run_wrk() {
   local proxy=$1 origin_pid=$2 port=$3 url="http://127.0.0.1:$3/"
   wait_for "$proxy on :$port" curl -sf -o /dev/null "$url"
-  wrk -t1 -c"$CONNS" -d"$WARMUP" "$url" >/dev/null
+  $(pin_for wrk) wrk -t1 -c"$CONNS" -d"$WARMUP" "$url" >/dev/null
   local p0 o0 p1 o1 out
   p0=$([ -n "$PROXY_PID" ] && cpu_ticks "$PROXY_PID" || echo 0)
   o0=$(cpu_ticks "$origin_pid")
-  out=$(wrk -t1 -c"$CONNS" -d"$DURATION" --latency "$url")
+  out=$($(pin_for wrk) wrk -t1 -c"$CONNS" -d"$DURATION" --latency "$url")
   p1=$([ -n "$PROXY_PID" ] && cpu_ticks "$PROXY_PID" || echo 0)
   o1=$(cpu_ticks "$origin_pid")
   echo "$out" >"$WORK/wrk-$proxy.txt"

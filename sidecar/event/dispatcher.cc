@@ -178,13 +178,13 @@ void Dispatcher::runTimers() {
 void Dispatcher::runDeferred() {
   // Deferred work may schedule more deferred work, and a destructor may defer the deletion
   // of what it owned: run both until quiescent.
+  // The spare vectors keep their capacity from batch to batch (no allocation per batch).
   while (!deferred_.empty() || !to_delete_.empty()) {
-    std::vector<std::function<void()>> work;
-    work.swap(deferred_);
-    for (auto& fn : work) fn();
-    std::vector<std::unique_ptr<DeferredDeletable>> dead;
-    dead.swap(to_delete_);
-    dead.clear();
+    deferred_running_.swap(deferred_);
+    for (auto& fn : deferred_running_) fn();
+    deferred_running_.clear();
+    to_delete_running_.swap(to_delete_);
+    to_delete_running_.clear();
   }
 }
 

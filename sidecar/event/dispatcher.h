@@ -140,6 +140,9 @@ class Dispatcher {
   uint64_t timer_seq_ = 0;
   std::vector<std::function<void()>> deferred_;
   std::vector<std::unique_ptr<DeferredDeletable>> to_delete_;
+  // runDeferred's batches (members, so that their capacity is reused).
+  std::vector<std::function<void()>> deferred_running_;
+  std::vector<std::unique_ptr<DeferredDeletable>> to_delete_running_;
   absl::Mutex post_mu_;
   std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(post_mu_);
 };
