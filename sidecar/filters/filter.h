@@ -110,6 +110,16 @@ class StreamFilter {
     (void)len;
     return FilterStatus::kContinue;
   }
+  // While this filter holds the request (kStop from onRequestHead), the request body is given
+  // to it here as it arrives, then its end (a filter that inspects the body before deciding,
+  // like the WAF). The stream keeps the bytes too and sends them on after continueRequest();
+  // past 1 MiB held it stops reading the client. Other filters do not see these calls; every
+  // filter sees the body in onRequestData once the request goes on.
+  virtual void onHeldRequestData(const char* data, size_t len) {
+    (void)data;
+    (void)len;
+  }
+  virtual void onHeldRequestEnd() {}
 
   // `framing`/`length` may be changed (e.g. to chunked when the body is re-encoded).
   virtual void onResponseHead(http::ResponseHead& head, http::BodyFraming& framing, uint64_t& length) {

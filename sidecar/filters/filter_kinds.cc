@@ -5,6 +5,7 @@
 #include "sidecar/filters/compression/compression_validate.h"
 #include "sidecar/filters/cors/cors_validate.h"
 #include "sidecar/filters/local_rate_limit/local_rate_limit_validate.h"
+#include "sidecar/filters/waf/waf_validate.h"
 
 namespace strait::filters {
 
@@ -30,6 +31,8 @@ constexpr FilterKind kKinds[] = {
      [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) {
        validateCompression(f.compression(), base, p);
      }},
+    {HttpFilter::kWaf, "waf",
+     [](const HttpFilter& f, const std::string& base, xds::FieldProblems& p) { validateWaf(f.waf(), base, p); }},
 };
 
 }  // namespace

@@ -2,9 +2,9 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "sidecar/core/prometheus.h"
 
 namespace strait::filters {
@@ -12,12 +12,14 @@ namespace {
 
 struct Family {
   std::string help;
-  std::map<std::string, std::unique_ptr<FilterStats::Counter>> by_scope;  // node-stable
+  bool sparse = false;  // print only non-zero counters
+  // By rendered label set (`scope="...",rule="..."`): node-stable, sorted.
+  std::map<std::string, std::unique_ptr<FilterStats::Counter>> by_labels;
 };
 
 struct Registry {
-  std::mutex mu;
-  std::map<std::string, Family> families;  // by name: the output is sorted and grouped
+  absl::Mutex mu;
+  std::map<std::string, Family> families ABSL_GUARDED_BY(mu);  // by name: sorted and grouped output
 };
 
 Registry& registry() {
@@ -29,22 +31,34 @@ Registry& registry() {
 
 FilterStats::Counter& FilterStats::counter(const std::string& name, const std::string& help,
                                            const std::string& scope) {
+  return counter(name, help, scope, {});
+}
+
+FilterStats::Counter& FilterStats::counter(const std::string& name, const std::string& help, const std::string& scope,
+                                           std::initializer_list<std::pair<std::string_view, std::string_view>> labels) {
+  std::string key = absl::StrCat("scope=\"", core::escapeLabelValue(scope), "\"");
+  for (const auto& [label, value] : labels) {
+    absl::StrAppend(&key, ",", std::string(label), "=\"", core::escapeLabelValue(value), "\"");
+  }
   Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mu);
+  absl::MutexLock lock(&r.mu);
   Family& f = r.families[name];
   if (f.help.empty()) f.help = help;
-  auto& slot = f.by_scope[scope];
+  if (labels.size() > 0) f.sparse = true;
+  auto& slot = f.by_labels[key];
   if (!slot) slot = std::make_unique<Counter>(0);
   return *slot;
 }
 
 void FilterStats::render(std::string& out) {
   Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mu);
+  absl::MutexLock lock(&r.mu);
   for (const auto& [name, f] : r.families) {
     absl::StrAppend(&out, "# HELP ", name, " ", f.help, "\n# TYPE ", name, " counter\n");
-    for (const auto& [scope, c] : f.by_scope) {
-      absl::StrAppend(&out, name, "{scope=\"", core::escapeLabelValue(scope), "\"} ", c->load(std::memory_order_relaxed), "\n");
+    for (const auto& [labels, c] : f.by_labels) {
+      uint64_t v = c->load(std::memory_order_relaxed);
+      if (f.sparse && v == 0) continue;
+      absl::StrAppend(&out, name, "{", labels, "} ", v, "\n");
     }
   }
 }

@@ -8,6 +8,7 @@
 #include "sidecar/filters/cors/cors.h"
 #include "sidecar/filters/filter_kinds.h"
 #include "sidecar/filters/local_rate_limit/local_rate_limit.h"
+#include "sidecar/filters/waf/waf_filter.h"
 
 namespace strait::filters {
 namespace {
@@ -32,6 +33,7 @@ constexpr FactoryRow kFactories[] = {
      [](const HttpFilter& c, const FactoryContext& ctx) { return cache::createCacheFactory(c.cache(), ctx.shared, ctx.scope); }},
     {HttpFilter::kCompression,
      [](const HttpFilter& c, const FactoryContext&) { return compression::createCompressionFilterFactory(c.compression()); }},
+    {HttpFilter::kWaf, [](const HttpFilter& c, const FactoryContext& ctx) { return createWafFactory(c.waf(), ctx); }},
 };
 
 }  // namespace

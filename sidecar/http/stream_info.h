@@ -54,6 +54,7 @@ struct StreamInfo {
   std::string downstream_address;  // the TCP peer's address, without the port
   std::string peer_identity;  // the verified client SPIFFE ID, "" if none
   bool secure = false;        // the downstream connection is TLS
+  std::string_view protocol;  // "HTTP/1.0", "HTTP/1.1" or "HTTP/2" (static text)
   std::string request_id;     // x-request-id, as sent upstream
   // Routing.
   // Names from the generation the stream pinned (views into it: valid while the stream

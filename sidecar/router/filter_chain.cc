@@ -112,6 +112,14 @@ bool FilterChain::requestData(const char* data, size_t len) {
   return !responding_;
 }
 
+void FilterChain::heldData(const char* data, size_t len) {
+  if (holding_ && !responding_ && next_ > 0) filters_[next_ - 1]->onHeldRequestData(data, len);
+}
+
+void FilterChain::heldEnd() {
+  if (holding_ && !responding_ && next_ > 0) filters_[next_ - 1]->onHeldRequestEnd();
+}
+
 void FilterChain::localReply(size_t index, int status, std::string_view body, std::string_view details,
                              const http::HeaderMap* headers) {
   if (!takeResponse()) return;

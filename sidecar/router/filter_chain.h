@@ -51,6 +51,9 @@ class FilterChain {
   bool responding() const { return responding_; }  // a filter made the response
   // A request body chunk; false if a filter answered (stop forwarding).
   bool requestData(const char* data, size_t len);
+  // The body (and its end) of a request a filter holds, for that filter only.
+  void heldData(const char* data, size_t len);
+  void heldEnd();
 
   // Response from the router, through every filter (reverse order), to the sink.
   void encodeHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length);

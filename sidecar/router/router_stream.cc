@@ -241,7 +241,8 @@ void RouterStream::onRequestBody(const char* data, size_t len) {
   if (done_ || len == 0) return;
   if (held_) {  // a filter holds the request: keep the body, and stop reading past a bound
     held_->body.append(data, len);
-    if (held_->body.size() > net::Connection::kHighWatermark) pauseDownstream(true);
+    if (chain_) chain_->heldData(data, len);  // may let the request go on, or answer it
+    if (held_ && held_->body.size() > net::Connection::kHighWatermark) pauseDownstream(true);
     return;
   }
   if (chain_ && !chain_->requestData(data, len)) return;
@@ -280,6 +281,7 @@ void RouterStream::onRequestTrailers(http::HeaderMap&& trailers) { request_trail
 void RouterStream::onRequestComplete() {
   if (held_) {
     held_->complete = true;
+    if (chain_) chain_->heldEnd();
     return;
   }
   request_complete_ = true;

@@ -1,3 +1,4 @@
+#include "sidecar/filters/waf/audit_log.h"
 #include "sidecar/server/admin_handlers.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -205,7 +206,12 @@ std::string renderStats(const AdminSources& src) {
   }
   filters::compression::renderCompressionStats(&out);
   if (proxy::SnapshotPtr snap = src.publisher->current()) renderClusterStats(out, *snap);
-  filters::FilterStats::render(out);  // access_control, local_rate_limit, ...
+  if (filters::waf::AuditLog::enabled()) {
+    counter(out, "strait_waf_audit_written_total", "WAF audit log lines written.", filters::waf::AuditLog::written());
+    counter(out, "strait_waf_audit_dropped_total", "WAF audit log lines dropped (writer behind, or write errors).",
+            filters::waf::AuditLog::dropped());
+  }
+  filters::FilterStats::render(out);  // access_control, local_rate_limit, waf, ...
   return out;
 }
 

@@ -1,3 +1,4 @@
+#include "sidecar/filters/waf/audit_log.h"
 #include "sidecar/server/sidecar_server.h"
 
 #include "absl/synchronization/notification.h"
@@ -42,6 +43,11 @@ SidecarServer::SidecarServer(strait::v1::Bootstrap bootstrap) : bootstrap_(std::
 SidecarServer::~SidecarServer() { stop(); }
 
 absl::Status SidecarServer::start() {
+  if (bootstrap_.has_waf_audit_log()) {
+    absl::Status s = filters::waf::AuditLog::configure(bootstrap_.waf_audit_log().path(),
+                                                       bootstrap_.waf_audit_log().max_bytes());
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("bootstrap: ", s.message()));
+  }
   std::vector<Worker*> raw;
   for (uint32_t i = 0; i < bootstrap_.workers(); i++) {
     workers_.push_back(std::make_unique<Worker>(static_cast<int>(i)));
@@ -167,6 +173,7 @@ void SidecarServer::stop() {
   if (admin_) admin_->stop();
   if (health_checker_) health_checker_->stop();
   for (auto& w : workers_) w->stop();
+  filters::waf::AuditLog::shutdown();  // after the workers: their last lines are written
 }
 
 }  // namespace strait::server

@@ -136,6 +136,7 @@ void DownstreamSession::onRequestHead(http::StreamId, http::RequestHead&& head, 
   http::StreamInfo si;
   si.client_ip = std::move(client);
   si.downstream_address = peer_ip_;
+  si.protocol = head.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
   si.peer_identity = conn_->peerIdentity();
   si.start_ms = ctx_.dispatcher().nowMs();
   stream_ = std::make_unique<RouterStream>(ctx_, *this, snapshot, *routed.route, std::move(si));

@@ -9,8 +9,9 @@
 
 namespace strait::proxy {
 
-// One request stream: the StreamSink its RouterStream answers through.
-class H2Downstream::Stream final : public http::StreamSink {
+// One request stream: the StreamSink its RouterStream answers through. Deleted deferred,
+// after its RouterStream.
+class H2Downstream::Stream final : public http::StreamSink, public event::DeferredDeletable {
  public:
   Stream(H2Downstream& parent, int32_t id) : parent_(parent), id_(id) {}
 
@@ -179,6 +180,7 @@ void H2Downstream::onRequestHead(http::StreamId id, http::RequestHead&& head, ht
   http::StreamInfo si;
   si.client_ip = std::move(client);
   si.downstream_address = peer_ip_;
+  si.protocol = "HTTP/2";
   si.peer_identity = conn_.peerIdentity();
   si.start_ms = ctx_.dispatcher().nowMs();
   s->proxy = std::make_unique<RouterStream>(ctx_, *s, snapshot, *routed.route, std::move(si));
@@ -212,12 +214,9 @@ void H2Downstream::onStreamClose(http::StreamId id, uint32_t) {
     if (!it->second->proxy->responseComplete()) it->second->proxy->reset();
     ctx_.dispatcher().deferredDelete(std::move(it->second->proxy));
   }
-  // The Stream is the RouterStream's sink: delete it after the RouterStream.
-  struct Holder : event::DeferredDeletable { std::unique_ptr<Stream> s; };
-  auto holder = std::make_unique<Holder>();
-  holder->s = std::move(it->second);
+  // The Stream is the RouterStream's sink: deleted after it (deferred deletions run in order).
+  ctx_.dispatcher().deferredDelete(std::move(it->second));
   streams_.erase(it);
-  ctx_.dispatcher().deferredDelete(std::move(holder));
   if (draining_ && streams_.empty()) {
     // The last stream's final frames are queued: flush them, then close.
     ctx_.dispatcher().deferred([this] {
