@@ -17,6 +17,7 @@ PACKAGES=(
   stress-ng    # keeps the cores busy for ./tests/run.sh --busy (STRAIT_BUSY=1)
   # benchmarks (peers run in the same session)
   wrk nginx-light haproxy nghttp2-proxy procps
+  libnginx-mod-http-modsecurity  # the WAF benchmark's peer: nginx with the same libmodsecurity and CRS
 )
 
 missing=()

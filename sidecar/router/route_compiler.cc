@@ -4,6 +4,7 @@
 
 #include "sidecar/filters/registry.h"
 
+#include <vector>
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
@@ -228,36 +229,43 @@ absl::Status compileRouteAction(const strait::v1::Route& route, const std::strin
 }  // namespace
 
 // The filter chain of a route: the virtual host's filters, then the route's; a route filter
-// of the same kind replaces the virtual host's in place.
+// of the same kind replaces the virtual host's in place (the virtual host's is then not built
+// at all: building a filter can be costly, e.g. a WAF rule set).
 absl::Status compileFilters(const google::protobuf::RepeatedPtrField<strait::v1::HttpFilter>& vhost_filters,
                             const google::protobuf::RepeatedPtrField<strait::v1::HttpFilter>& route_filters,
                             const std::string& where, filters::SharedState* shared, const std::string& scope,
                             CompiledRoute* r) {
-  auto add = [&](const strait::v1::HttpFilter& f, int index, const char* list, const std::string& filter_scope,
-                 bool replace) -> absl::Status {
+  auto add = [&](const strait::v1::HttpFilter& f, int index, const char* list,
+                 const std::string& filter_scope) -> absl::Status {
     auto factory = filters::createFilterFactory(f, {shared, filter_scope});
     if (!factory.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ".", list, "[", index, "]: ", factory.status().message()));
     }
-    if (replace) {
-      for (auto& existing : r->filters) {
-        if (existing->kind() == (*factory)->kind()) {
-          existing = std::move(*factory);
-          return absl::OkStatus();
-        }
-      }
-    }
     r->filters.push_back(std::move(*factory));
     return absl::OkStatus();
   };
+  auto routeFilterOfKind = [&](strait::v1::HttpFilter::ConfigCase kind) {
+    for (int j = 0; j < route_filters.size(); j++) {
+      if (route_filters[j].config_case() == kind) return j;
+    }
+    return -1;
+  };
   // Scopes: a virtual host's filter state is shared by its routes (one rate limit, one cache).
   std::string vhost_scope = scope.substr(0, scope.rfind('/'));
+  std::vector<bool> placed(route_filters.size(), false);
   for (int i = 0; i < vhost_filters.size(); i++) {
-    if (auto s = add(vhost_filters[i], i, "vhost filters", vhost_scope, false); !s.ok()) return s;
+    int j = vhost_filters[i].config_case() == strait::v1::HttpFilter::CONFIG_NOT_SET
+                ? -1
+                : routeFilterOfKind(vhost_filters[i].config_case());
+    absl::Status s = j < 0 ? add(vhost_filters[i], i, "vhost filters", vhost_scope)
+                           : add(route_filters[j], j, "filters", scope);
+    if (!s.ok()) return s;
+    if (j >= 0) placed[j] = true;
   }
   for (int i = 0; i < route_filters.size(); i++) {
-    if (auto s = add(route_filters[i], i, "filters", scope, true); !s.ok()) return s;
+    if (placed[i]) continue;
+    if (auto s = add(route_filters[i], i, "filters", scope); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

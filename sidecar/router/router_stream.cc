@@ -69,7 +69,9 @@ void RouterStream::onFilterResponse() {
 }
 
 void RouterStream::filterResetStream() {
-  if (response_complete_) return;
+  // The upstream may be done (a filter holding the end back, e.g. the WAF inspecting the
+  // response body): what counts is whether the client got the end.
+  if (sink_complete_) return;
   held_.reset();
   done_ = true;
   stream_timer_.disable();

@@ -89,7 +89,7 @@ class RouterStream final : public UpstreamAttempt::Callbacks,
   void onFiltersPassed() override;
   void onFilterResponse() override;
   void filterReadDisable(bool disable) override { pauseDownstream(disable); }
-  void onFilterChainComplete() override { response_complete_ = true; }
+  void onFilterChainComplete() override { response_complete_ = sink_complete_ = true; }
   void filterResetStream() override;
   bool filterBackgroundRequest(const http::RequestHead& head,
                                std::unique_ptr<filters::BackgroundResponseHandler> handler) override;
@@ -134,6 +134,7 @@ class RouterStream final : public UpstreamAttempt::Callbacks,
   StreamSink& sink_;
   SnapshotPtr snapshot_;            // the pinned generation
   const CompiledRoute& route_;      // owned by snapshot_
+  bool sink_complete_ = false;       // the filter chain handed the end of the response to the sink
   http::StreamInfo info_;           // what happened to this request
   std::shared_ptr<const ClusterInfo> cluster_;
   http::RequestHead request_head_;  // upstream form, kept for every attempt

@@ -1,4 +1,5 @@
 #include "sidecar/filters/waf/audit_log.h"
+#include "sidecar/filters/waf/waf_rules.h"
 #include "sidecar/server/admin_handlers.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -206,6 +207,9 @@ std::string renderStats(const AdminSources& src) {
   }
   filters::compression::renderCompressionStats(&out);
   if (proxy::SnapshotPtr snap = src.publisher->current()) renderClusterStats(out, *snap);
+  counter(out, "strait_waf_rule_sets_compiled_total",
+          "WAF rule sets compiled (a generation reuses an unchanged filter's rule set).",
+          filters::waf::CompiledRules::compiledCount());
   if (filters::waf::AuditLog::enabled()) {
     counter(out, "strait_waf_audit_written_total", "WAF audit log lines written.", filters::waf::AuditLog::written());
     counter(out, "strait_waf_audit_dropped_total", "WAF audit log lines dropped (writer behind, or write errors).",

@@ -1,5 +1,7 @@
 // strait-sidecar --bootstrap FILE: parses flags, loads the bootstrap, runs until SIGINT (stop)
 // or SIGTERM (graceful drain, then stop). `strait-sidecar wait-ready`: see wait_ready.h.
+// `strait-sidecar waf-rules FILE`: prints the ModSecurity rules a Waf filter config (YAML)
+// compiles to, e.g. to run the same rule set in another ModSecurity host (bench/waf.sh).
 #include <signal.h>
 #include <time.h>
 
@@ -8,12 +10,30 @@
 #include <string>
 
 #include "sidecar/event/dispatcher.h"
+#include "sidecar/filters/waf/waf_rules.h"
 #include "sidecar/server/sidecar_server.h"
 #include "sidecar/server/wait_ready.h"
 #include "xds/yaml_proto.h"
 
+namespace {
+int wafRulesMain(int argc, char** argv) {
+  if (argc != 1) {
+    fprintf(stderr, "usage: strait-sidecar waf-rules FILE (a Waf filter config in YAML)\n");
+    return 2;
+  }
+  strait::v1::Waf waf;
+  if (auto s = strait::xds::yamlFileToMessage(argv[0], &waf); !s.ok()) {
+    fprintf(stderr, "strait-sidecar waf-rules: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  fputs(strait::filters::waf::rulesText(waf).c_str(), stdout);
+  return 0;
+}
+}  // namespace
+
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "wait-ready") return strait::server::waitReadyMain(argc - 2, argv + 2);
+  if (argc >= 2 && std::string(argv[1]) == "waf-rules") return wafRulesMain(argc - 2, argv + 2);
   std::string bootstrap_path;
   for (int i = 1; i < argc; i++) {
     std::string arg = argv[i];
@@ -21,7 +41,8 @@ int main(int argc, char** argv) {
     else if (arg.rfind("--bootstrap=", 0) == 0) bootstrap_path = arg.substr(12);
     else {
       fprintf(stderr, "usage: strait-sidecar --bootstrap FILE\n"
-                      "       strait-sidecar wait-ready [--admin HOST:PORT] [--timeout SECONDS]\n");
+                      "       strait-sidecar wait-ready [--admin HOST:PORT] [--timeout SECONDS]\n"
+                      "       strait-sidecar waf-rules FILE\n");
       return 2;
     }
   }

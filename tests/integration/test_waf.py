@@ -191,6 +191,47 @@ class WafTest(harness.StraitTestCase):
         self.assertEqual(curl(self.port, big)[0], 403)
         self.assertRegex(self.stats(), r'strait_waf_body_too_large_total\{scope="[^"]*#5"\} 1')
 
+    def test_response_inspection_stops_a_leaking_response(self):
+        leak = self.start_upstream("leaky", reply="Warning: You have an error in your SQL syntax; check the manual "
+                                   "that corresponds to your MySQL server version for the right syntax to use")
+        gen = self.gen(extra_routes=[
+            route("/leak/", "leaky", filters=[waf(inspect_response=True)]),
+            route("/leak-detect/", "leaky", filters=[waf(inspect_response=True, mode="DETECT")]),
+            route("/leak-off/", "leaky")])
+        gen["load_assignments"].append({"cluster_name": "leaky", "endpoints": [{"address": "127.0.0.1", "port": leak}]})
+        gen["clusters"].append({"name": "leaky", "connect_timeout": "5s"})
+        live = harness.live_version(self.admin)
+        self.write_config(self.config_dir, "mesh.yaml", gen)
+        wait_until(lambda: harness.live_version(self.admin) != live, message="the new generation is live")
+        for h2 in (False, True):
+            # The response never arrives complete: the stream is reset after the inspection.
+            out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
+                                  "--max-time", str(harness.scaled(20)), "-H", "Host: " + HOST]
+                                 + (["--http2-prior-knowledge"] if h2 else [])
+                                 + ["http://127.0.0.1:%d/leak/x" % self.port], capture_output=True, text=True)
+            self.assertNotEqual(out.returncode, 0, "curl got a complete leaking response: %s" % out.stdout)
+            self.assertNotIn("SQL syntax", out.stdout)
+        # In DETECT mode it passes and is logged; without the filter it passes untouched.
+        self.assertEqual(curl(self.port, {"name": "d", "method": "GET", "path": "/leak-detect/x"})[0], 200)
+        self.assertEqual(curl(self.port, {"name": "o", "method": "GET", "path": "/leak-off/x"})[0], 200)
+        wait_until(lambda: any(e["path"] == "/leak-detect/x" for e in self.audit_lines()), message="audit line")
+        entry = [e for e in self.audit_lines() if e["path"] == "/leak-detect/x"][0]
+        self.assertTrue(any(str(r["id"]).startswith("951") for r in entry["rules"]), entry)
+
+    def compiled(self):
+        return int(re.search(r"^strait_waf_rule_sets_compiled_total (\d+)$", self.stats(), re.M).group(1))
+
+    def test_a_new_generation_reuses_unchanged_rule_sets(self):
+        # One rule set per distinct rule text of gen(): 7 (the vhost's and 7 routes', /small/ and
+        # /partial/ differing only in what the filter does past the body limit).
+        self.assertEqual(self.compiled(), 7)
+        live = harness.live_version(self.admin)
+        self.write_config(self.config_dir, "mesh.yaml",
+                          self.gen(extra_routes=[route("/new/", "backend", filters=[waf(paranoia_level=2)])]))
+        wait_until(lambda: harness.live_version(self.admin) != live, message="the new generation is live")
+        self.assertEqual(self.compiled(), 7)  # /new/ shares /pl/2/'s rule set; nothing recompiled
+        self.assertEqual(curl(self.port, corpus("attacks.jsonl")[0], prefix="/new")[0], 403)
+
     def test_bad_rules_are_refused_and_the_last_good_generation_serves(self):
         live = harness.live_version(self.admin)
         bad = self.gen(vhost_waf=waf(rules='SecRule ARGS "@rx foo" "id:1,phase:2,deny,nosuchaction"'))

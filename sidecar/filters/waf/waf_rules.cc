@@ -2,6 +2,9 @@
 
 #include <modsecurity/rules_set.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 
@@ -21,6 +24,8 @@ absl::Mutex& parserMutex() {
   static absl::Mutex* const mu = new absl::Mutex();
   return *mu;
 }
+
+std::atomic<uint64_t> g_compiled{0};
 
 struct Cache {
   absl::Mutex mu;
@@ -145,8 +150,12 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::get(const Wa
     }
   }
   std::string error;
+  auto start = std::chrono::steady_clock::now();
   RulesSetPtr rules = compile(text, &error);
   if (!rules) return absl::InvalidArgumentError("waf rules do not compile: " + error);
+  g_compiled.fetch_add(1, std::memory_order_relaxed);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  fprintf(stderr, "strait-sidecar: waf: rule set compiled in %lld ms\n", static_cast<long long>(ms));
   std::shared_ptr<const CompiledRules> built(new CompiledRules(rules.release(), text));
   absl::MutexLock lock(&c.mu);
   // Forget entries whose rule sets are gone (no generation uses them any more).
@@ -157,6 +166,8 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::get(const Wa
   c.by_text[text] = built;
   return built;
 }
+
+uint64_t CompiledRules::compiledCount() { return g_compiled.load(std::memory_order_relaxed); }
 
 std::string checkRuleSyntax(const std::string& rules) {
   std::string error;

@@ -12,6 +12,7 @@
 // and line libmodsecurity reports.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -39,6 +40,8 @@ class CompiledRules {
 
   // The rule set for `config`, compiled now or shared with an earlier identical config.
   static absl::StatusOr<std::shared_ptr<const CompiledRules>> get(const strait::v1::Waf& config);
+  // Rule sets compiled since the start (shared ones are not compiled again).
+  static uint64_t compiledCount();
 
  private:
   CompiledRules(modsecurity::RulesSet* rules, std::string text) : rules_(rules), text_(std::move(text)) {}

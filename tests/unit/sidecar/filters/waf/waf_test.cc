@@ -1,0 +1,108 @@
+// The WAF filter's config validation, rule text and rule-set cache, and the audit log's JSON
+// string encoding.
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "sidecar/filters/waf/audit_log.h"
+#include "sidecar/filters/waf/waf_rules.h"
+#include "xds/validate.h"
+#include "xds/yaml_proto.h"
+
+namespace strait::filters::waf {
+namespace {
+
+strait::v1::Generation genWith(const std::string& waf) {
+  std::string yaml = R"(
+route_configs:
+  - name: main
+    virtual_hosts:
+      - name: vh
+        domains: ["*"]
+        filters: [{waf: )" + waf + R"(}]
+        routes:
+          - match: {prefix: /}
+            route: {cluster: a}
+clusters: [{name: a}]
+load_assignments: [{cluster_name: a, endpoints: [{address: 10.0.0.1, port: 80}]}]
+)";
+  strait::v1::Generation gen;
+  absl::Status st = xds::yamlToMessage(yaml, &gen);
+  EXPECT_TRUE(st.ok()) << st << "\n" << yaml;
+  return gen;
+}
+
+std::string problems(const std::string& waf) {
+  absl::Status st = xds::validateGeneration(genWith(waf));
+  return st.ok() ? "" : std::string(st.message());
+}
+
+TEST(WafValidate, AcceptsDefaultsAndAFullConfig) {
+  EXPECT_EQ(problems("{}"), "");
+  EXPECT_EQ(problems(R"({mode: DETECT, paranoia_level: 2, inbound_anomaly_threshold: 10,
+      max_request_body_bytes: 65536, request_body_over_limit: INSPECT_PARTIAL, inspect_response: true,
+      max_response_body_bytes: 4096, exclusions: [{rule_ids: [942100], target: "ARGS:q"}, {tag: attack-xss}],
+      rules: 'SecRule ARGS:x "@streq evil" "id:10001,phase:2,deny,status:403"'})"),
+            "");
+}
+
+TEST(WafValidate, NamesEachBadField) {
+  std::string p = problems(R"({paranoia_level: 5, max_request_body_bytes: 2000000,
+      exclusions: [{}, {rule_ids: [1], tag: x}, {tag: "a b"}, {rule_ids: [1], target: "args:q"}],
+      rule_files: ["relative.conf"], max_response_body_bytes: 10})");
+  for (const char* field : {"waf.paranoia_level", "waf.max_request_body_bytes", "waf.exclusions[0]", "waf.exclusions[1]",
+                            "waf.exclusions[2].tag", "waf.exclusions[3].target", "waf.rule_files[0]",
+                            "waf.max_response_body_bytes"}) {
+    EXPECT_TRUE(absl::StrContains(p, field)) << field << " not in: " << p;
+  }
+}
+
+TEST(WafValidate, InlineRulesAreCompiled) {
+  std::string p = problems(R"({rules: 'SecRule ARGS "@rx a" "id:1,phase:2,nosuchaction"'})");
+  EXPECT_TRUE(absl::StrContains(p, "waf.rules")) << p;
+  EXPECT_TRUE(absl::StrContains(p, "does not compile")) << p;
+  EXPECT_TRUE(absl::StrContains(problems("{disable_core_rule_set: true}"), "waf.disable_core_rule_set"));
+}
+
+TEST(WafRules, TextCarriesTheSettingsAndExclusions) {
+  strait::v1::Waf w;
+  w.set_mode(strait::v1::Waf::DETECT);
+  w.set_paranoia_level(3);
+  auto* e = w.add_exclusions();
+  e->add_rule_ids(942100);
+  e->set_target("ARGS:q");
+  w.add_exclusions()->set_tag("attack-xss");
+  w.add_exclusions()->add_rule_ids(920350);
+  std::string t = rulesText(w);
+  EXPECT_TRUE(absl::StrContains(t, "SecRuleEngine DetectionOnly\n"));
+  EXPECT_TRUE(absl::StrContains(t, "setvar:tx.paranoia_level=3"));
+  EXPECT_TRUE(absl::StrContains(t, "SecRuleUpdateTargetById 942100 \"!ARGS:q\"\n"));
+  EXPECT_TRUE(absl::StrContains(t, "SecRuleRemoveByTag \"attack-xss\"\n"));
+  EXPECT_TRUE(absl::StrContains(t, "SecRuleRemoveById 920350\n"));
+  EXPECT_TRUE(absl::StrContains(t, "Include " + coreRuleSetDir() + "/*.conf\n"));
+}
+
+TEST(WafRules, IdenticalConfigsShareOneRuleSet) {
+  strait::v1::Waf w;
+  w.set_disable_core_rule_set(true);  // fast: only the inline rule
+  w.set_rules("SecRule ARGS:x \"@streq evil\" \"id:10001,phase:2,deny,status:403\"");
+  auto a = CompiledRules::get(w);
+  auto b = CompiledRules::get(w);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->get(), b->get());
+  w.set_mode(strait::v1::Waf::DETECT);
+  auto c = CompiledRules::get(w);
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(a->get(), c->get());
+  w.set_rules("SecRule ARGS \"@rx x\" \"id:10002,phase:2,nosuchaction\"");  // no such action
+  EXPECT_FALSE(CompiledRules::get(w).ok());
+}
+
+TEST(AuditLogJson, EscapesAndReplacesInvalidUtf8) {
+  EXPECT_EQ(jsonString("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
+  EXPECT_EQ(jsonString("Gr\xc3\xbc\xc3\x9f" "e"), "\"Gr\xc3\xbc\xc3\x9f" "e\"");            // valid UTF-8 kept
+  EXPECT_EQ(jsonString("\xff\xc3"), "\"\xef\xbf\xbd\xef\xbf\xbd\"");                         // invalid bytes
+  EXPECT_EQ(jsonString("\xed\xa0\x80"), "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");         // a surrogate
+}
+
+}  // namespace
+}  // namespace strait::filters::waf
