@@ -67,6 +67,12 @@ void checkListeners(const strait::v1::Generation& gen, const NameIndex& names, P
     } else if (names.route_configs.count(l.route_config()) == 0) {
       p->add("listener", n, "route_config", "unknown route_config '" + l.route_config() + "'");
     }
+    if (l.http_options().http2_max_control_frames() > 1000000) {
+      p->add("listener", n, "http_options.http2_max_control_frames", "must be at most 1000000");
+    }
+    if (l.http_options().http2_max_refused_header_blocks() > 10000) {
+      p->add("listener", n, "http_options.http2_max_refused_header_blocks", "must be at most 10000");
+    }
     if (l.http_options().xff_num_trusted_hops() > 10) {
       p->add("listener", n, "http_options.xff_num_trusted_hops", "must be at most 10");
     }

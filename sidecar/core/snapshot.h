@@ -47,6 +47,8 @@ struct ListenerInfo {
   int64_t idle_timeout_ms = 60000;
   std::string forwarded_proto = "http";  // "https" by default on TLS listeners
   uint32_t xff_trusted_hops = 0;         // x-forwarded-for entries to trust (client address)
+  uint32_t h2_max_control_frames = 1000;       // per 10 s (http_options.http2_max_control_frames)
+  uint32_t h2_max_refused_header_blocks = 10;  // per connection
   std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext
   std::shared_ptr<const AuthzPolicy> authz;       // per-request policy; nullptr: allow all
 };

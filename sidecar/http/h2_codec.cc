@@ -31,6 +31,55 @@ bool H2ServerCodec::prematureResetFlood() {
   return flood_detected_;
 }
 
+// Frames that do no work (RFC 9113 10.5): counted per window; past the budget, a flood.
+int H2ServerCodec::onFrameHeader(int32_t, uint8_t type, uint8_t flags, size_t length) {
+  bool counts = false;
+  switch (type) {
+    case NGHTTP2_PING:
+    case NGHTTP2_SETTINGS:
+      counts = !(flags & NGHTTP2_FLAG_ACK);
+      break;
+    case NGHTTP2_PRIORITY:
+    case NGHTTP2_RST_STREAM:
+      counts = true;
+      break;
+    case NGHTTP2_DATA:
+      counts = length == 0 && !(flags & NGHTTP2_FLAG_END_STREAM);
+      break;
+    case NGHTTP2_WINDOW_UPDATE:
+      if (window_update_credit_ > 0) {
+        window_update_credit_--;
+      } else {
+        counts = true;
+      }
+      break;
+    default:
+      break;
+  }
+  if (!counts) return 0;
+  if (now_ms_ - window_start_ms_ >= kControlFrameWindowMs || now_ms_ < window_start_ms_) {
+    window_start_ms_ = now_ms_;
+    control_frames_ = 0;
+    window_update_credit_ = 0;
+  }
+  if (++control_frames_ > settings_.max_control_frames) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  return 0;
+}
+
+void H2ServerCodec::onDataFrameSent() {
+  if (window_update_credit_ < (1u << 20)) window_update_credit_ += 2;
+}
+
+bool H2ServerCodec::refusedHeaderBlock() {
+  if (++refused_header_blocks_ > settings_.max_refused_header_blocks) flood_detected_ = true;
+  return flood_detected_;
+}
+
+// nghttp2 reset the stream of a malformed request head (RFC 9113 8.1.1).
+void H2ServerCodec::onRefusedFrame(int32_t, uint8_t type) {
+  if (type == NGHTTP2_HEADERS) refusedHeaderBlock();
+}
+
 int H2ServerCodec::onBeginHeaders(int32_t stream_id, bool response) {
   if (response) return 0;
   streams_opened_++;
@@ -83,6 +132,7 @@ int H2ServerCodec::onFrameRecv(int32_t stream_id, uint8_t type, uint8_t flags, u
   bool end_stream = flags & NGHTTP2_FLAG_END_STREAM;
   if (type == NGHTTP2_HEADERS && !is_trailer) {
     if (s->head_too_large) {
+      if (refusedHeaderBlock()) return NGHTTP2_ERR_CALLBACK_FAILURE;
       rejectHeadTooLarge(stream_id);
       return 0;
     }

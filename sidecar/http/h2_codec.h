@@ -15,9 +15,13 @@
 // HARDENING: limits on concurrent streams and header list size (a request head over
 // max_header_list_size is answered 431 without reaching the callbacks; trailers over it
 // reset the stream); rapid reset (a client that
-// cancels at least half of 100+ streams), CONTINUATION floods (H2Session), PING/SETTINGS
-// floods (nghttp2's outbound-ACK and settings limits) end the connection with GOAWAY
-// ENHANCE_YOUR_CALM; protocol errors with the code nghttp2 applies per RFC 9113.
+// cancels at least half of 100+ streams), CONTINUATION floods (H2Session), more than
+// max_refused_header_blocks refused request heads (431 or malformed), and more than
+// max_control_frames frames that do no work in a window of kControlFrameWindowMs (PING,
+// SETTINGS, PRIORITY, RST_STREAM, empty non-final DATA, WINDOW_UPDATE beyond two per DATA
+// frame sent; ACKs excluded) end the connection with GOAWAY ENHANCE_YOUR_CALM, whatever the
+// transport (nghttp2's outbound-ACK and settings limits stay as a backstop); protocol errors
+// get the code nghttp2 applies per RFC 9113. Time comes from setNowMs() (no clock read here).
 //
 // THREADS: one owner thread.
 #pragma once
@@ -37,6 +41,9 @@ class H2ServerCodec final : public H2Session {
   // Feeds received bytes (the client preface first). Returns false on a connection error:
   // a GOAWAY is queued in the output; flush it and close.
   bool execute(const char* data, size_t len) { return receive(data, len); }
+  // The time the next execute() runs at (the worker's loop time), for the frame budget.
+  void setNowMs(int64_t now_ms) { now_ms_ = now_ms; }
+  static constexpr int64_t kControlFrameWindowMs = 10000;
   // Response head (":status" from head.status). With end_stream the response has no body.
   void submitResponse(int32_t stream_id, const ResponseHead& head, bool end_stream);
   // An interim (1xx) response head, e.g. 100 Continue; the final head follows later.
@@ -57,11 +64,22 @@ class H2ServerCodec final : public H2Session {
   void deliverHead(int32_t stream_id, Stream& s, bool end_stream);
   void rejectHeadTooLarge(int32_t stream_id);
   bool prematureResetFlood();
+  int onFrameHeader(int32_t stream_id, uint8_t type, uint8_t flags, size_t length) override;
+  void onRefusedFrame(int32_t stream_id, uint8_t type) override;
+  void onDataFrameSent() override;
+  // One more refused request head; true once past the limit (the connection must end).
+  bool refusedHeaderBlock();
 
   CodecCallbacks* callbacks_;
   static constexpr uint64_t kResetFloodMinimum = 100;
   uint64_t streams_opened_ = 0;
   uint64_t resets_received_ = 0;
+  // The frame budget: frames that did no work in the current window, the window's start.
+  int64_t now_ms_ = 0;
+  int64_t window_start_ms_ = 0;
+  uint64_t control_frames_ = 0;
+  uint64_t window_update_credit_ = 0;  // two per DATA frame sent in the window
+  uint32_t refused_header_blocks_ = 0;
 };
 
 }  // namespace strait::http

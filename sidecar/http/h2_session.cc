@@ -13,7 +13,12 @@ namespace {
 H2Session* sessionOf(void* user_data) { return static_cast<H2Session*>(user_data); }
 
 int onBeginFrameCb(nghttp2_session*, const nghttp2_frame_hd* hd, void* user_data) {
-  return sessionOf(user_data)->onBeginFrame(hd->stream_id, hd->type, hd->length);
+  return sessionOf(user_data)->onBeginFrame(hd->stream_id, hd->type, hd->flags, hd->length);
+}
+
+int onInvalidFrameRecvCb(nghttp2_session*, const nghttp2_frame* frame, int, void* user_data) {
+  sessionOf(user_data)->onInvalidFrame(frame->hd.stream_id, frame->hd.type);
+  return 0;
 }
 
 int onBeginHeadersCb(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
@@ -69,6 +74,7 @@ void H2Session::initSession(bool server, nghttp2_option* opt) {
   nghttp2_session_callbacks* cbs;
   nghttp2_session_callbacks_new(&cbs);
   nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, onBeginFrameCb);
+  nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs, onInvalidFrameRecvCb);
   nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, onBeginHeadersCb);
   nghttp2_session_callbacks_set_on_header_callback(cbs, onHeaderCb);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, onFrameRecvCb);
@@ -104,7 +110,7 @@ bool H2Session::receive(const char* data, size_t len) {
   if (failed_) return false;
   ssize_t n = nghttp2_session_mem_recv(session_.get(), reinterpret_cast<const uint8_t*>(data), len);
   bool flood = flood_detected_ || n == NGHTTP2_ERR_FLOODED || n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS;
-  if (n < 0) {
+  if (n < 0 || flood_detected_) {  // a flood seen by a callback that could not fail the input
     nghttp2_session_terminate_session(session_.get(), flood ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
   } else if (goaway_error_ == 0) {
     return true;
@@ -124,7 +130,11 @@ void H2Session::onGoAwaySent(uint32_t error_code) {
 
 // CONTINUATION flood: a header block of too many frames or bytes is a connection error,
 // as a legitimate peer never needs that much (nghttp2 has its own frame limit as well).
-int H2Session::onBeginFrame(int32_t, uint8_t type, size_t length) {
+int H2Session::onBeginFrame(int32_t stream_id, uint8_t type, uint8_t flags, size_t length) {
+  if (int rv = onFrameHeader(stream_id, type, flags, length); rv != 0) {
+    flood_detected_ = true;
+    return rv;
+  }
   if (type == NGHTTP2_HEADERS) {
     header_block_frames_ = 1;
     header_block_bytes_ = length;
@@ -141,6 +151,8 @@ int H2Session::onBeginFrame(int32_t, uint8_t type, size_t length) {
   }
   return 0;
 }
+
+void H2Session::onInvalidFrame(int32_t stream_id, uint8_t type) { onRefusedFrame(stream_id, type); }
 
 void H2Session::takeOutput(std::string* out) {
   drainOutput([out](const char* data, size_t len) { out->append(data, len); });
@@ -273,6 +285,7 @@ int H2Session::sendDataFrame(int32_t stream_id, const uint8_t* framehd, size_t l
   }
   if (length > 0) sink(s->pending.data() + s->pending_offset, length);
   s->pending_offset += length;
+  onDataFrameSent();
   if (padlen > 1) {
     static constexpr char kZeros[256] = {};
     sink(kZeros, padlen - 1);  // padlen <= 256

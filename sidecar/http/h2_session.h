@@ -29,6 +29,10 @@ struct H2Settings {
   uint32_t max_header_list_size = 64 * 1024;
   size_t response_buffer_high = 1 << 20;         // per stream, bytes queued for the peer
   size_t response_buffer_low = 256 << 10;
+  // Server only (see H2ServerCodec): frames that do no work per kControlFrameWindowMs, and
+  // refused request header blocks per connection, before GOAWAY ENHANCE_YOUR_CALM.
+  uint32_t max_control_frames = 1000;
+  uint32_t max_refused_header_blocks = 10;
 };
 
 class H2Session {
@@ -61,7 +65,8 @@ class H2Session {
 
   // Trampolines from nghttp2's C callbacks (public only for them).
   struct Stream;
-  int onBeginFrame(int32_t stream_id, uint8_t type, size_t length);
+  int onBeginFrame(int32_t stream_id, uint8_t type, uint8_t flags, size_t length);
+  void onInvalidFrame(int32_t stream_id, uint8_t type);
   void onGoAwaySent(uint32_t error_code);
   int onDataChunk(int32_t stream_id, const uint8_t* data, size_t len);
   int onStreamClose(int32_t stream_id, uint32_t error_code);
@@ -82,6 +87,15 @@ class H2Session {
   Stream* find(int32_t stream_id) const;
   Stream& add(int32_t stream_id);
   // Hooks for the derived codec.
+  // Every inbound frame's header, before its payload; nonzero refuses the input (a flood).
+  virtual int onFrameHeader(int32_t stream_id, uint8_t type, uint8_t flags, size_t length) {
+    (void)stream_id, (void)type, (void)flags, (void)length;
+    return 0;
+  }
+  // A frame nghttp2 refused (its stream is reset, e.g. a malformed header block).
+  virtual void onRefusedFrame(int32_t stream_id, uint8_t type) { (void)stream_id, (void)type; }
+  // A DATA frame went out.
+  virtual void onDataFrameSent() {}
   virtual void deliverData(int32_t stream_id, const char* data, size_t len) = 0;
   virtual void streamClosed(int32_t stream_id, uint32_t error_code) = 0;
   virtual void streamDrained(int32_t stream_id) = 0;

@@ -100,7 +100,11 @@ namespace {
 http::H2Settings settingsFor(WorkerContext& ctx, const std::string& listener_name) {
   http::H2Settings settings;
   const ListenerInfo* l = ctx.snapshot() ? ctx.snapshot()->findListener(listener_name) : nullptr;
-  if (l != nullptr) settings.max_header_list_size = static_cast<uint32_t>(l->max_request_headers_bytes);
+  if (l != nullptr) {
+    settings.max_header_list_size = static_cast<uint32_t>(l->max_request_headers_bytes);
+    settings.max_control_frames = l->h2_max_control_frames;
+    settings.max_refused_header_blocks = l->h2_max_refused_header_blocks;
+  }
   return settings;
 }
 }  // namespace
@@ -113,6 +117,7 @@ H2Downstream::H2Downstream(WorkerContext& ctx, net::Connection& conn, Connection
 H2Downstream::~H2Downstream() { onClose(); }
 
 bool H2Downstream::onRead(net::Buffer& in) {
+  codec_.setNowMs(ctx_.dispatcher().nowMs());
   bool ok = codec_.execute(in.data(), in.size());
   in.drain(in.size());
   flush();  // may send the GOAWAY nghttp2 queued for a protocol error

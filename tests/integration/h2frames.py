@@ -3,12 +3,13 @@ by hand, header blocks use HPACK literals without Huffman coding. Socket timeout
 deadlines are scaled (harness.scaled): they bound a hang."""
 
 import socket
+import ssl
 import struct
 
 from harness import scaled
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, CONTINUATION = 0, 1, 3, 4, 6, 7, 9
+DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = 0, 1, 2, 3, 4, 6, 7, 8, 9
 END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
 CANCEL, ENHANCE_YOUR_CALM = 0x8, 0xB
 
@@ -36,14 +37,20 @@ def literal(name, value):
     return b"\x00" + _int(len(n), 7) + n + _int(len(v), 7) + v
 
 
-def request_block(path="/", authority="localhost"):
+def request_block(path="/", authority="localhost", extra=b""):
     # :method GET (static 2), :scheme http (6), :path via literal, :authority via literal
-    return b"\x82\x86" + literal(":path", path) + literal(":authority", authority)
+    return b"\x82\x86" + literal(":path", path) + literal(":authority", authority) + extra
 
 
 class RawH2:
-    def __init__(self, port, timeout=5.0):
+    """One HTTP/2 connection; over TLS (ALPN h2) when `tls` is an ssl.SSLContext."""
+
+    def __init__(self, port, timeout=5.0, tls=None, server_name=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=scaled(timeout))
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname=server_name)
+            if self.sock.selected_alpn_protocol() != "h2":
+                raise AssertionError("ALPN chose %r" % self.sock.selected_alpn_protocol())
         self.sock.sendall(PREFACE + frame(SETTINGS, 0, 0))
 
     def send(self, data):
@@ -71,7 +78,7 @@ class RawH2:
                     buf = buf[9 + length:]
                     if ftype == GOAWAY:
                         return int.from_bytes(payload[4:8], "big")
-        except (socket.timeout, ConnectionResetError):
+        except (socket.timeout, ConnectionResetError, ssl.SSLError):
             return None
 
     def read_stream(self, stream_id, deadline_s=10.0):

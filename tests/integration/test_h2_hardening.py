@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """HTTP/2 abuse ends the offending connection with GOAWAY and is counted, while another
 client on the same listener keeps being served: rapid reset (CVE-2023-44487),
-CONTINUATION flood, PING flood, SETTINGS flood."""
+CONTINUATION flood, PING and SETTINGS floods (over cleartext and over TLS alike), floods of
+frames that do no work (empty DATA, PRIORITY, WINDOW_UPDATE), and a client whose request
+heads keep being refused (too large, or malformed). The listener's limits are set low
+(http_options) so that each abuse is short."""
 
 import os
 import re
+import ssl
 import subprocess
 import sys
 import threading
@@ -14,6 +18,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import h2frames as h2  # noqa: E402
 import harness  # noqa: E402
 from harness import free_port, generation, route  # noqa: E402
+from test_tls import Pki, secret  # noqa: E402
+
+LIMITS = {"max_request_headers_bytes": 8192, "http2_max_refused_header_blocks": 5,
+          "http2_max_control_frames": 200}
 
 
 class H2HardeningTest(harness.StraitTestCase):
@@ -23,6 +31,17 @@ class H2HardeningTest(harness.StraitTestCase):
         upstream = self.start_upstream("backend")
         self.port = free_port()
         gen = generation(self.port, {"*": [route("/", "backend")]}, {"backend": [upstream]})
+        gen["listeners"][0]["http_options"] = dict(LIMITS)
+        # The same listener over TLS (h2 by ALPN), with a certificate of a throw-away CA.
+        pki = Pki(self.tmp)
+        cert, key = pki.leaf("h2.test", ["DNS:h2.test"])
+        self.tls_port = free_port()
+        tls_listener = dict(gen["listeners"][0], name="tls", port=self.tls_port,
+                            tls={"certificates": [{"secret": "cert"}]})
+        gen["listeners"].append(tls_listener)
+        gen["secrets"] = [secret("cert", cert, key)]
+        self.tls = ssl.create_default_context(cafile=os.path.join(self.tmp, "ca.pem"))
+        self.tls.set_alpn_protocols(["h2"])
         config_dir = self.make_config_dir()
         self.write_config(config_dir, "mesh.yaml", gen)
         self.admin = self.start_sidecar("web-1", "web", self.start_control(config_dir), workers=1)
@@ -37,10 +56,10 @@ class H2HardeningTest(harness.StraitTestCase):
                             "http://127.0.0.1:%d/ok" % self.port], capture_output=True, text=True, timeout=harness.scaled(20))
         self.assertEqual(r.stdout, "200", r.stderr)
 
-    def abuse(self, payloads):
+    def abuse(self, payloads, tls=False):
         """Sends the payloads on one connection (while a well-behaved client works in
         parallel) and returns the GOAWAY code the server answered with."""
-        conn = h2.RawH2(self.port)
+        conn = h2.RawH2(self.tls_port, tls=self.tls, server_name="h2.test") if tls else h2.RawH2(self.port)
         self.addCleanup(conn.close)
         result = {}
         reader = threading.Thread(target=lambda: result.update(code=conn.read_until_goaway()))
@@ -83,6 +102,43 @@ class H2HardeningTest(harness.StraitTestCase):
         settings = h2.frame(h2.SETTINGS, 0, 0, b"\x00\x03\x00\x00\x00\x64")  # MAX_CONCURRENT_STREAMS=100
         code = self.abuse([settings * 10000])  # one write, as for the PING flood
         self.assertEqual(code, h2.ENHANCE_YOUR_CALM)
+
+    def test_ping_and_settings_floods_over_tls(self):
+        # One implementation whatever the transport: the frame budget, not the ACK queue.
+        before = self.stat("strait_downstream_h2_flood_total")
+        self.assertEqual(self.abuse([h2.frame(h2.PING, 0, 0, b"12345678") * 1000], tls=True), h2.ENHANCE_YOUR_CALM)
+        settings = h2.frame(h2.SETTINGS, 0, 0, b"\x00\x03\x00\x00\x00\x64")
+        self.assertEqual(self.abuse([settings * 1000], tls=True), h2.ENHANCE_YOUR_CALM)
+        harness.wait_until(lambda: self.stat("strait_downstream_h2_flood_total") >= before + 2, 5)
+
+    def test_frames_that_do_no_work(self):
+        opened = h2.frame(h2.HEADERS, h2.END_HEADERS, 1, h2.request_block("/upload"))  # a body is coming
+        empty_data = h2.frame(h2.DATA, 0, 1, b"")
+        self.assertEqual(self.abuse([opened + empty_data * 500]), h2.ENHANCE_YOUR_CALM)
+        priority = h2.frame(h2.PRIORITY, 0, 3, b"\x00\x00\x00\x01\x10")  # stream 3 depends on 1
+        self.assertEqual(self.abuse([priority * 500]), h2.ENHANCE_YOUR_CALM)
+        window_update = h2.frame(h2.WINDOW_UPDATE, 0, 0, b"\x00\x00\x00\x01")
+        self.assertEqual(self.abuse([window_update * 500]), h2.ENHANCE_YOUR_CALM)
+        # Within the budget nothing happens: a connection that sends a few of each is served.
+        conn = h2.RawH2(self.port)
+        self.addCleanup(conn.close)
+        conn.send(h2.frame(h2.PING, 0, 0, b"12345678") * 5 + priority * 5 + window_update * 5 +
+                  h2.frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1, h2.request_block("/fine")))
+        headers, _ = conn.read_stream(1)
+        self.assertEqual(headers[:1], b"\x88")  # :status 200 (HPACK static index 8)
+
+    def test_refused_header_blocks_end_the_connection(self):
+        # Each head decodes past max_request_headers_bytes (8 KiB) but stays under twice it
+        # (not a flood by size): answered 431 one by one, then the connection is closed.
+        big = h2.literal("x-big", "a" * 10000)
+        heads = [h2.frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1 + 2 * i, h2.request_block("/h", extra=big))
+                 for i in range(20)]
+        self.assertEqual(self.abuse([b"".join(heads)]), h2.ENHANCE_YOUR_CALM)
+        # Malformed heads (an upper-case field name: a stream error, RFC 9113 8.2.1) count too.
+        bad = h2.literal("X-Upper", "1")
+        heads = [h2.frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1 + 2 * i, h2.request_block("/m", extra=bad))
+                 for i in range(20)]
+        self.assertEqual(self.abuse([b"".join(heads)]), h2.ENHANCE_YOUR_CALM)
 
     def test_protocol_error_gets_goaway_protocol_error(self):
         # DATA on stream 0 is a connection error of type PROTOCOL_ERROR (RFC 9113 6.1).

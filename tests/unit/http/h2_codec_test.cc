@@ -247,5 +247,49 @@ TEST(H2ServerCodec, RequestHeadOverTheLimitIsAnswered431) {
   EXPECT_EQ(rec.heads.count(next), 1u);
 }
 
+// Feeds `n` client PINGs (each its own frame) to the server at `now_ms`.
+bool pings(Client& client, H2ServerCodec& server, int n, int64_t now_ms) {
+  for (int i = 0; i < n; i++) nghttp2_submit_ping(client.session, NGHTTP2_FLAG_NONE, nullptr);
+  std::string c2s = client.output();
+  server.setNowMs(now_ms);
+  bool ok = server.execute(c2s.data(), c2s.size());
+  std::string s2c;
+  server.takeOutput(&s2c);
+  client.input(s2c);
+  return ok;
+}
+
+TEST(H2ServerCodec, ControlFramesOverTheBudgetOfAWindowAreAFlood) {
+  Recorder rec;
+  H2Settings settings;
+  settings.max_control_frames = 50;
+  H2ServerCodec server(&rec, settings);
+  Client client;
+  EXPECT_TRUE(pings(client, server, 40, 1000));
+  // A new window starts the count again: 40 + 40 in two windows is fine ...
+  EXPECT_TRUE(pings(client, server, 40, 1000 + H2ServerCodec::kControlFrameWindowMs));
+  // ... 40 + 20 in one is not.
+  EXPECT_FALSE(pings(client, server, 20, 2000 + H2ServerCodec::kControlFrameWindowMs));
+  EXPECT_EQ(server.error(), "flood");
+}
+
+TEST(H2ServerCodec, RefusedHeadsPastTheLimitEndTheConnection) {
+  Recorder rec;
+  H2Settings settings;
+  settings.max_header_list_size = 1024;
+  settings.max_refused_header_blocks = 3;
+  H2ServerCodec server(&rec, settings);
+  Client client;
+  auto fields = get("/big");
+  fields.emplace_back("x-big", std::string(1200, 'b'));
+  for (int i = 0; i < 3; i++) client.request(fields, nullptr);
+  pump(client, server);  // three 431s: still within the limit
+  EXPECT_FALSE(server.failed());
+  client.request(fields, nullptr);
+  std::string c2s = client.output();
+  EXPECT_FALSE(server.execute(c2s.data(), c2s.size()));
+  EXPECT_EQ(server.error(), "flood");
+}
+
 }  // namespace
 }  // namespace strait::http
