@@ -14,9 +14,8 @@
 
 namespace strait::proxy {
 
-RouterStream::RouterStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr snapshot, const CompiledRoute& route,
-                           http::StreamInfo&& info)
-    : ctx_(ctx), sink_(sink), snapshot_(std::move(snapshot)), route_(route), info_(std::move(info)),
+RouterStream::RouterStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr snapshot, const CompiledRoute& route)
+    : ctx_(ctx), sink_(sink), snapshot_(std::move(snapshot)), route_(route),
       stream_timer_(ctx.dispatcher(), [this] { onStreamTimer(); }),
       backoff_timer_(ctx.dispatcher(), [this] { startAttempt(); }) {
   info_.route_name = route_.name;

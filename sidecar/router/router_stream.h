@@ -53,9 +53,9 @@ class RouterStream final : public UpstreamAttempt::Callbacks,
                            public FilterChain::Owner,
                            public event::DeferredDeletable {
  public:
-  // `info` carries what the session knows (client address, peer identity, TLS, start).
-  RouterStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr snapshot, const CompiledRoute& route,
-               http::StreamInfo&& info);
+  // The session then fills in what it knows (client address, peer identity, protocol, start)
+  // through mutableStreamInfo(), before start(): the info is built in place, not moved.
+  RouterStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr snapshot, const CompiledRoute& route);
   ~RouterStream() override;
 
   // Starts the exchange. May call back into the sink synchronously (local reply).
@@ -74,6 +74,7 @@ class RouterStream final : public UpstreamAttempt::Callbacks,
   bool responseComplete() const { return response_complete_; }
   bool responseStarted() const { return response_started_; }
   const http::StreamInfo& streamInfo() const { return info_; }
+  http::StreamInfo& mutableStreamInfo() { return info_; }
 
   // UpstreamAttempt::Callbacks
   void onAttemptHead(http::ResponseHead&& head, http::BodyFraming framing, uint64_t length) override;

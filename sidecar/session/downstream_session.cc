@@ -133,13 +133,13 @@ void DownstreamSession::onRequestHead(http::StreamId, http::RequestHead&& head, 
   std::string client = trustedClientAddress(head.headers, peer_ip_, listener->xff_trusted_hops);
   RouteResult routed = routeRequest(*listener, head, conn_->peerIdentity(), client);
   if (routed.route == nullptr) return sendLocalReply(routed.local_status, routed.details);
-  http::StreamInfo si;
+  stream_ = std::make_unique<RouterStream>(ctx_, *this, snapshot, *routed.route);
+  http::StreamInfo& si = stream_->mutableStreamInfo();
   si.client_ip = std::move(client);
   si.downstream_address = peer_ip_;
   si.protocol = head.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
   si.peer_identity = conn_->peerIdentity();
   si.start_ms = ctx_.dispatcher().nowMs();
-  stream_ = std::make_unique<RouterStream>(ctx_, *this, snapshot, *routed.route, std::move(si));
   RequestInfo info = requestInfo(*listener, conn_->secure());
   stream_->start(std::move(head), framing, length, info);
 }

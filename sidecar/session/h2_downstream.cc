@@ -182,13 +182,13 @@ void H2Downstream::onRequestHead(http::StreamId id, http::RequestHead&& head, ht
   std::string client = trustedClientAddress(head.headers, peer_ip_, listener->xff_trusted_hops);
   RouteResult routed = routeRequest(*listener, head, conn_.peerIdentity(), client);
   if (routed.route == nullptr) return s->sendLocalReply(routed.local_status, routed.details);
-  http::StreamInfo si;
+  s->proxy = std::make_unique<RouterStream>(ctx_, *s, snapshot, *routed.route);
+  http::StreamInfo& si = s->proxy->mutableStreamInfo();
   si.client_ip = std::move(client);
   si.downstream_address = peer_ip_;
   si.protocol = "HTTP/2";
   si.peer_identity = conn_.peerIdentity();
   si.start_ms = ctx_.dispatcher().nowMs();
-  s->proxy = std::make_unique<RouterStream>(ctx_, *s, snapshot, *routed.route, std::move(si));
   RequestInfo info = requestInfo(*listener, conn_.secure());
   s->proxy->start(std::move(head), framing, length, info);
 }

@@ -273,7 +273,7 @@ TEST_F(RouterStreamTest, MaxStreamDurationResetsAStartedResponse) {
 }
 
 TEST_F(RouterStreamTest, GrpcCallerGetsATrailersOnlyError) {
-  stream_ = std::make_unique<RouterStream>(ctx_, sink_, ctx_.snapshot(), *route_, http::StreamInfo());
+  stream_ = std::make_unique<RouterStream>(ctx_, sink_, ctx_.snapshot(), *route_);
   http::RequestHead head;
   head.method = "POST";
   head.target = "/pkg.Svc/Call";

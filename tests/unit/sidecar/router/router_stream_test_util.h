@@ -36,9 +36,8 @@ class RouterStreamTest : public ::testing::Test {
   void start(http::BodyFraming framing = http::BodyFraming::kNone, FakeSink* sink = nullptr,
              std::unique_ptr<RouterStream>* out = nullptr) {
     if (!out) out = &stream_;
-    http::StreamInfo info;
-    info.client_ip = "10.1.2.3";
-    *out = std::make_unique<RouterStream>(ctx_, sink ? *sink : sink_, ctx_.snapshot(), *route_, std::move(info));
+    *out = std::make_unique<RouterStream>(ctx_, sink ? *sink : sink_, ctx_.snapshot(), *route_);
+    (*out)->mutableStreamInfo().client_ip = "10.1.2.3";
     http::RequestHead head;
     head.method = framing == http::BodyFraming::kNone ? "GET" : "POST";
     head.target = "/x";
