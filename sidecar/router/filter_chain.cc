@@ -68,7 +68,9 @@ FilterChain::FilterChain(Owner& owner, const std::vector<std::shared_ptr<const f
   }
 }
 
-FilterChain::~FilterChain() = default;
+// The filters go first: a filter's destructor may still use its callbacks (the WAF writes
+// its audit line from the stream's info).
+FilterChain::~FilterChain() { filters_.clear(); }
 
 bool FilterChain::takeResponse() {
   if (responding_ || passed_response_) return false;
