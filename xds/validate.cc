@@ -76,6 +76,13 @@ void checkListeners(const strait::v1::Generation& gen, const NameIndex& names, P
     if (l.http_options().xff_num_trusted_hops() > 10) {
       p->add("listener", n, "http_options.xff_num_trusted_hops", "must be at most 10");
     }
+    if (l.http_options().has_request_headers_timeout()) {
+      const auto& t = l.http_options().request_headers_timeout();
+      int64_t ns = internal::isValidDuration(t) ? internal::toNanos(t) : -1;
+      if (ns < 1000000 || ns > 3600LL * 1000000000) {
+        p->add("listener", n, "http_options.request_headers_timeout", "must be 1ms to 1h");
+      }
+    }
     const auto& idle = l.http_options().idle_timeout();
     if (!internal::isValidDuration(idle) || internal::toNanos(idle) < 0) {
       p->add("listener", n, "http_options.idle_timeout", "must be a valid duration >= 0");

@@ -45,6 +45,7 @@ struct ListenerInfo {
   const RouteTable* routes = nullptr;  // owned by the snapshot
   size_t max_request_headers_bytes = 64 * 1024;
   int64_t idle_timeout_ms = 60000;
+  int64_t request_headers_timeout_ms = 10000;  // HTTP/1.1: first byte of a request to end of head
   std::string forwarded_proto = "http";  // "https" by default on TLS listeners
   uint32_t xff_trusted_hops = 0;         // x-forwarded-for entries to trust (client address)
   uint32_t h2_max_control_frames = 1000;       // per 10 s (http_options.http2_max_control_frames)

@@ -14,6 +14,7 @@ struct WorkerStats {
   Counter downstream_rq_total{0};
   Counter downstream_rq_by_class[6] = {};  // index = status / 100 (1..5)
   Counter downstream_rq_bad_request{0};    // refused by the HTTP/1.1 parser
+  Counter downstream_rq_header_timeout{0}; // request head not complete in time (408)
   Counter downstream_h2_protocol_error{0}; // HTTP/2 connections ended by a protocol error
   Counter downstream_h2_flood{0};          // ... by a flood (rapid reset, CONTINUATION, PING, SETTINGS)
   Counter upstream_cx_total{0};

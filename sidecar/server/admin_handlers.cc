@@ -167,6 +167,9 @@ std::string renderStats(const AdminSources& src) {
           src.draining != nullptr && src.draining->load(std::memory_order_relaxed) ? 1 : 0, "gauge");
   counter(out, "strait_downstream_rq_bad_request_total", "Requests refused by the HTTP/1.1 parser.",
           sum(src, &S::downstream_rq_bad_request));
+  counter(out, "strait_downstream_rq_header_timeout_total",
+          "HTTP/1.1 requests whose head did not arrive within request_headers_timeout (408).",
+          sum(src, &S::downstream_rq_header_timeout));
   counter(out, "strait_downstream_h2_protocol_error_total", "HTTP/2 connections closed for a protocol error.",
           sum(src, &S::downstream_h2_protocol_error));
   counter(out, "strait_downstream_h2_flood_total", "HTTP/2 connections closed for flooding (GOAWAY ENHANCE_YOUR_CALM).",

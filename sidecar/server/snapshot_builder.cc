@@ -112,6 +112,7 @@ absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snap
     if (opts.has_idle_timeout() && durationMs(opts.idle_timeout()) > 0) {
       info.idle_timeout_ms = durationMs(opts.idle_timeout());
     }
+    if (opts.has_request_headers_timeout()) info.request_headers_timeout_ms = durationMs(opts.request_headers_timeout());
     if (auto it = tls_contexts.find(l.name()); it != tls_contexts.end()) {
       info.tls = it->second;
       info.forwarded_proto = "https";

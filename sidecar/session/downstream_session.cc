@@ -1,6 +1,7 @@
 #include "sidecar/session/downstream_session.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "sidecar/router/header_utils.h"
@@ -26,7 +27,10 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, int fd, std::string pee
       owner_(owner),
       idle_timer_(ctx.dispatcher(), [this] { onIdleTimeout(); }) {
   conn_->setCallbacks(this);
-  if (const ListenerInfo* l = liveListener(ctx_, listener_name_)) idle_timeout_ms_ = l->idle_timeout_ms;
+  if (const ListenerInfo* l = liveListener(ctx_, listener_name_)) {
+    idle_timeout_ms_ = static_cast<int32_t>(std::min<int64_t>(l->idle_timeout_ms, INT32_MAX));
+    head_timeout_ms_ = static_cast<int32_t>(std::min<int64_t>(l->request_headers_timeout_ms, INT32_MAX));
+  }
   last_activity_ms_ = ctx_.dispatcher().nowMs();
   idle_timer_.enableMs(idle_timeout_ms_);
   WorkerStats::inc(ctx_.stats().downstream_cx_total);
@@ -61,12 +65,31 @@ void DownstreamSession::onRead(net::Buffer& in) {
 
 void DownstreamSession::onIdleTimeout() {
   if (lingering_) return closeConnection(net::Connection::CloseType::kNoFlush);
+  if (head_started_) {  // a request head is arriving: its own deadline
+    int64_t waited = ctx_.dispatcher().nowMs() - last_activity_ms_;
+    if (waited < head_timeout_ms_) return idle_timer_.enableMs(head_timeout_ms_ - waited);
+    return onHeadTimeout();
+  }
   // The timer stays armed across requests and is checked lazily here (re-arming it per
   // request cost two timer-tree updates on the hot path).
   if (in_request_ || (h2_ && !h2_->idle())) return idle_timer_.enableMs(idle_timeout_ms_);
   int64_t idle_for = ctx_.dispatcher().nowMs() - last_activity_ms_;
   if (idle_for < idle_timeout_ms_) return idle_timer_.enableMs(idle_timeout_ms_ - idle_for);
   closeConnection(net::Connection::CloseType::kNoFlush);
+}
+
+// The head did not arrive in time: 408 for an HTTP/1.1 request; a connection whose protocol
+// is not known yet (a partial HTTP/2 preface) is just closed.
+void DownstreamSession::onHeadTimeout() {
+  head_started_ = false;
+  WorkerStats::inc(ctx_.stats().downstream_rq_header_timeout);
+  if (!protocol_detected_) return closeConnection(net::Connection::CloseType::kNoFlush);
+  WorkerStats::inc(ctx_.stats().downstream_rq_total);
+  keep_alive_ = false;
+  in_request_ = true;
+  request_complete_ = true;
+  response_complete_ = false;
+  sendLocalReply(408, "request_header_timeout");
 }
 
 // The HTTP/2 client connection preface (RFC 9113 3.4): h2c with prior knowledge.
@@ -92,8 +115,13 @@ bool DownstreamSession::detectProtocol(net::Buffer& in) {
 
 void DownstreamSession::parseInput() {
   net::Buffer& in = conn_->input();
-  if (!protocol_detected_ && !detectProtocol(in)) return;
+  if (!head_started_ && !in_request_ && !h2_ && !in.empty()) {
+    head_started_ = true;  // the head's clock starts at its first byte
+    last_activity_ms_ = ctx_.dispatcher().nowMs();
+  }
+  if (!protocol_detected_ && !detectProtocol(in)) return armHeadTimer();
   if (h2_) {
+    head_started_ = false;  // HTTP/2 streams have their own limits
     last_activity_ms_ = ctx_.dispatcher().nowMs();
     if (!h2_->onRead(in)) closeGracefully();
     return;
@@ -107,6 +135,7 @@ void DownstreamSession::parseInput() {
     in.drain(n);
     if (n == 0) break;
   }
+  armHeadTimer();
   // Pipelined bytes wait until the current response is done; stop reading meanwhile.
   if (!closed_ && in_request_ && request_complete_ && !in.empty() && !reads_paused_for_pipeline_) {
     reads_paused_for_pipeline_ = true;
@@ -116,6 +145,7 @@ void DownstreamSession::parseInput() {
 
 void DownstreamSession::onRequestHead(http::StreamId, http::RequestHead&& head, http::BodyFraming framing, uint64_t length) {
   in_request_ = true;
+  head_started_ = false;
   request_complete_ = response_complete_ = false;
   chunked_response_ = false;
   WorkerStats::inc(ctx_.stats().downstream_rq_total);
@@ -156,6 +186,14 @@ void DownstreamSession::onMessageComplete(http::StreamId) {
   request_complete_ = true;
   if (stream_ && !response_complete_) stream_->onRequestComplete();
   if (response_complete_) finishExchange();
+}
+
+// A head still incomplete after this read: the timer fires at its deadline (only then; a
+// head that arrives whole in one read never touches the timer).
+void DownstreamSession::armHeadTimer() {
+  if (!head_started_ || in_request_ || closed_ || lingering_) return;
+  int64_t left = last_activity_ms_ + head_timeout_ms_ - ctx_.dispatcher().nowMs();
+  idle_timer_.enableMs(left > 0 ? left : 0);
 }
 
 void DownstreamSession::onError(http::StreamId, const http::ParseError& error) {

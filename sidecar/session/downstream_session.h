@@ -82,6 +82,8 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   void parseInput();
   bool detectProtocol(net::Buffer& in);
   void onIdleTimeout();
+  void onHeadTimeout();
+  void armHeadTimer();
   void onResponseDone();
   void finishExchange();
   void closeConnection(net::Connection::CloseType type);
@@ -98,8 +100,12 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   std::unique_ptr<RouterStream> stream_;
   std::unique_ptr<H2Downstream> h2_;  // set when the connection speaks HTTP/2
   event::Timer idle_timer_;
-  int64_t idle_timeout_ms_ = 60000;
-  int64_t last_activity_ms_ = 0;    // end of the last exchange (idle timeout is lazy)
+  // Both from the listener; int32 keeps the session in its allocator size class.
+  int32_t idle_timeout_ms_ = 60000;
+  int32_t head_timeout_ms_ = 10000;  // request_headers_timeout (HTTP/1.1)
+  // End of the last exchange (the idle timeout is lazy); while head_started_, the time the
+  // request's first byte arrived.
+  int64_t last_activity_ms_ = 0;
   bool protocol_detected_ = false;
   bool in_request_ = false;         // a request is being handled (head seen, response not done)
   bool request_complete_ = false;
@@ -112,7 +118,8 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   bool closed_ = false;
   bool lingering_ = false;          // closeGracefully(): FIN sent, input is dropped
   bool reads_paused_for_pipeline_ = false;
-  int request_version_minor_ = 1;
+  bool head_started_ = false;       // bytes of a request head (or of the first bytes) arrived
+  uint8_t request_version_minor_ = 1;
 };
 
 }  // namespace strait::proxy

@@ -1,7 +1,8 @@
 // DownstreamSession (HTTP/1.1) over a socketpair, the test playing the client, with fake
 // upstream pools behind the router: a keep-alive exchange, pipelined requests served one at a
 // time in order, a parse error answered 400 and closed, no route, and a client that goes
-// away mid-request cancelling the upstream exchange, and the lingering close.
+// away mid-request cancelling the upstream exchange, the lingering close, and the request-head
+// timeout.
 #include "sidecar/session/downstream_session.h"
 
 #include <fcntl.h>
@@ -33,6 +34,7 @@ class DownstreamSessionTest : public ::testing::Test, public SessionOwner {
     auto snap = testSnapshot({testCluster("c", {1})});
     ListenerInfo listener;
     listener.name = "l";
+    listener.request_headers_timeout_ms = 100;
     listener.routes = table->get();
     snap->route_tables["rt"] = std::move(*table);
     snap->listeners.push_back(std::move(listener));
@@ -165,6 +167,17 @@ TEST_F(DownstreamSessionTest, CloseAfterResponseLingersUntilTheClientCloses) {
   close(client_);
   client_ = -1;
   ASSERT_TRUE(ctx_.runUntil([&] { return closed_; }));
+}
+
+// A head that stops arriving: 408 and the connection closes once request_headers_timeout
+// (100 ms here) has passed since its first byte.
+TEST_F(DownstreamSessionTest, SlowHeadGets408) {
+  send("GET /a HTTP/1.1\r\nHost: svc\r\nX-Slow: ");
+  ASSERT_TRUE(waitEof());
+  EXPECT_TRUE(absl::StartsWith(received_, "HTTP/1.1 408")) << received_;
+  EXPECT_TRUE(absl::StrContains(lower(), "x-strait-local-reply: request_header_timeout"));
+  EXPECT_EQ(ctx_.stats().downstream_rq_header_timeout.load(), 1u);
+  EXPECT_EQ(ctx_.exchangeCount(), 0u);
 }
 
 TEST_F(DownstreamSessionTest, NoRouteIs404AndKeepsTheConnection) {
