@@ -70,6 +70,10 @@ void checkListeners(const strait::v1::Generation& gen, const NameIndex& names, P
     if (l.http_options().http2_max_control_frames() > 1000000) {
       p->add("listener", n, "http_options.http2_max_control_frames", "must be at most 1000000");
     }
+    uint32_t conn_buffer = l.http_options().http2_max_connection_buffer_bytes();
+    if (conn_buffer != 0 && (conn_buffer < (64u << 10) || conn_buffer > (1u << 30))) {
+      p->add("listener", n, "http_options.http2_max_connection_buffer_bytes", "must be 64 KiB to 1 GiB (0: 4 MiB)");
+    }
     if (l.http_options().http2_max_refused_header_blocks() > 10000) {
       p->add("listener", n, "http_options.http2_max_refused_header_blocks", "must be at most 10000");
     }

@@ -50,6 +50,7 @@ struct ListenerInfo {
   uint32_t xff_trusted_hops = 0;         // x-forwarded-for entries to trust (client address)
   uint32_t h2_max_control_frames = 1000;       // per 10 s (http_options.http2_max_control_frames)
   uint32_t h2_max_refused_header_blocks = 10;  // per connection
+  size_t h2_connection_buffer_bytes = 4 << 20; // response bytes waiting for one client
   std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext
   std::shared_ptr<const AuthzPolicy> authz;       // per-request policy; nullptr: allow all
 };

@@ -17,6 +17,7 @@ struct WorkerStats {
   Counter downstream_rq_header_timeout{0}; // request head not complete in time (408)
   Counter downstream_h2_protocol_error{0}; // HTTP/2 connections ended by a protocol error
   Counter downstream_h2_flood{0};          // ... by a flood (rapid reset, CONTINUATION, PING, SETTINGS)
+  Counter downstream_h2_connection_buffer_full{0};  // times a connection's upstreams paused for its total
   Counter upstream_cx_total{0};
   Counter upstream_cx_active{0};
   Counter upstream_cx_connect_fail{0};

@@ -195,6 +195,7 @@ H2Session::Stream* H2Session::find(int32_t stream_id) const {
 H2Session::Stream& H2Session::add(int32_t stream_id) {
   auto& slot = streams_[stream_id];
   if (slot && slot->above_high) --streams_above_high_;
+  if (slot) total_queued_ -= slot->queued();
   slot = std::make_unique<Stream>();
   return *slot;
 }
@@ -212,6 +213,7 @@ int H2Session::onStreamClose(int32_t stream_id, uint32_t error_code) {
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) return 0;
   if (it->second->above_high) --streams_above_high_;
+  total_queued_ -= it->second->queued();
   streams_.erase(it);
   streamClosed(stream_id, error_code);
   return 0;
@@ -227,6 +229,7 @@ void H2Session::sendData(int32_t stream_id, const char* data, size_t len) {
     s->pending_offset = 0;
   }
   s->pending.append(data, len);
+  total_queued_ += len;
   if (!s->above_high && s->queued() > settings_.response_buffer_high) {
     s->above_high = true;
     ++streams_above_high_;
@@ -285,6 +288,7 @@ int H2Session::sendDataFrame(int32_t stream_id, const uint8_t* framehd, size_t l
   }
   if (length > 0) sink(s->pending.data() + s->pending_offset, length);
   s->pending_offset += length;
+  total_queued_ -= length;
   onDataFrameSent();
   if (padlen > 1) {
     static constexpr char kZeros[256] = {};

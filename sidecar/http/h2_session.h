@@ -56,6 +56,8 @@ class H2Session {
   // Acknowledges `len` received body bytes of the stream: their window is reopened.
   void consume(int32_t stream_id, size_t len);
   size_t queuedBytes(int32_t stream_id) const;
+  // Response bytes queued across every stream of the connection.
+  size_t totalQueuedBytes() const { return total_queued_; }
   // Graceful GOAWAY: in-flight streams complete.
   void goAway();
   // The connection ended in error (input refused, or an error GOAWAY was sent).
@@ -110,6 +112,7 @@ class H2Session {
   void resume(Stream& s, int32_t stream_id);
 
   size_t streams_above_high_ = 0;  // streams whose above_high is set
+  size_t total_queued_ = 0;        // sum of the streams' queued()
   // The sink of the drainOutput call in progress (DATA payloads go to it from sendDataFrame).
   absl::FunctionRef<void(const char* data, size_t len)>* sink_ = nullptr;
   static constexpr size_t kMaxHeaderBlockFrames = 32;

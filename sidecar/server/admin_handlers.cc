@@ -174,6 +174,9 @@ std::string renderStats(const AdminSources& src) {
           sum(src, &S::downstream_h2_protocol_error));
   counter(out, "strait_downstream_h2_flood_total", "HTTP/2 connections closed for flooding (GOAWAY ENHANCE_YOUR_CALM).",
           sum(src, &S::downstream_h2_flood));
+  counter(out, "strait_downstream_h2_connection_buffer_full_total",
+          "Times an HTTP/2 client connection's upstreams were all paused: its waiting response bytes reached http2_max_connection_buffer_bytes.",
+          sum(src, &S::downstream_h2_connection_buffer_full));
   counter(out, "strait_downstream_cx_total", "Downstream connections accepted.", sum(src, &S::downstream_cx_total));
   counter(out, "strait_downstream_cx_active", "Downstream connections open.", sum(src, &S::downstream_cx_active), "gauge");
   counter(out, "strait_upstream_cx_total", "Upstream connections opened.", sum(src, &S::upstream_cx_total));

@@ -120,6 +120,9 @@ absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snap
     if (!opts.forwarded_proto().empty()) info.forwarded_proto = opts.forwarded_proto();
     info.xff_trusted_hops = opts.xff_num_trusted_hops();
     if (opts.http2_max_control_frames() > 0) info.h2_max_control_frames = opts.http2_max_control_frames();
+    if (opts.http2_max_connection_buffer_bytes() > 0) {
+      info.h2_connection_buffer_bytes = opts.http2_max_connection_buffer_bytes();
+    }
     if (opts.http2_max_refused_header_blocks() > 0) {
       info.h2_max_refused_header_blocks = opts.http2_max_refused_header_blocks();
     }

@@ -29,10 +29,12 @@ class H2Downstream::Stream final : public http::StreamSink, public event::Deferr
   }
   void sendBody(const char* data, size_t len) override {
     parent_.codec_.sendData(id_, data, len);
-    if (proxy && !upstream_paused_ && parent_.codec_.queuedBytes(id_) > kHighWatermark) {
-      upstream_paused_ = true;
-      proxy->onDownstreamWatermark(true);
+    if (!stream_above_ && parent_.codec_.queuedBytes(id_) > kHighWatermark) {
+      stream_above_ = true;
+      updatePause();
     }
+    parent_.checkConnectionBuffer();
+    if (parent_.connection_above_ || parent_.socket_above_) updatePause();  // a stream opened meanwhile
     parent_.scheduleFlush();
   }
   void sendComplete(const http::HeaderMap* trailers) override {
@@ -72,10 +74,16 @@ class H2Downstream::Stream final : public http::StreamSink, public event::Deferr
     }
   }
   void onDrained() {
-    if (upstream_paused_ && proxy) {
-      upstream_paused_ = false;
-      proxy->onDownstreamWatermark(false);
-    }
+    stream_above_ = false;
+    updatePause();
+  }
+  // The stream's upstream reads pause while its own queue, the connection's total or the
+  // connection's socket buffer is above its mark (three reasons, one switch).
+  void updatePause() {
+    bool want = stream_above_ || parent_.connection_above_ || parent_.socket_above_;
+    if (want == upstream_paused_ || !proxy) return;
+    upstream_paused_ = want;
+    proxy->onDownstreamWatermark(want);
   }
   void countResponse(int status) {
     int cls = status / 100;
@@ -91,6 +99,7 @@ class H2Downstream::Stream final : public http::StreamSink, public event::Deferr
   bool response_done_ = false;
   bool request_paused_ = false;
   bool upstream_paused_ = false;
+  bool stream_above_ = false;     // this stream's queue went past kHighWatermark
   size_t unconsumed_ = 0;
 };
 
@@ -112,7 +121,10 @@ http::H2Settings settingsFor(WorkerContext& ctx, const std::string& listener_nam
 H2Downstream::H2Downstream(WorkerContext& ctx, net::Connection& conn, ConnectionCloser& closer,
                            std::string listener_name, std::string peer_ip)
     : ctx_(ctx), conn_(conn), closer_(closer), listener_name_(std::move(listener_name)), peer_ip_(std::move(peer_ip)),
-      codec_(this, settingsFor(ctx_, listener_name_)) {}
+      codec_(this, settingsFor(ctx_, listener_name_)) {
+  const ListenerInfo* l = ctx_.snapshot() ? ctx_.snapshot()->findListener(listener_name_) : nullptr;
+  if (l != nullptr) connection_buffer_bytes_ = l->h2_connection_buffer_bytes;
+}
 
 H2Downstream::~H2Downstream() { onClose(); }
 
@@ -142,9 +154,20 @@ void H2Downstream::onClose() {
 }
 
 void H2Downstream::onDownstreamWatermark(bool above) {
-  for (auto& [id, s] : streams_) {
-    if (s->proxy) s->proxy->onDownstreamWatermark(above);
-  }
+  socket_above_ = above;
+  for (auto& [id, s] : streams_) s->updatePause();
+  checkConnectionBuffer();
+}
+
+// Every stream's response bytes waiting for this client, together: past the listener's bound
+// all the upstreams pause; below a quarter of it they resume.
+void H2Downstream::checkConnectionBuffer() {
+  size_t buffered = codec_.totalQueuedBytes() + conn_.bufferedOut();
+  bool above = connection_above_ ? buffered > connection_buffer_bytes_ / 4 : buffered > connection_buffer_bytes_;
+  if (above == connection_above_) return;
+  connection_above_ = above;
+  if (above) WorkerStats::inc(ctx_.stats().downstream_h2_connection_buffer_full);
+  for (auto& [id, s] : streams_) s->updatePause();
 }
 
 void H2Downstream::drain() {
@@ -168,6 +191,7 @@ void H2Downstream::scheduleFlush() {
 void H2Downstream::flush() {
   if (closed_) return;
   codec_.drainOutput([this](const char* data, size_t len) { conn_.write(std::string_view(data, len)); });
+  if (connection_above_) checkConnectionBuffer();
 }
 
 void H2Downstream::onRequestHead(http::StreamId id, http::RequestHead&& head, http::BodyFraming framing,

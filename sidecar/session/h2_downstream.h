@@ -62,11 +62,15 @@ class H2Downstream final : public http::CodecCallbacks {
   class Stream;
   void scheduleFlush();
   void flush();
+  void checkConnectionBuffer();
   void localReply(int32_t id, int status, std::string_view details);
 
   WorkerContext& ctx_;
   net::Connection& conn_;
   ConnectionCloser& closer_;
+  size_t connection_buffer_bytes_ = 4 << 20;  // the listener's http2_max_connection_buffer_bytes
+  bool connection_above_ = false;  // all streams' queued + socket buffer past the bound
+  bool socket_above_ = false;      // the connection's write buffer is above its high watermark
   std::string listener_name_;
   std::string peer_ip_;
   http::H2ServerCodec codec_;

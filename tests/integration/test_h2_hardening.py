@@ -21,16 +21,34 @@ from harness import free_port, generation, route  # noqa: E402
 from test_tls import Pki, secret  # noqa: E402
 
 LIMITS = {"max_request_headers_bytes": 8192, "http2_max_refused_header_blocks": 5,
-          "http2_max_control_frames": 200}
+          "http2_max_control_frames": 200, "http2_max_connection_buffer_bytes": 1 << 20}
+BIG = 1 << 20  # body bytes of the /big/ route's responses
+NOT_READING_STREAMS = 40
+
+
+def rss_bytes(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS for %d" % pid)
 
 
 class H2HardeningTest(harness.StraitTestCase):
 
     def setUp(self):
         super().setUp()
+        # Under ASan freed memory sits in a quarantine that RSS would count; the buffering test
+        # measures RSS, so the quarantine is off for the processes started here.
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        os.environ["ASAN_OPTIONS"] = (asan + ":" if asan else "") + \
+            "quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
+        self.addCleanup(os.environ.__setitem__, "ASAN_OPTIONS", asan)
         upstream = self.start_upstream("backend")
+        big = self.start_upstream("big", size=BIG)
         self.port = free_port()
-        gen = generation(self.port, {"*": [route("/", "backend")]}, {"backend": [upstream]})
+        gen = generation(self.port, {"*": [route("/big/", "big"), route("/", "backend")]},
+                         {"backend": [upstream], "big": [big]})
         gen["listeners"][0]["http_options"] = dict(LIMITS)
         # The same listener over TLS (h2 by ALPN), with a certificate of a throw-away CA.
         pki = Pki(self.tmp)
@@ -139,6 +157,21 @@ class H2HardeningTest(harness.StraitTestCase):
         heads = [h2.frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1 + 2 * i, h2.request_block("/m", extra=bad))
                  for i in range(20)]
         self.assertEqual(self.abuse([b"".join(heads)]), h2.ENHANCE_YOUR_CALM)
+
+    def test_a_client_that_does_not_read_holds_a_bounded_buffer(self):
+        # 40 streams of 1 MiB responses, never read (no WINDOW_UPDATE, nothing taken from the
+        # socket): without a bound across streams the sidecar would queue ~1 MiB per stream.
+        sidecar = [p for p in self.procs if p.name.startswith("sidecar-")][0]
+        before = rss_bytes(sidecar.pid)
+        conn = h2.RawH2(self.port)
+        self.addCleanup(conn.close)
+        conn.send(b"".join(h2.frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1 + 2 * i, h2.request_block("/big/%d" % i))
+                           for i in range(NOT_READING_STREAMS)))
+        harness.wait_until(lambda: self.stat("strait_downstream_h2_connection_buffer_full_total") >= 1, 20,
+                           message="the connection's buffer bound reached")
+        self.assert_other_client_served()
+        grown = rss_bytes(sidecar.pid) - before
+        self.assertLess(grown, 16 << 20, "the sidecar grew by %d bytes for a client that does not read" % grown)
 
     def test_protocol_error_gets_goaway_protocol_error(self):
         # DATA on stream 0 is a connection error of type PROTOCOL_ERROR (RFC 9113 6.1).
