@@ -44,27 +44,16 @@ start_row() {  # ROW ORIGIN PORT
 # The loads: a GET with a query string and browser-like headers, and an 8 KiB
 # application/x-www-form-urlencoded POST (wrk Lua scripts).
 make_scripts() {
-  cat >"$WORK/get.lua" <<'LUA'
-wrk.method = "GET"
-wrk.path = "/search?q=blue+running+shoes&page=2&sort=price"
-wrk.headers["Host"] = "shop.example"
+  local common='wrk.headers["Host"] = "shop.example"
 wrk.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
-wrk.headers["Accept"] = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-wrk.headers["Accept-Language"] = "en-GB,en;q=0.9"
-wrk.headers["Cookie"] = "session=6f1c2b7e9a0d4e2f8b3c5a7d9e1f3a5b; theme=dark"
-LUA
+wrk.headers["Accept"] = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"'
   local body="name=Jane+Doe&email=jane%40example.com&subject=Order+question&comment="
   while [ ${#body} -lt 8192 ]; do body+="The+parcel+arrived+on+time+and+the+shoes+fit+well.+"; done
-  body=${body:0:8192}
-  sed -e "s/@BODY@/$body/" >"$WORK/post8k.lua" <<'LUA'
-wrk.method = "POST"
-wrk.path = "/contact"
-wrk.body = "@BODY@"
-wrk.headers["Host"] = "shop.example"
-wrk.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
-wrk.headers["Accept"] = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-LUA
+  printf '%s\n' 'wrk.method = "GET"' 'wrk.path = "/search?q=blue+running+shoes&page=2&sort=price"' "$common" \
+    'wrk.headers["Accept-Language"] = "en-GB,en;q=0.9"' \
+    'wrk.headers["Cookie"] = "session=6f1c2b7e9a0d4e2f8b3c5a7d9e1f3a5b; theme=dark"' >"$WORK/get.lua"
+  printf '%s\n' 'wrk.method = "POST"' 'wrk.path = "/contact"' "wrk.body = \"${body:0:8192}\"" "$common" \
+    'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"' >"$WORK/post8k.lua"
 }
 
 # run_load ROW LOAD ORIGIN_PID PORT: prints "req_s p99 proxy_cpu origin_cpu"; refuses to print
