@@ -61,4 +61,28 @@ inline strait::v1::Generation goodGeneration() {
   return gen;
 }
 
+// A generation with one virtual host whose filters are `vhost_filters` and whose one route
+// has `route_filters` (YAML lists of HttpFilter, e.g. "[{compression: {}}]"), for the filters'
+// validation tests.
+inline strait::v1::Generation filterGeneration(const std::string& vhost_filters,
+                                               const std::string& route_filters = "[]") {
+  std::string yaml = R"(
+route_configs:
+  - name: main
+    virtual_hosts:
+      - name: vh
+        domains: ["*"]
+        filters: )" + vhost_filters + R"(
+        routes:
+          - match: {prefix: /}
+            route: {cluster: a}
+            filters: )" + route_filters + R"(
+clusters: [{name: a}]
+load_assignments: [{cluster_name: a, endpoints: [{address: 10.0.0.1, port: 80}]}]
+)";
+  strait::v1::Generation gen;
+  if (!yamlToMessage(yaml, &gen).ok()) abort();
+  return gen;
+}
+
 }  // namespace strait::xds::testing

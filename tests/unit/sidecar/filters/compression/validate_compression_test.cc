@@ -2,32 +2,15 @@
 #include <gtest/gtest.h>
 
 #include "xds/validate.h"
+#include "tests/unit/xds/test_config.h"
 #include "xds/yaml_proto.h"
 
 namespace strait::xds {
 namespace {
 
-// One route config with the compression filter `compression` on the virtual host and an
-// empty one on the route.
+// The compression filter `compression` on the virtual host and an empty one on the route.
 strait::v1::Generation genWith(const std::string& compression) {
-  std::string yaml = R"(
-route_configs:
-  - name: main
-    virtual_hosts:
-      - name: vh
-        domains: ["*"]
-        filters: [{compression: )" + compression + R"(}]
-        routes:
-          - match: {prefix: /}
-            route: {cluster: a}
-            filters: [{compression: {}}]
-clusters: [{name: a}]
-load_assignments: [{cluster_name: a, endpoints: [{address: 10.0.0.1, port: 80}]}]
-)";
-  strait::v1::Generation gen;
-  absl::Status st = strait::xds::yamlToMessage(yaml, &gen);
-  EXPECT_TRUE(st.ok()) << st << "\n" << yaml;
-  return gen;
+  return testing::filterGeneration("[{compression: " + compression + "}]", "[{compression: {}}]");
 }
 
 void expectOk(const std::string& compression) {

@@ -5,34 +5,15 @@
 #include "absl/strings/match.h"
 #include "sidecar/filters/waf/audit_log.h"
 #include "sidecar/filters/waf/waf_rules.h"
+#include "tests/unit/xds/test_config.h"
 #include "xds/validate.h"
 #include "xds/yaml_proto.h"
 
 namespace strait::filters::waf {
 namespace {
 
-strait::v1::Generation genWith(const std::string& waf) {
-  std::string yaml = R"(
-route_configs:
-  - name: main
-    virtual_hosts:
-      - name: vh
-        domains: ["*"]
-        filters: [{waf: )" + waf + R"(}]
-        routes:
-          - match: {prefix: /}
-            route: {cluster: a}
-clusters: [{name: a}]
-load_assignments: [{cluster_name: a, endpoints: [{address: 10.0.0.1, port: 80}]}]
-)";
-  strait::v1::Generation gen;
-  absl::Status st = xds::yamlToMessage(yaml, &gen);
-  EXPECT_TRUE(st.ok()) << st << "\n" << yaml;
-  return gen;
-}
-
 std::string problems(const std::string& waf) {
-  absl::Status st = xds::validateGeneration(genWith(waf));
+  absl::Status st = xds::validateGeneration(xds::testing::filterGeneration("[{waf: " + waf + "}]"));
   return st.ok() ? "" : std::string(st.message());
 }
 
