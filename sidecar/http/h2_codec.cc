@@ -32,7 +32,10 @@ bool H2ServerCodec::prematureResetFlood() {
 }
 
 // Frames that do no work (RFC 9113 10.5): counted per window; past the budget, a flood.
-int H2ServerCodec::onFrameHeader(int32_t, uint8_t type, uint8_t flags, size_t length) {
+int H2ServerCodec::onFrameHeader(int32_t stream_id, uint8_t type, uint8_t flags, size_t length) {
+  // RFC 9113 6.3: PRIORITY on stream 0 is a connection error, even with RFC 7540 priorities
+  // off (nghttp2 then skips PRIORITY frames unchecked).
+  if (type == NGHTTP2_PRIORITY && stream_id == 0) return kFrameInvalid;
   bool counts = false;
   switch (type) {
     case NGHTTP2_PING:
@@ -56,14 +59,14 @@ int H2ServerCodec::onFrameHeader(int32_t, uint8_t type, uint8_t flags, size_t le
     default:
       break;
   }
-  if (!counts) return 0;
+  if (!counts) return kFrameOk;
   if (now_ms_ - window_start_ms_ >= kControlFrameWindowMs || now_ms_ < window_start_ms_) {
     window_start_ms_ = now_ms_;
     control_frames_ = 0;
     window_update_credit_ = 0;
   }
-  if (++control_frames_ > settings_.max_control_frames) return NGHTTP2_ERR_CALLBACK_FAILURE;
-  return 0;
+  if (++control_frames_ > settings_.max_control_frames) return kFrameFlood;
+  return kFrameOk;
 }
 
 void H2ServerCodec::onDataFrameSent() {

@@ -131,9 +131,9 @@ void H2Session::onGoAwaySent(uint32_t error_code) {
 // CONTINUATION flood: a header block of too many frames or bytes is a connection error,
 // as a legitimate peer never needs that much (nghttp2 has its own frame limit as well).
 int H2Session::onBeginFrame(int32_t stream_id, uint8_t type, uint8_t flags, size_t length) {
-  if (int rv = onFrameHeader(stream_id, type, flags, length); rv != 0) {
-    flood_detected_ = true;
-    return rv;
+  if (int rv = onFrameHeader(stream_id, type, flags, length); rv != kFrameOk) {
+    if (rv == kFrameFlood) flood_detected_ = true;
+    return NGHTTP2_ERR_CALLBACK_FAILURE;  // receive() answers GOAWAY (flood or PROTOCOL_ERROR)
   }
   if (type == NGHTTP2_HEADERS) {
     header_block_frames_ = 1;

@@ -89,7 +89,9 @@ class H2Session {
   Stream* find(int32_t stream_id) const;
   Stream& add(int32_t stream_id);
   // Hooks for the derived codec.
-  // Every inbound frame's header, before its payload; nonzero refuses the input (a flood).
+  // Every inbound frame's header, before its payload: kFrameOk, or kFrameFlood / kFrameInvalid
+  // to refuse the input with GOAWAY ENHANCE_YOUR_CALM / PROTOCOL_ERROR.
+  static constexpr int kFrameOk = 0, kFrameFlood = 1, kFrameInvalid = 2;
   virtual int onFrameHeader(int32_t stream_id, uint8_t type, uint8_t flags, size_t length) {
     (void)stream_id, (void)type, (void)flags, (void)length;
     return 0;

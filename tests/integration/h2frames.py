@@ -149,5 +149,31 @@ class RawH2:
         self._data = {stream_id: data}
         return outcome, data
 
+    def read_error(self, deadline_s=10.0):
+        """Reads frames until the server signals an error: returns ("goaway", code) for a
+        connection error, ("rst", stream id, code) for a stream error, or ("eof",) when the
+        connection closed without either."""
+        self.sock.settimeout(scaled(deadline_s))
+        buf = b""
+        while True:
+            while len(buf) >= 9:
+                length = int.from_bytes(buf[0:3], "big")
+                if len(buf) < 9 + length:
+                    break
+                ftype = buf[3]
+                sid = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
+                payload, buf = buf[9:9 + length], buf[9 + length:]
+                if ftype == GOAWAY:
+                    return ("goaway", int.from_bytes(payload[4:8], "big"))
+                if ftype == RST_STREAM:
+                    return ("rst", sid, int.from_bytes(payload[0:4], "big"))
+            try:
+                chunk = self.sock.recv(65536)
+            except (ConnectionResetError, ssl.SSLError):
+                chunk = b""
+            if not chunk:
+                return ("eof",)
+            buf += chunk
+
     def close(self):
         self.sock.close()
