@@ -63,6 +63,7 @@ void RouterStream::onFilterResponse() {
   response_started_ = true;
   stream_timer_.disable();
   endAttempt();
+  cluster_active_.release();
   in_backoff_ = false;
   pauseDownstream(false);
 }
@@ -75,6 +76,7 @@ void RouterStream::filterResetStream() {
   done_ = true;
   stream_timer_.disable();
   endAttempt();
+  cluster_active_.release();
   in_backoff_ = false;
   pauseDownstream(false);
   response_complete_ = true;  // nothing more will be sent
@@ -346,6 +348,7 @@ void RouterStream::reset() {
   backoff_timer_.disable();
   downstream_paused_ = false;  // the downstream is going away: nothing to resume
   endAttempt();
+  cluster_active_.release();
 }
 
 void RouterStream::fail(http::ResponseFlag flag, int status, std::string_view details) {
@@ -355,6 +358,9 @@ void RouterStream::fail(http::ResponseFlag flag, int status, std::string_view de
   info_.response_code = is_grpc_ && !response_started_ ? 200 : status;
   stream_timer_.disable();
   endAttempt();
+  // The upstream side is over: the cluster's active requests must not count a local reply
+  // that waits for a slow client (a client that never reads would hold them otherwise).
+  cluster_active_.release();
   in_backoff_ = false;
   backoff_timer_.disable();
   pauseDownstream(false);

@@ -117,6 +117,7 @@ void RouterStream::onAttemptEnd() {
   if (done_ || !response_started_) return;
   done_ = true;
   response_complete_ = true;
+  cluster_active_.release();  // the upstream request is over, whatever the client still reads
   stream_timer_.disable();
   if (retry_) retry_->onAttemptEnd();
   pauseDownstream(false);

@@ -47,7 +47,8 @@ class H2HardeningTest(harness.StraitTestCase):
         upstream = self.start_upstream("backend")
         big = self.start_upstream("big", size=BIG)
         self.port = free_port()
-        gen = generation(self.port, {"*": [route("/big/", "big"), route("/", "backend")]},
+        gen = generation(self.port, {"*": [route("/big/", "big"), route("/bigt/", "big", timeout="1s"),
+                                           route("/", "backend")]},
                          {"backend": [upstream], "big": [big]})
         gen["listeners"][0]["http_options"] = dict(LIMITS)
         # The same listener over TLS (h2 by ALPN), with a certificate of a throw-away CA.
@@ -172,6 +173,21 @@ class H2HardeningTest(harness.StraitTestCase):
         self.assert_other_client_served()
         grown = rss_bytes(sidecar.pid) - before
         self.assertLess(grown, 16 << 20, "the sidecar grew by %d bytes for a client that does not read" % grown)
+
+    def test_a_client_that_does_not_read_does_not_hold_the_cluster(self):
+        # The paused streams end at the route's timeout (1 s on /bigt/, 15 s by default); the
+        # ones answered 504 while the single-threaded upstream was busy wait for the client
+        # too. Either way the cluster's active requests are released (a client that never
+        # reads must not use up its circuit breaker).
+        conn = h2.RawH2(self.port)
+        self.addCleanup(conn.close)
+        conn.send(b"".join(h2.frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1 + 2 * i,
+                                    h2.request_block("/bigt/%d" % i)) for i in range(NOT_READING_STREAMS)))
+        harness.wait_until(lambda: self.stat("strait_upstream_rq_timeout_total") >= 1, 30, message="a timeout")
+        harness.wait_until(lambda: re.search(r'^strait_cluster_rq_active\{cluster="big"\} 0$',
+                                             harness.http_get(self.admin, "/stats")[2], re.M), 30,
+                           message="no request of the client that does not read counted active")
+        self.assert_other_client_served()
 
     def test_protocol_error_gets_goaway_protocol_error(self):
         # DATA on stream 0 is a connection error of type PROTOCOL_ERROR (RFC 9113 6.1).
