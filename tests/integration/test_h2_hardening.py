@@ -80,6 +80,15 @@ class H2HardeningTest(harness.StraitTestCase):
         parallel) and returns the GOAWAY code the server answered with."""
         conn = h2.RawH2(self.tls_port, tls=self.tls, server_name="h2.test") if tls else h2.RawH2(self.port)
         self.addCleanup(conn.close)
+        if tls:
+            # An SSL socket must not be read and written from two threads at once (one OpenSSL
+            # object): send everything, then read. The payloads fit in the socket buffers.
+            for p in payloads:
+                if not conn.send(p):
+                    break
+            code = conn.read_until_goaway()
+            self.assert_other_client_served()
+            return code
         result = {}
         reader = threading.Thread(target=lambda: result.update(code=conn.read_until_goaway()))
         reader.start()
