@@ -1,6 +1,13 @@
-// The WAF filter's config validation, rule text and rule-set cache, and the audit log's JSON
-// string encoding.
+// The WAF filter's config validation, rule text and rule-set cache, and the audit log (JSON
+// string encoding, rotation).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "sidecar/filters/waf/audit_log.h"
@@ -83,6 +90,36 @@ TEST(AuditLogJson, EscapesAndReplacesInvalidUtf8) {
   EXPECT_EQ(jsonString("Gr\xc3\xbc\xc3\x9f" "e"), "\"Gr\xc3\xbc\xc3\x9f" "e\"");            // valid UTF-8 kept
   EXPECT_EQ(jsonString("\xff\xc3"), "\"\xef\xbf\xbd\xef\xbf\xbd\"");                         // invalid bytes
   EXPECT_EQ(jsonString("\xed\xa0\x80"), "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");         // a surrogate
+}
+
+off_t fileSize(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? st.st_size : -1;
+}
+
+// Lines go to the file one batch at a time (the test waits for each), so the rotation point
+// is exact: past max_bytes the file becomes <path>.1 and a new one starts.
+TEST(AuditLog, RotatesPastItsSize) {
+  char dir[] = "/tmp/strait-audit-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string path = std::string(dir) + "/audit.log";
+  ASSERT_TRUE(AuditLog::configure(path, 64 << 10).ok());
+  std::string line(999, 'x');  // 1000 bytes with the newline
+  for (uint64_t i = 1; i <= 100; i++) {
+    AuditLog::write(line);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);  // bounds a hang only
+    while (AuditLog::written() < i && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(AuditLog::written(), i);
+  }
+  AuditLog::shutdown();
+  EXPECT_EQ(AuditLog::dropped(), 0u);
+  EXPECT_EQ(fileSize(path + ".1"), 65000);  // 65 lines fit in 65536 bytes; the 66th started a new file
+  EXPECT_EQ(fileSize(path), 35000);
+  unlink((path + ".1").c_str());
+  unlink(path.c_str());
+  rmdir(dir);
 }
 
 }  // namespace
