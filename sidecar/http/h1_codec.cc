@@ -58,24 +58,6 @@ bool allOf(std::string_view s, const CharTable& table) {
   return true;
 }
 
-bool isOws(char c) { return c == ' ' || c == '\t'; }
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string lowerName(std::string_view name) {
-  std::string out(name);
-  for (char& c : out) c = lower(c);
-  return out;
-}
-
 // Calls fn(element) for each comma-separated element, OWS-trimmed.
 template <typename Fn>
 void forEachListElement(std::string_view list, Fn fn) {
@@ -91,7 +73,7 @@ bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
 int hexValue(char c) {
   if (isDigit(c)) return c - '0';
-  char l = lower(c);
+  char l = lowerAscii(c);
   if (l >= 'a' && l <= 'f') return l - 'a' + 10;
   return -1;
 }
@@ -137,9 +119,9 @@ bool isAuthorityForm(std::string_view t) {
 bool isAbsoluteForm(std::string_view t) {
   size_t colon = t.find(':');
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == t.size()) return false;
-  if (lower(t[0]) < 'a' || lower(t[0]) > 'z') return false;
+  if (lowerAscii(t[0]) < 'a' || lowerAscii(t[0]) > 'z') return false;
   for (char c : t.substr(0, colon)) {
-    char l = lower(c);
+    char l = lowerAscii(c);
     if (!((l >= 'a' && l <= 'z') || isDigit(c) || c == '+' || c == '-' || c == '.')) return false;
   }
   return true;
@@ -153,8 +135,8 @@ bool validTargetForm(std::string_view method, std::string_view target) {
 }
 
 bool isKnownCoding(std::string_view c) {
-  return iequals(c, "gzip") || iequals(c, "deflate") || iequals(c, "compress") ||
-         iequals(c, "x-gzip") || iequals(c, "x-compress");
+  return equalsIgnoreCase(c, "gzip") || equalsIgnoreCase(c, "deflate") || equalsIgnoreCase(c, "compress") ||
+         equalsIgnoreCase(c, "x-gzip") || equalsIgnoreCase(c, "x-compress");
 }
 
 struct TeResult {
@@ -173,7 +155,7 @@ TeResult parseTransferEncoding(std::string_view value) {
     std::string_view name = trimOws(element.substr(0, semi));
     if (element.empty()) {
       r = {400, "empty transfer-coding"};
-    } else if (iequals(name, "chunked")) {
+    } else if (equalsIgnoreCase(name, "chunked")) {
       if (chunked_seen || semi != std::string_view::npos) r = {400, "bad chunked coding"};
       chunked_seen = true;
     } else if (!isKnownCoding(name)) {
@@ -442,7 +424,7 @@ bool H1Parser::parseField(std::string_view line, HeaderMap* map) {
     fail(431, "too many header fields");
     return false;
   }
-  map->add(lowerName(name), std::string(value));
+  map->add(lowerAscii(name), std::string(value));
   return true;
 }
 
@@ -461,11 +443,11 @@ bool H1Parser::summarize(const HeaderMap& headers, int version_minor, FieldSumma
       s->transfer_encoding = &f.value;
     } else if (n == "connection") {
       forEachListElement(f.value, [s](std::string_view token) {
-        if (iequals(token, "close")) s->close = true;
-        if (iequals(token, "keep-alive")) s->keep_alive = true;
+        if (equalsIgnoreCase(token, "close")) s->close = true;
+        if (equalsIgnoreCase(token, "keep-alive")) s->keep_alive = true;
       });
     } else if (n == "expect") {
-      s->expect_continue = s->expect_continue || iequals(f.value, "100-continue");
+      s->expect_continue = s->expect_continue || equalsIgnoreCase(f.value, "100-continue");
     }
   }
   if (s->content_length_fields > 1 || s->transfer_encoding_fields > 1) {

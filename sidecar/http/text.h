@@ -9,16 +9,30 @@
 
 namespace strait::http {
 
-// Without leading/trailing optional whitespace (spaces and tabs, RFC 9110 5.6.3). Inline:
-// the HTTP/1.1 parser calls it for every header field.
+// Inline where the HTTP/1.1 parser calls them for every header field.
+
+// Optional whitespace (RFC 9110 5.6.3): space or tab.
+inline bool isOws(char c) { return c == ' ' || c == '\t'; }
+inline char lowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+// Without leading/trailing optional whitespace.
 inline std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && isOws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && isOws(s.back())) s.remove_suffix(1);
   return s;
+}
+inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); i++) {
+    if (lowerAscii(a[i]) != lowerAscii(b[i])) return false;
+  }
+  return true;
+}
+inline std::string lowerAscii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lowerAscii(c);
+  return out;
 }
 // The pieces between `sep`s (empty pieces included).
 std::vector<std::string_view> splitOn(std::string_view s, char sep);
-bool equalsIgnoreCase(std::string_view a, std::string_view b);
-std::string lowerAscii(std::string_view s);
 
 }  // namespace strait::http
