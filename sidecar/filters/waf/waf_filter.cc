@@ -24,8 +24,8 @@ namespace {
 using strait::v1::Waf;
 using waf::AuditLog;
 using waf::CompiledRules;
+using waf::kDefaultBodyBytes;
 
-constexpr uint32_t kDefaultBodyBytes = 128 << 10;
 constexpr size_t kMaxIdsInReply = 16;
 
 // What a transaction's log callback reports of one matched rule.

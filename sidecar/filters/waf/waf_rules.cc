@@ -17,8 +17,6 @@ namespace {
 
 using strait::v1::Waf;
 
-constexpr uint32_t kDefaultBodyBytes = 128 << 10;
-
 // libmodsecurity's rule parser keeps global state: one compilation at a time.
 absl::Mutex& parserMutex() {
   static absl::Mutex* const mu = new absl::Mutex();

@@ -25,6 +25,9 @@ class RulesSet;
 
 namespace strait::filters::waf {
 
+// Body bytes inspected when the config says 0 (max_request_body_bytes, max_response_body_bytes).
+constexpr uint32_t kDefaultBodyBytes = 128 << 10;
+
 // Debian's modsecurity-crs rules (the STRAIT_CRS_DIR environment variable overrides it, for
 // hosts where the CRS lives elsewhere).
 std::string coreRuleSetDir();
