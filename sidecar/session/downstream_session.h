@@ -46,6 +46,8 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   ~DownstreamSession() override;
 
   const std::string& listenerName() const { return listener_name_; }
+  // Bytes of a request head arrived and the head is not complete yet.
+  bool headStarted() const { return head_started_; }
   // The listener went away: close now if idle, else after the current response.
   void drain();
   // ConnectionCloser. A lingering close (nginx's lingering_close, Envoy's delayed close):

@@ -180,6 +180,19 @@ TEST_F(DownstreamSessionTest, SlowHeadGets408) {
   EXPECT_EQ(ctx_.exchangeCount(), 0u);
 }
 
+// A head in pieces, each read by the session before the next is sent, within the timeout.
+TEST_F(DownstreamSessionTest, HeadInPiecesIsServed) {
+  for (const char* piece : {"GET /pieces HTTP/1.1\r\n", "Host: svc\r\n"}) {
+    send(piece);
+    ASSERT_TRUE(ctx_.runUntil([&] { return session_->headStarted(); }));
+    ctx_.runPending();
+    EXPECT_EQ(ctx_.exchangeCount(), 0u);
+  }
+  send("\r\n");
+  ASSERT_TRUE(waitExchange(0));
+  EXPECT_EQ(ctx_.exchange(0)->head.target, "/pieces");
+}
+
 TEST_F(DownstreamSessionTest, NoRouteIs404AndKeepsTheConnection) {
   send("GET /a HTTP/1.1\r\nHost: elsewhere\r\n\r\n");
   ASSERT_TRUE(waitFor("\r\n\r\n"));
