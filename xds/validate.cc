@@ -80,13 +80,19 @@ void checkListeners(const strait::v1::Generation& gen, const NameIndex& names, P
     if (l.http_options().xff_num_trusted_hops() > 10) {
       p->add("listener", n, "http_options.xff_num_trusted_hops", "must be at most 10");
     }
-    if (l.http_options().has_request_headers_timeout()) {
-      const auto& t = l.http_options().request_headers_timeout();
+    auto checkRange = [&](bool present, const google::protobuf::Duration& t, int64_t min_ns, const char* field,
+                          const char* range) {
+      if (!present) return;
       int64_t ns = internal::isValidDuration(t) ? internal::toNanos(t) : -1;
-      if (ns < 1000000 || ns > 3600LL * 1000000000) {
-        p->add("listener", n, "http_options.request_headers_timeout", "must be 1ms to 1h");
-      }
-    }
+      if (ns < min_ns || ns > 3600LL * 1000000000) p->add("listener", n, field, range);
+    };
+    const auto& opts = l.http_options();
+    checkRange(opts.has_request_headers_timeout(), opts.request_headers_timeout(), 1000000,
+               "http_options.request_headers_timeout", "must be 1ms to 1h");
+    checkRange(opts.has_send_timeout(), opts.send_timeout(), 1000000, "http_options.send_timeout",
+               "must be 1ms to 1h");
+    checkRange(opts.request_body_min_rate().has_window(), opts.request_body_min_rate().window(), 100000000,
+               "http_options.request_body_min_rate.window", "must be 100ms to 1h");
     const auto& idle = l.http_options().idle_timeout();
     if (!internal::isValidDuration(idle) || internal::toNanos(idle) < 0) {
       p->add("listener", n, "http_options.idle_timeout", "must be a valid duration >= 0");

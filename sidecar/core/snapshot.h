@@ -51,6 +51,9 @@ struct ListenerInfo {
   uint32_t h2_max_control_frames = 1000;       // per 10 s (http_options.http2_max_control_frames)
   uint32_t h2_max_refused_header_blocks = 10;  // per connection
   size_t h2_connection_buffer_bytes = 4 << 20; // response bytes waiting for one client
+  int64_t send_timeout_ms = 60000;             // no progress on waiting response bytes
+  uint32_t body_min_bytes_per_second = 240;    // request_body_min_rate (0: off)
+  int64_t body_rate_window_ms = 10000;
   std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext
   std::shared_ptr<const AuthzPolicy> authz;       // per-request policy; nullptr: allow all
 };

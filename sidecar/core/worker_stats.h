@@ -18,6 +18,8 @@ struct WorkerStats {
   Counter downstream_h2_protocol_error{0}; // HTTP/2 connections ended by a protocol error
   Counter downstream_h2_flood{0};          // ... by a flood (rapid reset, CONTINUATION, PING, SETTINGS)
   Counter downstream_h2_connection_buffer_full{0};  // times a connection's upstreams paused for its total
+  Counter downstream_cx_send_timeout{0};   // closed: waiting response bytes, no progress for send_timeout
+  Counter downstream_rq_body_timeout{0};   // request body slower than request_body_min_rate (408)
   Counter upstream_cx_total{0};
   Counter upstream_cx_active{0};
   Counter upstream_cx_connect_fail{0};

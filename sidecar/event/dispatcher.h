@@ -56,6 +56,7 @@ class Timer {
   void enableMs(int64_t ms);  // (re)arms; fires once after `ms` milliseconds
   void disable();
   bool enabled() const { return armed_; }
+  int64_t deadlineMs() const { return deadline_ms_; }  // meaningful while enabled()
 
  private:
   friend class Dispatcher;

@@ -177,6 +177,12 @@ std::string renderStats(const AdminSources& src) {
   counter(out, "strait_downstream_h2_connection_buffer_full_total",
           "Times an HTTP/2 client connection's upstreams were all paused: its waiting response bytes reached http2_max_connection_buffer_bytes.",
           sum(src, &S::downstream_h2_connection_buffer_full));
+  counter(out, "strait_downstream_cx_send_timeout_total",
+          "Client connections closed because waiting response bytes made no progress for send_timeout.",
+          sum(src, &S::downstream_cx_send_timeout));
+  counter(out, "strait_downstream_rq_body_timeout_total",
+          "Requests whose body arrived slower than request_body_min_rate (408).",
+          sum(src, &S::downstream_rq_body_timeout));
   counter(out, "strait_downstream_cx_total", "Downstream connections accepted.", sum(src, &S::downstream_cx_total));
   counter(out, "strait_downstream_cx_active", "Downstream connections open.", sum(src, &S::downstream_cx_active), "gauge");
   counter(out, "strait_upstream_cx_total", "Upstream connections opened.", sum(src, &S::upstream_cx_total));

@@ -19,13 +19,34 @@ const ListenerInfo* liveListener(WorkerContext& ctx, const std::string& name) {
 }
 }  // namespace
 
+// A slow client's state, judged when the session's timer fires (no work per byte beyond a
+// counter). Settings are taken from the listener when the watch starts.
+struct DownstreamSession::SlowClientWatch {
+  // send_timeout: response bytes wait for the client and its upstreams are paused, so the
+  // bytes waiting only shrink if the client takes some; at each check they must have.
+  bool output = false;
+  int64_t output_check_ms = 0;
+  size_t output_pending = 0;  // bytes waiting at the last check
+  int64_t send_timeout_ms = 60000;
+  // request_body_min_rate: judged at the end of each window.
+  bool body = false;
+  int64_t body_window_end_ms = 0;
+  uint64_t body_bytes = 0;  // HTTP/1.1: received in this window; HTTP/2: the connection's total at its start
+  uint64_t body_min_bytes = 2400;  // per window
+  int64_t body_window_ms = 10000;
+};
+
 DownstreamSession::DownstreamSession(WorkerContext& ctx, int fd, std::string peer_ip,
                                      std::string listener_name, SessionOwner& owner,
                                      std::unique_ptr<net::TransportSocket> transport)
     : ctx_(ctx), conn_(std::make_unique<net::Connection>(ctx.dispatcher(), fd, false, std::move(transport))),
       peer_ip_(std::move(peer_ip)), listener_name_(std::move(listener_name)),
       owner_(owner),
-      idle_timer_(ctx.dispatcher(), [this] { onIdleTimeout(); }) {
+      idle_timer_(ctx.dispatcher(), [this] { onTimer(); }),
+      protocol_detected_(false), in_request_(false), request_complete_(false), request_bodyless_(false),
+      response_complete_(false), keep_alive_(true), chunked_response_(false), head_request_(false),
+      draining_(false), closed_(false), lingering_(false), reads_paused_for_pipeline_(false),
+      head_started_(false), body_held_back_(false), request_body_sized_(false) {
   conn_->setCallbacks(this);
   if (const ListenerInfo* l = liveListener(ctx_, listener_name_)) {
     idle_timeout_ms_ = static_cast<int32_t>(std::min<int64_t>(l->idle_timeout_ms, INT32_MAX));
@@ -63,19 +84,127 @@ void DownstreamSession::onRead(net::Buffer& in) {
   parseInput();
 }
 
-void DownstreamSession::onIdleTimeout() {
+// The session's one timer: the lingering close's bound, the request head's deadline, the
+// slow-client checks and the idle timeout, whichever is due first. It stays armed across
+// requests and the idle timeout is checked lazily here (re-arming it per request cost two
+// timer-tree updates on the hot path).
+void DownstreamSession::onTimer() {
   if (lingering_) return closeConnection(net::Connection::CloseType::kNoFlush);
+  int64_t now = ctx_.dispatcher().nowMs();
+  int64_t next = INT64_MAX;
+  if (watch_ && !checkSlowClient(now, &next)) return;
   if (head_started_) {  // a request head is arriving: its own deadline
-    int64_t waited = ctx_.dispatcher().nowMs() - last_activity_ms_;
-    if (waited < head_timeout_ms_) return idle_timer_.enableMs(head_timeout_ms_ - waited);
-    return onHeadTimeout();
+    int64_t deadline = last_activity_ms_ + head_timeout_ms_;
+    if (now >= deadline) return onHeadTimeout();
+    next = std::min(next, deadline);
+  } else if (in_request_ || (h2_ && !h2_->idle())) {
+    next = std::min(next, now + idle_timeout_ms_);
+  } else {
+    int64_t deadline = last_activity_ms_ + idle_timeout_ms_;
+    if (now >= deadline) return closeConnection(net::Connection::CloseType::kNoFlush);
+    next = std::min(next, deadline);
   }
-  // The timer stays armed across requests and is checked lazily here (re-arming it per
-  // request cost two timer-tree updates on the hot path).
-  if (in_request_ || (h2_ && !h2_->idle())) return idle_timer_.enableMs(idle_timeout_ms_);
-  int64_t idle_for = ctx_.dispatcher().nowMs() - last_activity_ms_;
-  if (idle_for < idle_timeout_ms_) return idle_timer_.enableMs(idle_timeout_ms_ - idle_for);
-  closeConnection(net::Connection::CloseType::kNoFlush);
+  idle_timer_.enableMs(next - now);
+}
+
+// Moves the timer earlier, never later (onTimer works out what is due).
+void DownstreamSession::armAt(int64_t deadline_ms) {
+  if (idle_timer_.enabled() && idle_timer_.deadlineMs() <= deadline_ms) return;
+  idle_timer_.enableMs(std::max<int64_t>(0, deadline_ms - ctx_.dispatcher().nowMs()));
+}
+
+DownstreamSession::SlowClientWatch& DownstreamSession::watch() {
+  if (watch_) return *watch_;
+  watch_ = std::make_unique<SlowClientWatch>();
+  if (const ListenerInfo* l = liveListener(ctx_, listener_name_)) {
+    watch_->send_timeout_ms = l->send_timeout_ms;
+    watch_->body_window_ms = l->body_rate_window_ms;
+    watch_->body_min_bytes = static_cast<uint64_t>(l->body_min_bytes_per_second) *
+                             static_cast<uint64_t>(l->body_rate_window_ms) / 1000;
+  }
+  return *watch_;
+}
+
+bool DownstreamSession::outputBackedUp() const {
+  return conn_->aboveHighWatermark() || (h2_ && h2_->connectionAbove());
+}
+
+bool DownstreamSession::awaitingBody() const {
+  return h2_ ? h2_->awaitingBody() : in_request_ && request_body_sized_ && requestBodyPending();
+}
+
+size_t DownstreamSession::pendingOutput() const {
+  return conn_->bufferedOut() + (h2_ ? h2_->queuedBytes() : 0);
+}
+
+void DownstreamSession::watchOutput() {
+  if (closed_ || lingering_) return;
+  SlowClientWatch& w = watch();
+  if (w.output) return;
+  w.output = true;
+  w.output_pending = pendingOutput();
+  w.output_check_ms = ctx_.dispatcher().nowMs() + w.send_timeout_ms;
+  armAt(w.output_check_ms);
+}
+
+void DownstreamSession::startBodyWindow(int64_t now) {
+  watch_->body_window_end_ms = now + watch_->body_window_ms;
+  watch_->body_bytes = h2_ ? h2_->requestBodyBytes() : 0;
+}
+
+// After a read that left a request body unfinished.
+void DownstreamSession::watchBody() {
+  if (closed_ || lingering_ || (watch_ && watch_->body)) return;
+  SlowClientWatch& w = watch();
+  if (w.body_min_bytes == 0) return;  // switched off
+  w.body = true;
+  startBodyWindow(ctx_.dispatcher().nowMs());
+  armAt(w.body_window_end_ms);
+}
+
+// False when the session gave up on the client (closed, or answered it 408).
+bool DownstreamSession::checkSlowClient(int64_t now, int64_t* next) {
+  SlowClientWatch& w = *watch_;
+  if (w.output && !outputBackedUp()) w.output = false;
+  if (w.output && now >= w.output_check_ms) {
+    size_t pending = pendingOutput();
+    if (pending >= w.output_pending) {  // nothing taken since the last check
+      WorkerStats::inc(ctx_.stats().downstream_cx_send_timeout);
+      closeConnection(net::Connection::CloseType::kNoFlush);
+      return false;
+    }
+    w.output_pending = pending;
+    w.output_check_ms = now + w.send_timeout_ms;
+  }
+  if (w.output) *next = std::min(*next, w.output_check_ms);
+  if (w.body && !awaitingBody()) w.body = false;
+  if (w.body && now >= w.body_window_end_ms) {
+    uint64_t got = h2_ ? h2_->requestBodyBytes() - w.body_bytes : w.body_bytes;
+    bool held_back = h2_ ? h2_->bodiesHeldBack() : body_held_back_;
+    if (!held_back && got < w.body_min_bytes) {
+      onSlowBody();
+      return false;
+    }
+    startBodyWindow(now);
+  }
+  if (w.body) *next = std::min(*next, w.body_window_end_ms);
+  if (!w.output && !w.body) watch_.reset();
+  return true;
+}
+
+// The request body came slower than request_body_min_rate.
+void DownstreamSession::onSlowBody() {
+  watch_.reset();
+  if (h2_) {
+    h2_->onSlowBody();  // counts per stream
+    return;
+  }
+  WorkerStats::inc(ctx_.stats().downstream_rq_body_timeout);
+  keep_alive_ = false;
+  if (stream_ && stream_->responseStarted()) return resetDownstream();
+  if (stream_) stream_->reset();
+  request_complete_ = true;  // nothing more of it is read
+  sendLocalReply(408, "request_body_timeout");
 }
 
 // The head did not arrive in time: 408 for an HTTP/1.1 request; a connection whose protocol
@@ -123,7 +252,8 @@ void DownstreamSession::parseInput() {
   if (h2_) {
     head_started_ = false;  // HTTP/2 streams have their own limits
     last_activity_ms_ = ctx_.dispatcher().nowMs();
-    if (!h2_->onRead(in)) closeGracefully();
+    if (!h2_->onRead(in)) return closeGracefully();
+    if (h2_->awaitingBody()) watchBody();
     return;
   }
   if (!parser_ && !in.empty()) {
@@ -136,6 +266,7 @@ void DownstreamSession::parseInput() {
     if (n == 0) break;
   }
   armHeadTimer();
+  if (awaitingBody() && !closed_) watchBody();
   // Pipelined bytes wait until the current response is done; stop reading meanwhile.
   if (!closed_ && in_request_ && request_complete_ && !in.empty() && !reads_paused_for_pipeline_) {
     reads_paused_for_pipeline_ = true;
@@ -152,6 +283,7 @@ void DownstreamSession::onRequestHead(http::StreamId, http::RequestHead&& head, 
   keep_alive_ = head.keep_alive && !draining_;
   request_bodyless_ = framing == http::BodyFraming::kNone ||
                       (framing == http::BodyFraming::kContentLength && length == 0);
+  request_body_sized_ = framing == http::BodyFraming::kContentLength;
   head_request_ = head.method == "HEAD";
   request_version_minor_ = head.version_minor;
   const SnapshotPtr& snapshot = ctx_.snapshot();
@@ -175,6 +307,7 @@ void DownstreamSession::onRequestHead(http::StreamId, http::RequestHead&& head, 
 }
 
 void DownstreamSession::onBody(http::StreamId, const char* data, size_t len) {
+  if (watch_ && watch_->body) watch_->body_bytes += len;
   if (stream_ && !response_complete_) stream_->onRequestBody(data, len);
 }
 
@@ -192,8 +325,7 @@ void DownstreamSession::onMessageComplete(http::StreamId) {
 // head that arrives whole in one read never touches the timer).
 void DownstreamSession::armHeadTimer() {
   if (!head_started_ || in_request_ || closed_ || lingering_) return;
-  int64_t left = last_activity_ms_ + head_timeout_ms_ - ctx_.dispatcher().nowMs();
-  idle_timer_.enableMs(left > 0 ? left : 0);
+  armAt(last_activity_ms_ + head_timeout_ms_);
 }
 
 void DownstreamSession::onError(http::StreamId, const http::ParseError& error) {
@@ -305,7 +437,11 @@ void DownstreamSession::finishExchange() {
 void DownstreamSession::resetDownstream() { closeConnection(net::Connection::CloseType::kNoFlush); }
 
 void DownstreamSession::readDisableDownstream(bool disable) {
-  if (!closed_) conn_->readDisable(disable);
+  if (closed_) return;
+  conn_->readDisable(disable);
+  body_held_back_ = disable;
+  // The client could not send while held back: its body rate is judged afresh.
+  if (!disable && watch_ && watch_->body) startBodyWindow(ctx_.dispatcher().nowMs());
 }
 
 void DownstreamSession::closeConnection(net::Connection::CloseType type) {
@@ -325,6 +461,7 @@ void DownstreamSession::onEvent(net::ConnectionEvent event) {
 void DownstreamSession::onAboveWriteHighWatermark() {
   if (h2_) h2_->onDownstreamWatermark(true);
   if (stream_) stream_->onDownstreamWatermark(true);
+  watchOutput();
 }
 
 void DownstreamSession::onBelowWriteLowWatermark() {

@@ -37,7 +37,7 @@ class SessionOwner {
 class DownstreamSession final : public net::ConnectionCallbacks,
                                 public http::CodecCallbacks,
                                 public http::StreamSink,
-                                public ConnectionCloser,
+                                public SessionControl,
                                 public event::DeferredDeletable {
  public:
   // `transport` (TLS on TLS listeners) wraps the accepted fd; nullptr is plaintext.
@@ -50,13 +50,15 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   bool headStarted() const { return head_started_; }
   // The listener went away: close now if idle, else after the current response.
   void drain();
-  // ConnectionCloser. A lingering close (nginx's lingering_close, Envoy's delayed close):
+  // SessionControl. A lingering close (nginx's lingering_close, Envoy's delayed close):
   // what is queued is sent, then FIN, and whatever the client still sends is read and
   // dropped until it closes too, or kLingerMs pass. Closing at once with unread input
   // would send RST, which can destroy the last responses (or an HTTP/2 GOAWAY) before the
   // client reads them: the requests in flight would be lost instead of answered or retried.
   void closeGracefully() override;
   static constexpr int64_t kLingerMs = 2000;
+  // SessionControl: HTTP/2's connection-wide bound was reached (as onAboveWriteHighWatermark).
+  void onOutputBackedUp() override { watchOutput(); }
 
   // net::ConnectionCallbacks
   void onRead(net::Buffer& in) override;
@@ -83,9 +85,21 @@ class DownstreamSession final : public net::ConnectionCallbacks,
  private:
   void parseInput();
   bool detectProtocol(net::Buffer& in);
-  void onIdleTimeout();
+  void onTimer();
   void onHeadTimeout();
   void armHeadTimer();
+  void armAt(int64_t deadline_ms);
+  // Slow clients (send_timeout, request_body_min_rate): see SlowClientWatch.
+  struct SlowClientWatch;
+  SlowClientWatch& watch();
+  void watchOutput();
+  void watchBody();
+  bool checkSlowClient(int64_t now, int64_t* next);
+  bool outputBackedUp() const;
+  bool awaitingBody() const;
+  size_t pendingOutput() const;
+  void startBodyWindow(int64_t now);
+  void onSlowBody();
   void onResponseDone();
   void finishExchange();
   void closeConnection(net::Connection::CloseType type);
@@ -108,19 +122,26 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   // End of the last exchange (the idle timeout is lazy); while head_started_, the time the
   // request's first byte arrived.
   int64_t last_activity_ms_ = 0;
-  bool protocol_detected_ = false;
-  bool in_request_ = false;         // a request is being handled (head seen, response not done)
-  bool request_complete_ = false;
-  bool request_bodyless_ = false;    // the request head announced no body
-  bool response_complete_ = false;
-  bool keep_alive_ = true;          // the client's wish for this request
-  bool chunked_response_ = false;   // we re-encode the response body as chunked
-  bool head_request_ = false;
-  bool draining_ = false;
-  bool closed_ = false;
-  bool lingering_ = false;          // closeGracefully(): FIN sent, input is dropped
-  bool reads_paused_for_pipeline_ = false;
-  bool head_started_ = false;       // bytes of a request head (or of the first bytes) arrived
+  // Allocated only while a client is slow (its output backed up, or a request body still
+  // arriving after a read): an idle connection does not pay for it.
+  std::unique_ptr<SlowClientWatch> watch_;
+  // Bits (set in the constructor: C++17 has no bit-field initializers), so that the
+  // session keeps to its allocator size class (256 bytes) with watch_.
+  bool protocol_detected_ : 1;
+  bool in_request_ : 1;         // a request is being handled (head seen, response not done)
+  bool request_complete_ : 1;
+  bool request_bodyless_ : 1;    // the request head announced no body
+  bool response_complete_ : 1;
+  bool keep_alive_ : 1;          // the client's wish for this request
+  bool chunked_response_ : 1;   // we re-encode the response body as chunked
+  bool head_request_ : 1;
+  bool draining_ : 1;
+  bool closed_ : 1;
+  bool lingering_ : 1;          // closeGracefully(): FIN sent, input is dropped
+  bool reads_paused_for_pipeline_ : 1;
+  bool head_started_ : 1;       // bytes of a request head (or of the first bytes) arrived
+  bool body_held_back_ : 1;     // the router paused reading the request body (backpressure)
+  bool request_body_sized_ : 1; // the request body has a declared length (content-length)
   uint8_t request_version_minor_ = 1;
 };
 

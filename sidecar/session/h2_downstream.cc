@@ -3,6 +3,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include <cstdlib>
+#include <vector>
 
 #include "sidecar/router/header_utils.h"
 #include "sidecar/router/request_router.h"
@@ -65,6 +66,20 @@ class H2Downstream::Stream final : public http::StreamSink, public event::Deferr
     }
   }
 
+  // The request body is still to come (counted in the parent's streams_awaiting_body_).
+  void setAwaitingBody(bool awaiting) {
+    if (awaiting == awaiting_body_) return;
+    awaiting_body_ = awaiting;
+    if (awaiting) {
+      parent_.streams_awaiting_body_++;
+    } else {
+      parent_.streams_awaiting_body_--;
+    }
+  }
+  bool awaitingBody() const { return awaiting_body_; }
+  bool requestPaused() const { return request_paused_; }
+  bool responseDone() const { return response_done_; }
+
   void onData(const char* data, size_t len) {
     if (proxy && !response_done_) proxy->onRequestBody(data, len);
     if (request_paused_) {
@@ -100,6 +115,7 @@ class H2Downstream::Stream final : public http::StreamSink, public event::Deferr
   bool request_paused_ = false;
   bool upstream_paused_ = false;
   bool stream_above_ = false;     // this stream's queue went past kHighWatermark
+  bool awaiting_body_ = false;
   size_t unconsumed_ = 0;
 };
 
@@ -118,9 +134,9 @@ http::H2Settings settingsFor(WorkerContext& ctx, const std::string& listener_nam
 }
 }  // namespace
 
-H2Downstream::H2Downstream(WorkerContext& ctx, net::Connection& conn, ConnectionCloser& closer,
+H2Downstream::H2Downstream(WorkerContext& ctx, net::Connection& conn, SessionControl& control,
                            std::string listener_name, std::string peer_ip)
-    : ctx_(ctx), conn_(conn), closer_(closer), listener_name_(std::move(listener_name)), peer_ip_(std::move(peer_ip)),
+    : ctx_(ctx), conn_(conn), control_(control), listener_name_(std::move(listener_name)), peer_ip_(std::move(peer_ip)),
       codec_(this, settingsFor(ctx_, listener_name_)) {
   const ListenerInfo* l = ctx_.snapshot() ? ctx_.snapshot()->findListener(listener_name_) : nullptr;
   if (l != nullptr) connection_buffer_bytes_ = l->h2_connection_buffer_bytes;
@@ -151,6 +167,7 @@ void H2Downstream::onClose() {
     }
   }
   streams_.clear();
+  streams_awaiting_body_ = 0;
 }
 
 void H2Downstream::onDownstreamWatermark(bool above) {
@@ -168,6 +185,39 @@ void H2Downstream::checkConnectionBuffer() {
   connection_above_ = above;
   if (above) WorkerStats::inc(ctx_.stats().downstream_h2_connection_buffer_full);
   for (auto& [id, s] : streams_) s->updatePause();
+  if (above) control_.onOutputBackedUp();
+}
+
+bool H2Downstream::bodiesHeldBack() const {
+  for (const auto& [id, s] : streams_) {
+    if (s->awaitingBody() && !s->requestPaused()) return false;
+  }
+  return true;
+}
+
+void H2Downstream::onSlowBody() {
+  std::vector<Stream*> slow;
+  for (auto& [id, s] : streams_) {
+    if (s->awaitingBody()) slow.push_back(s.get());
+  }
+  for (Stream* s : slow) {
+    WorkerStats::inc(ctx_.stats().downstream_rq_body_timeout);
+    s->setAwaitingBody(false);
+    if (s->responseDone()) continue;
+    if (s->proxy && s->proxy->responseStarted()) {
+      s->resetDownstream();
+      continue;
+    }
+    if (s->proxy) s->proxy->reset();
+    s->sendLocalReply(408, "request_body_timeout");
+  }
+  // The connection ends once the replies are out, like HTTP/1.1's (its other streams end
+  // with it: the client that owns them is the slow one). Draining instead would wait for
+  // the bodies that do not come (a stream stays open until the client ends its side).
+  draining_ = true;
+  codec_.goAway();
+  flush();
+  control_.closeGracefully();
 }
 
 void H2Downstream::drain() {
@@ -175,7 +225,7 @@ void H2Downstream::drain() {
   draining_ = true;
   codec_.goAway();
   flush();
-  if (streams_.empty()) closer_.closeGracefully();
+  if (streams_.empty()) control_.closeGracefully();
 }
 
 void H2Downstream::scheduleFlush() {
@@ -200,6 +250,8 @@ void H2Downstream::onRequestHead(http::StreamId id, http::RequestHead&& head, ht
   auto owned = std::make_unique<Stream>(*this, id);
   Stream* s = owned.get();
   streams_[id] = std::move(owned);
+  // Only bodies of a declared length are held to request_body_min_rate (see listener.proto).
+  if (framing == http::BodyFraming::kContentLength && length > 0) s->setAwaitingBody(true);
   const SnapshotPtr& snapshot = ctx_.snapshot();
   const ListenerInfo* listener = snapshot ? snapshot->findListener(listener_name_) : nullptr;
   if (listener == nullptr) return s->sendLocalReply(503, "listener_draining");
@@ -218,6 +270,7 @@ void H2Downstream::onRequestHead(http::StreamId id, http::RequestHead&& head, ht
 }
 
 void H2Downstream::onBody(http::StreamId id, const char* data, size_t len) {
+  request_body_bytes_ += len;
   auto it = streams_.find(id);
   if (it == streams_.end()) return codec_.consume(id, len);
   it->second->onData(data, len);
@@ -231,12 +284,14 @@ void H2Downstream::onTrailers(http::StreamId id, http::HeaderMap&& trailers) {
 
 void H2Downstream::onMessageComplete(http::StreamId id) {
   auto it = streams_.find(id);
+  if (it != streams_.end()) it->second->setAwaitingBody(false);
   if (it != streams_.end() && it->second->proxy) it->second->proxy->onRequestComplete();
 }
 
 void H2Downstream::onStreamClose(http::StreamId id, uint32_t) {
   auto it = streams_.find(id);
   if (it == streams_.end()) return;
+  it->second->setAwaitingBody(false);
   if (it->second->proxy) {
     // Closed by the client before the response completed, or normally after it: either way
     // the upstream exchange ends here (a finished one has already released its connection).
@@ -251,7 +306,7 @@ void H2Downstream::onStreamClose(http::StreamId id, uint32_t) {
     ctx_.dispatcher().deferred([this] {
       if (closed_) return;
       flush();
-      closer_.closeGracefully();
+      control_.closeGracefully();
     });
   }
 }

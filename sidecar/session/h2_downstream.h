@@ -21,19 +21,23 @@
 
 namespace strait::proxy {
 
-// Ends the downstream connection once everything queued is sent (a lingering close: see
-// DownstreamSession::closeGracefully).
-class ConnectionCloser {
+// What H2Downstream asks of the session that owns the connection.
+class SessionControl {
  public:
+  // Ends the connection once everything queued is sent (a lingering close: see
+  // DownstreamSession::closeGracefully).
   virtual void closeGracefully() = 0;
+  // The connection's waiting response bytes reached their bound (connectionAbove()): the
+  // session starts watching the client's progress (send_timeout).
+  virtual void onOutputBackedUp() = 0;
 
  protected:
-  ~ConnectionCloser() = default;
+  ~SessionControl() = default;
 };
 
 class H2Downstream final : public http::CodecCallbacks {
  public:
-  H2Downstream(WorkerContext& ctx, net::Connection& conn, ConnectionCloser& closer,
+  H2Downstream(WorkerContext& ctx, net::Connection& conn, SessionControl& control,
                std::string listener_name, std::string peer_ip);
   ~H2Downstream() override;
 
@@ -48,6 +52,22 @@ class H2Downstream final : public http::CodecCallbacks {
   // complete, then the connection closes.
   void drain();
   bool idle() const { return streams_.empty(); }
+
+  // For the session's slow-client checks (send_timeout, request_body_min_rate).
+  // Response bytes queued in the codec for the client's flow-control windows.
+  size_t queuedBytes() const { return codec_.totalQueuedBytes(); }
+  // The connection's waiting response bytes are past http2_max_connection_buffer_bytes.
+  bool connectionAbove() const { return connection_above_; }
+  // Some stream's request body of a declared length (content-length) is still to come.
+  bool awaitingBody() const { return streams_awaiting_body_ > 0; }
+  // Every stream still awaiting its body is held back by the sidecar (its upstream is not
+  // taking the body, so the client gets no window): the client is not the slow one.
+  bool bodiesHeldBack() const;
+  // Request body bytes received on this connection so far.
+  uint64_t requestBodyBytes() const { return request_body_bytes_; }
+  // The client sends its bodies too slowly: streams awaiting a body get 408 (or a reset if
+  // their response started), then GOAWAY, and the connection closes.
+  void onSlowBody();
 
   // http::CodecCallbacks (the HTTP/2 server codec)
   void onRequestHead(http::StreamId id, http::RequestHead&& head, http::BodyFraming framing,
@@ -67,7 +87,7 @@ class H2Downstream final : public http::CodecCallbacks {
 
   WorkerContext& ctx_;
   net::Connection& conn_;
-  ConnectionCloser& closer_;
+  SessionControl& control_;
   size_t connection_buffer_bytes_ = 4 << 20;  // the listener's http2_max_connection_buffer_bytes
   bool connection_above_ = false;  // all streams' queued + socket buffer past the bound
   bool socket_above_ = false;      // the connection's write buffer is above its high watermark
@@ -79,6 +99,8 @@ class H2Downstream final : public http::CodecCallbacks {
   bool closed_ = false;
   bool error_counted_ = false;
   bool draining_ = false;  // GOAWAY sent: close once the last stream is done
+  uint32_t streams_awaiting_body_ = 0;
+  uint64_t request_body_bytes_ = 0;
 };
 
 }  // namespace strait::proxy

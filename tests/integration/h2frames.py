@@ -149,6 +149,27 @@ class RawH2:
         self._data = {stream_id: data}
         return outcome, data
 
+    def read_frames_until_closed(self, deadline_s=10.0):
+        """Reads until the server closes the connection; returns every frame as (type, flags,
+        stream id, payload)."""
+        self.sock.settimeout(scaled(deadline_s))
+        buf, frames = b"", []
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except (ConnectionResetError, ssl.SSLError):
+                chunk = b""
+            if not chunk:
+                return frames
+            buf += chunk
+            while len(buf) >= 9:
+                length = int.from_bytes(buf[0:3], "big")
+                if len(buf) < 9 + length:
+                    break
+                sid = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
+                frames.append((buf[3], buf[4], sid, buf[9:9 + length]))
+                buf = buf[9 + length:]
+
     def read_error(self, deadline_s=10.0):
         """Reads frames until the server signals an error: returns ("goaway", code) for a
         connection error, ("rst", stream id, code) for a stream error, or ("eof",) when the

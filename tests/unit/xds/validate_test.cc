@@ -74,6 +74,12 @@ TEST(Validate, ListenerRules) {
   g = goodGeneration();
   g.mutable_listeners(0)->clear_name();
   expectProblem(g, "listener", "", "name", "required");
+  g = goodGeneration();
+  g.mutable_listeners(0)->mutable_http_options()->mutable_send_timeout()->set_seconds(7200);
+  expectProblem(g, "listener", "ingress", "http_options.send_timeout", "must be 1ms to 1h");
+  g = goodGeneration();
+  g.mutable_listeners(0)->mutable_http_options()->mutable_request_body_min_rate()->mutable_window()->set_nanos(1000000);
+  expectProblem(g, "listener", "ingress", "http_options.request_body_min_rate.window", "must be 100ms to 1h");
 }
 
 TEST(Validate, RouteMatchRules) {

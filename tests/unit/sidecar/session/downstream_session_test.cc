@@ -35,6 +35,8 @@ class DownstreamSessionTest : public ::testing::Test, public SessionOwner {
     ListenerInfo listener;
     listener.name = "l";
     listener.request_headers_timeout_ms = 100;
+    listener.body_min_bytes_per_second = 1000;  // 100 bytes per 100 ms window
+    listener.body_rate_window_ms = 100;
     listener.routes = table->get();
     snap->route_tables["rt"] = std::move(*table);
     snap->listeners.push_back(std::move(listener));
@@ -178,6 +180,27 @@ TEST_F(DownstreamSessionTest, SlowHeadGets408) {
   EXPECT_TRUE(absl::StrContains(lower(), "x-strait-local-reply: request_header_timeout"));
   EXPECT_EQ(ctx_.stats().downstream_rq_header_timeout.load(), 1u);
   EXPECT_EQ(ctx_.exchangeCount(), 0u);
+}
+
+// An upload that stops coming: 408 once a window (100 ms) brought fewer than its 100
+// bytes; the upstream exchange is cancelled and the connection closes.
+TEST_F(DownstreamSessionTest, SlowBodyGets408) {
+  send("POST /up HTTP/1.1\r\nHost: svc\r\nContent-Length: 1000\r\n\r\n0123456789");
+  ASSERT_TRUE(waitEof());
+  EXPECT_TRUE(absl::StartsWith(received_, "HTTP/1.1 408")) << received_;
+  EXPECT_TRUE(absl::StrContains(lower(), "x-strait-local-reply: request_body_timeout"));
+  EXPECT_TRUE(absl::StrContains(lower(), "connection: close"));
+  EXPECT_EQ(ctx_.stats().downstream_rq_body_timeout.load(), 1u);
+}
+
+// A body without a declared length (chunked: a stream at the application's pace) is not
+// held to the rate: it is still open after several windows.
+TEST_F(DownstreamSessionTest, ChunkedBodyIsNotHeldToTheRate) {
+  send("POST /stream HTTP/1.1\r\nHost: svc\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n");
+  ASSERT_TRUE(waitExchange(0));
+  ctx_.runUntil([] { return false; }, 350);  // three and a half windows
+  EXPECT_TRUE(pump()) << "closed: " << received_;
+  EXPECT_EQ(ctx_.stats().downstream_rq_body_timeout.load(), 0u);
 }
 
 // A head in pieces, each read by the session before the next is sent, within the timeout.
