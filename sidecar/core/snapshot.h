@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sidecar/net/address.h"
 #include "sidecar/router/authz.h"
@@ -33,10 +35,29 @@ class ListenSocket {
   ListenSocket& operator=(const ListenSocket&) = delete;
   int fd() const { return fd_; }
   const net::Address& address() const { return address_; }
+  // Open connections per client address (max_connections_per_client), kept with the socket
+  // so that they survive generations. Any worker thread.
+  bool tryAddClient(const std::string& ip, uint32_t max) {
+    absl::MutexLock lock(&clients_mu_);
+    uint32_t& n = clients_[ip];
+    if (n >= max) {
+      if (n == 0) clients_.erase(ip);
+      return false;
+    }
+    n++;
+    return true;
+  }
+  void removeClient(const std::string& ip) {
+    absl::MutexLock lock(&clients_mu_);
+    auto it = clients_.find(ip);
+    if (it != clients_.end() && --it->second == 0) clients_.erase(it);
+  }
 
  private:
   int fd_;
   net::Address address_;
+  absl::Mutex clients_mu_;
+  absl::flat_hash_map<std::string, uint32_t> clients_ ABSL_GUARDED_BY(clients_mu_);
 };
 
 struct ListenerInfo {
@@ -54,6 +75,7 @@ struct ListenerInfo {
   int64_t send_timeout_ms = 60000;             // no progress on waiting response bytes
   uint32_t body_min_bytes_per_second = 240;    // request_body_min_rate (0: off)
   int64_t body_rate_window_ms = 10000;
+  uint32_t max_connections_per_client = 0;     // 0: no limit (counts in socket->clientCounts())
   std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext
   std::shared_ptr<const AuthzPolicy> authz;       // per-request policy; nullptr: allow all
 };

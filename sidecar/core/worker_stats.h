@@ -12,6 +12,7 @@ struct WorkerStats {
   Counter downstream_cx_total{0};
   Counter downstream_cx_active{0};
   Counter downstream_rq_total{0};
+  Counter downstream_rq_active{0};         // gauge: requests being proxied (RouterStreams alive)
   Counter downstream_rq_by_class[6] = {};  // index = status / 100 (1..5)
   Counter downstream_rq_bad_request{0};    // refused by the HTTP/1.1 parser
   Counter downstream_rq_header_timeout{0}; // request head not complete in time (408)
@@ -19,6 +20,7 @@ struct WorkerStats {
   Counter downstream_h2_flood{0};          // ... by a flood (rapid reset, CONTINUATION, PING, SETTINGS)
   Counter downstream_h2_connection_buffer_full{0};  // times a connection's upstreams paused for its total
   Counter downstream_cx_send_timeout{0};   // closed: waiting response bytes, no progress for send_timeout
+  Counter downstream_cx_client_limit{0};   // closed at accept: max_connections_per_client
   Counter downstream_rq_body_timeout{0};   // request body slower than request_body_min_rate (408)
   Counter upstream_cx_total{0};
   Counter upstream_cx_active{0};

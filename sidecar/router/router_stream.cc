@@ -19,11 +19,15 @@ RouterStream::RouterStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr sna
       stream_timer_(ctx.dispatcher(), [this] { onStreamTimer(); }),
       backoff_timer_(ctx.dispatcher(), [this] { startAttempt(); }) {
   info_.route_name = route_.name;
+  WorkerStats::inc(ctx_.stats().downstream_rq_active);
 }
 
 // The stream is always deleted deferred (never inside one of its attempt's callbacks), so
 // its last attempt can go with it at once.
-RouterStream::~RouterStream() { attempt_.reset(); }
+RouterStream::~RouterStream() {
+  attempt_.reset();
+  WorkerStats::dec(ctx_.stats().downstream_rq_active);
+}
 
 void RouterStream::start(http::RequestHead&& head, http::BodyFraming framing, uint64_t content_length,
                          const RequestInfo& info) {

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "sidecar/core/overload.h"
 #include "sidecar/core/prometheus.h"
 #include "sidecar/filters/cache/cache_stats.h"
 #include "sidecar/filters/compression/compression_stats.h"
@@ -180,9 +181,14 @@ std::string renderStats(const AdminSources& src) {
   counter(out, "strait_downstream_cx_send_timeout_total",
           "Client connections closed because waiting response bytes made no progress for send_timeout.",
           sum(src, &S::downstream_cx_send_timeout));
+  counter(out, "strait_downstream_cx_client_limit_total",
+          "Connections closed at accept: their client address had max_connections_per_client open.",
+          sum(src, &S::downstream_cx_client_limit));
   counter(out, "strait_downstream_rq_body_timeout_total",
           "Requests whose body arrived slower than request_body_min_rate (408).",
           sum(src, &S::downstream_rq_body_timeout));
+  counter(out, "strait_downstream_rq_active", "Downstream requests being proxied.", sum(src, &S::downstream_rq_active),
+          "gauge");
   counter(out, "strait_downstream_cx_total", "Downstream connections accepted.", sum(src, &S::downstream_cx_total));
   counter(out, "strait_downstream_cx_active", "Downstream connections open.", sum(src, &S::downstream_cx_active), "gauge");
   counter(out, "strait_upstream_cx_total", "Upstream connections opened.", sum(src, &S::upstream_cx_total));
@@ -227,6 +233,7 @@ std::string renderStats(const AdminSources& src) {
     counter(out, "strait_waf_audit_dropped_total", "WAF audit log lines dropped (writer behind, or write errors).",
             filters::waf::AuditLog::dropped());
   }
+  proxy::OverloadState::global().render(&out);
   filters::FilterStats::render(out);  // access_control, local_rate_limit, waf, ...
   return out;
 }
@@ -265,6 +272,8 @@ AdminResponse handleAdmin(const AdminSources& src, const std::string& method, co
               absl::StrCat("LIVE (stale: the cached generation ", current->version,
                            "; the control plane has not sent one since start)\n")};
     }
+    std::string over = proxy::OverloadState::global().overNames();
+    if (!over.empty()) return {200, "text/plain", absl::StrCat("LIVE (overloaded: ", over, ")\n")};
     return {200, "text/plain", "LIVE\n"};
   }
   if (path == "/stats") return {200, "text/plain; version=0.0.4", renderStats(src)};

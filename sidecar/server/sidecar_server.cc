@@ -35,6 +35,9 @@ absl::Status normalizeBootstrap(strait::v1::Bootstrap& b) {
   if (!addr.ok()) return absl::InvalidArgumentError(absl::StrCat("bootstrap: admin: ", addr.status().message()));
   if (b.workers() == 0) b.set_workers(std::max(1u, std::thread::hardware_concurrency()));
   if (b.workers() > 256) return absl::InvalidArgumentError("bootstrap: workers must be <= 256");
+  if (absl::Status s = validateOverload(b.overload_manager()); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("bootstrap: ", s.message()));
+  }
   return absl::OkStatus();
 }
 
@@ -103,6 +106,17 @@ absl::Status SidecarServer::start() {
   fprintf(stderr, "strait-sidecar: node %s (service %s), %u workers, admin on %s:%u, control plane %s\n",
           bootstrap_.node().id().c_str(), bootstrap_.node().service().c_str(), bootstrap_.workers(),
           bootstrap_.admin().address().c_str(), *port, opts.address.c_str());
+  if (bootstrap_.has_overload_manager()) {
+    OverloadMonitor::Sources sources;
+    sources.connections = [this] { return activeConnections(); };
+    sources.requests = [this] {
+      uint64_t n = 0;
+      for (const auto& w : workers_) n += w->workerStats().downstream_rq_active.load(std::memory_order_relaxed);
+      return n;
+    };
+    overload_ = std::make_unique<OverloadMonitor>(bootstrap_.overload_manager(), std::move(sources));
+    overload_->start();
+  }
   for (auto& w : workers_) w->start();
   health_checker_->start();
   applyCachedGeneration();
@@ -172,6 +186,7 @@ void SidecarServer::stop() {
   if (identity_) identity_->stop();
   if (admin_) admin_->stop();
   if (health_checker_) health_checker_->stop();
+  if (overload_) overload_->stop();  // reads the workers' counters
   for (auto& w : workers_) w->stop();
   filters::waf::AuditLog::shutdown();  // after the workers: their last lines are written
 }

@@ -12,6 +12,7 @@
 #include "sidecar/upstream/health_checker.h"
 #include "sidecar/server/admin_server.h"
 #include "sidecar/server/config_publisher.h"
+#include "sidecar/server/overload_monitor.h"
 #include "sidecar/server/worker.h"
 #include "sidecar/tls/mesh_certificate.h"
 #include "strait/v1/bootstrap.pb.h"
@@ -50,6 +51,7 @@ class SidecarServer {
   std::unique_ptr<ConfigPublisher> publisher_;
   std::unique_ptr<proxy::HealthChecker> health_checker_;  // its own thread; writes HostState
   std::unique_ptr<AdminServer> admin_;
+  std::unique_ptr<OverloadMonitor> overload_;  // null: no overload_manager in the bootstrap
   std::unique_ptr<identity::IdentityClient> identity_;  // fills mesh_store_ (null: no identity)
   std::unique_ptr<xds::AdsClient> ads_;
   std::atomic<bool> draining_{false};

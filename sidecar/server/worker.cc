@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "absl/container/flat_hash_set.h"
+#include "sidecar/core/overload.h"
 
 namespace strait::server {
 
@@ -78,6 +79,7 @@ void Worker::stop() {
   dispatcher_.post([this] {
     acceptors_.clear();
     sessions_.clear();
+    client_counted_.clear();
     cluster_manager_.clear();
     snapshot_.reset();
   });
@@ -145,13 +147,29 @@ void Worker::applySnapshot(proxy::SnapshotPtr snapshot) {
 }
 
 void Worker::onAccept(int fd, const std::string& peer_ip, const std::string& listener) {
+  // Refused before anything is allocated for it: the client sees the connection closed.
+  if (proxy::OverloadState::global().refuseConnections()) {
+    proxy::OverloadState::global().countRefusedConnection();
+    ::close(fd);
+    return;
+  }
+  const proxy::ListenerInfo* info = snapshot_ ? snapshot_->findListener(listener) : nullptr;
+  std::shared_ptr<proxy::ListenSocket> counted;  // holds the per-client count
+  if (info != nullptr && info->max_connections_per_client > 0) {
+    if (!info->socket->tryAddClient(peer_ip, info->max_connections_per_client)) {
+      proxy::WorkerStats::inc(stats_.downstream_cx_client_limit);
+      ::close(fd);
+      return;
+    }
+    counted = info->socket;
+  }
   // TLS listeners wrap the socket with the live generation's context (new handshakes pick
   // up new certificates; established connections keep the context they started with).
   std::unique_ptr<net::TransportSocket> transport;
-  const proxy::ListenerInfo* info = snapshot_ ? snapshot_->findListener(listener) : nullptr;
   if (info != nullptr && info->tls) {
     transport = info->tls->newTransport();
     if (!transport) {
+      if (counted) counted->removeClient(peer_ip);
       ::close(fd);
       return;
     }
@@ -161,6 +179,7 @@ void Worker::onAccept(int fd, const std::string& peer_ip, const std::string& lis
       std::move(transport));
   proxy::DownstreamSession* raw = session.get();
   sessions_.emplace(raw, std::move(session));
+  if (counted) client_counted_.emplace(raw, std::move(counted));
 }
 
 void Worker::onSessionClosed(proxy::DownstreamSession* session) {
@@ -168,6 +187,10 @@ void Worker::onSessionClosed(proxy::DownstreamSession* session) {
   if (it == sessions_.end()) return;
   dispatcher_.deferredDelete(std::move(it->second));
   sessions_.erase(it);
+  if (auto c = client_counted_.find(session); c != client_counted_.end()) {
+    c->second->removeClient(session->peerIp());
+    client_counted_.erase(c);
+  }
 }
 
 std::string Worker::newRequestId() {

@@ -60,6 +60,8 @@ class Worker final : public proxy::WorkerContext, public proxy::SessionOwner {
   // Listening socket fd -> acceptor registered on this worker's epoll.
   absl::flat_hash_map<int, std::unique_ptr<Acceptor>> acceptors_;
   absl::flat_hash_map<proxy::DownstreamSession*, std::unique_ptr<proxy::DownstreamSession>> sessions_;
+  // Sessions of listeners with max_connections_per_client: the socket whose count they hold.
+  absl::flat_hash_map<proxy::DownstreamSession*, std::shared_ptr<proxy::ListenSocket>> client_counted_;
   bool draining_ = false;  // drain() ran: no acceptor is added again
 };
 

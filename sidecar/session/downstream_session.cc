@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "sidecar/core/overload.h"
 #include "sidecar/router/header_utils.h"
 #include "sidecar/router/request_router.h"
 
@@ -291,6 +292,11 @@ void DownstreamSession::onRequestHead(http::StreamId, http::RequestHead&& head, 
   if (listener == nullptr) {
     keep_alive_ = false;
     return sendLocalReply(503, "listener_draining");
+  }
+  if (OverloadState::global().refuseRequests()) {
+    OverloadState::global().countRefusedRequest();
+    keep_alive_ = false;
+    return sendLocalReply(503, "overloaded");
   }
   std::string client = trustedClientAddress(head.headers, peer_ip_, listener->xff_trusted_hops);
   RouteResult routed = routeRequest(*listener, head, conn_->peerIdentity(), client);

@@ -46,6 +46,7 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   ~DownstreamSession() override;
 
   const std::string& listenerName() const { return listener_name_; }
+  const std::string& peerIp() const { return peer_ip_; }
   // Bytes of a request head arrived and the head is not complete yet.
   bool headStarted() const { return head_started_; }
   // The listener went away: close now if idle, else after the current response.

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "sidecar/core/overload.h"
 #include "sidecar/router/header_utils.h"
 #include "sidecar/router/request_router.h"
 
@@ -255,6 +256,11 @@ void H2Downstream::onRequestHead(http::StreamId id, http::RequestHead&& head, ht
   const SnapshotPtr& snapshot = ctx_.snapshot();
   const ListenerInfo* listener = snapshot ? snapshot->findListener(listener_name_) : nullptr;
   if (listener == nullptr) return s->sendLocalReply(503, "listener_draining");
+  if (OverloadState::global().refuseRequests()) {
+    OverloadState::global().countRefusedRequest();
+    s->sendLocalReply(503, "overloaded");
+    return drain();  // GOAWAY: the client takes its next requests elsewhere
+  }
   std::string client = trustedClientAddress(head.headers, peer_ip_, listener->xff_trusted_hops);
   RouteResult routed = routeRequest(*listener, head, conn_.peerIdentity(), client);
   if (routed.route == nullptr) return s->sendLocalReply(routed.local_status, routed.details);
