@@ -1,5 +1,6 @@
 // The WAF filter's config validation, rule text and rule-set cache, and the audit log (JSON
 // string encoding, rotation).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -120,6 +122,58 @@ TEST(AuditLog, RotatesPastItsSize) {
   unlink((path + ".1").c_str());
   unlink(path.c_str());
   rmdir(dir);
+}
+
+// Waits (bounded: it only stops a hang) until `done` holds.
+bool waitFor(const std::function<bool()>& done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// A writer that cannot keep up (its file is a FIFO nobody reads yet, so its write blocks
+// once the pipe is full): workers never wait; past kMaxPendingBytes lines are dropped and
+// counted. At most the pipe (64 KiB), the batch being written and the pending bound (4 MiB
+// each) can be taken, so 10 MiB of lines must see drops whatever the scheduling.
+TEST(AuditLog, DropsWhenTheWriterFallsBehind) {
+  char dir[] = "/tmp/strait-audit-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string path = std::string(dir) + "/audit.fifo";
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  int rd = open(path.c_str(), O_RDONLY | O_NONBLOCK);  // so the writer's open does not block
+  ASSERT_GE(rd, 0);
+  ASSERT_TRUE(AuditLog::configure(path, 1ull << 30).ok());
+  constexpr uint64_t kLines = 10240;
+  std::string line(1023, 'x');  // 1 KiB with the newline
+  for (uint64_t i = 0; i < kLines; i++) AuditLog::write(line);
+  EXPECT_GT(AuditLog::dropped(), 0u);
+  // Now the reader catches up: everything not dropped is written.
+  uint64_t read_bytes = 0;
+  char buf[65536];
+  ASSERT_TRUE(waitFor([&] {
+    for (ssize_t n; (n = read(rd, buf, sizeof(buf))) > 0;) read_bytes += static_cast<uint64_t>(n);
+    return AuditLog::written() + AuditLog::dropped() == kLines;
+  }));
+  AuditLog::shutdown();
+  for (ssize_t n; (n = read(rd, buf, sizeof(buf))) > 0;) read_bytes += static_cast<uint64_t>(n);
+  EXPECT_EQ(read_bytes, AuditLog::written() * 1024);
+  EXPECT_GE(AuditLog::written(), (AuditLog::kMaxPendingBytes / 1024) - 1);
+  close(rd);
+  unlink(path.c_str());
+  rmdir(dir);
+}
+
+// A file that cannot be written (a full disk): the lines are counted as dropped, nothing
+// blocks and nothing crashes.
+TEST(AuditLog, CountsWriteErrorsAsDropped) {
+  ASSERT_TRUE(AuditLog::configure("/dev/full", 1ull << 30).ok());
+  for (int i = 0; i < 5; i++) AuditLog::write("{\"n\": 1}");
+  EXPECT_TRUE(waitFor([] { return AuditLog::dropped() == 5; }));
+  AuditLog::shutdown();
+  EXPECT_EQ(AuditLog::written(), 0u);
 }
 
 }  // namespace
