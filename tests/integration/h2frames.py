@@ -149,6 +149,30 @@ class RawH2:
         self._data = {stream_id: data}
         return outcome, data
 
+    def read_frames(self, stream_id, deadline_s=10.0):
+        """Reads frames until END_STREAM on `stream_id`, a GOAWAY or the end of the connection;
+        returns every frame read, as (type, flags, stream id, payload) tuples."""
+        self.sock.settimeout(scaled(deadline_s))
+        buf, frames = b"", []
+        while True:
+            while len(buf) >= 9:
+                length = int.from_bytes(buf[0:3], "big")
+                if len(buf) < 9 + length:
+                    break
+                ftype, flags = buf[3], buf[4]
+                sid = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
+                payload, buf = buf[9:9 + length], buf[9 + length:]
+                frames.append((ftype, flags, sid, payload))
+                if ftype == GOAWAY or (sid == stream_id and ftype in (HEADERS, DATA) and flags & END_STREAM):
+                    return frames
+            try:
+                chunk = self.sock.recv(65536)
+            except (ConnectionResetError, ssl.SSLError):
+                chunk = b""
+            if not chunk:
+                return frames
+            buf += chunk
+
     def read_error(self, deadline_s=10.0):
         """Reads frames until the server signals an error: returns ("goaway", code) for a
         connection error, ("rst", stream id, code) for a stream error, or ("eof",) when the
