@@ -2,6 +2,9 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "sidecar/http/h2_headers.h"
 
 namespace strait::http {
@@ -19,6 +22,71 @@ H2ServerCodec::H2ServerCodec(CodecCallbacks* callbacks, H2Settings settings)
   nghttp2_option_set_max_outbound_ack(opt, 1000);
   initSession(/*server=*/true, opt);
   nghttp2_option_del(opt);
+}
+
+// Each frame header is judged by the stream window before nghttp2 reads the frame; in the
+// common case (no verdict) the whole input goes to nghttp2 in one call.
+bool H2ServerCodec::execute(const char* data, size_t len) {
+  size_t fed = 0, pos = 0, frame_start = 0;
+  while (!failed() && nextFrameHeader(data, len, &pos, &frame_start)) {
+    const uint8_t* h = inbound_.header;
+    const int32_t stream_id = static_cast<int32_t>(((h[5] & 0x7Fu) << 24) | (h[6] << 16) | (h[7] << 8) | h[8]);
+    H2StreamWindow::Verdict verdict = stream_window_.onFrame(h[3], h[4], stream_id);
+    if (verdict == H2StreamWindow::Verdict::kNone) continue;
+    // nghttp2 reads everything before this frame (the RST_STREAM that closed its stream,
+    // say), then says whether it still holds the stream.
+    if (frame_start > fed && !receive(data + fed, frame_start - fed)) return false;
+    fed = std::max(fed, frame_start);
+    if (nghttp2_session_find_stream(session_.get(), stream_id) != nullptr) continue;
+    if (!answerClosedStream(stream_id, verdict)) return false;
+  }
+  return receive(data + fed, len - fed);
+}
+
+bool H2ServerCodec::nextFrameHeader(const char* data, size_t len, size_t* pos, size_t* frame_start) {
+  InboundFraming& in = inbound_;
+  while (*pos < len) {
+    size_t left = len - *pos;
+    if (in.preface_left > 0 || in.payload_left > 0) {
+      size_t& skip = in.preface_left > 0 ? in.preface_left : in.payload_left;
+      size_t n = std::min(skip, left);
+      skip -= n;
+      *pos += n;
+      continue;
+    }
+    // A header begun in an earlier call continues at the start of `data` (nghttp2 holds its
+    // first bytes unread until the header is whole).
+    *frame_start = in.header_have == 0 ? *pos : 0;
+    size_t n = std::min(sizeof(in.header) - in.header_have, left);
+    memcpy(in.header + in.header_have, data + *pos, n);
+    in.header_have += n;
+    *pos += n;
+    if (in.header_have < sizeof(in.header)) return false;
+    in.header_have = 0;
+    in.payload_left = (static_cast<size_t>(in.header[0]) << 16) | (in.header[1] << 8) | in.header[2];
+    return true;
+  }
+  return false;
+}
+
+bool H2ServerCodec::answerClosedStream(int32_t stream_id, H2StreamWindow::Verdict verdict) {
+  switch (verdict) {
+    case H2StreamWindow::Verdict::kNone:
+      return true;
+    case H2StreamWindow::Verdict::kStreamClosed:
+      resetStream(stream_id, NGHTTP2_STREAM_CLOSED);  // once: the stream is now reset by us
+      if (!chargeControlFrame()) return true;
+      flood_detected_ = true;
+      failConnection(NGHTTP2_ENHANCE_YOUR_CALM);
+      return false;
+    case H2StreamWindow::Verdict::kConnectionStreamClosed:
+      failConnection(NGHTTP2_STREAM_CLOSED);
+      return false;
+    case H2StreamWindow::Verdict::kConnectionProtocolError:
+      failConnection(NGHTTP2_PROTOCOL_ERROR);
+      return false;
+  }
+  return true;
 }
 
 // Rapid reset: a client that cancels most of the streams it opens, by the hundred, is an
@@ -60,13 +128,16 @@ int H2ServerCodec::onFrameHeader(int32_t stream_id, uint8_t type, uint8_t flags,
       break;
   }
   if (!counts) return kFrameOk;
+  return chargeControlFrame() ? kFrameFlood : kFrameOk;
+}
+
+bool H2ServerCodec::chargeControlFrame() {
   if (now_ms_ - window_start_ms_ >= kControlFrameWindowMs || now_ms_ < window_start_ms_) {
     window_start_ms_ = now_ms_;
     control_frames_ = 0;
     window_update_credit_ = 0;
   }
-  if (++control_frames_ > settings_.max_control_frames) return kFrameFlood;
-  return kFrameOk;
+  return ++control_frames_ > settings_.max_control_frames;
 }
 
 void H2ServerCodec::onDataFrameSent() {
@@ -140,7 +211,7 @@ int H2ServerCodec::onFrameRecv(int32_t stream_id, uint8_t type, uint8_t flags, u
       return 0;
     }
     if (s->method == "CONNECT") {
-      nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_REFUSED_STREAM);
+      resetStream(stream_id, NGHTTP2_REFUSED_STREAM);
       return 0;
     }
     deliverHead(stream_id, *s, end_stream);

@@ -23,6 +23,16 @@
 // transport (nghttp2's outbound-ACK and settings limits stay as a backstop); protocol errors
 // get the code nghttp2 applies per RFC 9113. Time comes from setNowMs() (no clock read here).
 //
+// STREAM STATES: nghttp2 forgets a stream once it is closed, so it ignores what RFC 9113 5.1 /
+// 5.1.1 say MUST be an error on closed streams. execute() reads the frame header of every
+// inbound frame itself (nghttp2 reports no callback for DATA it ignores) and H2StreamWindow
+// (h2_stream_window.h) judges it against the state of the 1024 most recent client stream
+// ids: a new stream id below one already used is a connection error PROTOCOL_ERROR; a frame
+// after the client's RST_STREAM is answered RST_STREAM STREAM_CLOSED (once per stream; each
+// answer counts against max_control_frames); DATA or HEADERS after the client's END_STREAM is
+// a connection error STREAM_CLOSED; frames on a stream we reset are ignored. Input is handed
+// to nghttp2 up to the judged frame first, so a stream nghttp2 still holds is left to it.
+//
 // THREADS: one owner thread.
 #pragma once
 
@@ -31,6 +41,7 @@
 
 #include "sidecar/http/codec.h"
 #include "sidecar/http/h2_session.h"
+#include "sidecar/http/h2_stream_window.h"
 
 namespace strait::http {
 
@@ -40,7 +51,7 @@ class H2ServerCodec final : public H2Session {
 
   // Feeds received bytes (the client preface first). Returns false on a connection error:
   // a GOAWAY is queued in the output; flush it and close.
-  bool execute(const char* data, size_t len) { return receive(data, len); }
+  bool execute(const char* data, size_t len);
   // The time the next execute() runs at (the worker's loop time), for the frame budget.
   void setNowMs(int64_t now_ms) { now_ms_ = now_ms; }
   static constexpr int64_t kControlFrameWindowMs = 10000;
@@ -67,6 +78,16 @@ class H2ServerCodec final : public H2Session {
   int onFrameHeader(int32_t stream_id, uint8_t type, uint8_t flags, size_t length) override;
   void onRefusedFrame(int32_t stream_id, uint8_t type) override;
   void onDataFrameSent() override;
+  void onLocalReset(int32_t stream_id) override { stream_window_.onResetSent(stream_id); }
+  // One more frame that does no work; true once past the budget of the window.
+  bool chargeControlFrame();
+  // Reads the input up to the end of the next complete frame header: true with the header in
+  // inbound_.header, and *frame_start the offset of the frame in `data` (0 if the header
+  // began in an earlier call); false once `data` is used up.
+  bool nextFrameHeader(const char* data, size_t len, size_t* pos, size_t* frame_start);
+  // Answers a frame that H2StreamWindow judged and nghttp2 no longer holds the stream of;
+  // false once the connection is in error.
+  bool answerClosedStream(int32_t stream_id, H2StreamWindow::Verdict verdict);
   // One more refused request head; true once past the limit (the connection must end).
   bool refusedHeaderBlock();
 
@@ -80,6 +101,14 @@ class H2ServerCodec final : public H2Session {
   uint64_t control_frames_ = 0;
   uint64_t window_update_credit_ = 0;  // two per DATA frame sent in the window
   uint32_t refused_header_blocks_ = 0;
+  // Frame boundaries of the input, read beside nghttp2 (which parses the same bytes).
+  struct InboundFraming {
+    size_t preface_left = 24;  // client connection preface bytes still to skip
+    size_t payload_left = 0;   // payload bytes of the current frame still to skip
+    size_t header_have = 0;    // bytes of the next frame header in `header`
+    uint8_t header[9] = {};
+  } inbound_;
+  H2StreamWindow stream_window_;  // recent client stream ids' states (5.1 / 5.1.1 rules)
 };
 
 }  // namespace strait::http

@@ -61,6 +61,7 @@ int sendDataCb(nghttp2_session*, nghttp2_frame* frame, const uint8_t* framehd, s
 
 int onFrameSendCb(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
   if (frame->hd.type == NGHTTP2_GOAWAY) sessionOf(user_data)->onGoAwaySent(frame->goaway.error_code);
+  if (frame->hd.type == NGHTTP2_RST_STREAM) sessionOf(user_data)->onRstStreamSent(frame->hd.stream_id);
   return 0;
 }
 
@@ -119,6 +120,12 @@ bool H2Session::receive(const char* data, size_t len) {
   failed_ = true;
   if (flood || error_.empty()) error_ = flood || goaway_error_ == NGHTTP2_ENHANCE_YOUR_CALM ? "flood" : "protocol";
   return false;
+}
+
+void H2Session::failConnection(uint32_t error_code) {
+  nghttp2_session_terminate_session(session_.get(), error_code);
+  failed_ = true;
+  if (error_.empty()) error_ = error_code == NGHTTP2_ENHANCE_YOUR_CALM ? "flood" : "protocol";
 }
 
 void H2Session::onGoAwaySent(uint32_t error_code) {
@@ -303,6 +310,7 @@ int H2Session::sendDataFrame(int32_t stream_id, const uint8_t* framehd, size_t l
 
 void H2Session::resetStream(int32_t stream_id, uint32_t error_code) {
   nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id, error_code);
+  onLocalReset(stream_id);
 }
 
 void H2Session::consume(int32_t stream_id, size_t len) {

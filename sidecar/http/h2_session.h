@@ -70,6 +70,7 @@ class H2Session {
   int onBeginFrame(int32_t stream_id, uint8_t type, uint8_t flags, size_t length);
   void onInvalidFrame(int32_t stream_id, uint8_t type);
   void onGoAwaySent(uint32_t error_code);
+  void onRstStreamSent(int32_t stream_id) { onLocalReset(stream_id); }
   int onDataChunk(int32_t stream_id, const uint8_t* data, size_t len);
   int onStreamClose(int32_t stream_id, uint32_t error_code);
   ssize_t readData(int32_t stream_id, uint8_t* buf, size_t length, uint32_t* data_flags);
@@ -100,6 +101,11 @@ class H2Session {
   virtual void onRefusedFrame(int32_t stream_id, uint8_t type) { (void)stream_id, (void)type; }
   // A DATA frame went out.
   virtual void onDataFrameSent() {}
+  // We queued (resetStream) or sent (nghttp2's own stream errors included) RST_STREAM on the stream.
+  virtual void onLocalReset(int32_t stream_id) { (void)stream_id; }
+  // Ends the connection with an error GOAWAY of `error_code` (queued in the output); the rest
+  // of the input is not read.
+  void failConnection(uint32_t error_code);
   virtual void deliverData(int32_t stream_id, const char* data, size_t len) = 0;
   virtual void streamClosed(int32_t stream_id, uint32_t error_code) = 0;
   virtual void streamDrained(int32_t stream_id) = 0;

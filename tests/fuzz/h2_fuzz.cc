@@ -18,20 +18,19 @@ namespace {
 
 using strait::http::CodecCallbacks;
 using strait::http::H2ClientCodec;
-using strait::http::CodecCallbacks;
 using strait::http::H2ServerCodec;
 using strait::http::HeaderMap;
 using strait::http::RequestHead;
 using strait::http::ResponseHead;
+using strait::http::StreamId;
+using strait::http::BodyFraming;
 
 constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 struct Server final : CodecCallbacks {
   H2ServerCodec codec{this};
   std::vector<int32_t> ended;
-  void onH2RequestHead(int32_t id, RequestHead&&, bool end_stream) override {
-    if (end_stream) ended.push_back(id);
-  }
+  void onRequestHead(StreamId, RequestHead&&, BodyFraming, uint64_t) override {}
   void onBody(StreamId id, const char*, size_t len) override { codec.consume(id, len); }
   void onTrailers(StreamId, HeaderMap&&) override {}
   void onMessageComplete(StreamId id) override { ended.push_back(id); }
@@ -54,7 +53,7 @@ struct Server final : CodecCallbacks {
 
 struct Client final : CodecCallbacks {
   H2ClientCodec codec{this};
-  void onH2ResponseHead(int32_t, ResponseHead&&, bool) override {}
+  void onResponseHead(StreamId, ResponseHead&&, BodyFraming, uint64_t) override {}
   void onBody(StreamId id, const char*, size_t len) override { codec.consume(id, len); }
   void onTrailers(StreamId, HeaderMap&&) override {}
   void onMessageComplete(StreamId) override {}

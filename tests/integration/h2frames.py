@@ -149,12 +149,24 @@ class RawH2:
         self._data = {stream_id: data}
         return outcome, data
 
-    def read_frames_until_closed(self, deadline_s=10.0):
-        """Reads until the server closes the connection; returns every frame as (type, flags,
-        stream id, payload)."""
+    def read_frames(self, stream_id=None, deadline_s=10.0):
+        """Reads frames until END_STREAM on `stream_id`, a GOAWAY or the end of the connection
+        (with stream_id None: until the end of the connection only); returns every frame
+        read, as (type, flags, stream id, payload) tuples."""
         self.sock.settimeout(scaled(deadline_s))
         buf, frames = b"", []
         while True:
+            while len(buf) >= 9:
+                length = int.from_bytes(buf[0:3], "big")
+                if len(buf) < 9 + length:
+                    break
+                ftype, flags = buf[3], buf[4]
+                sid = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
+                payload, buf = buf[9:9 + length], buf[9 + length:]
+                frames.append((ftype, flags, sid, payload))
+                if stream_id is not None and (ftype == GOAWAY or (sid == stream_id and ftype in (HEADERS, DATA)
+                                                                  and flags & END_STREAM)):
+                    return frames
             try:
                 chunk = self.sock.recv(65536)
             except (ConnectionResetError, ssl.SSLError):
@@ -162,13 +174,10 @@ class RawH2:
             if not chunk:
                 return frames
             buf += chunk
-            while len(buf) >= 9:
-                length = int.from_bytes(buf[0:3], "big")
-                if len(buf) < 9 + length:
-                    break
-                sid = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
-                frames.append((buf[3], buf[4], sid, buf[9:9 + length]))
-                buf = buf[9 + length:]
+
+    def read_frames_until_closed(self, deadline_s=10.0):
+        """Every frame until the server closes the connection."""
+        return self.read_frames(None, deadline_s)
 
     def read_error(self, deadline_s=10.0):
         """Reads frames until the server signals an error: returns ("goaway", code) for a

@@ -291,5 +291,231 @@ TEST(H2ServerCodec, RefusedHeadsPastTheLimitEndTheConnection) {
   EXPECT_EQ(server.error(), "flood");
 }
 
+// --- Stream states (RFC 9113 5.1 / 5.1.1) with raw frames: an nghttp2 client never breaks them.
+
+struct Frame {
+  uint8_t type, flags;
+  int32_t stream_id;
+  std::string payload;
+  uint32_t code() const {  // RST_STREAM's error code, or GOAWAY's
+    size_t at = type == NGHTTP2_GOAWAY ? 4 : 0;
+    if (payload.size() < at + 4) return ~0u;
+    auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(payload[at + i])); };
+    return b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
+  }
+};
+
+std::string u32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+std::string frame(uint8_t type, uint8_t flags, int32_t stream_id, const std::string& payload = "") {
+  std::string out = u32(static_cast<uint32_t>(payload.size())).substr(1);
+  out += static_cast<char>(type);
+  out += static_cast<char>(flags);
+  return out + u32(static_cast<uint32_t>(stream_id)) + payload;
+}
+
+// HPACK literal without indexing, new name, no Huffman (short names and values only).
+std::string literal(const std::string& name, const std::string& value) {
+  return std::string(1, '\0') + static_cast<char>(name.size()) + name + static_cast<char>(value.size()) + value;
+}
+
+constexpr uint8_t kEndStream = NGHTTP2_FLAG_END_STREAM, kEndHeaders = NGHTTP2_FLAG_END_HEADERS;
+
+// A GET (:method GET and :scheme http from the static table); END_STREAM unless `open`.
+std::string get(int32_t stream_id, bool open = false) {
+  std::string block = "\x82\x86" + literal(":path", "/") + literal(":authority", "a");
+  return frame(NGHTTP2_HEADERS, kEndHeaders | (open ? 0 : kEndStream), stream_id, block);
+}
+std::string trailers(int32_t stream_id) {
+  return frame(NGHTTP2_HEADERS, kEndHeaders | kEndStream, stream_id, literal("x-trailer", "t"));
+}
+std::string data(int32_t stream_id, uint8_t flags = 0) { return frame(NGHTTP2_DATA, flags, stream_id, "late"); }
+std::string rst(int32_t stream_id) { return frame(NGHTTP2_RST_STREAM, 0, stream_id, u32(NGHTTP2_CANCEL)); }
+std::string windowUpdate(int32_t stream_id) { return frame(NGHTTP2_WINDOW_UPDATE, 0, stream_id, u32(100)); }
+std::string preface() { return std::string(NGHTTP2_CLIENT_MAGIC, NGHTTP2_CLIENT_MAGIC_LEN) + frame(NGHTTP2_SETTINGS, 0, 0); }
+
+std::vector<Frame> parseFrames(const std::string& out) {
+  std::vector<Frame> frames;
+  for (size_t at = 0; at + 9 <= out.size();) {
+    auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(out[at + i])); };
+    size_t len = b(0) << 16 | b(1) << 8 | b(2);
+    int32_t id = static_cast<int32_t>((b(5) & 0x7F) << 24 | b(6) << 16 | b(7) << 8 | b(8));
+    frames.push_back({static_cast<uint8_t>(b(3)), static_cast<uint8_t>(b(4)), id, out.substr(at + 9, len)});
+    at += 9 + len;
+  }
+  return frames;
+}
+
+// A server fed raw client bytes; `split` feeds them one byte per execute() call.
+struct RawServer {
+  explicit RawServer(H2Settings settings = {}) : server(&rec, settings) {}
+  bool feed(const std::string& bytes, bool split = false) {
+    bool ok = true;
+    if (split) {
+      for (char c : bytes) ok = server.execute(&c, 1) && ok;
+    } else {
+      ok = server.execute(bytes.data(), bytes.size());
+    }
+    server.takeOutput(&out);
+    return ok;
+  }
+  // The RST_STREAM error codes sent on `stream_id`.
+  std::vector<uint32_t> resets(int32_t stream_id) const {
+    std::vector<uint32_t> codes;
+    for (const Frame& f : parseFrames(out)) {
+      if (f.type == NGHTTP2_RST_STREAM && f.stream_id == stream_id) codes.push_back(f.code());
+    }
+    return codes;
+  }
+  // The GOAWAY's error code, or -1 without one.
+  int64_t goaway() const {
+    for (const Frame& f : parseFrames(out)) {
+      if (f.type == NGHTTP2_GOAWAY) return f.code();
+    }
+    return -1;
+  }
+  Recorder rec;
+  H2ServerCodec server;
+  std::string out;
+};
+
+TEST(H2ServerCodecStreamStates, ANewStreamIdBelowOneUsedIsAProtocolError) {
+  for (bool split : {false, true}) {
+    RawServer s;
+    EXPECT_FALSE(s.feed(preface() + get(1) + get(5) + get(3), split));
+    EXPECT_EQ(s.goaway(), NGHTTP2_PROTOCOL_ERROR);
+    EXPECT_EQ(s.server.error(), "protocol");
+    EXPECT_EQ(s.rec.heads.count(5), 1u);
+    EXPECT_EQ(s.rec.heads.count(3), 0u);
+  }
+}
+
+TEST(H2ServerCodecStreamStates, FramesAfterTheClientsResetAreAnsweredStreamClosedOnce) {
+  for (bool split : {false, true}) {
+    RawServer s;
+    std::string in = preface() + get(1, /*open=*/true) + rst(1) + data(1) + frame(NGHTTP2_PRIORITY, 0, 1, u32(0) + "\x10") +
+                     trailers(1) + windowUpdate(1) + rst(1) + get(3);
+    EXPECT_TRUE(s.feed(in, split));
+    EXPECT_EQ(s.resets(1), std::vector<uint32_t>{NGHTTP2_STREAM_CLOSED});  // then ignored: reset by us
+    EXPECT_EQ(s.goaway(), -1);
+    EXPECT_EQ(s.rec.bodies.count(1), 0u);
+    EXPECT_EQ(s.rec.trailers.count(1), 0u);
+    EXPECT_EQ(s.rec.heads.count(3), 1u);  // the connection goes on
+  }
+}
+
+TEST(H2ServerCodecStreamStates, EachFrameAfterTheClientsResetIsAnswered) {
+  for (const std::string& late : {data(1), trailers(1), windowUpdate(1)}) {
+    RawServer s;
+    EXPECT_TRUE(s.feed(preface() + get(1, /*open=*/true) + rst(1)));
+    EXPECT_TRUE(s.feed(late));
+    EXPECT_EQ(s.resets(1), std::vector<uint32_t>{NGHTTP2_STREAM_CLOSED});
+    EXPECT_EQ(s.goaway(), -1);
+  }
+}
+
+TEST(H2ServerCodecStreamStates, DataOrHeadersAfterTheClientsEndStreamEndTheConnection) {
+  for (const std::string& late : {data(1), trailers(1), get(1)}) {
+    RawServer s;
+    EXPECT_TRUE(s.feed(preface() + get(1)));
+    ResponseHead head;
+    head.status = 204;
+    s.server.submitResponse(1, head, /*end_stream=*/true);  // stream 1 is closed once it is out
+    EXPECT_TRUE(s.feed(""));
+    EXPECT_FALSE(s.feed(late));
+    EXPECT_EQ(s.goaway(), NGHTTP2_STREAM_CLOSED);
+    EXPECT_EQ(s.resets(1), std::vector<uint32_t>{});
+  }
+}
+
+TEST(H2ServerCodecStreamStates, WindowUpdateOrResetAfterTheStreamClosedAreIgnored) {
+  RawServer s;
+  EXPECT_TRUE(s.feed(preface() + get(1)));
+  ResponseHead head;
+  head.status = 204;
+  s.server.submitResponse(1, head, /*end_stream=*/true);
+  EXPECT_TRUE(s.feed(""));
+  EXPECT_TRUE(s.feed(windowUpdate(1) + rst(1) + windowUpdate(1) + get(3)));
+  EXPECT_EQ(s.goaway(), -1);
+  EXPECT_EQ(s.resets(1), std::vector<uint32_t>{});
+  EXPECT_EQ(s.rec.heads.count(3), 1u);
+}
+
+TEST(H2ServerCodecStreamStates, FramesOnAStreamWeResetAreIgnored) {
+  // The upstream was cancelled: our RST_STREAM CANCEL crosses the client's body and trailers,
+  // which arrive before (`sent` false) or after the RST_STREAM left.
+  for (bool sent : {false, true}) {
+    RawServer s;
+    EXPECT_TRUE(s.feed(preface() + get(1, /*open=*/true) + data(1)));
+    s.server.resetStream(1, NGHTTP2_CANCEL);
+    if (sent) EXPECT_TRUE(s.feed(""));
+    EXPECT_TRUE(s.feed(data(1) + trailers(1) + data(1, kEndStream) + windowUpdate(1) + rst(1) + get(3)));
+    EXPECT_EQ(s.resets(1), std::vector<uint32_t>{NGHTTP2_CANCEL});
+    EXPECT_EQ(s.goaway(), -1);
+    EXPECT_EQ(s.rec.heads.count(3), 1u);
+  }
+}
+
+TEST(H2ServerCodecStreamStates, FramesOnAStreamNghttp2ResetAreIgnored) {
+  // A request head with a connection-specific field: nghttp2 resets the stream itself
+  // (PROTOCOL_ERROR, 8.2.2). The client's body and trailers may still come.
+  RawServer s;
+  std::string block = "\x82\x86" + literal(":path", "/") + literal(":authority", "a") + literal("connection", "close");
+  EXPECT_TRUE(s.feed(preface() + frame(NGHTTP2_HEADERS, kEndHeaders, 1, block) + data(1)));
+  EXPECT_EQ(s.resets(1), std::vector<uint32_t>{NGHTTP2_PROTOCOL_ERROR});
+  EXPECT_TRUE(s.feed(data(1) + trailers(1) + windowUpdate(1) + get(3)));
+  EXPECT_EQ(s.resets(1), std::vector<uint32_t>{NGHTTP2_PROTOCOL_ERROR});
+  EXPECT_EQ(s.goaway(), -1);
+  EXPECT_EQ(s.rec.heads.count(3), 1u);
+}
+
+TEST(H2ServerCodecStreamStates, FramesOnARefusedStreamAreIgnored) {
+  RawServer s;
+  std::string connect = literal(":method", "CONNECT") + literal(":authority", "a:443");
+  EXPECT_TRUE(s.feed(preface() + frame(NGHTTP2_HEADERS, kEndHeaders, 1, connect) + data(1) + trailers(1) + get(3)));
+  EXPECT_EQ(s.resets(1), std::vector<uint32_t>{NGHTTP2_REFUSED_STREAM});
+  EXPECT_EQ(s.goaway(), -1);
+  EXPECT_EQ(s.rec.heads.count(3), 1u);
+}
+
+TEST(H2ServerCodecStreamStates, AnswersCountAgainstTheControlFrameBudget) {
+  H2Settings settings;
+  settings.max_control_frames = 4;  // the client's SETTINGS and two RST_STREAMs, our first answer
+  RawServer s(settings);
+  EXPECT_TRUE(s.feed(preface() + get(1, true) + rst(1) + data(1) + get(3, true) + rst(3)));
+  EXPECT_FALSE(s.feed(data(3)));  // the second answer is one too many
+  EXPECT_EQ(s.goaway(), NGHTTP2_ENHANCE_YOUR_CALM);
+  EXPECT_EQ(s.server.error(), "flood");
+}
+
+TEST(H2ServerCodecStreamStates, OldStreamsAreForgotten) {
+  // Stream 1 reset by the client, then kWindow newer streams (each answered, so that they
+  // close): a late frame on 1 is ignored (as nghttp2 does), no longer judged.
+  RawServer s;
+  EXPECT_TRUE(s.feed(preface() + get(1, true) + rst(1)));
+  ResponseHead head;
+  head.status = 204;
+  const int32_t last = 2 * static_cast<int32_t>(H2StreamWindow::kWindow) + 1;
+  for (int32_t id = 3; id <= last; id += 2) {
+    ASSERT_TRUE(s.feed(get(id)));
+    s.server.submitResponse(id, head, /*end_stream=*/true);
+  }
+  EXPECT_TRUE(s.feed(data(1) + get(last + 2)));
+  EXPECT_EQ(s.resets(1), std::vector<uint32_t>{});
+  EXPECT_EQ(s.goaway(), -1);
+  EXPECT_EQ(s.rec.heads.count(last + 2), 1u);
+  // One stream fewer and it would have been answered.
+  RawServer t;
+  EXPECT_TRUE(t.feed(preface() + get(1, true) + rst(1)));
+  for (int32_t id = 3; id < last; id += 2) {
+    ASSERT_TRUE(t.feed(get(id)));
+    t.server.submitResponse(id, head, /*end_stream=*/true);
+  }
+  EXPECT_TRUE(t.feed(data(1)));
+  EXPECT_EQ(t.resets(1), std::vector<uint32_t>{NGHTTP2_STREAM_CLOSED});
+}
+
 }  // namespace
 }  // namespace strait::http
