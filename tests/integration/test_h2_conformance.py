@@ -178,6 +178,18 @@ class H2ConformanceTest(harness.StraitTestCase):
                                      PROTOCOL_ERROR, "another frame inside a header block (6.10)")
         self.assert_connection_error(frame(HEADERS, EH | ES, 1, b"\xff\xff\xff\xff\xff"), COMPRESSION_ERROR,
                                      "an undecodable header block (4.3)")
+        self.assert_connection_error(frame(HEADERS, EH | ES, 0, h2.request_block()), PROTOCOL_ERROR,
+                                     "HEADERS on stream 0 (6.2)")
+        self.assert_connection_error(frame(HEADERS, EH | ES | PADDED, 1, b"\x40" + h2.request_block()), PROTOCOL_ERROR,
+                                     "HEADERS padding longer than the payload (6.2)")
+
+    # --- 6.6 PUSH_PROMISE, 6.8 GOAWAY ---
+
+    def test_push_promise_and_goaway(self):
+        self.assert_connection_error(open_stream(1) + frame(5, EH, 1, u32(2) + h2.request_block()), PROTOCOL_ERROR,
+                                     "PUSH_PROMISE from a client (8.4)")
+        self.assert_connection_error(frame(h2.GOAWAY, 0, 1, u32(0) + u32(0)), PROTOCOL_ERROR,
+                                     "GOAWAY on a stream (6.8)")
 
     # --- 6.3 PRIORITY ---
 
@@ -226,6 +238,8 @@ class H2ConformanceTest(harness.StraitTestCase):
                                      "WINDOW_UPDATE of 3 octets (6.9)")
         self.assert_connection_error(frame(WINDOW_UPDATE, 0, 0, u32(0x7FFFFFFF)), FLOW_CONTROL_ERROR,
                                      "connection window over 2^31-1 (6.9.1)")
+        self.assert_stream_error(open_stream(1) + frame(WINDOW_UPDATE, 0, 1, u32(0x7FFFFFFF)), 1,
+                                 FLOW_CONTROL_ERROR, "stream window over 2^31-1 (6.9.1)")
 
     # --- 4.2 frame size, 5.5 extensions ---
 
