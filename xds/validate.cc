@@ -129,7 +129,16 @@ void checkClusters(const strait::v1::Generation& gen, Problems* p) {
       p->add("cluster", c.name(), "circuit_breakers.retry_budget.budget_percent", "must be at most 100");
     }
     internal::validateClusterHealth(c, p);
-    if (!c.name().empty() && assignments[c.name()] == 0) {
+    if (c.type() == strait::v1::Cluster::ORIGINAL_DST) {
+      if (assignments[c.name()] > 0) p->add("cluster", c.name(), "type", "ORIGINAL_DST takes no load_assignment");
+      if (c.has_health_check()) p->add("cluster", c.name(), "type", "ORIGINAL_DST takes no health_check");
+      if (c.has_outlier_detection()) p->add("cluster", c.name(), "type", "ORIGINAL_DST takes no outlier_detection");
+      if (c.lb_policy() != strait::v1::Cluster::ROUND_ROBIN || c.has_lb_config()) {
+        p->add("cluster", c.name(), "type", "ORIGINAL_DST takes no lb_policy or lb_config");
+      }
+    } else if (!strait::v1::Cluster::DiscoveryType_IsValid(c.type())) {
+      p->add("cluster", c.name(), "type", absl::StrCat("unknown type ", c.type()));
+    } else if (!c.name().empty() && assignments[c.name()] == 0) {
       p->add("cluster", c.name(), "name", "no load_assignment for this cluster");
     }
   }

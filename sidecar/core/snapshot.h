@@ -75,7 +75,8 @@ struct ListenerInfo {
   int64_t send_timeout_ms = 60000;             // no progress on waiting response bytes
   uint32_t body_min_bytes_per_second = 240;    // request_body_min_rate (0: off)
   int64_t body_rate_window_ms = 10000;
-  uint32_t max_connections_per_client = 0;     // 0: no limit (counts in socket->clientCounts())
+  uint32_t max_connections_per_client = 0;     // 0: no limit (counts in socket->tryAddClient())
+  bool use_original_dst = false;               // interception: recover SO_ORIGINAL_DST at accept
   std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext
   std::shared_ptr<const AuthzPolicy> authz;       // per-request policy; nullptr: allow all
 };

@@ -101,3 +101,44 @@ uint16_t localPort(int fd) {
 }
 
 }  // namespace strait::net
+
+namespace strait::net {
+namespace {
+// SO_ORIGINAL_DST (linux/netfilter_ipv4.h) and IP6T_SO_ORIGINAL_DST
+// (linux/netfilter_ipv6/ip6_tables.h) are both 80; the kernel headers clash with glibc's, so
+// the value is spelled here.
+constexpr int kSoOriginalDst = 80;
+
+std::string withoutV4Mapping(std::string ip) {
+  if (ip.rfind("::ffff:", 0) == 0 && ip.find('.') != std::string::npos) ip.erase(0, 7);
+  return ip;
+}
+
+uint16_t portOf(const Address& a) {
+  if (a.storage.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&a.storage)->sin_port);
+  return ntohs(reinterpret_cast<const sockaddr_in6*>(&a.storage)->sin6_port);
+}
+}  // namespace
+
+std::optional<Address> originalDestination(int fd) {
+  Address local;
+  local.len = sizeof(local.storage);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local.storage), &local.len) != 0) return std::nullopt;
+  Address orig;
+  orig.len = sizeof(orig.storage);
+  bool found = false;
+  if (local.storage.ss_family == AF_INET6) {
+    found = getsockopt(fd, SOL_IPV6, kSoOriginalDst, &orig.storage, &orig.len) == 0;
+  }
+  if (!found) {  // IPv4, or an IPv4 client on a dual-stack socket
+    orig.len = sizeof(sockaddr_in);
+    found = getsockopt(fd, SOL_IP, kSoOriginalDst, &orig.storage, &orig.len) == 0;
+  }
+  if (!found) return std::nullopt;
+  if (portOf(orig) == portOf(local) && withoutV4Mapping(orig.ip()) == withoutV4Mapping(local.ip())) {
+    return std::nullopt;  // not redirected: the client connected to the listener itself
+  }
+  return orig;
+}
+
+}  // namespace strait::net

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -30,5 +31,10 @@ absl::StatusOr<int> listenTcp(const Address& addr);
 absl::StatusOr<int> connectTcp(const Address& addr);
 // The locally bound port of a socket.
 uint16_t localPort(int fd);
+// An accepted connection's original destination, when netfilter redirected it (nftables
+// `redirect`, SO_ORIGINAL_DST for IPv4, IP6T_SO_ORIGINAL_DST for IPv6). Nullopt when the
+// connection was not redirected: no NAT record, or the destination is the socket itself
+// (a client that connected to the listener directly).
+std::optional<Address> originalDestination(int fd);
 
 }  // namespace strait::net

@@ -94,6 +94,12 @@ void RouterStream::startRouter(http::RequestHead&& head, const RequestInfo& info
   auto it = snapshot_->clusters.find(name);
   if (it == snapshot_->clusters.end()) return fail(http::ResponseFlag::kClusterNotFound, 503, "cluster_not_found");
   cluster_ = it->second;
+  if (cluster_->original_dst) {
+    if (info.original_dst == nullptr) {
+      return fail(http::ResponseFlag::kNoHealthyUpstream, 503, "no_original_destination");
+    }
+    original_endpoint_ = std::make_shared<const EndpointInfo>(cluster_->originalDestination(*info.original_dst));
+  }
   const std::string* content_type = head.headers.get("content-type");
   is_grpc_ = content_type && content_type->rfind("application/grpc", 0) == 0;
   timeout_ms_ = route_.timeout_ms;

@@ -47,6 +47,9 @@ using http::StreamSink;
 // What the upstream request says about the client (besides StreamInfo).
 struct RequestInfo {
   std::string forwarded_proto;  // for x-forwarded-proto
+  // The connection's original destination (interception listeners), for ORIGINAL_DST
+  // clusters; null if none. Owned by the session, which outlives the stream's routing.
+  const net::Address* original_dst = nullptr;
 };
 
 class RouterStream final : public UpstreamAttempt::Callbacks,
@@ -138,6 +141,8 @@ class RouterStream final : public UpstreamAttempt::Callbacks,
   bool sink_complete_ = false;       // the filter chain handed the end of the response to the sink
   http::StreamInfo info_;           // what happened to this request
   std::shared_ptr<const ClusterInfo> cluster_;
+  // ORIGINAL_DST clusters: the endpoint made from the connection's original destination.
+  std::shared_ptr<const EndpointInfo> original_endpoint_;
   http::RequestHead request_head_;  // upstream form, kept for every attempt
   // The head before endpoint-dependent changes, when the route has some (copied per attempt).
   std::unique_ptr<http::RequestHead> base_head_;

@@ -14,16 +14,20 @@ void RouterStream::startAttempt() {
   pauseDownstream(false);
   uint32_t number = retry_->onAttemptStart();
   info_.attempts = number;
-  LoadBalancer& lb = ctx_.clusterManager().loadBalancer(cluster_);
-  LbContext lb_ctx{ctx_.dispatcher().nowMs(), lb_hash_};
-  int index = lb.pick(lb_ctx);
-  // A retry prefers another endpoint than the one that just failed (a hash policy keeps
-  // choosing the same one unless it is unavailable: then the retry goes there again).
-  for (int i = 0; i < 2 && index >= 0 && &cluster_->endpoints[index] == retry_->excluded(); i++) {
-    index = lb.pick(lb_ctx);
+  const EndpointInfo* picked = original_endpoint_.get();  // ORIGINAL_DST: the one there is
+  if (picked == nullptr) {
+    LoadBalancer& lb = ctx_.clusterManager().loadBalancer(cluster_);
+    LbContext lb_ctx{ctx_.dispatcher().nowMs(), lb_hash_};
+    int index = lb.pick(lb_ctx);
+    // A retry prefers another endpoint than the one that just failed (a hash policy keeps
+    // choosing the same one unless it is unavailable: then the retry goes there again).
+    for (int i = 0; i < 2 && index >= 0 && &cluster_->endpoints[index] == retry_->excluded(); i++) {
+      index = lb.pick(lb_ctx);
+    }
+    if (index < 0) return fail(http::ResponseFlag::kNoHealthyUpstream, 503, "no_healthy_upstream");
+    picked = &cluster_->endpoints[index];
   }
-  if (index < 0) return fail(http::ResponseFlag::kNoHealthyUpstream, 503, "no_healthy_upstream");
-  const EndpointInfo& endpoint = cluster_->endpoints[index];
+  const EndpointInfo& endpoint = *picked;
   info_.upstream_host = endpoint.host;
   if (base_head_) prepareAttemptHead();
   if (route_.retry.retry_on != 0) request_head_.headers.set("x-strait-attempt-count", std::to_string(number));
@@ -31,6 +35,7 @@ void RouterStream::startAttempt() {
   UpstreamAttempt::Options options;
   options.per_try_timeout_ms = route_.retry.per_try_timeout_ms;
   options.fresh = retry_->takeFresh();
+  options.endpoint_owner = original_endpoint_;
   attempt_ = std::make_unique<UpstreamAttempt>(ctx_, *cluster_, endpoint, *this, options);
   bool has_body = !kept_body_.empty() || request_trailers_.size() > 0;
   bool end_stream = request_framing_ == http::BodyFraming::kNone || (request_complete_ && !has_body);

@@ -174,9 +174,15 @@ void Worker::onAccept(int fd, const std::string& peer_ip, const std::string& lis
       return;
     }
   }
+  std::unique_ptr<net::Address> original_dst;
+  if (info != nullptr && info->use_original_dst) {
+    if (std::optional<net::Address> dst = net::originalDestination(fd)) {
+      original_dst = std::make_unique<net::Address>(*dst);
+    }
+  }
   auto session = std::make_unique<proxy::DownstreamSession>(
       *this, fd, peer_ip, listener, *this,
-      std::move(transport));
+      std::move(transport), std::move(original_dst));
   proxy::DownstreamSession* raw = session.get();
   sessions_.emplace(raw, std::move(session));
   if (counted) client_counted_.emplace(raw, std::move(counted));

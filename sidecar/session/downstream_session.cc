@@ -39,7 +39,8 @@ struct DownstreamSession::SlowClientWatch {
 
 DownstreamSession::DownstreamSession(WorkerContext& ctx, int fd, std::string peer_ip,
                                      std::string listener_name, SessionOwner& owner,
-                                     std::unique_ptr<net::TransportSocket> transport)
+                                     std::unique_ptr<net::TransportSocket> transport,
+                                     std::unique_ptr<net::Address> original_dst)
     : ctx_(ctx), conn_(std::make_unique<net::Connection>(ctx.dispatcher(), fd, false, std::move(transport))),
       peer_ip_(std::move(peer_ip)), listener_name_(std::move(listener_name)),
       owner_(owner),
@@ -49,12 +50,9 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, int fd, std::string pee
       draining_(false), closed_(false), lingering_(false), reads_paused_for_pipeline_(false),
       head_started_(false), body_held_back_(false), request_body_sized_(false) {
   conn_->setCallbacks(this);
-  if (const ListenerInfo* l = liveListener(ctx_, listener_name_)) {
-    idle_timeout_ms_ = static_cast<int32_t>(std::min<int64_t>(l->idle_timeout_ms, INT32_MAX));
-    head_timeout_ms_ = static_cast<int32_t>(std::min<int64_t>(l->request_headers_timeout_ms, INT32_MAX));
-  }
+  original_dst_ = std::move(original_dst);
   last_activity_ms_ = ctx_.dispatcher().nowMs();
-  idle_timer_.enableMs(idle_timeout_ms_);
+  idle_timer_.enableMs(idleTimeoutMs());
   WorkerStats::inc(ctx_.stats().downstream_cx_total);
   WorkerStats::inc(ctx_.stats().downstream_cx_active);
 }
@@ -95,17 +93,27 @@ void DownstreamSession::onTimer() {
   int64_t next = INT64_MAX;
   if (watch_ && !checkSlowClient(now, &next)) return;
   if (head_started_) {  // a request head is arriving: its own deadline
-    int64_t deadline = last_activity_ms_ + head_timeout_ms_;
+    int64_t deadline = last_activity_ms_ + headTimeoutMs();
     if (now >= deadline) return onHeadTimeout();
     next = std::min(next, deadline);
   } else if (in_request_ || (h2_ && !h2_->idle())) {
-    next = std::min(next, now + idle_timeout_ms_);
+    next = std::min(next, now + idleTimeoutMs());
   } else {
-    int64_t deadline = last_activity_ms_ + idle_timeout_ms_;
+    int64_t deadline = last_activity_ms_ + idleTimeoutMs();
     if (now >= deadline) return closeConnection(net::Connection::CloseType::kNoFlush);
     next = std::min(next, deadline);
   }
   idle_timer_.enableMs(next - now);
+}
+
+int64_t DownstreamSession::idleTimeoutMs() const {
+  const ListenerInfo* l = liveListener(ctx_, listener_name_);
+  return l ? l->idle_timeout_ms : ListenerInfo().idle_timeout_ms;
+}
+
+int64_t DownstreamSession::headTimeoutMs() const {
+  const ListenerInfo* l = liveListener(ctx_, listener_name_);
+  return l ? l->request_headers_timeout_ms : ListenerInfo().request_headers_timeout_ms;
 }
 
 // Moves the timer earlier, never later (onTimer works out what is due).
@@ -229,7 +237,7 @@ constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 bool DownstreamSession::detectProtocol(net::Buffer& in) {
   if (conn_->alpn() == "h2") {  // TLS with ALPN: no preface sniffing needed
     protocol_detected_ = true;
-    h2_ = std::make_unique<H2Downstream>(ctx_, *conn_, *this, listener_name_, peer_ip_);
+    h2_ = std::make_unique<H2Downstream>(ctx_, *conn_, *this, listener_name_, peer_ip_, original_dst_.get());
     return true;
   }
   size_t n = std::min(in.size(), kH2Preface.size());
@@ -239,7 +247,7 @@ bool DownstreamSession::detectProtocol(net::Buffer& in) {
   }
   if (n < kH2Preface.size()) return false;
   protocol_detected_ = true;
-  h2_ = std::make_unique<H2Downstream>(ctx_, *conn_, *this, listener_name_, peer_ip_);
+  h2_ = std::make_unique<H2Downstream>(ctx_, *conn_, *this, listener_name_, peer_ip_, original_dst_.get());
   return true;
 }
 
@@ -309,6 +317,7 @@ void DownstreamSession::onRequestHead(http::StreamId, http::RequestHead&& head, 
   si.peer_identity = conn_->peerIdentity();
   si.start_ms = ctx_.dispatcher().nowMs();
   RequestInfo info = requestInfo(*listener, conn_->secure());
+  info.original_dst = original_dst_.get();
   stream_->start(std::move(head), framing, length, info);
 }
 
@@ -331,7 +340,7 @@ void DownstreamSession::onMessageComplete(http::StreamId) {
 // head that arrives whole in one read never touches the timer).
 void DownstreamSession::armHeadTimer() {
   if (!head_started_ || in_request_ || closed_ || lingering_) return;
-  armAt(last_activity_ms_ + head_timeout_ms_);
+  armAt(last_activity_ms_ + headTimeoutMs());
 }
 
 void DownstreamSession::onError(http::StreamId, const http::ParseError& error) {

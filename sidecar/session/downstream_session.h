@@ -41,8 +41,10 @@ class DownstreamSession final : public net::ConnectionCallbacks,
                                 public event::DeferredDeletable {
  public:
   // `transport` (TLS on TLS listeners) wraps the accepted fd; nullptr is plaintext.
+  // `original_dst`: where the client meant to connect (intercepted connections), or null.
   DownstreamSession(WorkerContext& ctx, int fd, std::string peer_ip, std::string listener_name,
-                    SessionOwner& owner, std::unique_ptr<net::TransportSocket> transport = nullptr);
+                    SessionOwner& owner, std::unique_ptr<net::TransportSocket> transport = nullptr,
+                    std::unique_ptr<net::Address> original_dst = nullptr);
   ~DownstreamSession() override;
 
   const std::string& listenerName() const { return listener_name_; }
@@ -87,6 +89,10 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   void parseInput();
   bool detectProtocol(net::Buffer& in);
   void onTimer();
+  // The live listener's idle and request-head timeouts (its defaults if it is gone): read
+  // when needed rather than kept, so that the session keeps to its allocator size class.
+  int64_t idleTimeoutMs() const;
+  int64_t headTimeoutMs() const;
   void onHeadTimeout();
   void armHeadTimer();
   void armAt(int64_t deadline_ms);
@@ -118,8 +124,8 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   std::unique_ptr<H2Downstream> h2_;  // set when the connection speaks HTTP/2
   event::Timer idle_timer_;
   // Both from the listener; int32 keeps the session in its allocator size class.
-  int32_t idle_timeout_ms_ = 60000;
-  int32_t head_timeout_ms_ = 10000;  // request_headers_timeout (HTTP/1.1)
+  // The connection's original destination (a use_original_dst listener), or null.
+  std::unique_ptr<net::Address> original_dst_;
   // End of the last exchange (the idle timeout is lazy); while head_started_, the time the
   // request's first byte arrived.
   int64_t last_activity_ms_ = 0;

@@ -136,8 +136,8 @@ http::H2Settings settingsFor(WorkerContext& ctx, const std::string& listener_nam
 }  // namespace
 
 H2Downstream::H2Downstream(WorkerContext& ctx, net::Connection& conn, SessionControl& control,
-                           std::string listener_name, std::string peer_ip)
-    : ctx_(ctx), conn_(conn), control_(control), listener_name_(std::move(listener_name)), peer_ip_(std::move(peer_ip)),
+                           std::string listener_name, std::string peer_ip, const net::Address* original_dst)
+    : ctx_(ctx), conn_(conn), control_(control), listener_name_(std::move(listener_name)), peer_ip_(std::move(peer_ip)), original_dst_(original_dst),
       codec_(this, settingsFor(ctx_, listener_name_)) {
   const ListenerInfo* l = ctx_.snapshot() ? ctx_.snapshot()->findListener(listener_name_) : nullptr;
   if (l != nullptr) connection_buffer_bytes_ = l->h2_connection_buffer_bytes;
@@ -272,6 +272,7 @@ void H2Downstream::onRequestHead(http::StreamId id, http::RequestHead&& head, ht
   si.peer_identity = conn_.peerIdentity();
   si.start_ms = ctx_.dispatcher().nowMs();
   RequestInfo info = requestInfo(*listener, conn_.secure());
+  info.original_dst = original_dst_;
   s->proxy->start(std::move(head), framing, length, info);
 }
 

@@ -37,8 +37,9 @@ class SessionControl {
 
 class H2Downstream final : public http::CodecCallbacks {
  public:
+  // `original_dst` (owned by the session; may be null): the connection's original destination.
   H2Downstream(WorkerContext& ctx, net::Connection& conn, SessionControl& control,
-               std::string listener_name, std::string peer_ip);
+               std::string listener_name, std::string peer_ip, const net::Address* original_dst = nullptr);
   ~H2Downstream() override;
 
   // Bytes from the client. Returns false when the connection must close (after the flush
@@ -93,6 +94,7 @@ class H2Downstream final : public http::CodecCallbacks {
   bool socket_above_ = false;      // the connection's write buffer is above its high watermark
   std::string listener_name_;
   std::string peer_ip_;
+  const net::Address* original_dst_;
   http::H2ServerCodec codec_;
   absl::flat_hash_map<int32_t, std::unique_ptr<Stream>> streams_;
   bool flush_scheduled_ = false;

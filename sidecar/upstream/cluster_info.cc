@@ -60,6 +60,8 @@ absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
   info->name = cluster.name();
   info->tls = tls;
   std::string key_suffix = tls ? absl::StrCat("#tls:", tls->fingerprint()) : "";
+  info->endpoint_key_suffix = key_suffix;
+  info->original_dst = cluster.type() == strait::v1::Cluster::ORIGINAL_DST;
   info->lb_policy = cluster.lb_policy();
   info->http2 = cluster.protocol() == strait::v1::Cluster::HTTP2;
   setLbConfig(cluster, info.get());
@@ -106,6 +108,12 @@ absl::StatusOr<std::shared_ptr<const ClusterInfo>> ClusterInfo::build(
   }
   buildHashTable(info.get(), previous);
   return std::shared_ptr<const ClusterInfo>(std::move(info));
+}
+
+EndpointInfo ClusterInfo::originalDestination(const net::Address& address) const {
+  std::string host = address.toString();
+  std::string key = absl::StrCat(name, "|", host, endpoint_key_suffix);
+  return EndpointInfo{address, std::move(host), std::move(key), 1, tls, std::make_shared<HostState>()};
 }
 
 }  // namespace strait::proxy

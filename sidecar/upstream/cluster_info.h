@@ -51,6 +51,10 @@ struct ClusterInfo {
   // Shared, mutable counters of the cluster (never null once built; see host_state.h).
   ClusterStatePtr state;
   bool http2 = false;               // Cluster.protocol == HTTP2
+  // Cluster.type ORIGINAL_DST: no endpoints; each request's endpoint is made by
+  // originalDestination() from its connection's original destination.
+  bool original_dst = false;
+  std::string endpoint_key_suffix;  // "#tls:<fingerprint>" with TLS (see EndpointInfo::key)
   std::vector<EndpointInfo> endpoints;
   std::shared_ptr<const tls::ClientContext> tls;  // TLS to the endpoints; nullptr: plaintext
   HealthCheckConfig health_check;  // active checks (health_check.enabled false: none)
@@ -66,6 +70,9 @@ struct ClusterInfo {
   // and sizes are unchanged); null unless the policy is RING_HASH / MAGLEV.
   std::shared_ptr<const HashRing> ring;
   std::shared_ptr<const MaglevTable> maglev;
+
+  // An ORIGINAL_DST cluster's endpoint for one request: `address` with a fresh HostState.
+  EndpointInfo originalDestination(const net::Address& address) const;
 
   // `previous`: the same-named cluster of the previous generation (or null); endpoints it
   // shares with this one (same key) keep their HostState.

@@ -15,15 +15,20 @@ void ClusterManager::onSnapshot(const Snapshot& snapshot) {
     for (const auto& ep : cluster->endpoints) live_endpoints_[ep.key] = true;
   }
   lbs_ = std::move(lbs);
-  // HTTP/2 pools of gone endpoints go once their connections have finished.
+  original_dst_prefixes_.clear();
+  for (const auto& [name, cluster] : snapshot.clusters) {
+    if (cluster->original_dst) original_dst_prefixes_.push_back(name + "|");
+  }
+  // HTTP/2 pools of gone endpoints go once their connections have finished (ORIGINAL_DST
+  // pools are never listed: they go whenever they have none).
   for (auto it = h2_pools_.begin(); it != h2_pools_.end();) {
     if (!live_endpoints_.contains(it->first) && it->second->connections() == 0) h2_pools_.erase(it++);
     else ++it;
   }
   for (auto it = pools_.begin(); it != pools_.end();) {
-    bool live = live_endpoints_.contains(it->first);
-    it->second->setRetired(!live);
-    if (!live) {
+    bool listed = live_endpoints_.contains(it->first);
+    it->second->setRetired(!listed && !originalDstKey(it->first));
+    if (!listed) {
       if (it->second->total() == 0) {
         pools_.erase(it++);
         continue;
@@ -33,16 +38,36 @@ void ClusterManager::onSnapshot(const Snapshot& snapshot) {
   }
 }
 
+bool ClusterManager::originalDstKey(const std::string& key) const {
+  for (const auto& prefix : original_dst_prefixes_) {
+    if (key.compare(0, prefix.size(), prefix) == 0) return true;
+  }
+  return false;
+}
+
+void ClusterManager::onNewOriginalDstPool() {
+  if (original_dst_pools_made_++ % kOriginalDstSweep != 0) return;
+  for (auto it = h2_pools_.begin(); it != h2_pools_.end();) {
+    if (!live_endpoints_.contains(it->first) && it->second->connections() == 0) h2_pools_.erase(it++);
+    else ++it;
+  }
+  for (auto it = pools_.begin(); it != pools_.end();) {
+    if (!live_endpoints_.contains(it->first) && it->second->total() == 0) pools_.erase(it++);
+    else ++it;
+  }
+}
+
 UpstreamPool& ClusterManager::pool(const ClusterInfo& cluster, const EndpointInfo& endpoint) {
   if (cluster.http2) return h2Pool(cluster, endpoint);
   return h1Pool(cluster, endpoint);
 }
 
 H2Pool& ClusterManager::h2Pool(const ClusterInfo& cluster, const EndpointInfo& endpoint) {
+  auto it = h2_pools_.find(endpoint.key);
+  if (it != h2_pools_.end()) return *it->second;
+  if (cluster.original_dst) onNewOriginalDstPool();  // before the insert: may erase
   auto& slot = h2_pools_[endpoint.key];
-  if (!slot) {
-    slot = std::make_unique<H2Pool>(dispatcher_, endpoint.address, stats_, endpoint.tls, cluster.state);
-  }
+  slot = std::make_unique<H2Pool>(dispatcher_, endpoint.address, stats_, endpoint.tls, cluster.state);
   return *slot;
 }
 
@@ -53,8 +78,11 @@ LoadBalancer& ClusterManager::loadBalancer(const std::shared_ptr<const ClusterIn
 }
 
 H1Pool& ClusterManager::h1Pool(const ClusterInfo& cluster, const EndpointInfo& endpoint) {
+  auto it = pools_.find(endpoint.key);
+  if (it != pools_.end()) return *it->second;
+  if (cluster.original_dst) onNewOriginalDstPool();  // before the insert: may erase
   auto& slot = pools_[endpoint.key];
-  if (!slot) slot = std::make_unique<H1Pool>(dispatcher_, endpoint.address, stats_, endpoint.tls, cluster.state);
+  slot = std::make_unique<H1Pool>(dispatcher_, endpoint.address, stats_, endpoint.tls, cluster.state);
   return *slot;
 }
 

@@ -49,9 +49,17 @@ class ClusterManager {
   H1Pool& h1Pool(const ClusterInfo& cluster, const EndpointInfo& endpoint);
   H2Pool& h2Pool(const ClusterInfo& cluster, const EndpointInfo& endpoint);
   // Whether `key` is an endpoint of the live snapshot (else a finished connection closes).
-  bool endpointLive(const std::string& key) const { return live_endpoints_.contains(key); }
+  bool endpointLive(const std::string& key) const { return live_endpoints_.contains(key) || originalDstKey(key); }
 
  private:
+  // ORIGINAL_DST clusters make an endpoint per destination: their pools are live while the
+  // cluster is, and pools without connections are dropped (at each generation, and every
+  // kOriginalDstSweep new ones) so that many destinations do not accumulate.
+  static constexpr size_t kOriginalDstSweep = 256;
+  bool originalDstKey(const std::string& key) const;
+  void onNewOriginalDstPool();
+  size_t original_dst_pools_made_ = 0;
+  std::vector<std::string> original_dst_prefixes_;  // "<cluster>|" of ORIGINAL_DST clusters
   event::Dispatcher& dispatcher_;
   WorkerStats& stats_;
   absl::flat_hash_map<std::string, std::unique_ptr<LoadBalancer>> lbs_;

@@ -9,7 +9,7 @@ namespace strait::proxy {
 
 UpstreamAttempt::UpstreamAttempt(WorkerContext& ctx, const ClusterInfo& cluster, const EndpointInfo& endpoint,
                                  Callbacks& callbacks, Options options)
-    : ctx_(ctx), cluster_(cluster), endpoint_(endpoint), callbacks_(&callbacks), options_(options),
+    : ctx_(ctx), cluster_(cluster), endpoint_(endpoint), callbacks_(&callbacks), options_(std::move(options)),
       timer_(ctx.dispatcher(), [this] { onTimer(); }), endpoint_active_(endpoint.state->active_requests) {}
 
 UpstreamAttempt::~UpstreamAttempt() {

@@ -51,6 +51,9 @@ class UpstreamAttempt final : public UpstreamStreamCallbacks, public event::Defe
   struct Options {
     int64_t per_try_timeout_ms = 0;  // 0: none
     bool fresh = false;              // a new connection, not an idle one
+    // Keeps an endpoint made for one request (ORIGINAL_DST clusters) alive as long as the
+    // attempt; null for the cluster's own endpoints (the snapshot holds those).
+    std::shared_ptr<const EndpointInfo> endpoint_owner;
   };
 
   UpstreamAttempt(WorkerContext& ctx, const ClusterInfo& cluster, const EndpointInfo& endpoint,

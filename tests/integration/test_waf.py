@@ -104,6 +104,11 @@ class WafTest(harness.StraitTestCase):
         gen["route_configs"][0]["virtual_hosts"][0]["filters"] = [vhost_waf or waf()]
         return gen
 
+    def wait_stats(self, pattern):
+        """Waits until /stats matches `pattern` (counters are updated as transactions end,
+        just after the response the test saw)."""
+        wait_until(lambda: re.search(pattern, self.stats()), message=pattern)
+
     def stats(self):
         return harness.http_get(self.admin, "/stats")[2]
 
@@ -125,9 +130,9 @@ class WafTest(harness.StraitTestCase):
                 self.assertRegex(headers.get("x-strait-local-reply", ""), r"^waf:\d+(,\d+)*$", entry["name"])
         self.assertEqual(missed, [], "attacks not blocked")
         # The backend saw none of them.
-        stats = self.stats()
-        self.assertRegex(stats, r'strait_waf_blocked_total\{scope="[^"]*"\} %d' % (2 * len(attacks)))
-        self.assertRegex(stats, r'strait_waf_rule_matches_total\{scope="[^"]*",rule="942100",action="blocked"\} [1-9]')
+        # A transaction is counted when it ends, just after its response: wait for the last.
+        self.wait_stats(r'strait_waf_blocked_total\{scope="[^"]*"\} %d' % (2 * len(attacks)))
+        self.wait_stats(r'strait_waf_rule_matches_total\{scope="[^"]*",rule="942100",action="blocked"\} [1-9]')
         # Each blocked request has its audit line, with the rules that matched.
         wait_until(lambda: len(self.audit_lines()) >= 2 * len(attacks), message="audit log lines")
         lines = self.audit_lines()
@@ -157,9 +162,8 @@ class WafTest(harness.StraitTestCase):
         for entry in attacks:
             status, _, _ = curl(self.port, entry, prefix="/detect")
             self.assertEqual(status, 200, entry["name"])
-        stats = self.stats()
-        self.assertRegex(stats, r'strait_waf_detected_total\{scope="[^"]*#0"\} %d' % len(attacks))
-        self.assertRegex(stats, r'strait_waf_rule_matches_total\{scope="[^"]*#0",rule="\d+",action="detected"\} [1-9]')
+        self.wait_stats(r'strait_waf_detected_total\{scope="[^"]*#0"\} %d' % len(attacks))
+        self.wait_stats(r'strait_waf_rule_matches_total\{scope="[^"]*#0",rule="\d+",action="detected"\} [1-9]')
         wait_until(lambda: len(self.audit_lines()) >= len(attacks), message="audit log lines")
         lines = self.audit_lines()
         self.assertTrue(all(e["mode"] == "detect" and e["action"] == "detected" for e in lines))
@@ -189,7 +193,7 @@ class WafTest(harness.StraitTestCase):
         self.assertEqual(status, 200)
         # Within the default limit the same body is inspected and refused.
         self.assertEqual(curl(self.port, big)[0], 403)
-        self.assertRegex(self.stats(), r'strait_waf_body_too_large_total\{scope="[^"]*#5"\} 1')
+        self.wait_stats(r'strait_waf_body_too_large_total\{scope="[^"]*#5"\} 1')
 
     def test_response_inspection_stops_a_leaking_response(self):
         leak = self.start_upstream("leaky", reply="Warning: You have an error in your SQL syntax; check the manual "
