@@ -492,11 +492,12 @@ class StraitTestCase(unittest.TestCase):
 
     # ----- binaries -----
 
-    def start_upstream(self, name, reply=None, size=None, threads=1, extra_args=()):
-        """Starts strait-test-upstream on 127.0.0.1:0; returns its port. extra_args: more
-        flags (e.g. ["--status", "503"], ["--fail-first", "2"])."""
+    def start_upstream(self, name, reply=None, size=None, threads=1, extra_args=(), listen="127.0.0.1:0", wrap=()):
+        """Starts strait-test-upstream on `listen` (127.0.0.1:0); returns its port. extra_args:
+        more flags (e.g. ["--status", "503"], ["--fail-first", "2"]). `wrap`: a command prefix
+        (e.g. netns.Pods.enter(): run it in a network namespace)."""
         port_file = self.path("%s.port" % self.unique("upstream"))
-        args = [binary("tests/upstream/strait-test-upstream"), "--listen", "127.0.0.1:0",
+        args = list(wrap) + [binary("tests/upstream/strait-test-upstream"), "--listen", listen,
                 "--port-file", port_file, "--name", name, "--threads", str(threads)]
         if reply is not None:
             args += ["--reply", str(reply)]
@@ -506,8 +507,9 @@ class StraitTestCase(unittest.TestCase):
         proc = self.spawn(self.unique("upstream-" + name), args)
         return self.wait_port_file(proc, port_file)
 
-    def start_control(self, config_dir, port=0, tls=False, extra_args=()):
-        """Starts strait-control on 127.0.0.1:port (0 = any); returns the bound port.
+    def start_control(self, config_dir, port=0, tls=False, extra_args=(), address="127.0.0.1", wrap=()):
+        """Starts strait-control on address:port (0 = any); returns the bound port. `wrap`: a
+        command prefix, as for start_upstream.
         The Process is in self.control afterwards (to kill and restart it). Plaintext unless
         tls=True; the CA lives in self.ca_dir (the same for every start in a test, so a restart
         keeps the root) and its root in self.ca_root; with tls=True, straitctl calls from this
@@ -515,8 +517,8 @@ class StraitTestCase(unittest.TestCase):
         port_file = self.path("%s.port" % self.unique("control"))
         self.ca_dir = self.path("strait-ca")
         self.ca_root = os.path.join(self.ca_dir, "root.pem")
-        args = [binary("control/strait-control"), "--config-dir", config_dir,
-                "--listen", "127.0.0.1:%d" % port, "--port-file", port_file,
+        args = list(wrap) + [binary("control/strait-control"), "--config-dir", config_dir,
+                "--listen", "%s:%d" % (address, port), "--port-file", port_file,
                 "--ca-dir", self.ca_dir] + list(extra_args)
         if not tls:
             args.append("--plaintext")
@@ -527,7 +529,8 @@ class StraitTestCase(unittest.TestCase):
         return bound
 
     def start_sidecar(self, node_id, service, control_port, workers=2, wait_ready=True,
-                      tls=False, token=None, ttl_seconds=0, drain_time=None, extra_bootstrap=""):
+                      tls=False, token=None, ttl_seconds=0, drain_time=None, extra_bootstrap="",
+                      control_address="127.0.0.1", wrap=()):
         """Starts strait-sidecar with a generated bootstrap; returns its admin port.
         With wait_ready, waits until GET /ready answers 200 (a generation is live).
         tls=True: TLS to the control plane verified with self.ca_root; `token` (written to a
@@ -535,10 +538,9 @@ class StraitTestCase(unittest.TestCase):
         port_file = self.path("%s.admin.port" % node_id)
         bootstrap = self.path("%s.bootstrap.yaml" % node_id)
         if tls:
-            control_plane = "{address: \"127.0.0.1:%d\", ca_file: %s}" % (control_port,
-                                                                           self.ca_root)
+            control_plane = "{address: \"%s:%d\", ca_file: %s}" % (control_address, control_port, self.ca_root)
         else:
-            control_plane = "{address: \"127.0.0.1:%d\", plaintext: true}" % control_port
+            control_plane = "{address: \"%s:%d\", plaintext: true}" % (control_address, control_port)
         identity = ""
         if token is not None:
             token_file = self.path("%s.token" % node_id)
@@ -551,7 +553,7 @@ class StraitTestCase(unittest.TestCase):
             "workers: %d\n%s%s") % (node_id, service, control_plane, port_file, workers, identity,
                                     ("drain_time: %s\n" % drain_time if drain_time else "") + extra_bootstrap))
         proc = self.spawn("sidecar-" + node_id,
-                          [binary("sidecar/strait-sidecar"), "--bootstrap", bootstrap])
+                          list(wrap) + [binary("sidecar/strait-sidecar"), "--bootstrap", bootstrap])
         admin = self.wait_port_file(proc, port_file)
         if wait_ready:
             self.wait_ready(admin, proc)

@@ -164,6 +164,15 @@ TEST(Validate, ClusterRules) {
   g = goodGeneration();
   g.add_clusters()->set_name("lonely");
   expectProblem(g, "cluster", "lonely", "name", "no load_assignment");
+  // ORIGINAL_DST: no load assignment needed, none allowed, nor health checks or balancing.
+  g = goodGeneration();
+  g.add_clusters()->set_name("passthrough");
+  g.mutable_clusters(g.clusters_size() - 1)->set_type(strait::v1::Cluster::ORIGINAL_DST);
+  EXPECT_TRUE(validateGeneration(g).ok()) << validateGeneration(g);
+  g.mutable_clusters(0)->set_type(strait::v1::Cluster::ORIGINAL_DST);
+  expectProblem(g, "cluster", "api", "type", "ORIGINAL_DST takes no load_assignment");
+  g.mutable_clusters(g.clusters_size() - 1)->set_lb_policy(strait::v1::Cluster::MAGLEV);
+  expectProblem(g, "cluster", "passthrough", "type", "ORIGINAL_DST takes no lb_policy or lb_config");
   g = goodGeneration();
   g.mutable_clusters(1)->set_name("api");
   expectProblem(g, "cluster", "api", "name", "duplicate name");

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Transparent interception in real network namespaces (tests/integration/netns.py): pods
+web, api and ext on a bridge, the control plane in a pod of its own. strait-init installs the
+nftables rules in web and api; their sidecars run as uid 1337 (which the rules exempt) and
+listen on 15001 (outbound) and 15006 (inbound), both with use_original_dst.
+- An unmodified curl in web calls http://api/... (api resolves to a service address in web's
+  /etc/hosts): web's sidecar intercepts it, routes it by Host to cluster api (api's pod
+  address), api's sidecar intercepts that on arrival and hands it to the app through an
+  ORIGINAL_DST cluster, at the port the caller meant.
+- A destination outside the mesh follows the passthrough policy: with a "*" virtual host to
+  an ORIGINAL_DST cluster it goes through, and once a generation drops that virtual host it
+  is refused (404).
+- A connection made to the outbound listener directly has no original destination: 503.
+Needs root (network namespaces, nftables), as CI has."""
+
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import netns  # noqa: E402
+
+OUTBOUND, INBOUND, APP_PORT, EXT_PORT = 15001, 15006, 8080, 9090
+SERVICE_VIP = "198.19.0.1"
+
+
+def mesh(passthrough=True):
+    outbound_vhosts = [{"name": "api", "domains": ["api", "api:80"],
+                        "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "api"}}]}]
+    if passthrough:
+        outbound_vhosts.append({"name": "passthrough", "domains": ["*"],
+                                "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "passthrough"}}]})
+    return {
+        "listeners": [
+            {"name": "outbound", "address": "0.0.0.0", "port": OUTBOUND, "route_config": "outbound",
+             "services": ["web"], "use_original_dst": True},
+            {"name": "inbound", "address": "0.0.0.0", "port": INBOUND, "route_config": "inbound",
+             "services": ["api"], "use_original_dst": True},
+        ],
+        "route_configs": [
+            {"name": "outbound", "virtual_hosts": outbound_vhosts},
+            {"name": "inbound", "virtual_hosts": [{"name": "local-app", "domains": ["*"], "routes": [
+                {"match": {"prefix": "/"}, "route": {"cluster": "inbound"}}]}]},
+        ],
+        "clusters": [{"name": "api"}, {"name": "passthrough", "type": "ORIGINAL_DST"},
+                     {"name": "inbound", "type": "ORIGINAL_DST"}],
+        "load_assignments": [{"cluster_name": "api", "endpoints": [
+            {"address": netns.SUBNET + ".3", "port": APP_PORT}]}],
+    }
+
+
+class InterceptionTest(harness.StraitTestCase):
+
+    def setUp(self):
+        super().setUp()
+        os.chmod(self.tmp, 0o777)  # the sidecars (uid 1337) write their port files here
+        self.pods = netns.Pods(self)
+        ctl_ip = self.pods.add("ctl", 10)
+        self.pods.add("web", 2, hosts={"api": SERVICE_VIP})
+        self.pods.add("api", 3)
+        self.ext_ip = self.pods.add("ext", 4)
+        for pod in ("web", "api"):
+            self.pods.run(pod, [harness.binary("sidecar/strait-init")])
+        self.config_dir = self.make_config_dir()
+        os.chmod(self.config_dir, 0o755)
+        self.write_config(self.config_dir, "mesh.yaml", mesh())
+        control = self.start_control(self.config_dir, address=ctl_ip, wrap=self.pods.enter("ctl"))
+        self.start_upstream("api-app", listen="0.0.0.0:%d" % APP_PORT, wrap=self.pods.enter("api"))
+        self.start_upstream("ext", reply="outside the mesh", listen="0.0.0.0:%d" % EXT_PORT,
+                            wrap=self.pods.enter("ext"))
+        self.admin = {}
+        for pod in ("web", "api"):
+            self.admin[pod] = self.start_sidecar("%s-1" % pod, pod, control, wait_ready=False, control_address=ctl_ip,
+                                                 wrap=self.pods.enter(pod, uid=netns.PROXY_UID))
+        for pod in ("web", "api"):
+            harness.wait_until(lambda: self.admin_get(pod, "/ready")[0] == 200, 20, message="%s sidecar ready" % pod)
+
+    def admin_get(self, pod, path):
+        return self.pods.curl(pod, "http://127.0.0.1:%d%s" % (self.admin[pod], path))
+
+    def stat(self, pod, name):
+        m = re.search(r"^%s (\d+)$" % re.escape(name), self.admin_get(pod, "/stats")[1], re.M)
+        return int(m.group(1)) if m else 0
+
+    def test_an_app_calls_a_service_by_name_through_both_sidecars(self):
+        status, body = self.pods.curl("web", "http://api/hello?x=1")
+        self.assertEqual(status, 200, body)
+        # The app's echo: the request as it arrived, through web's sidecar (x-request-id,
+        # x-forwarded-proto) and api's.
+        self.assertTrue(body.startswith("GET /hello?x=1 HTTP/1.1"), body)
+        self.assertIn("host: api", body.lower())
+        self.assertIn("x-request-id:", body.lower())
+        self.assertEqual(self.stat("web", 'strait_cluster_rq_active{cluster="api"}'), 0)
+        self.assertGreaterEqual(self.stat("web", "strait_upstream_rq_total"), 1)
+        self.assertGreaterEqual(self.stat("api", "strait_downstream_rq_started_total"), 1)
+        # HTTP/2 with prior knowledge is intercepted the same way.
+        status, body = self.pods.curl("web", "http://api/h2", "--http2-prior-knowledge")
+        self.assertEqual(status, 200, body)
+
+    def test_passthrough_policy(self):
+        url = "http://%s:%d/out" % (self.ext_ip, EXT_PORT)
+        self.assertEqual(self.pods.curl("web", url), (200, "outside the mesh"))
+        # The policy changes: destinations outside the mesh are refused.
+        self.write_config(self.config_dir, "mesh.yaml", mesh(passthrough=False))
+        harness.wait_until(lambda: self.pods.curl("web", url)[0] == 404, 20, message="passthrough refused")
+        status, _ = self.pods.curl("web", "http://api/still-served")
+        self.assertEqual(status, 200)
+
+    def test_a_direct_connection_has_no_original_destination(self):
+        status, _ = self.pods.curl("web", "http://127.0.0.1:%d/" % OUTBOUND, "-H", "Host: elsewhere",
+                                   "-D", "/dev/stderr")
+        self.assertEqual(status, 503)
+
+
+if __name__ == "__main__":
+    harness.main()
