@@ -15,6 +15,7 @@ PACKAGES=(
   curl nghttp2-client openssl python3
   brotli zstd  # decoders of the compression tests (tests/integration/test_compression.py)
   stress-ng    # keeps the cores busy for ./tests/run.sh --busy (STRAIT_BUSY=1)
+  nftables iproute2 util-linux  # interception: strait-init's nft, network namespaces as pods, setpriv
   # benchmarks (peers run in the same session)
   wrk nginx-light haproxy nghttp2-proxy procps
   libnginx-mod-http-modsecurity  # the WAF benchmark's peer: nginx with the same libmodsecurity and CRS
