@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "control/peer_auth.h"
 #include "xds/node_filter.h"
 #include "xds/subscription.h"
@@ -39,6 +40,11 @@ struct StreamState {
   uint64_t token = 0;          // SidecarRegistry token
   std::string sent_version;    // version of the last response
   std::string sent_nonce;      // nonce of the last response ("" before the first)
+  // The sidecar reported draining: the version without its endpoint, and until when to wait
+  // for the other sidecars to ACK it.
+  bool withdrawing = false;
+  std::string withdraw_version;
+  absl::Time withdraw_deadline;
 };
 
 void readLoop(Stream* stream, Events* events) {
@@ -51,17 +57,18 @@ void readLoop(Stream* stream, Events* events) {
   events->reader_done = true;
 }
 
-// Waits for the next batch of events; false once the read side ended.
-bool nextEvents(Events* events, std::deque<DiscoveryRequest>* requests, bool* changed) {
+// Waits for the next batch of events (or `deadline`); false once the read side ended.
+bool nextEvents(Events* events, std::deque<DiscoveryRequest>* requests, bool* changed,
+                absl::Time deadline = absl::InfiniteFuture()) {
   absl::MutexLock lock(&events->mu);
-  events->mu.Await(absl::Condition(events, &Events::ready));
+  events->mu.AwaitWithDeadline(absl::Condition(events, &Events::ready), deadline);
   requests->swap(events->requests);
   *changed = events->config_changed;
   events->config_changed = false;
   return !events->reader_done || !requests->empty();
 }
 
-bool sendCurrent(const ConfigSource& source, SidecarRegistry* registry, uint64_t nonce,
+bool sendCurrent(const MeshState& source, SidecarRegistry* registry, uint64_t nonce,
                  Stream* stream, StreamState* st) {
   auto snap = source.current();
   if (snap == nullptr || snap->version == st->sent_version) return true;
@@ -136,8 +143,19 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
   std::deque<DiscoveryRequest> requests;
   bool changed = false;
   bool ok = true;
-  while (ok && nextEvents(events.get(), &requests, &changed)) {
+  // While a drain waits for the others' ACKs, the loop also wakes every 50 ms to look.
+  auto wake = [&st] { return st.withdrawing ? absl::Now() + absl::Milliseconds(50) : absl::InfiniteFuture(); };
+  while (ok && nextEvents(events.get(), &requests, &changed, wake())) {
     for (const DiscoveryRequest& req : requests) {
+      if (st.token != 0 && req.draining()) {
+        if (!st.withdrawing) {
+          st.withdrawing = true;
+          st.withdraw_version = source_->workloadDraining(st.node.id(), st.token);
+          st.withdraw_deadline = absl::Now() + withdraw_timeout_;
+          changed = true;  // this sidecar gets the new version too
+        }
+        continue;
+      }
       if (st.token == 0 && !req.node().id().empty()) {
         if (std::string why = nodeMismatch(req.node(), peer_id); !why.empty()) {
           std::cerr << "strait-control: refused ADS stream of node " << req.node().id() << " from "
@@ -149,6 +167,7 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
         }
         st.node = req.node();
         st.token = registry_->connected(st.node, context->peer(), peer_id ? identity : "");
+        source_->workloadUp(st.node, st.token);
         std::cerr << "strait-control: sidecar " << st.node.id() << " (service "
                   << st.node.service() << ") connected from " << context->peer() << " as "
                   << identity << std::endl;
@@ -159,11 +178,22 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
     }
     requests.clear();
     if (changed && st.token != 0) ok = sendCurrent(*source_, registry_, next_nonce_++, stream, &st);
+    if (ok && st.withdrawing &&
+        (registry_->othersApplied(st.node.id(), st.withdraw_version) || absl::Now() >= st.withdraw_deadline)) {
+      st.withdrawing = false;
+      DiscoveryResponse withdrawn;
+      withdrawn.set_type_url(xds::kGenerationTypeUrl);
+      withdrawn.set_endpoint_withdrawn(true);
+      ok = stream->Write(withdrawn);
+      std::cerr << "strait-control: told " << st.node.id() << " its endpoint is withdrawn (version "
+                << st.withdraw_version << ")" << std::endl;
+    }
   }
   source_->removeListener(listener);
   context->TryCancel();  // unblocks the reader if we stopped writing first
   reader.join();
   if (st.token != 0) {
+    source_->workloadDown(st.node.id(), st.token);
     registry_->disconnected(st.node.id(), st.token);
     std::cerr << "strait-control: sidecar " << st.node.id() << " disconnected" << std::endl;
   }

@@ -11,7 +11,7 @@
 #include <atomic>
 
 #include "control/ca/certificate_authority.h"
-#include "control/config_source.h"
+#include "control/mesh_state.h"
 #include "control/sidecar_registry.h"
 #include "strait/v1/discovery.grpc.pb.h"
 
@@ -20,10 +20,12 @@ namespace strait::control {
 class AdsService final : public strait::v1::AggregatedDiscoveryService::Service {
  public:
   // All must outlive the service. `require_client_cert` null: no client authentication
-  // (plaintext mode).
-  AdsService(ConfigSource* source, SidecarRegistry* registry,
-             const ca::CertificateAuthority* require_client_cert)
-      : source_(source), registry_(registry), require_client_cert_(require_client_cert) {}
+  // (plaintext mode). `withdraw_timeout`: how long a draining sidecar waits at most for the
+  // others to ACK a version without its endpoint.
+  AdsService(MeshState* mesh, SidecarRegistry* registry, const ca::CertificateAuthority* require_client_cert,
+             absl::Duration withdraw_timeout = absl::Seconds(5))
+      : source_(mesh), registry_(registry), require_client_cert_(require_client_cert),
+        withdraw_timeout_(withdraw_timeout) {}
 
   grpc::Status StreamAggregatedResources(
       grpc::ServerContext* context,
@@ -31,9 +33,10 @@ class AdsService final : public strait::v1::AggregatedDiscoveryService::Service 
           stream) override;
 
  private:
-  ConfigSource* const source_;
+  MeshState* const source_;
   SidecarRegistry* const registry_;
   const ca::CertificateAuthority* const require_client_cert_;
+  const absl::Duration withdraw_timeout_;
   std::atomic<uint64_t> next_nonce_{1};  // unique across all streams
 };
 

@@ -45,6 +45,8 @@ class ConfigSource {
   // Returns an id for removeListener.
   int addListener(std::function<void()> on_new_version) ABSL_LOCKS_EXCLUDED(mu_);
   void removeListener(int id) ABSL_LOCKS_EXCLUDED(mu_);
+  // A short hash of the generation's deterministic serialization (the version's suffix).
+  static std::string contentHash(const strait::v1::Generation& gen);
 
  private:
   void watchLoop(int inotify_fd);
@@ -57,7 +59,6 @@ class ConfigSource {
   mutable absl::Mutex mu_;
   std::shared_ptr<const ConfigSnapshot> current_ ABSL_GUARDED_BY(mu_);
   uint64_t next_version_ ABSL_GUARDED_BY(mu_) = 1;
-  static std::string contentHash(const strait::v1::Generation& gen);
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   int next_listener_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::pair<int, std::function<void()>>> listeners_ ABSL_GUARDED_BY(mu_);

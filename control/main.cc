@@ -13,7 +13,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: strait-control --config-dir DIR [--listen HOST:PORT] [--port-file FILE]\n"
     "         [--plaintext] [--tokens FILE] [--operator-token-file FILE] [--trust-domain NAME]\n"
-    "         [--cert-ttl DURATION]\n"
+    "         [--cert-ttl DURATION] [--endpoint-grace DURATION] [--withdraw-timeout DURATION]\n"
     "         [--ca-dir DIR | --ca-cert FILE --ca-key FILE] [--extra-trust-root FILE]...\n"
     "  --plaintext         serve gRPC without TLS (local demos only; prints a warning)\n"
     "  --tokens FILE       bootstrap tokens, YAML: tokens: [{token, namespace, service_account}]\n"
@@ -23,7 +23,10 @@ constexpr const char* kUsage =
     "  --cert-ttl          default and maximum workload certificate lifetime (default 24h)\n"
     "  --ca-dir DIR        root CA root.pem/root.key, created on first start (default ./strait-ca)\n"
     "  --ca-cert/--ca-key  use this CA (root or intermediate; the file may append its chain)\n"
-    "  --extra-trust-root  another root for the trust bundle (rotation); repeatable\n";
+    "  --extra-trust-root  another root for the trust bundle (rotation); repeatable\n"
+    "  --endpoint-grace    how long a workload's endpoint outlives its sidecar's stream (default 10s)\n"
+    "  --withdraw-timeout  how long a draining sidecar waits at most for the others to drop its\n"
+    "                      endpoint (default 5s)\n";
 
 int usage() {
   std::cerr << kUsage;
@@ -43,6 +46,8 @@ bool setValueFlag(const std::string& flag, const std::string& value,
   else if (flag == "--ca-key") opts->ca.ca_key_file = value;
   else if (flag == "--extra-trust-root") opts->ca.extra_trust_root_files.push_back(value);
   else if (flag == "--cert-ttl") return absl::ParseDuration(value, &opts->ca.max_ttl);
+  else if (flag == "--endpoint-grace") return absl::ParseDuration(value, &opts->endpoint_grace);
+  else if (flag == "--withdraw-timeout") return absl::ParseDuration(value, &opts->withdraw_timeout);
   else return false;
   return true;
 }

@@ -31,7 +31,7 @@ grpc::Status ManagementService::GetConfigStatus(grpc::ServerContext* context,
                                                 const strait::v1::GetConfigStatusRequest*,
                                                 strait::v1::ConfigStatus* response) {
   if (grpc::Status st = authorize(*context, token_); !st.ok()) return st;
-  auto snap = source_->current();
+  auto snap = mesh_->current();
   if (snap != nullptr) response->set_version(snap->version);
   response->set_last_error(source_->lastError());
   return grpc::Status::OK;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "control/config_source.h"
+#include "control/mesh_state.h"
 #include "control/sidecar_registry.h"
 #include "strait/v1/admin.grpc.pb.h"
 
@@ -14,8 +15,8 @@ namespace strait::control {
 class ManagementService final : public strait::v1::ManagementService::Service {
  public:
   // Both must outlive the service.
-  ManagementService(const ConfigSource* source, const SidecarRegistry* registry)
-      : source_(source), registry_(registry) {}
+  ManagementService(const ConfigSource* source, const MeshState* mesh, const SidecarRegistry* registry)
+      : source_(source), mesh_(mesh), registry_(registry) {}
   // Every call must carry this operator token (see operator_auth.h). Set before serving.
   void requireOperatorToken(std::string token) { token_ = std::move(token); }
 
@@ -28,6 +29,7 @@ class ManagementService final : public strait::v1::ManagementService::Service {
 
  private:
   const ConfigSource* const source_;
+  const MeshState* const mesh_;  // the version served
   const SidecarRegistry* const registry_;
   std::string token_;  // empty: refuse every call (no operator credential configured)
 };

@@ -19,7 +19,8 @@ namespace strait::control {
 ControlServer::ControlServer(ServerOptions options)
     : options_(std::move(options)),
       source_(options_.config_dir),
-      management_(&source_, &registry_) {}
+      mesh_(&source_, options_.endpoint_grace),
+      management_(&source_, &mesh_, &registry_) {}
 
 ControlServer::~ControlServer() { shutdown(); }
 
@@ -74,8 +75,9 @@ absl::Status ControlServer::start() {
   if (!st.ok()) return st;
   auto creds = credentials();
   if (!creds.ok()) return creds.status();
-  ads_ = std::make_unique<AdsService>(&source_, &registry_,
-                                      options_.plaintext ? nullptr : ca_.get());
+  mesh_.start();
+  ads_ = std::make_unique<AdsService>(&mesh_, &registry_, options_.plaintext ? nullptr : ca_.get(),
+                                      options_.withdraw_timeout);
   certificates_ = std::make_unique<CertificateService>(ca_.get(), &tokens_);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, *creds, &port_);
@@ -99,12 +101,13 @@ absl::Status ControlServer::start() {
   std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
   std::cout << "strait-control: listening on " << host << ":" << port_ << " ("
             << (options_.plaintext ? "PLAINTEXT" : "TLS") << "), serving version "
-            << source_.current()->version << std::endl;
+            << mesh_.current()->version << std::endl;
   return absl::OkStatus();
 }
 
 void ControlServer::shutdown() {
   source_.stop();
+  mesh_.stop();
   if (server_ == nullptr) return;
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server_->Wait();

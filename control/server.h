@@ -12,6 +12,7 @@
 #include "control/certificate_service.h"
 #include "control/config_source.h"
 #include "control/management_service.h"
+#include "control/mesh_state.h"
 #include "control/sidecar_registry.h"
 
 namespace grpc {
@@ -31,6 +32,8 @@ struct ServerOptions {
                                          // default <ca-dir>/operator.token, created if absent
   ca::CaOptions ca;                      // --ca-dir, --ca-cert/--ca-key, --extra-trust-root,
                                          // --trust-domain, --cert-ttl
+  absl::Duration endpoint_grace = absl::Seconds(10);   // --endpoint-grace
+  absl::Duration withdraw_timeout = absl::Seconds(5);  // --withdraw-timeout
 };
 
 class ControlServer {
@@ -52,6 +55,7 @@ class ControlServer {
  private:
   const ServerOptions options_;
   ConfigSource source_;
+  MeshState mesh_;  // what is served: source_ plus the live workloads' endpoints
   SidecarRegistry registry_;
   std::unique_ptr<ca::CertificateAuthority> ca_;
   ca::TokenAuthenticator tokens_;

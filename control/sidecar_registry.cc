@@ -55,6 +55,16 @@ SidecarRegistry::Entry* SidecarRegistry::find(const std::string& node_id, uint64
   return &it->second;
 }
 
+bool SidecarRegistry::othersApplied(const std::string& except_node, const std::string& version) const {
+  absl::MutexLock lock(&mu_);
+  auto reached = [&version](const std::string& v) { return !v.empty() && (v == version || versionNewer(v, version)); };
+  for (const auto& [id, e] : entries_) {
+    if (id == except_node || !e.status.connected()) continue;
+    if (!reached(e.status.last_acked_version()) && !reached(e.status.last_nacked_version())) return false;
+  }
+  return true;
+}
+
 void SidecarRegistry::sent(const std::string& node_id, uint64_t token,
                            const std::string& version) {
   absl::MutexLock lock(&mu_);

@@ -34,6 +34,10 @@ class SidecarRegistry {
               const std::string& message) ABSL_LOCKS_EXCLUDED(mu_);
   void disconnected(const std::string& node_id, uint64_t token) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Whether every connected sidecar but `except_node` has ACKed or NACKed `version` or a
+  // newer one (so none still runs an older version).
+  bool othersApplied(const std::string& except_node, const std::string& version) const ABSL_LOCKS_EXCLUDED(mu_);
+
   // Sorted by node id.
   std::vector<strait::v1::SidecarStatus> list() const ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -66,7 +66,31 @@ struct AdsClient::Impl {
   grpc::ClientContext* context ABSL_GUARDED_BY(mu) = nullptr;       // the open stream
   std::shared_ptr<Completion> pending ABSL_GUARDED_BY(mu);          // awaited `done`
   std::string applied_version ABSL_GUARDED_BY(mu);                  // copy for any thread
+  // The open stream, for reportDraining's write from another thread; writes are serialized
+  // by write_mu (gRPC allows one writer at a time, concurrent with the reader).
+  grpc::ClientReaderWriter<strait::v1::DiscoveryRequest, strait::v1::DiscoveryResponse>* stream_ptr
+      ABSL_GUARDED_BY(mu) = nullptr;
+  absl::Mutex write_mu;
+  bool draining ABSL_GUARDED_BY(mu) = false;
+  std::function<void()> on_withdrawn ABSL_GUARDED_BY(mu);  // until called
+
+  // A request carrying only `draining` (and the node, for a new stream).
+  strait::v1::DiscoveryRequest drainingRequest() const {
+    strait::v1::DiscoveryRequest req;
+    *req.mutable_node() = options.node;
+    req.set_type_url(kGenerationTypeUrl);
+    req.set_draining(true);
+    return req;
+  }
+  bool write(const strait::v1::DiscoveryRequest& req) ABSL_LOCKS_EXCLUDED(write_mu);
 };
+
+bool AdsClient::Impl::write(const strait::v1::DiscoveryRequest& req) {
+  absl::MutexLock lock(&mu);  // stream_ptr; held across the write so the stream stays open
+  if (stream_ptr == nullptr) return false;
+  absl::MutexLock wlock(&write_mu);
+  return stream_ptr->Write(req);
+}
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> AdsClient::Impl::makeChannel() {
   grpc::ChannelArguments args;
@@ -175,13 +199,29 @@ bool AdsClient::Impl::runStream(strait::v1::AggregatedDiscoveryService::Stub* st
   }
   auto stream = stub->StreamAggregatedResources(&ctx);
   bool got_response = false;
-  if (stream->Write(state.initialRequest())) {
+  bool draining_now = false;
+  {
+    absl::MutexLock lock(&mu);
+    stream_ptr = stream.get();
+    draining_now = draining;
+  }
+  if (write(state.initialRequest()) && (!draining_now || write(drainingRequest()))) {
     strait::v1::DiscoveryResponse resp;
     while (stream->Read(&resp)) {
       if (!got_response) {
         got_response = true;
         owner->connected_ = true;
         log("connected to " + options.address);
+      }
+      if (resp.endpoint_withdrawn()) {  // the answer to reportDraining: no generation, no ACK
+        std::function<void()> done;
+        {
+          absl::MutexLock lock(&mu);
+          done.swap(on_withdrawn);
+        }
+        log("the control plane withdrew this workload's endpoint");
+        if (done) done();
+        continue;
       }
       strait::v1::DiscoveryRequest req;
       if (!respond(resp, &req)) break;  // stopping
@@ -195,8 +235,12 @@ bool AdsClient::Impl::runStream(strait::v1::AggregatedDiscoveryService::Stub* st
         applied_version = state.appliedVersion();
         log("ACK version " + applied_version);
       }
-      if (!stream->Write(req)) break;
+      if (!write(req)) break;
     }
+  }
+  {
+    absl::MutexLock lock(&mu);
+    stream_ptr = nullptr;
   }
   ctx.TryCancel();  // no-op if the stream already ended; unblocks Finish otherwise
   grpc::Status status = stream->Finish();
@@ -231,6 +275,23 @@ void AdsClient::stop() {
     }
   }
   if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void AdsClient::reportDraining(std::function<void()> on_withdrawn) {
+  bool sent = false;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    impl_->draining = true;
+    impl_->on_withdrawn = std::move(on_withdrawn);
+  }
+  if (connected_.load()) sent = impl_->write(impl_->drainingRequest());
+  if (sent) return;
+  std::function<void()> done;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    done.swap(impl_->on_withdrawn);
+  }
+  if (done) done();
 }
 
 std::string AdsClient::appliedVersion() const {

@@ -56,6 +56,11 @@ class AdsClient {
 
   void start();
   void stop();
+  // Any thread: tells the control plane this sidecar is draining (its workload leaves every
+  // service's endpoints; sent again on a reconnect). `on_withdrawn` runs once, on the client
+  // thread, when the control plane answers that the others no longer send to it; at once
+  // (on the calling thread) if no stream is up: there is no one to wait for.
+  void reportDraining(std::function<void()> on_withdrawn);
 
   // Observability (any thread).
   bool connected() const { return connected_.load(); }

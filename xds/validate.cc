@@ -136,6 +136,13 @@ void checkClusters(const strait::v1::Generation& gen, Problems* p) {
       if (c.lb_policy() != strait::v1::Cluster::ROUND_ROBIN || c.has_lb_config()) {
         p->add("cluster", c.name(), "type", "ORIGINAL_DST takes no lb_policy or lb_config");
       }
+    } else if (c.type() == strait::v1::Cluster::SERVICE) {
+      if (c.service().empty()) p->add("cluster", c.name(), "service", "required for a SERVICE cluster");
+      if (c.service_port() == 0 || c.service_port() > 65535) {
+        p->add("cluster", c.name(), "service_port", "required for a SERVICE cluster, 1..65535");
+      }
+    } else if (!c.service().empty() || c.service_port() != 0) {
+      p->add("cluster", c.name(), "service", "service and service_port belong to SERVICE clusters");
     } else if (!strait::v1::Cluster::DiscoveryType_IsValid(c.type())) {
       p->add("cluster", c.name(), "type", absl::StrCat("unknown type ", c.type()));
     } else if (!c.name().empty() && assignments[c.name()] == 0) {

@@ -80,7 +80,8 @@ int main(int argc, char** argv) {
     server.drain();
     int64_t deadline = strait::event::monotonicMs() + server.drainTimeMs();
     timespec tick{0, 20 * 1000 * 1000};
-    while (server.activeConnections() > 0 && strait::event::monotonicMs() < deadline) {
+    while ((!server.workersDraining() || server.activeConnections() > 0) &&
+           strait::event::monotonicMs() < deadline) {
       if (sigtimedwait(&set, nullptr, &tick) > 0) break;
     }
     fprintf(stderr, "strait-sidecar: drained (%llu connections left), shutting down\n",

@@ -165,8 +165,27 @@ void SidecarServer::saveToCache(const std::string& version, const strait::v1::Ge
 
 void SidecarServer::drain() {
   if (draining_.exchange(true)) return;
+  if (ads_ == nullptr || bootstrap_.node().workload().address().empty()) return drainWorkers();
+  fprintf(stderr, "strait-sidecar: draining: asking the control plane to withdraw this workload's endpoint\n");
+  ads_->reportDraining([this] {
+    absl::MutexLock lock(&drain_mu_);
+    withdrawn_ = true;
+  });
+  drain_thread_ = std::thread([this] {
+    {
+      absl::MutexLock lock(&drain_mu_);
+      if (!drain_mu_.AwaitWithTimeout(absl::Condition(&withdrawn_), absl::Milliseconds(drainTimeMs() / 2))) {
+        fprintf(stderr, "strait-sidecar: the control plane did not confirm the withdrawal in time\n");
+      }
+    }
+    drainWorkers();
+  });
+}
+
+void SidecarServer::drainWorkers() {
   fprintf(stderr, "strait-sidecar: draining: listeners closed, connections close as their requests finish\n");
   for (auto& w : workers_) w->drain();
+  workers_draining_ = true;
 }
 
 uint64_t SidecarServer::activeConnections() const {
@@ -182,6 +201,11 @@ int64_t SidecarServer::drainTimeMs() const {
 }
 
 void SidecarServer::stop() {
+  {
+    absl::MutexLock lock(&drain_mu_);
+    withdrawn_ = true;  // a drain still waiting goes on at once
+  }
+  if (drain_thread_.joinable()) drain_thread_.join();
   if (ads_) ads_->stop();
   if (identity_) identity_->stop();
   if (admin_) admin_->stop();

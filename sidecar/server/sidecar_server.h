@@ -4,9 +4,12 @@
 
 #include <atomic>
 #include <memory>
+#include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "sidecar/filters/shared_state.h"
 #include "sidecar/identity/identity_client.h"
 #include "sidecar/upstream/health_checker.h"
@@ -28,11 +31,15 @@ class SidecarServer {
   // Starts everything; errors (bad bootstrap, admin bind failure) are returned, not fatal.
   absl::Status start();
   void stop();
-  // Graceful shutdown, from any thread (SIGTERM, admin POST /drain): every worker stops
-  // accepting and closes its connections as their requests finish; /ready answers 503.
-  // Idempotent.
+  // Graceful shutdown, from any thread (SIGTERM, admin POST /drain): /ready answers 503;
+  // a sidecar fronting a workload (bootstrap node.workload) first reports draining to the
+  // control plane and keeps serving until it answers that the other sidecars no longer send
+  // here (or half the drain time passed); then every worker stops accepting and closes its
+  // connections as their requests finish. Idempotent.
   void drain();
   bool draining() const { return draining_.load(std::memory_order_relaxed); }
+  // The workers were told to drain (after the endpoint's withdrawal, see drain()).
+  bool workersDraining() const { return workers_draining_.load(std::memory_order_relaxed); }
   // Downstream connections still open on all workers.
   uint64_t activeConnections() const;
   // The bootstrap's drain_time (default 5 s).
@@ -42,6 +49,7 @@ class SidecarServer {
 
  private:
   void applyCachedGeneration();
+  void drainWorkers();
   void saveToCache(const std::string& version, const strait::v1::Generation& gen);
 
   strait::v1::Bootstrap bootstrap_;
@@ -55,6 +63,10 @@ class SidecarServer {
   std::unique_ptr<identity::IdentityClient> identity_;  // fills mesh_store_ (null: no identity)
   std::unique_ptr<xds::AdsClient> ads_;
   std::atomic<bool> draining_{false};
+  std::atomic<bool> workers_draining_{false};
+  std::thread drain_thread_;  // waits for the endpoint's withdrawal, then drains the workers
+  absl::Mutex drain_mu_;
+  bool withdrawn_ ABSL_GUARDED_BY(drain_mu_) = false;  // or stopping
   // Serving the generation cache's copy: no generation from the control plane yet.
   std::atomic<bool> stale_{false};
 };

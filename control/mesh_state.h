@@ -1,0 +1,87 @@
+// The generation the control plane serves: the config source's, with the load assignments
+// of SERVICE clusters filled from the live workloads (service discovery). A workload is a
+// connected sidecar whose node names a workload address; its endpoint stays through
+// `grace` after its stream ends (a reconnect within it changes nothing) and leaves at once
+// when the sidecar reports draining. Every change of what is served publishes a new
+// version "<sequence>-<content hash>" (as ConfigSource does); unchanged content publishes
+// nothing.
+// THREADS: every method from any thread; listeners run on the thread that made the change
+// (an ADS stream, the config watcher, or the expiry thread) after the new version is
+// current, and must be quick.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "control/config_source.h"
+#include "strait/v1/discovery.pb.h"
+
+namespace strait::control {
+
+class MeshState {
+ public:
+  // `source` must outlive this object.
+  MeshState(ConfigSource* source, absl::Duration grace);
+  ~MeshState();  // calls stop()
+
+  // Subscribes to the source and publishes the first merged version (call after the
+  // source's initial load); starts the thread that expires the endpoints of gone workloads.
+  void start();
+  void stop();
+
+  std::shared_ptr<const ConfigSnapshot> current() const ABSL_LOCKS_EXCLUDED(mu_);
+  int addListener(std::function<void()> on_new_version) ABSL_LOCKS_EXCLUDED(mu_);
+  void removeListener(int id) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // A stream of `node` (registry token `token`) is up; a node without a workload address
+  // is not a workload.
+  void workloadUp(const strait::v1::Node& node, uint64_t token) ABSL_LOCKS_EXCLUDED(mu_);
+  // The sidecar reported draining: its endpoint leaves now. Returns the version that no
+  // longer has it (the current one if it had none).
+  std::string workloadDraining(const std::string& node_id, uint64_t token) ABSL_LOCKS_EXCLUDED(mu_);
+  // Its stream ended: its endpoint leaves after the grace period (unless it reconnects).
+  void workloadDown(const std::string& node_id, uint64_t token) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Exposed for tests: the merge of `config` with `workloads`' endpoints.
+  struct Workload {
+    std::string service;
+    std::string address;
+    uint64_t token = 0;
+    bool draining = false;
+    bool connected = true;
+    absl::Time expires = absl::InfiniteFuture();  // when gone: the end of its grace period
+  };
+  static strait::v1::Generation merge(const strait::v1::Generation& config,
+                                      const std::map<std::string, Workload>& workloads);
+
+ private:
+  void onSourceChanged() ABSL_LOCKS_EXCLUDED(mu_);
+  // Recomputes what is served; true (with the listeners to call) if it changed.
+  bool republish(std::vector<std::function<void()>>* to_call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void notify(const std::vector<std::function<void()>>& to_call);
+  void expiryLoop() ABSL_LOCKS_EXCLUDED(mu_);
+
+  ConfigSource* const source_;
+  const absl::Duration grace_;
+  int source_listener_ = -1;
+  std::thread expiry_;
+
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const ConfigSnapshot> config_ ABSL_GUARDED_BY(mu_);   // the source's, as last seen
+  std::shared_ptr<const ConfigSnapshot> current_ ABSL_GUARDED_BY(mu_);  // what is served
+  std::string current_hash_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Workload> workloads_ ABSL_GUARDED_BY(mu_);  // by node id
+  std::map<int, std::function<void()>> listeners_ ABSL_GUARDED_BY(mu_);
+  int next_listener_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t next_version_ ABSL_GUARDED_BY(mu_) = 1;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace strait::control
