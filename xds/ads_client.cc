@@ -238,10 +238,14 @@ bool AdsClient::Impl::runStream(strait::v1::AggregatedDiscoveryService::Stub* st
       if (!write(req)) break;
     }
   }
+  std::function<void()> withdrawn;
   {
     absl::MutexLock lock(&mu);
     stream_ptr = nullptr;
+    // Draining, and the control plane is gone: no one will answer, so no one to wait for.
+    if (draining) withdrawn.swap(on_withdrawn);
   }
+  if (withdrawn) withdrawn();
   ctx.TryCancel();  // no-op if the stream already ended; unblocks Finish otherwise
   grpc::Status status = stream->Finish();
   if (owner->connected_.exchange(false)) {
@@ -285,6 +289,7 @@ void AdsClient::reportDraining(std::function<void()> on_withdrawn) {
     impl_->on_withdrawn = std::move(on_withdrawn);
   }
   if (connected_.load()) sent = impl_->write(impl_->drainingRequest());
+  log(sent ? "reported draining to the control plane" : "draining: no control-plane stream to report it on");
   if (sent) return;
   std::function<void()> done;
   {

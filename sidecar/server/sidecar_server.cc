@@ -68,9 +68,7 @@ absl::Status SidecarServer::start() {
   if (!identity.ok()) return absl::InvalidArgumentError(absl::StrCat("bootstrap: ", identity.status().message()));
   identity_ = std::move(*identity);
   if (opts.plaintext) fprintf(stderr, "strait-sidecar: WARNING: control-plane channel is PLAINTEXT\n");
-  *opts.node.mutable_id() = bootstrap_.node().id();
-  *opts.node.mutable_service() = bootstrap_.node().service();
-  *opts.node.mutable_namespace_() = bootstrap_.node().namespace_();
+  opts.node = bootstrap_.node();  // id, service, namespace, workload
   health_checker_ = std::make_unique<proxy::HealthChecker>();
   ads_ = std::make_unique<xds::AdsClient>(
       opts, [this](const std::string& version, const strait::v1::Generation& gen, xds::AdsClient::Done done) {

@@ -530,7 +530,7 @@ class StraitTestCase(unittest.TestCase):
 
     def start_sidecar(self, node_id, service, control_port, workers=2, wait_ready=True,
                       tls=False, token=None, ttl_seconds=0, drain_time=None, extra_bootstrap="",
-                      control_address="127.0.0.1", wrap=()):
+                      control_address="127.0.0.1", wrap=(), workload=None):
         """Starts strait-sidecar with a generated bootstrap; returns its admin port.
         With wait_ready, waits until GET /ready answers 200 (a generation is live).
         tls=True: TLS to the control plane verified with self.ca_root; `token` (written to a
@@ -546,8 +546,9 @@ class StraitTestCase(unittest.TestCase):
             token_file = self.path("%s.token" % node_id)
             write_file(token_file, token + "\n")
             identity = "identity: {token_file: %s, ttl_seconds: %d}\n" % (token_file, ttl_seconds)
+        node_extra = ", workload: {address: \"%s\"}" % workload if workload else ""
         write_file(bootstrap, (
-            "node: {id: %s, service: %s}\n"
+            "node: {id: %s, service: %s" + node_extra + "}\n"
             "control_plane: %s\n"
             "admin: {address: 127.0.0.1, port: 0, port_file: %s}\n"
             "workers: %d\n%s%s") % (node_id, service, control_plane, port_file, workers, identity,

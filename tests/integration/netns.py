@@ -26,14 +26,16 @@ def _ip(*args):
 
 class Pods:
     """Creates the bridge namespace on construction; add() makes pods. `test` is the
-    StraitTestCase whose cleanups tear everything down."""
+    StraitTestCase whose cleanups tear everything down: make the Pods before calling the
+    base class's setUp, so that (cleanups run last-in first-out) the network is deleted
+    after the processes have stopped."""
 
     def __init__(self, test):
         self.prefix = "st%d-%d" % (os.getpid() % 100000, next(_ids))
         self.bridge_ns = self.prefix + "-br"
         self.names = {}
         self.test = test
-        test.addCleanup(self.teardown)  # registered first: runs after the processes stop
+        test.addCleanup(self.teardown)
         _ip("netns", "add", self.bridge_ns)
         _ip("-n", self.bridge_ns, "link", "add", "br0", "type", "bridge")
         _ip("-n", self.bridge_ns, "link", "set", "br0", "up")

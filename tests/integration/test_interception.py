@@ -53,9 +53,11 @@ def mesh(passthrough=True):
 class InterceptionTest(harness.StraitTestCase):
 
     def setUp(self):
+        # Before the base class's cleanups: the pods' network goes only after every process
+        # in them has stopped (a draining sidecar still talks to the control plane).
+        self.pods = netns.Pods(self)
         super().setUp()
         os.chmod(self.tmp, 0o777)  # the sidecars (uid 1337) write their port files here
-        self.pods = netns.Pods(self)
         ctl_ip = self.pods.add("ctl", 10)
         self.pods.add("web", 2, hosts={"api": SERVICE_VIP})
         self.pods.add("api", 3)

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Service discovery in the pod test bed (netns.py): the api pods' sidecars report their
+workload (pod address) to the control plane, which makes them the endpoints of the SERVICE
+cluster api that web's sidecar calls; no endpoint is written in the configuration.
+- Endpoints appear as api pods' sidecars connect: web's unmodified client reaches every pod.
+- Scaling api from 2 to 3 pods and back under load fails no request: the new pod gets
+  traffic once its sidecar is up; a pod whose sidecar gets SIGTERM first has its endpoint
+  withdrawn from web's sidecar (the control plane confirms web ACKed it), and only then
+  stops accepting.
+- A pod whose sidecar is SIGKILLed leaves web's endpoints once the control plane's
+  --endpoint-grace (1 s here) has passed.
+Needs root (network namespaces, nftables), as CI has."""
+
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import netns  # noqa: E402
+
+OUTBOUND, INBOUND, APP_PORT = 15001, 15006, 8080
+SERVICE_VIP = "198.19.0.1"
+API_PODS = {"api-1": 3, "api-2": 4, "api-3": 5}
+
+MESH = {
+    "listeners": [
+        {"name": "outbound", "address": "0.0.0.0", "port": OUTBOUND, "route_config": "outbound",
+         "services": ["web"], "use_original_dst": True},
+        {"name": "inbound", "address": "0.0.0.0", "port": INBOUND, "route_config": "inbound",
+         "services": ["api"], "use_original_dst": True},
+    ],
+    "route_configs": [
+        {"name": "outbound", "virtual_hosts": [{"name": "api", "domains": ["api", "api:80"], "routes": [
+            {"match": {"prefix": "/"}, "route": {"cluster": "api"}}]}]},
+        {"name": "inbound", "virtual_hosts": [{"name": "local-app", "domains": ["*"], "routes": [
+            {"match": {"prefix": "/"}, "route": {"cluster": "inbound"}}]}]},
+    ],
+    "clusters": [{"name": "api", "type": "SERVICE", "service": "api", "service_port": APP_PORT},
+                 {"name": "inbound", "type": "ORIGINAL_DST"}],
+}
+
+
+class MeshDiscoveryTest(harness.StraitTestCase):
+
+    def setUp(self):
+        # Before the base class's cleanups: the pods' network goes only after every process
+        # in them has stopped (a draining sidecar still talks to the control plane).
+        self.pods = netns.Pods(self)
+        super().setUp()
+        os.chmod(self.tmp, 0o777)  # the sidecars (uid 1337) write their port files here
+        self.ctl_ip = self.pods.add("ctl", 10)
+        self.pods.add("web", 2, hosts={"api": SERVICE_VIP})
+        config_dir = self.make_config_dir()
+        os.chmod(config_dir, 0o755)
+        self.write_config(config_dir, "mesh.yaml", MESH)
+        self.control_port = self.start_control(config_dir, address=self.ctl_ip, wrap=self.pods.enter("ctl"),
+                                          extra_args=["--endpoint-grace", "1s", "--withdraw-timeout", "10s"])
+        self.pods.run("web", [harness.binary("sidecar/strait-init")])
+        self.admin, self.sidecars = {}, {}
+        self.start_pod_sidecar("web")
+        for pod in ("api-1", "api-2"):
+            self.start_api_pod(pod)
+
+    def start_pod_sidecar(self, pod, workload=None):
+        service = "web" if pod == "web" else "api"
+        self.admin[pod] = self.start_sidecar(pod, service, self.control_port, wait_ready=False,
+                                             control_address=self.ctl_ip, workload=workload, drain_time="20s",
+                                             wrap=self.pods.enter(pod, uid=netns.PROXY_UID))
+        self.sidecars[pod] = self.procs[-1]
+        harness.wait_until(lambda: self.pods.curl(pod, "http://127.0.0.1:%d/ready" % self.admin[pod])[0] == 200,
+                           20, message="%s sidecar ready" % pod)
+
+    def start_api_pod(self, pod):
+        ip = self.pods.add(pod, API_PODS[pod])
+        self.pods.run(pod, [harness.binary("sidecar/strait-init")])
+        self.start_upstream(pod, reply=pod, listen="0.0.0.0:%d" % APP_PORT, wrap=self.pods.enter(pod))
+        self.start_pod_sidecar(pod, workload=ip)
+
+    def web_endpoints(self):
+        """The api endpoints in web's live generation."""
+        dump = json.loads(self.pods.curl("web", "http://127.0.0.1:%d/config_dump" % self.admin["web"])[1])
+        for la in dump["generation"].get("load_assignments", []):
+            if la["cluster_name"] == "api":
+                return sorted(ep["address"] for ep in la.get("endpoints", []))
+        return []
+
+    def wait_endpoints(self, pods):
+        want = sorted("%s.%d" % (netns.SUBNET, API_PODS[p]) for p in pods)
+        harness.wait_until(lambda: self.web_endpoints() == want, 20, message="web's api endpoints %s" % want)
+
+    def answers(self, n):
+        """Which pods answered n requests from web's client."""
+        seen = set()
+        for _ in range(n):
+            status, body = self.pods.curl("web", "http://api/x")
+            self.assertEqual(status, 200, body)
+            seen.add(body)
+        return seen
+
+    def start_load(self):
+        progress, stop = self.path(self.unique("load") + ".json"), self.path(self.unique("stop"))
+        proc = self.spawn(self.unique("load"), self.pods.enter("web") + [
+            sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "mesh_load.py"),
+            "api", progress, stop])
+        return proc, progress, stop
+
+    @staticmethod
+    def read_progress(progress):
+        try:
+            with open(progress) as f:
+                return json.load(f)
+        except (FileNotFoundError, ValueError):
+            return {"ok": 0, "failed": [], "bodies": {}}
+
+    def wait_more(self, progress, n, message):
+        start = self.read_progress(progress)["ok"]
+        harness.wait_until(lambda: self.read_progress(progress)["ok"] >= start + n, 30, message=message)
+
+    def test_endpoints_come_from_the_pods_that_are_up(self):
+        self.wait_endpoints(["api-1", "api-2"])
+        self.assertEqual(self.answers(8), {"api-1", "api-2"})
+
+    def test_scaling_up_and_down_under_load_fails_no_request(self):
+        self.wait_endpoints(["api-1", "api-2"])
+        load, progress, stop = self.start_load()
+        self.wait_more(progress, 20, "load running")
+        self.start_api_pod("api-3")  # up: 3 pods
+        self.wait_endpoints(["api-1", "api-2", "api-3"])
+        harness.wait_until(lambda: self.read_progress(progress)["bodies"].get("api-3", 0) > 0, 30,
+                           message="api-3 serving")
+        # Down again: api-1's sidecar drains (SIGTERM) while the load goes on.
+        self.assertEqual(self.sidecars["api-1"].stop(deadline=30), 0)
+        self.wait_endpoints(["api-2", "api-3"])
+        before = self.read_progress(progress)["bodies"].get("api-1", 0)
+        self.assertGreater(before, 0, "api-1 served before it drained")
+        self.wait_more(progress, 30, "load after the drain")
+        with open(stop, "w"):
+            pass
+        load.popen.wait(timeout=harness.scaled(30))
+        result = self.read_progress(progress)
+        self.assertEqual(result["failed"], [], "requests failed while scaling")
+        self.assertEqual(result["bodies"].get("api-1", 0), before, "api-1 answered after it drained")
+        self.assertIn("withdrew this workload's endpoint", self.sidecars["api-1"].log())
+
+    def test_a_killed_pod_leaves_within_the_grace_period(self):
+        self.wait_endpoints(["api-1", "api-2"])
+        self.sidecars["api-2"].kill()  # SIGKILL: no drain, no report
+        self.wait_endpoints(["api-1"])
+        self.assertIn("gone for the grace period", self.control.log())
+        self.assertEqual(self.answers(4), {"api-1"})
+
+
+if __name__ == "__main__":
+    harness.main()
