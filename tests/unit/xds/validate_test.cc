@@ -173,6 +173,17 @@ TEST(Validate, ClusterRules) {
   expectProblem(g, "cluster", "api", "type", "ORIGINAL_DST takes no load_assignment");
   g.mutable_clusters(g.clusters_size() - 1)->set_lb_policy(strait::v1::Cluster::MAGLEV);
   expectProblem(g, "cluster", "passthrough", "type", "ORIGINAL_DST takes no lb_policy or lb_config");
+  // SERVICE: endpoints from the control plane's workloads; a service and a port are needed.
+  g = goodGeneration();
+  g.add_clusters()->set_name("mesh");
+  g.mutable_clusters(g.clusters_size() - 1)->set_type(strait::v1::Cluster::SERVICE);
+  expectProblem(g, "cluster", "mesh", "service", "required for a SERVICE cluster");
+  expectProblem(g, "cluster", "mesh", "service_port", "required for a SERVICE cluster, 1..65535");
+  g.mutable_clusters(g.clusters_size() - 1)->set_service("mesh");
+  g.mutable_clusters(g.clusters_size() - 1)->set_service_port(8080);
+  EXPECT_TRUE(validateGeneration(g).ok()) << validateGeneration(g);
+  g.mutable_clusters(0)->set_service("api");
+  expectProblem(g, "cluster", "api", "service", "belong to SERVICE clusters");
   g = goodGeneration();
   g.mutable_clusters(1)->set_name("api");
   expectProblem(g, "cluster", "api", "name", "duplicate name");
