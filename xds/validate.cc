@@ -141,7 +141,7 @@ void checkClusters(const strait::v1::Generation& gen, Problems* p) {
       if (c.service_port() == 0 || c.service_port() > 65535) {
         p->add("cluster", c.name(), "service_port", "required for a SERVICE cluster, 1..65535");
       }
-    } else if (!c.service().empty() || c.service_port() != 0) {
+    } else if (!c.service().empty() || c.service_port() != 0 || !c.service_namespace().empty()) {
       p->add("cluster", c.name(), "service", "service and service_port belong to SERVICE clusters");
     } else if (!strait::v1::Cluster::DiscoveryType_IsValid(c.type())) {
       p->add("cluster", c.name(), "type", absl::StrCat("unknown type ", c.type()));

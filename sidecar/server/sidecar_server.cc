@@ -60,6 +60,7 @@ absl::Status SidecarServer::start() {
   build_options.mesh = &mesh_store_;
   build_options.filter_state = &filter_state_;
   build_options.mesh_identity_enabled = !bootstrap_.identity().token_file().empty();
+  build_options.node_namespace = bootstrap_.node().namespace_();
   publisher_ = std::make_unique<ConfigPublisher>(raw, build_options);
 
   xds::AdsClient::Options opts;

@@ -18,6 +18,32 @@ const tls::MeshCertificateStore* meshOf(const BuildOptions& options) {
   return options.mesh_identity_enabled ? options.mesh : nullptr;
 }
 
+// Automatic mTLS for a SERVICE cluster without `tls` (see cluster.proto): the mesh
+// certificate, and the service's SPIFFE ID as the only name accepted. The trust domain (and
+// the default namespace) are the sidecar's own, from its certificate's SPIFFE ID.
+strait::v1::UpstreamTls meshServiceTls(const strait::v1::Cluster& c, const BuildOptions& options) {
+  std::string trust_domain = "strait.local", own_ns = options.node_namespace.empty() ? "default" : options.node_namespace;
+  if (auto cert = options.mesh->current()) {
+    // spiffe://<trust domain>/ns/<namespace>/sa/<service account>
+    std::string_view id = cert->spiffe_id;
+    if (id.rfind("spiffe://", 0) == 0) {
+      id.remove_prefix(9);
+      size_t slash = id.find('/');
+      trust_domain = std::string(id.substr(0, slash));
+      if (slash != std::string_view::npos && id.substr(slash).rfind("/ns/", 0) == 0) {
+        std::string_view rest = id.substr(slash + 4);
+        own_ns = std::string(rest.substr(0, rest.find('/')));
+      }
+    }
+  }
+  strait::v1::UpstreamTls t;
+  t.set_use_mesh_certificate(true);
+  t.add_match_subject_alt_names(absl::StrCat("spiffe://", trust_domain, "/ns/",
+                                             c.service_namespace().empty() ? own_ns : c.service_namespace(),
+                                             "/sa/", c.service()));
+  return t;
+}
+
 absl::Status buildClusters(const strait::v1::Generation& gen, const tls::SecretMap& secrets,
                            const BuildOptions& options, const proxy::Snapshot* previous,
                            proxy::Snapshot* snap) {
@@ -25,8 +51,9 @@ absl::Status buildClusters(const strait::v1::Generation& gen, const tls::SecretM
   for (const auto& la : gen.load_assignments()) assignments[la.cluster_name()] = &la;
   for (const auto& c : gen.clusters()) {
     std::shared_ptr<const tls::ClientContext> tls;
-    if (c.has_tls()) {
-      strait::v1::UpstreamTls upstream_tls = c.tls();
+    bool auto_mtls = !c.has_tls() && c.type() == strait::v1::Cluster::SERVICE && meshOf(options) != nullptr;
+    if (c.has_tls() || auto_mtls) {
+      strait::v1::UpstreamTls upstream_tls = auto_mtls ? meshServiceTls(c, options) : c.tls();
       // An HTTP/2 cluster over TLS negotiates h2 unless the config says otherwise.
       if (c.protocol() == strait::v1::Cluster::HTTP2 && upstream_tls.alpn_protocols().empty()) {
         upstream_tls.add_alpn_protocols("h2");

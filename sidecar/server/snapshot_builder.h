@@ -25,6 +25,9 @@ struct BuildOptions {
   // Whether the bootstrap configures a mesh identity; without one, listeners and clusters
   // that need the mesh certificate or trust bundle are refused (NACK).
   bool mesh_identity_enabled = false;
+  // The bootstrap node's namespace: SERVICE clusters' default (until the mesh certificate,
+  // whose SPIFFE ID names the sidecar's namespace and trust domain, is there).
+  std::string node_namespace;
   // Filter state carried across generations (token buckets, caches); must outlive every
   // snapshot built with it. Null: a private store (tests).
   filters::SharedState* filter_state = nullptr;

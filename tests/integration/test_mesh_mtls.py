@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Automatic mTLS between sidecars in the pod test bed (netns.py), with the control plane on
+TLS and every sidecar holding a mesh identity from a bootstrap token:
+- web's SERVICE cluster api has no `tls`: its sidecar speaks mTLS with its mesh certificate
+  and accepts only api's identity (spiffe://strait.local/ns/shop/sa/api); api's inbound
+  listener is strict mTLS and allows only web's identity; the app sees the verified caller
+  in x-strait-peer-identity.
+- A client outside the mesh (no sidecar) reaching api's pod directly is refused: the
+  inbound listener takes no plaintext.
+- A pod whose sidecar claims to front api with another service account's certificate is
+  refused by the control plane: it never becomes an endpoint.
+Needs root (network namespaces, nftables), as CI has."""
+
+import os
+import stat
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import netns  # noqa: E402
+from harness import write_file  # noqa: E402
+
+OUTBOUND, INBOUND, APP_PORT = 15001, 15006, 8080
+SERVICE_VIP = "198.19.0.1"
+TD = "spiffe://strait.local/ns/shop/sa/"
+TOKENS = {"web": "tok-web-1", "api": "tok-api-1", "cache": "tok-cache-1"}
+
+MESH = {
+    "listeners": [
+        {"name": "outbound", "address": "0.0.0.0", "port": OUTBOUND, "route_config": "outbound",
+         "services": ["web"], "use_original_dst": True},
+        {"name": "inbound", "address": "0.0.0.0", "port": INBOUND, "route_config": "inbound",
+         "services": ["api"], "use_original_dst": True,
+         "tls": {"use_mesh_certificate": True, "mtls_mode": "MTLS_STRICT"},
+         "authorization": {"rules": [{"name": "web-only", "action": "ALLOW", "principals": [TD + "web"]}]}},
+    ],
+    "route_configs": [
+        {"name": "outbound", "virtual_hosts": [{"name": "api", "domains": ["api", "api:80"], "routes": [
+            {"match": {"prefix": "/"}, "route": {"cluster": "api"}}]}]},
+        {"name": "inbound", "virtual_hosts": [{"name": "local-app", "domains": ["*"], "routes": [
+            {"match": {"prefix": "/"}, "route": {"cluster": "inbound"}}]}]},
+    ],
+    "clusters": [{"name": "api", "type": "SERVICE", "service": "api", "service_port": APP_PORT,
+                  "connect_timeout": "2s"},
+                 {"name": "inbound", "type": "ORIGINAL_DST"}],
+}
+
+
+class MeshMtlsTest(harness.StraitTestCase):
+
+    def setUp(self):
+        self.pods = netns.Pods(self)  # before the base class's cleanups (see netns.Pods)
+        super().setUp()
+        os.chmod(self.tmp, 0o777)  # the sidecars (uid 1337) write their port files here
+        self.ctl_ip = self.pods.add("ctl", 10)
+        self.pods.add("web", 2, hosts={"api": SERVICE_VIP})
+        tokens = self.path("tokens.yaml")
+        write_file(tokens, "tokens:\n" + "".join(
+            "- {token: %s, namespace: shop, service_account: %s}\n" % (t, sa) for sa, t in TOKENS.items()))
+        config_dir = self.make_config_dir()
+        os.chmod(config_dir, 0o755)
+        self.write_config(config_dir, "mesh.yaml", MESH)
+        self.control_port = self.start_control(config_dir, tls=True, address=self.ctl_ip,
+                                               wrap=self.pods.enter("ctl"), extra_args=["--tokens", tokens])
+        # The sidecars (uid 1337) read the CA's root certificate; its key stays private.
+        os.chmod(self.ca_dir, 0o755)
+        os.chmod(self.ca_root, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
+        self.admin = {}
+        self.start_pod("web", None, "web")
+        self.api_ip = self.start_pod("api-1", 3, "api")
+
+    def start_pod(self, pod, host, service, token_of=None, wait_ready=True):
+        ip = None
+        if host is not None:
+            ip = self.pods.add(pod, host)
+            self.start_upstream(pod, reply=None, listen="0.0.0.0:%d" % APP_PORT, wrap=self.pods.enter(pod))
+        self.pods.run(pod, [harness.binary("sidecar/strait-init")])
+        self.admin[pod] = self.start_sidecar(pod, service, self.control_port, wait_ready=False, tls=True,
+                                             token=TOKENS[token_of or service], control_address=self.ctl_ip,
+                                             workload=ip, wrap=self.pods.enter(pod, uid=netns.PROXY_UID))
+        if wait_ready:
+            harness.wait_until(lambda: self.pods.curl(pod, "http://127.0.0.1:%d/ready" % self.admin[pod])[0] == 200,
+                               20, message="%s sidecar ready" % pod)
+        return ip
+
+    def web_has_endpoints(self, n):
+        dump = self.pods.curl("web", "http://127.0.0.1:%d/config_dump" % self.admin["web"])[1]
+        return dump.count('"port": %d' % APP_PORT) == n or dump.count('"port":%d' % APP_PORT) == n
+
+    def test_sidecars_speak_mtls_with_verified_identities(self):
+        harness.wait_until(lambda: self.web_has_endpoints(1), 20, message="api's endpoint at web")
+        status, body = self.pods.curl("web", "http://api/who")
+        self.assertEqual(status, 200, body)
+        # The app's echo shows the caller its sidecar verified.
+        self.assertIn("x-strait-peer-identity: %sweb" % TD, body.lower())
+
+    def test_a_client_outside_the_mesh_is_refused(self):
+        # From the control plane's pod (no sidecar, no certificate) straight at api's pod: the
+        # connection is intercepted by api's strict inbound listener, which takes no plaintext.
+        status, _ = self.pods.curl("ctl", "http://%s:%d/x" % (self.api_ip, APP_PORT))
+        self.assertEqual(status, 0)
+
+    def test_a_workload_claiming_another_service_is_refused(self):
+        harness.wait_until(lambda: self.web_has_endpoints(1), 20, message="api's endpoint at web")
+        # A pod whose sidecar says it fronts api but holds cache's certificate: the control
+        # plane refuses its stream (the node's service must be its certificate's), so it
+        # never becomes an endpoint and gets none of api's configuration.
+        self.start_pod("api-2", 4, "api", token_of="cache", wait_ready=False)
+        harness.wait_until(lambda: "is not the client certificate's identity" in self.control.log(), 20,
+                           message="the impostor refused")
+        self.assertTrue(self.web_has_endpoints(1))
+        self.assertEqual(self.pods.curl("api-2", "http://127.0.0.1:%d/ready" % self.admin["api-2"])[0], 503)
+
+if __name__ == "__main__":
+    harness.main()
