@@ -5,6 +5,7 @@ TLS and every sidecar holding a mesh identity from a bootstrap token:
   and accepts only api's identity (spiffe://strait.local/ns/shop/sa/api); api's inbound
   listener is strict mTLS and allows only web's identity; the app sees the verified caller
   in x-strait-peer-identity.
+- An unmodified gRPC client in web calls api:50051 (HTTP/2 end to end, over the same mTLS).
 - A client outside the mesh (no sidecar) reaching api's pod directly is refused: the
   inbound listener takes no plaintext.
 - A pod whose sidecar claims to front api with another service account's certificate is
@@ -20,7 +21,7 @@ import harness  # noqa: E402
 import netns  # noqa: E402
 from harness import write_file  # noqa: E402
 
-OUTBOUND, INBOUND, APP_PORT = 15001, 15006, 8080
+OUTBOUND, INBOUND, APP_PORT, GRPC_PORT = 15001, 15006, 8080, 50051
 SERVICE_VIP = "198.19.0.1"
 TD = "spiffe://strait.local/ns/shop/sa/"
 TOKENS = {"web": "tok-web-1", "api": "tok-api-1", "cache": "tok-cache-1"}
@@ -35,14 +36,25 @@ MESH = {
          "authorization": {"rules": [{"name": "web-only", "action": "ALLOW", "principals": [TD + "web"]}]}},
     ],
     "route_configs": [
-        {"name": "outbound", "virtual_hosts": [{"name": "api", "domains": ["api", "api:80"], "routes": [
-            {"match": {"prefix": "/"}, "route": {"cluster": "api"}}]}]},
+        # Virtual hosts match the name without its port: api's gRPC calls (api:50051) are told
+        # apart by their content type.
+        {"name": "outbound", "virtual_hosts": [
+            {"name": "api", "domains": ["api"], "routes": [
+                {"match": {"prefix": "/", "headers": [{"name": "content-type", "safe_regex_match": "application/grpc.*"}]},
+                 "route": {"cluster": "api-grpc"}},
+                {"match": {"prefix": "/"}, "route": {"cluster": "api"}}]}]},
+        # gRPC goes to the app over HTTP/2, everything else over HTTP/1.1.
         {"name": "inbound", "virtual_hosts": [{"name": "local-app", "domains": ["*"], "routes": [
+            {"match": {"prefix": "/", "headers": [{"name": "content-type", "safe_regex_match": "application/grpc.*"}]},
+             "route": {"cluster": "inbound-h2"}},
             {"match": {"prefix": "/"}, "route": {"cluster": "inbound"}}]}]},
     ],
     "clusters": [{"name": "api", "type": "SERVICE", "service": "api", "service_port": APP_PORT,
                   "connect_timeout": "2s"},
-                 {"name": "inbound", "type": "ORIGINAL_DST"}],
+                 {"name": "api-grpc", "type": "SERVICE", "service": "api", "service_port": GRPC_PORT,
+                  "protocol": "HTTP2", "connect_timeout": "2s"},
+                 {"name": "inbound", "type": "ORIGINAL_DST"},
+                 {"name": "inbound-h2", "type": "ORIGINAL_DST", "protocol": "HTTP2"}],
 }
 
 
@@ -74,6 +86,11 @@ class MeshMtlsTest(harness.StraitTestCase):
         if host is not None:
             ip = self.pods.add(pod, host)
             self.start_upstream(pod, reply=None, listen="0.0.0.0:%d" % APP_PORT, wrap=self.pods.enter(pod))
+            port_file = self.path(self.unique("grpc") + ".port")
+            grpc = self.spawn(self.unique("upstream-grpc"), self.pods.enter(pod) + [
+                harness.binary("tests/grpc/strait-grpc-echo-server"), "--listen", "0.0.0.0:%d" % GRPC_PORT,
+                "--port-file", port_file])
+            self.wait_port_file(grpc, port_file)
         self.pods.run(pod, [harness.binary("sidecar/strait-init")])
         self.admin[pod] = self.start_sidecar(pod, service, self.control_port, wait_ready=False, tls=True,
                                              token=TOKENS[token_of or service], control_address=self.ctl_ip,
@@ -93,6 +110,13 @@ class MeshMtlsTest(harness.StraitTestCase):
         self.assertEqual(status, 200, body)
         # The app's echo shows the caller its sidecar verified.
         self.assertIn("x-strait-peer-identity: %sweb" % TD, body.lower())
+
+    def test_a_grpc_client_calls_api_50051(self):
+        harness.wait_until(lambda: self.web_has_endpoints(1), 20, message="api's endpoint at web")
+        for call in ("unary", "bidi"):
+            r = self.pods.run("web", [harness.binary("tests/grpc/strait-grpc-echo-client"), "--target",
+                                      "api:%d" % GRPC_PORT, "--call", call], check=False)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def test_a_client_outside_the_mesh_is_refused(self):
         # From the control plane's pod (no sidecar, no certificate) straight at api's pod: the
