@@ -121,6 +121,7 @@ void checkMatchExtras(const Ctx& ctx, const std::string& base, const strait::v1:
               "invalid CIDR '" + m.source_cidrs(i) + "' (expected e.g. 10.0.0.0/8 or ::1/128)");
     }
   }
+  if (m.destination_port() > 65535) ctx.add(base + ".destination_port", "must be 0 (any) or 1..65535");
 }
 
 void checkMatch(const Ctx& ctx, const std::string& base, const strait::v1::RouteMatch& m) {

@@ -128,7 +128,7 @@ route_configs:
       - name: api
         domains: [api]
         routes:
-          - {match: {prefix: /, headers: [{name: content-type, safe_regex_match: "application/grpc.*"}]}, route: {cluster: api-grpc}}
+          - {match: {prefix: /, destination_port: 50051}, route: {cluster: api-grpc}}
           - {match: {prefix: /}, route: {cluster: api}}
   - name: inbound
     virtual_hosts:

@@ -13,6 +13,12 @@
 
 namespace strait::net {
 
+uint16_t Address::port() const {
+  if (storage.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
+  if (storage.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
+  return 0;
+}
+
 std::string Address::ip() const {
   char buf[INET6_ADDRSTRLEN] = {0};
   if (storage.ss_family == AF_INET) {
@@ -114,10 +120,6 @@ std::string withoutV4Mapping(std::string ip) {
   return ip;
 }
 
-uint16_t portOf(const Address& a) {
-  if (a.storage.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&a.storage)->sin_port);
-  return ntohs(reinterpret_cast<const sockaddr_in6*>(&a.storage)->sin6_port);
-}
 }  // namespace
 
 std::optional<Address> originalDestination(int fd) {
@@ -135,7 +137,7 @@ std::optional<Address> originalDestination(int fd) {
     found = getsockopt(fd, SOL_IP, kSoOriginalDst, &orig.storage, &orig.len) == 0;
   }
   if (!found) return std::nullopt;
-  if (portOf(orig) == portOf(local) && withoutV4Mapping(orig.ip()) == withoutV4Mapping(local.ip())) {
+  if (orig.port() == local.port() && withoutV4Mapping(orig.ip()) == withoutV4Mapping(local.ip())) {
     return std::nullopt;  // not redirected: the client connected to the listener itself
   }
   return orig;

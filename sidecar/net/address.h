@@ -17,6 +17,7 @@ struct Address {
   socklen_t len = 0;
   std::string toString() const;  // "1.2.3.4:80" or "[::1]:80"
   std::string ip() const;        // "1.2.3.4" or "::1"
+  uint16_t port() const;         // host byte order; 0 if unset
 };
 
 // Parses an IP literal and port.

@@ -8,7 +8,8 @@
 namespace strait::proxy {
 
 RouteResult routeRequest(const ListenerInfo& listener, http::RequestHead& head,
-                         const std::string& peer_identity, const std::string& client_ip) {
+                         const std::string& peer_identity, const std::string& client_ip,
+                         uint32_t destination_port) {
   RouteResult result;
   head.headers.remove(kPeerIdentityHeader);
   const RouteTable& table = *listener.routes;
@@ -34,6 +35,7 @@ RouteResult routeRequest(const ListenerInfo& listener, http::RequestHead& head,
   request.method = head.method;
   request.headers = &head.headers;
   request.client = client ? &*client : nullptr;
+  request.destination_port = destination_port;
   result.route = table.route(request);
   if (result.route == nullptr) {
     result.local_status = 404;

@@ -27,8 +27,10 @@ struct RouteResult {
 // strips any peer-identity header the client sent (the router stream sets the verified one
 // on the upstream request, from StreamInfo), and replaces the target's path by its normalised form
 // (see PathNormalization in route.proto), the form matched and forwarded.
+// `destination_port`: the port the client connected to (RouteMatch.destination_port).
 RouteResult routeRequest(const ListenerInfo& listener, http::RequestHead& head,
-                         const std::string& peer_identity, const std::string& client_ip);
+                         const std::string& peer_identity, const std::string& client_ip,
+                         uint32_t destination_port = 0);
 
 // The client's address: the TCP peer's, unless the listener trusts `trusted_hops` proxies in
 // front of it, then the x-forwarded-for entry that many from the right (see

@@ -127,6 +127,7 @@ absl::Status compileMatch(const strait::v1::RouteMatch& m, const std::string& wh
   }
   if (r->case_insensitive) r->path = absl::AsciiStrToLower(r->path);
   r->methods.assign(m.methods().begin(), m.methods().end());
+  r->destination_port = m.destination_port();
   for (int i = 0; i < m.source_cidrs_size(); i++) {
     auto cidr = CidrRange::parse(m.source_cidrs(i));
     if (!cidr.ok()) {

@@ -39,6 +39,7 @@ struct RouteRequest {
   std::string_view method;
   const http::HeaderMap* headers = nullptr;
   const IpBytes* client = nullptr;  // null: unknown (source_cidrs then never match)
+  uint32_t destination_port = 0;    // the port the client connected to (0: unknown)
 };
 
 struct CompiledHeaderMatcher {

@@ -55,6 +55,7 @@ bool CompiledRoute::matches(const RouteRequest& req) const {
       break;
   }
   if (!methods.empty() && std::find(methods.begin(), methods.end(), req.method) == methods.end()) return false;
+  if (destination_port != 0 && req.destination_port != destination_port) return false;
   if (!source_cidrs.empty()) {
     if (req.client == nullptr) return false;
     bool in = false;

@@ -80,6 +80,7 @@ struct CompiledRoute {
   std::vector<CompiledQueryMatcher> query;
   std::vector<std::string> methods;      // empty: any
   std::vector<CidrRange> source_cidrs;   // empty: any
+  uint32_t destination_port = 0;         // 0: any
   // Action.
   enum class Action { kRoute, kRedirect, kDirectResponse } action = Action::kRoute;
   std::string cluster;                   // single cluster, or empty with weighted

@@ -307,7 +307,8 @@ void DownstreamSession::onRequestHead(http::StreamId, http::RequestHead&& head, 
     return sendLocalReply(503, "overloaded");
   }
   std::string client = trustedClientAddress(head.headers, peer_ip_, listener->xff_trusted_hops);
-  RouteResult routed = routeRequest(*listener, head, conn_->peerIdentity(), client);
+  uint32_t port = original_dst_ ? original_dst_->port() : listener->socket ? listener->socket->address().port() : 0;
+  RouteResult routed = routeRequest(*listener, head, conn_->peerIdentity(), client, port);
   if (routed.route == nullptr) return sendLocalReply(routed.local_status, routed.details);
   stream_ = std::make_unique<RouterStream>(ctx_, *this, snapshot, *routed.route);
   http::StreamInfo& si = stream_->mutableStreamInfo();

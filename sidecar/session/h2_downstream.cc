@@ -262,7 +262,8 @@ void H2Downstream::onRequestHead(http::StreamId id, http::RequestHead&& head, ht
     return drain();  // GOAWAY: the client takes its next requests elsewhere
   }
   std::string client = trustedClientAddress(head.headers, peer_ip_, listener->xff_trusted_hops);
-  RouteResult routed = routeRequest(*listener, head, conn_.peerIdentity(), client);
+  uint32_t port = original_dst_ ? original_dst_->port() : listener->socket ? listener->socket->address().port() : 0;
+  RouteResult routed = routeRequest(*listener, head, conn_.peerIdentity(), client, port);
   if (routed.route == nullptr) return s->sendLocalReply(routed.local_status, routed.details);
   s->proxy = std::make_unique<RouterStream>(ctx_, *s, snapshot, *routed.route);
   http::StreamInfo& si = s->proxy->mutableStreamInfo();

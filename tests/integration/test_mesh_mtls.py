@@ -36,12 +36,11 @@ MESH = {
          "authorization": {"rules": [{"name": "web-only", "action": "ALLOW", "principals": [TD + "web"]}]}},
     ],
     "route_configs": [
-        # Virtual hosts match the name without its port: api's gRPC calls (api:50051) are told
-        # apart by their content type.
+        # Virtual hosts match the name without its port: calls to api:50051 are told apart by
+        # the port the app connected to (its original destination).
         {"name": "outbound", "virtual_hosts": [
             {"name": "api", "domains": ["api"], "routes": [
-                {"match": {"prefix": "/", "headers": [{"name": "content-type", "safe_regex_match": "application/grpc.*"}]},
-                 "route": {"cluster": "api-grpc"}},
+                {"match": {"prefix": "/", "destination_port": GRPC_PORT}, "route": {"cluster": "api-grpc"}},
                 {"match": {"prefix": "/"}, "route": {"cluster": "api"}}]}]},
         # gRPC goes to the app over HTTP/2, everything else over HTTP/1.1.
         {"name": "inbound", "virtual_hosts": [{"name": "local-app", "domains": ["*"], "routes": [

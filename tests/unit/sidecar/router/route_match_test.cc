@@ -31,6 +31,7 @@ struct Req {
   std::string method = "GET";
   std::string client = "127.0.0.1";
   http::HeaderMap headers;
+  uint32_t port = 0;
 };
 
 std::string nameFor(const RouteTable& t, const Req& r) {
@@ -42,6 +43,7 @@ std::string nameFor(const RouteTable& t, const Req& r) {
   rr.method = r.method;
   rr.headers = &r.headers;
   rr.client = ip ? &*ip : nullptr;
+  rr.destination_port = r.port;
   const CompiledRoute* route = t.route(rr);
   return route ? route->name : "<none>";
 }
@@ -126,6 +128,22 @@ TEST(RouteMatch, SourceCidrs) {
   EXPECT_EQ(nameFor(*t, from("fd12::1")), "v6");
   EXPECT_EQ(nameFor(*t, from("fe80::1")), "rest");
   EXPECT_EQ(nameFor(*t, from("not-an-ip")), "rest");
+}
+
+// The port the client connected to (an intercepted connection's original one): one name,
+// several ports, several clusters.
+TEST(RouteMatch, DestinationPort) {
+  auto t = build(R"([
+    {"name": "grpc", "match": {"prefix": "/", "destination_port": 50051}, "route": {"cluster": "c"}},
+    {"name": "rest", "match": {"prefix": "/"}, "route": {"cluster": "c"}}])");
+  auto to = [](uint32_t port) {
+    Req r;
+    r.port = port;
+    return r;
+  };
+  EXPECT_EQ(nameFor(*t, to(50051)), "grpc");
+  EXPECT_EQ(nameFor(*t, to(80)), "rest");
+  EXPECT_EQ(nameFor(*t, to(0)), "rest");  // unknown: no port-specific route
 }
 
 TEST(CidrRange, Parse) {
