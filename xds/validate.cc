@@ -77,6 +77,9 @@ void checkListeners(const strait::v1::Generation& gen, const NameIndex& names, P
     if (l.http_options().http2_max_refused_header_blocks() > 10000) {
       p->add("listener", n, "http_options.http2_max_refused_header_blocks", "must be at most 10000");
     }
+    if (l.passthrough_tcp() && !l.use_original_dst()) {
+      p->add("listener", n, "passthrough_tcp", "needs use_original_dst (the destination to relay to)");
+    }
     if (l.http_options().max_connections_per_client() > 1000000) {
       p->add("listener", n, "http_options.max_connections_per_client", "must be at most 1000000");
     }

@@ -77,6 +77,7 @@ struct ListenerInfo {
   int64_t body_rate_window_ms = 10000;
   uint32_t max_connections_per_client = 0;     // 0: no limit (counts in socket->tryAddClient())
   bool use_original_dst = false;               // interception: recover SO_ORIGINAL_DST at accept
+  bool passthrough_tcp = false;                // ... and relay what is not HTTP to it
   std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext
   std::shared_ptr<const AuthzPolicy> authz;       // per-request policy; nullptr: allow all
 };

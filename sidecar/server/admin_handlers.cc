@@ -181,6 +181,12 @@ std::string renderStats(const AdminSources& src) {
   counter(out, "strait_downstream_cx_send_timeout_total",
           "Client connections closed because waiting response bytes made no progress for send_timeout.",
           sum(src, &S::downstream_cx_send_timeout));
+  counter(out, "strait_downstream_cx_tcp_relay_total",
+          "Intercepted connections that were not HTTP, relayed as bytes to their original destination.",
+          sum(src, &S::downstream_cx_tcp_relay));
+  counter(out, "strait_downstream_cx_not_http_total",
+          "Intercepted connections that were not HTTP, closed (the listener has no passthrough_tcp).",
+          sum(src, &S::downstream_cx_not_http));
   counter(out, "strait_downstream_cx_client_limit_total",
           "Connections closed at accept: their client address had max_connections_per_client open.",
           sum(src, &S::downstream_cx_client_limit));

@@ -20,6 +20,15 @@ const ListenerInfo* liveListener(WorkerContext& ctx, const std::string& name) {
 }
 }  // namespace
 
+struct DownstreamSession::Interception {
+  net::Address original_dst;
+  std::unique_ptr<TcpRelay> relay;  // the connection is relayed as bytes (not HTTP)
+};
+
+const net::Address* DownstreamSession::originalDst() const {
+  return intercept_ ? &intercept_->original_dst : nullptr;
+}
+
 // A slow client's state, judged when the session's timer fires (no work per byte beyond a
 // counter). Settings are taken from the listener when the watch starts.
 struct DownstreamSession::SlowClientWatch {
@@ -50,7 +59,7 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, int fd, std::string pee
       draining_(false), closed_(false), lingering_(false), reads_paused_for_pipeline_(false),
       head_started_(false), body_held_back_(false), request_body_sized_(false) {
   conn_->setCallbacks(this);
-  original_dst_ = std::move(original_dst);
+  if (original_dst) intercept_ = std::make_unique<Interception>(Interception{*original_dst, nullptr});
   last_activity_ms_ = ctx_.dispatcher().nowMs();
   idle_timer_.enableMs(idleTimeoutMs());
   WorkerStats::inc(ctx_.stats().downstream_cx_total);
@@ -59,6 +68,7 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, int fd, std::string pee
 
 DownstreamSession::~DownstreamSession() {
   WorkerStats::dec(ctx_.stats().downstream_cx_active);
+  intercept_.reset();  // the relay, before the connection it writes to
   h2_.reset();  // before the connection it writes to
   if (stream_) ctx_.dispatcher().deferredDelete(std::move(stream_));
   if (conn_) ctx_.dispatcher().deferredDelete(std::move(conn_));
@@ -80,6 +90,7 @@ void DownstreamSession::closeGracefully() {
 
 void DownstreamSession::onRead(net::Buffer& in) {
   if (lingering_) return in.drain(in.size());
+  if (intercept_ && intercept_->relay) return intercept_->relay->onDownstreamData(in);
   parseInput();
 }
 
@@ -95,6 +106,11 @@ void DownstreamSession::onTimer() {
   if (head_started_) {  // a request head is arriving: its own deadline
     int64_t deadline = last_activity_ms_ + headTimeoutMs();
     if (now >= deadline) return onHeadTimeout();
+    next = std::min(next, deadline);
+  } else if (intercept_ && intercept_->relay) {
+    // A relayed connection is idle when no byte went either way for the idle timeout.
+    int64_t deadline = intercept_->relay->lastActivityMs() + idleTimeoutMs();
+    if (now >= deadline) return closeConnection(net::Connection::CloseType::kNoFlush);
     next = std::min(next, deadline);
   } else if (in_request_ || (h2_ && !h2_->idle())) {
     next = std::min(next, now + idleTimeoutMs());
@@ -159,6 +175,18 @@ void DownstreamSession::watchOutput() {
 void DownstreamSession::startBodyWindow(int64_t now) {
   watch_->body_window_end_ms = now + watch_->body_window_ms;
   watch_->body_bytes = h2_ ? h2_->requestBodyBytes() : 0;
+}
+
+// Relays a connection that is not HTTP to its original destination (passthrough_tcp); false
+// if the listener does not allow it or the connect cannot start.
+bool DownstreamSession::startRelay(net::Buffer& in) {
+  const ListenerInfo* l = liveListener(ctx_, listener_name_);
+  if (l == nullptr || !l->passthrough_tcp) {
+    WorkerStats::inc(ctx_.stats().downstream_cx_not_http);
+    return false;
+  }
+  intercept_->relay = std::make_unique<TcpRelay>(ctx_, *conn_, *this, intercept_->original_dst);
+  return intercept_->relay->start(in);
 }
 
 // After a read that left a request body unfinished.
@@ -237,17 +265,32 @@ constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 bool DownstreamSession::detectProtocol(net::Buffer& in) {
   if (conn_->alpn() == "h2") {  // TLS with ALPN: no preface sniffing needed
     protocol_detected_ = true;
-    h2_ = std::make_unique<H2Downstream>(ctx_, *conn_, *this, listener_name_, peer_ip_, original_dst_.get());
+    h2_ = std::make_unique<H2Downstream>(ctx_, *conn_, *this, listener_name_, peer_ip_, originalDst());
     return true;
   }
   size_t n = std::min(in.size(), kH2Preface.size());
   if (in.view().substr(0, n) != kH2Preface.substr(0, n)) {
+    if (intercept_) {
+      // An intercepted connection may carry anything: HTTP/1.x starts with a method (upper
+      // case letters) and a space; whatever else (a TLS ClientHello, a database protocol)
+      // is relayed as bytes, or refused.
+      std::string_view v = in.view().substr(0, 24);
+      size_t letters = 0;
+      while (letters < v.size() && v[letters] >= 'A' && v[letters] <= 'Z') letters++;
+      if (letters == v.size() && v.size() < 24) return false;  // wait for more
+      if (letters == 0 || letters == v.size() || v[letters] != ' ') {
+        protocol_detected_ = true;
+        head_started_ = false;
+        if (!startRelay(in)) closeConnection(net::Connection::CloseType::kNoFlush);
+        return false;
+      }
+    }
     protocol_detected_ = true;  // HTTP/1.1
     return true;
   }
   if (n < kH2Preface.size()) return false;
   protocol_detected_ = true;
-  h2_ = std::make_unique<H2Downstream>(ctx_, *conn_, *this, listener_name_, peer_ip_, original_dst_.get());
+  h2_ = std::make_unique<H2Downstream>(ctx_, *conn_, *this, listener_name_, peer_ip_, originalDst());
   return true;
 }
 
@@ -258,6 +301,7 @@ void DownstreamSession::parseInput() {
     last_activity_ms_ = ctx_.dispatcher().nowMs();
   }
   if (!protocol_detected_ && !detectProtocol(in)) return armHeadTimer();
+  if (intercept_ && intercept_->relay) return;  // relayed from now on (or closed)
   if (h2_) {
     head_started_ = false;  // HTTP/2 streams have their own limits
     last_activity_ms_ = ctx_.dispatcher().nowMs();
@@ -307,7 +351,7 @@ void DownstreamSession::onRequestHead(http::StreamId, http::RequestHead&& head, 
     return sendLocalReply(503, "overloaded");
   }
   std::string client = trustedClientAddress(head.headers, peer_ip_, listener->xff_trusted_hops);
-  uint32_t port = original_dst_ ? original_dst_->port() : listener->socket ? listener->socket->address().port() : 0;
+  uint32_t port = intercept_ ? intercept_->original_dst.port() : listener->socket ? listener->socket->address().port() : 0;
   RouteResult routed = routeRequest(*listener, head, conn_->peerIdentity(), client, port);
   if (routed.route == nullptr) return sendLocalReply(routed.local_status, routed.details);
   stream_ = std::make_unique<RouterStream>(ctx_, *this, snapshot, *routed.route);
@@ -318,7 +362,7 @@ void DownstreamSession::onRequestHead(http::StreamId, http::RequestHead&& head, 
   si.peer_identity = conn_->peerIdentity();
   si.start_ms = ctx_.dispatcher().nowMs();
   RequestInfo info = requestInfo(*listener, conn_->secure());
-  info.original_dst = original_dst_.get();
+  info.original_dst = originalDst();
   stream_->start(std::move(head), framing, length, info);
 }
 
@@ -471,16 +515,19 @@ void DownstreamSession::onEvent(net::ConnectionEvent event) {
   idle_timer_.disable();
   if (stream_) stream_->reset();
   if (h2_) h2_->onClose();
+  if (intercept_ && intercept_->relay) intercept_->relay->onDownstreamClosed();
   owner_.onSessionClosed(this);
 }
 
 void DownstreamSession::onAboveWriteHighWatermark() {
+  if (intercept_ && intercept_->relay) return intercept_->relay->onDownstreamWatermark(true);
   if (h2_) h2_->onDownstreamWatermark(true);
   if (stream_) stream_->onDownstreamWatermark(true);
   watchOutput();
 }
 
 void DownstreamSession::onBelowWriteLowWatermark() {
+  if (intercept_ && intercept_->relay) return intercept_->relay->onDownstreamWatermark(false);
   if (h2_) h2_->onDownstreamWatermark(false);
   if (stream_) stream_->onDownstreamWatermark(false);
 }

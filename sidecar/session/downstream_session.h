@@ -17,6 +17,7 @@
 #include "sidecar/http/h1_codec.h"
 #include "sidecar/net/connection.h"
 #include "sidecar/session/h2_downstream.h"
+#include "sidecar/session/tcp_relay.h"
 #include "sidecar/router/router_stream.h"
 #include "sidecar/core/worker_context.h"
 
@@ -124,8 +125,12 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   std::unique_ptr<H2Downstream> h2_;  // set when the connection speaks HTTP/2
   event::Timer idle_timer_;
   // Both from the listener; int32 keeps the session in its allocator size class.
-  // The connection's original destination (a use_original_dst listener), or null.
-  std::unique_ptr<net::Address> original_dst_;
+  // Intercepted connections only (a use_original_dst listener): the original destination,
+  // and the relay when the connection is not HTTP.
+  struct Interception;
+  std::unique_ptr<Interception> intercept_;
+  const net::Address* originalDst() const;
+  bool startRelay(net::Buffer& in);
   // End of the last exchange (the idle timeout is lazy); while head_started_, the time the
   // request's first byte arrived.
   int64_t last_activity_ms_ = 0;

@@ -15,13 +15,14 @@ Needs root (network namespaces, nftables), as CI has."""
 
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import netns  # noqa: E402
 
-OUTBOUND, INBOUND, APP_PORT, EXT_PORT = 15001, 15006, 8080, 9090
+OUTBOUND, INBOUND, APP_PORT, EXT_PORT, TLS_PORT = 15001, 15006, 8080, 9090, 8443
 SERVICE_VIP = "198.19.0.1"
 
 
@@ -34,7 +35,7 @@ def mesh(passthrough=True):
     return {
         "listeners": [
             {"name": "outbound", "address": "0.0.0.0", "port": OUTBOUND, "route_config": "outbound",
-             "services": ["web"], "use_original_dst": True},
+             "services": ["web"], "use_original_dst": True, "passthrough_tcp": passthrough},
             {"name": "inbound", "address": "0.0.0.0", "port": INBOUND, "route_config": "inbound",
              "services": ["api"], "use_original_dst": True},
         ],
@@ -71,6 +72,15 @@ class InterceptionTest(harness.StraitTestCase):
         self.start_upstream("api-app", listen="0.0.0.0:%d" % APP_PORT, wrap=self.pods.enter("api"))
         self.start_upstream("ext", reply="outside the mesh", listen="0.0.0.0:%d" % EXT_PORT,
                             wrap=self.pods.enter("ext"))
+        # A TLS server outside the mesh: web's app speaks TLS to it itself (not HTTP to the sidecar).
+        key, cert = self.path("ext.key"), self.path("ext.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=ext.test"],
+                       check=True, capture_output=True, timeout=harness.scaled(30))
+        self.spawn(self.unique("upstream-tls"), self.pods.enter("ext") + [
+            "openssl", "s_server", "-quiet", "-www", "-accept", str(TLS_PORT), "-key", key, "-cert", cert])
+        harness.wait_until(lambda: self.pods.run("ext", ["sh", "-c", "ss -ltn | grep -q :%d" % TLS_PORT],
+                                                 check=False).returncode == 0, 20, message="ext's TLS server")
         self.admin = {}
         for pod in ("web", "api"):
             self.admin[pod] = self.start_sidecar("%s-1" % pod, pod, control, wait_ready=False, control_address=ctl_ip,
@@ -108,6 +118,19 @@ class InterceptionTest(harness.StraitTestCase):
         harness.wait_until(lambda: self.pods.curl("web", url)[0] == 404, 20, message="passthrough refused")
         status, _ = self.pods.curl("web", "http://api/still-served")
         self.assertEqual(status, 200)
+
+    def test_tls_the_app_originates_is_relayed_as_tcp(self):
+        # Not HTTP (a TLS ClientHello): web's sidecar relays the bytes to where the app meant
+        # to connect; the handshake and the page are end to end between curl and the server.
+        url = "https://%s:%d/" % (self.ext_ip, TLS_PORT)
+        status, body = self.pods.curl("web", url, "-k")
+        self.assertEqual(status, 200, body)
+        self.assertIn("s_server", body)
+        self.assertGreaterEqual(self.stat("web", "strait_downstream_cx_tcp_relay_total"), 1)
+        # With passthrough_tcp off, such connections are closed.
+        self.write_config(self.config_dir, "mesh.yaml", mesh(passthrough=False))
+        harness.wait_until(lambda: self.pods.curl("web", url, "-k")[0] == 0, 20, message="TCP refused")
+        self.assertGreaterEqual(self.stat("web", "strait_downstream_cx_not_http_total"), 1)
 
     def test_a_direct_connection_has_no_original_destination(self):
         status, _ = self.pods.curl("web", "http://127.0.0.1:%d/" % OUTBOUND, "-H", "Host: elsewhere",

@@ -1,0 +1,80 @@
+#include "sidecar/session/tcp_relay.h"
+
+#include <cstdio>
+
+namespace strait::proxy {
+
+TcpRelay::TcpRelay(WorkerContext& ctx, net::Connection& downstream, SessionControl& control,
+                   const net::Address& destination)
+    : ctx_(ctx), downstream_(downstream), control_(control), destination_(destination) {}
+
+TcpRelay::~TcpRelay() {
+  if (upstream_) {
+    upstream_->setCallbacks(nullptr);
+    upstream_->close(net::Connection::CloseType::kNoFlush);
+    ctx_.dispatcher().deferredDelete(std::move(upstream_));
+  }
+  if (downstream_paused_) downstream_.readDisable(false);
+}
+
+bool TcpRelay::start(net::Buffer& first) {
+  last_activity_ms_ = ctx_.dispatcher().nowMs();
+  auto fd = net::connectTcp(destination_);
+  if (!fd.ok()) return false;
+  upstream_ = std::make_unique<net::Connection>(ctx_.dispatcher(), *fd, /*connecting=*/true);
+  upstream_->setCallbacks(this);
+  WorkerStats::inc(ctx_.stats().downstream_cx_tcp_relay);
+  onDownstreamData(first);
+  return true;
+}
+
+void TcpRelay::onDownstreamData(net::Buffer& in) {
+  if (in.empty()) return;
+  last_activity_ms_ = ctx_.dispatcher().nowMs();
+  if (upstream_ && !upstream_closed_) upstream_->write(in.view());
+  in.drain(in.size());
+}
+
+void TcpRelay::onDownstreamClosed() {
+  if (upstream_ && !upstream_closed_) {
+    upstream_closed_ = true;
+    upstream_->close(net::Connection::CloseType::kFlushWrite);
+  }
+}
+
+void TcpRelay::onDownstreamWatermark(bool above) {
+  // The client is slow to take what the destination sends: stop reading the destination.
+  if (!upstream_ || upstream_closed_ || above == upstream_paused_) return;
+  upstream_paused_ = above;
+  upstream_->readDisable(above);
+}
+
+void TcpRelay::onRead(net::Buffer& in) {
+  last_activity_ms_ = ctx_.dispatcher().nowMs();
+  downstream_.write(in.view());
+  in.drain(in.size());
+}
+
+void TcpRelay::onEvent(net::ConnectionEvent event) {
+  if (event == net::ConnectionEvent::kConnected) return;
+  // The destination closed (or could not be reached): the client gets what was sent, then FIN.
+  upstream_closed_ = true;
+  control_.closeGracefully();
+}
+
+void TcpRelay::onAboveWriteHighWatermark() {
+  // The destination is slow to take what the client sends: stop reading the client.
+  if (!downstream_paused_) {
+    downstream_paused_ = true;
+    downstream_.readDisable(true);
+  }
+}
+
+void TcpRelay::onBelowWriteLowWatermark() {
+  if (downstream_paused_) {
+    downstream_paused_ = false;
+    downstream_.readDisable(false);
+  }
+}
+
+}  // namespace strait::proxy

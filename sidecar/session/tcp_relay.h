@@ -1,0 +1,54 @@
+// A downstream connection relayed as bytes to its original destination: what an
+// interception listener (use_original_dst, passthrough_tcp) receives that is not HTTP (TLS
+// the app originates, a database protocol): the sidecar neither terminates nor parses it.
+// BACKPRESSURE: each side's reads pause while the other side's write buffer is above its
+// high watermark. CLOSE: when either side closes (or the connect fails) the other is closed
+// after its pending bytes are written (no half-close: a client that shuts down its sending
+// side ends the relay).
+// THREADS: the worker's thread. OWNERSHIP: owned by the DownstreamSession whose connection
+// it relays; the upstream connection is its own.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "sidecar/core/worker_context.h"
+#include "sidecar/net/address.h"
+#include "sidecar/net/connection.h"
+#include "sidecar/session/h2_downstream.h"
+
+namespace strait::proxy {
+
+class TcpRelay final : public net::ConnectionCallbacks {
+ public:
+  TcpRelay(WorkerContext& ctx, net::Connection& downstream, SessionControl& control, const net::Address& destination);
+  ~TcpRelay() override;
+
+  // Starts the connect; false if no socket could be made (the caller closes). The bytes
+  // already read from the client go first.
+  bool start(net::Buffer& first);
+  // The session's downstream events.
+  void onDownstreamData(net::Buffer& in);
+  void onDownstreamClosed();
+  void onDownstreamWatermark(bool above);
+  int64_t lastActivityMs() const { return last_activity_ms_; }
+
+  // net::ConnectionCallbacks (the upstream connection)
+  void onRead(net::Buffer& in) override;
+  void onEvent(net::ConnectionEvent event) override;
+  void onAboveWriteHighWatermark() override;
+  void onBelowWriteLowWatermark() override;
+
+ private:
+  WorkerContext& ctx_;
+  net::Connection& downstream_;
+  SessionControl& control_;
+  net::Address destination_;
+  std::unique_ptr<net::Connection> upstream_;
+  int64_t last_activity_ms_ = 0;
+  bool upstream_closed_ = false;
+  bool downstream_paused_ = false;  // our readDisable on the downstream connection
+  bool upstream_paused_ = false;
+};
+
+}  // namespace strait::proxy
