@@ -19,7 +19,9 @@ BUILD_DIR=${STRAIT_BUILD_DIR:-$REPO/build}
 LOG_DIR=$(mktemp -d /tmp/strait-demo.XXXXXX)
 PIDS=()
 
-log() { echo "demo: $*" >&2; }
+DEMO_NAME=demo
+# shellcheck source=deploy/local/lib.sh
+source "$REPO/deploy/local/lib.sh"
 
 stop_all() {
   trap - INT TERM EXIT
@@ -43,29 +45,9 @@ start() {
   log "started $name (pid $!), log $LOG_DIR/$name.log"
 }
 
-# wait_for WHAT TIMEOUT_S CMD...: polls CMD until it succeeds; fails the demo on timeout.
-wait_for() {
-  local what=$1 timeout=$2; shift 2
-  local deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
-    if [ $SECONDS -ge $deadline ]; then
-      log "timed out waiting for $what; last log lines:"
-      tail -n 20 "$LOG_DIR"/*.log >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-}
-
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-if [ -z "${STRAIT_SKIP_BUILD:-}" ]; then
-  ./deploy/install-deps.sh
-  CXX_COMPILER=g++
-  command -v clang++-14 >/dev/null && CXX_COMPILER=clang++-14
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_CXX_COMPILER="$CXX_COMPILER" >/dev/null
-  ninja -C "$BUILD_DIR" -j2 strait-control straitctl strait-sidecar strait-test-upstream
-fi
+build strait-control straitctl strait-sidecar strait-test-upstream
 
 for port in 8081 8082 8083 18000 10000 10443 9901 9902; do
   port_free "$port" || { log "port 127.0.0.1:$port is in use; stop whatever holds it"; exit 1; }

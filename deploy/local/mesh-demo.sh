@@ -26,14 +26,16 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "mesh-demo: needs root (network namespaces, nftables)" >&2
   exit 1
 fi
-WORK=$(mktemp -d /tmp/strait-mesh-demo.XXXXXX)
-chmod 0755 "$WORK"
+LOG_DIR=$(mktemp -d /tmp/strait-mesh-demo.XXXXXX)
+chmod 0755 "$LOG_DIR"
 PREFIX="smd$$"
 PODS=()
 PIDS=()
 declare -A PID_OF
 
-log() { echo "mesh-demo: $*" >&2; }
+DEMO_NAME=mesh-demo
+# shellcheck source=deploy/local/lib.sh
+source "$REPO/deploy/local/lib.sh"
 
 cleanup() {
   trap - INT TERM EXIT
@@ -48,42 +50,24 @@ cleanup() {
     ip netns del "$ns" 2>/dev/null || true
     rm -rf "/etc/netns/$ns"
   done
-  log "stopped ${#PIDS[@]} processes, deleted the pods; logs kept in $WORK"
+  log "stopped ${#PIDS[@]} processes, deleted the pods; logs kept in $LOG_DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ -z "${STRAIT_SKIP_BUILD:-}" ]; then
-  ./deploy/install-deps.sh
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
-  ninja -C "$BUILD_DIR" -j2 strait-control strait-sidecar strait-init strait-test-upstream \
-    strait-grpc-echo-server strait-grpc-echo-client
-fi
+build strait-control strait-sidecar strait-init strait-test-upstream strait-grpc-echo-server \
+  strait-grpc-echo-client
 
 in_pod() { local pod=$1; shift; ip netns exec "$PREFIX-$pod" "$@"; }
 
-# start POD NAME [--as-proxy] CMD...: runs CMD in POD in the background, output to $WORK/NAME.log.
+# start POD NAME [--as-proxy] CMD...: runs CMD in POD in the background, output to $LOG_DIR/NAME.log.
 start() {
   local pod=$1 name=$2; shift 2
   local as=()
   if [ "$1" = "--as-proxy" ]; then as=(setpriv --reuid=1337 --regid=1337 --clear-groups); shift; fi
-  ip netns exec "$PREFIX-$pod" "${as[@]}" "$@" >"$WORK/$name.log" 2>&1 &
+  ip netns exec "$PREFIX-$pod" "${as[@]}" "$@" >"$LOG_DIR/$name.log" 2>&1 &
   PIDS+=($!)
   PID_OF[$name]=$!
-}
-
-# wait_for WHAT TIMEOUT_S CMD...: polls CMD until it succeeds; fails the demo on timeout.
-wait_for() {
-  local what=$1 timeout=$2; shift 2
-  local deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
-    if [ $SECONDS -ge $deadline ]; then
-      log "timed out waiting for $what; last log lines:"
-      tail -n 20 "$WORK"/*.log >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
 }
 
 # The network: a bridge in a namespace of its own, one veth per pod.
@@ -110,8 +94,8 @@ add_pod api-2 4
 log "pods: ctl 198.18.0.10, web 198.18.0.2, api-1 198.18.0.3, api-2 198.18.0.4"
 
 # The control plane and its configuration.
-mkdir -p "$WORK/config"
-cat >"$WORK/config/mesh.yaml" <<'EOF'
+mkdir -p "$LOG_DIR/config"
+cat >"$LOG_DIR/config/mesh.yaml" <<'EOF'
 listeners:
   - {name: outbound, address: 0.0.0.0, port: 15001, route_config: outbound, services: [web], use_original_dst: true}
   - name: inbound
@@ -143,34 +127,34 @@ clusters:
   - {name: inbound, type: ORIGINAL_DST}
   - {name: inbound-h2, type: ORIGINAL_DST, protocol: HTTP2}
 EOF
-cat >"$WORK/tokens.yaml" <<'EOF'
+cat >"$LOG_DIR/tokens.yaml" <<'EOF'
 tokens:
   - {token: demo-web-token, namespace: demo, service_account: web}
   - {token: demo-api-token, namespace: demo, service_account: api}
 EOF
-start ctl control "$BUILD_DIR/control/strait-control" --config-dir "$WORK/config" \
-  --listen 198.18.0.10:18000 --ca-dir "$WORK/ca" --tokens "$WORK/tokens.yaml" --endpoint-grace 2s
-wait_for "the control plane" 20 test -f "$WORK/ca/root.pem"
-chmod 0755 "$WORK/ca"
-chmod 0644 "$WORK/ca/root.pem"
+start ctl control "$BUILD_DIR/control/strait-control" --config-dir "$LOG_DIR/config" \
+  --listen 198.18.0.10:18000 --ca-dir "$LOG_DIR/ca" --tokens "$LOG_DIR/tokens.yaml" --endpoint-grace 2s
+wait_for "the control plane" 20 test -f "$LOG_DIR/ca/root.pem"
+chmod 0755 "$LOG_DIR/ca"
+chmod 0644 "$LOG_DIR/ca/root.pem"
 
 # sidecar POD SERVICE TOKEN [WORKLOAD_IP]: strait-init, then the sidecar as uid 1337.
 sidecar() {
   local pod=$1 service=$2 token=$3 workload=${4:-}
-  in_pod "$pod" "$BUILD_DIR/sidecar/strait-init" 2>>"$WORK/init.log"
-  echo "$token" >"$WORK/$pod.token"
-  chmod 0644 "$WORK/$pod.token"
+  in_pod "$pod" "$BUILD_DIR/sidecar/strait-init" 2>>"$LOG_DIR/init.log"
+  echo "$token" >"$LOG_DIR/$pod.token"
+  chmod 0644 "$LOG_DIR/$pod.token"
   local node="{id: $pod, service: $service, namespace: demo}"
   [ -n "$workload" ] && node="{id: $pod, service: $service, namespace: demo, workload: {address: $workload}}"
-  cat >"$WORK/$pod.yaml" <<EOF
+  cat >"$LOG_DIR/$pod.yaml" <<EOF
 node: $node
-control_plane: {address: "198.18.0.10:18000", ca_file: $WORK/ca/root.pem}
-identity: {token_file: $WORK/$pod.token}
+control_plane: {address: "198.18.0.10:18000", ca_file: $LOG_DIR/ca/root.pem}
+identity: {token_file: $LOG_DIR/$pod.token}
 admin: {address: 127.0.0.1, port: 9901}
 workers: 1
 drain_time: 10s
 EOF
-  start "$pod" "sidecar-$pod" --as-proxy "$BUILD_DIR/sidecar/strait-sidecar" --bootstrap "$WORK/$pod.yaml"
+  start "$pod" "sidecar-$pod" --as-proxy "$BUILD_DIR/sidecar/strait-sidecar" --bootstrap "$LOG_DIR/$pod.yaml"
   wait_for "$pod's sidecar" 30 in_pod "$pod" curl -sf http://127.0.0.1:9901/ready
 }
 for n in 1 2; do
@@ -194,7 +178,7 @@ in_pod ctl curl -sS --max-time 5 http://198.18.0.3:8080/ 2>&1 | head -1 || true
 echo "== api-1's sidecar gets SIGTERM: its endpoint is withdrawn before it stops accepting"
 kill -TERM "${PID_OF[sidecar-api-1]}"
 wait_for "api-1's sidecar to exit" 30 sh -c "! kill -0 ${PID_OF[sidecar-api-1]}"
-grep -h "draining\|withdr" "$WORK/control.log" "$WORK/sidecar-api-1.log" | sed 's/^/   /'
+grep -h "draining\|withdr" "$LOG_DIR/control.log" "$LOG_DIR/sidecar-api-1.log" | sed 's/^/   /'
 echo "== web calls http://api/ four times again:"
 for _ in 1 2 3 4; do in_pod web curl -s -D - -o /dev/null http://api/hello | grep -i '^x-upstream-name' || true; done
 echo
