@@ -60,53 +60,52 @@ class RawH2:
         except OSError:
             return False  # the server closed on us: that is what the tests wait for
 
-    def read_until_goaway(self, deadline_s=10.0):
-        """Reads frames until GOAWAY or EOF; returns the GOAWAY error code or None."""
+    def frames(self, deadline_s=10.0):
+        """Yields each frame the server sends, as (type, flags, stream id, payload), until it
+        closes the connection (or resets it)."""
         self.sock.settimeout(scaled(deadline_s))
         buf = b""
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return None
-                buf += chunk
-                while len(buf) >= 9:
-                    length = int.from_bytes(buf[0:3], "big")
-                    if len(buf) < 9 + length:
-                        break
-                    ftype, payload = buf[3], buf[9:9 + length]
-                    buf = buf[9 + length:]
-                    if ftype == GOAWAY:
-                        return int.from_bytes(payload[4:8], "big")
-        except (socket.timeout, ConnectionResetError, ssl.SSLError):
-            return None
-
-    def read_stream(self, stream_id, deadline_s=10.0):
-        """Reads frames until END_STREAM on `stream_id`; returns (header block bytes, data
-        bytes) of that stream (header blocks are returned raw, HPACK-encoded)."""
-        self.sock.settimeout(scaled(deadline_s))
-        buf, headers, data = b"", b"", b""
         while True:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed before END_STREAM")
-            buf += chunk
             while len(buf) >= 9:
                 length = int.from_bytes(buf[0:3], "big")
                 if len(buf) < 9 + length:
                     break
-                ftype, flags = buf[3], buf[4]
                 sid = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
-                payload = buf[9:9 + length]
+                frame_ = (buf[3], buf[4], sid, buf[9:9 + length])
                 buf = buf[9 + length:]
-                if sid != stream_id:
-                    continue
-                if ftype == HEADERS:
-                    headers += payload
-                elif ftype == DATA:
-                    data += payload
-                if ftype in (HEADERS, DATA) and flags & END_STREAM:
-                    return headers, data
+                yield frame_
+            try:
+                chunk = self.sock.recv(65536)
+            except (ConnectionResetError, ssl.SSLError):
+                chunk = b""
+            if not chunk:
+                return
+            buf += chunk
+
+    def read_until_goaway(self, deadline_s=10.0):
+        """Reads frames until GOAWAY or EOF; returns the GOAWAY error code or None."""
+        try:
+            for ftype, _, _, payload in self.frames(deadline_s):
+                if ftype == GOAWAY:
+                    return int.from_bytes(payload[4:8], "big")
+        except socket.timeout:
+            pass
+        return None
+
+    def read_stream(self, stream_id, deadline_s=10.0):
+        """Reads frames until END_STREAM on `stream_id`; returns (header block bytes, data
+        bytes) of that stream (header blocks are returned raw, HPACK-encoded)."""
+        headers, data = b"", b""
+        for ftype, flags, sid, payload in self.frames(deadline_s):
+            if sid != stream_id:
+                continue
+            if ftype == HEADERS:
+                headers += payload
+            elif ftype == DATA:
+                data += payload
+            if ftype in (HEADERS, DATA) and flags & END_STREAM:
+                return headers, data
+        raise ConnectionError("closed before END_STREAM")
 
     def read_body(self, stream_id, at_least=None, deadline_s=10.0):
         """Reads frames of `stream_id` until `at_least` data bytes arrived in all (None: until
@@ -153,27 +152,14 @@ class RawH2:
         """Reads frames until END_STREAM on `stream_id`, a GOAWAY or the end of the connection
         (with stream_id None: until the end of the connection only); returns every frame
         read, as (type, flags, stream id, payload) tuples."""
-        self.sock.settimeout(scaled(deadline_s))
-        buf, frames = b"", []
-        while True:
-            while len(buf) >= 9:
-                length = int.from_bytes(buf[0:3], "big")
-                if len(buf) < 9 + length:
-                    break
-                ftype, flags = buf[3], buf[4]
-                sid = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
-                payload, buf = buf[9:9 + length], buf[9 + length:]
-                frames.append((ftype, flags, sid, payload))
-                if stream_id is not None and (ftype == GOAWAY or (sid == stream_id and ftype in (HEADERS, DATA)
-                                                                  and flags & END_STREAM)):
-                    return frames
-            try:
-                chunk = self.sock.recv(65536)
-            except (ConnectionResetError, ssl.SSLError):
-                chunk = b""
-            if not chunk:
-                return frames
-            buf += chunk
+        frames = []
+        for f in self.frames(deadline_s):
+            frames.append(f)
+            ftype, flags, sid, _ = f
+            if stream_id is not None and (ftype == GOAWAY or (sid == stream_id and ftype in (HEADERS, DATA)
+                                                              and flags & END_STREAM)):
+                break
+        return frames
 
     def read_frames_until_closed(self, deadline_s=10.0):
         """Every frame until the server closes the connection."""
@@ -183,27 +169,12 @@ class RawH2:
         """Reads frames until the server signals an error: returns ("goaway", code) for a
         connection error, ("rst", stream id, code) for a stream error, or ("eof",) when the
         connection closed without either."""
-        self.sock.settimeout(scaled(deadline_s))
-        buf = b""
-        while True:
-            while len(buf) >= 9:
-                length = int.from_bytes(buf[0:3], "big")
-                if len(buf) < 9 + length:
-                    break
-                ftype = buf[3]
-                sid = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
-                payload, buf = buf[9:9 + length], buf[9 + length:]
-                if ftype == GOAWAY:
-                    return ("goaway", int.from_bytes(payload[4:8], "big"))
-                if ftype == RST_STREAM:
-                    return ("rst", sid, int.from_bytes(payload[0:4], "big"))
-            try:
-                chunk = self.sock.recv(65536)
-            except (ConnectionResetError, ssl.SSLError):
-                chunk = b""
-            if not chunk:
-                return ("eof",)
-            buf += chunk
+        for ftype, _, sid, payload in self.frames(deadline_s):
+            if ftype == GOAWAY:
+                return ("goaway", int.from_bytes(payload[4:8], "big"))
+            if ftype == RST_STREAM:
+                return ("rst", sid, int.from_bytes(payload[0:4], "big"))
+        return ("eof",)
 
     def close(self):
         self.sock.close()
