@@ -450,7 +450,9 @@ TEST(H2ServerCodecStreamStates, FramesOnAStreamWeResetAreIgnored) {
     RawServer s;
     EXPECT_TRUE(s.feed(preface() + get(1, /*open=*/true) + data(1)));
     s.server.resetStream(1, NGHTTP2_CANCEL);
-    if (sent) EXPECT_TRUE(s.feed(""));
+    if (sent) {
+      EXPECT_TRUE(s.feed(""));
+    }
     EXPECT_TRUE(s.feed(data(1) + trailers(1) + data(1, kEndStream) + windowUpdate(1) + rst(1) + get(3)));
     EXPECT_EQ(s.resets(1), std::vector<uint32_t>{NGHTTP2_CANCEL});
     EXPECT_EQ(s.goaway(), -1);
