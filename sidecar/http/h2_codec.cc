@@ -32,6 +32,15 @@ bool H2ServerCodec::execute(const char* data, size_t len) {
     const uint8_t* h = inbound_.header;
     const int32_t stream_id = static_cast<int32_t>(((h[5] & 0x7Fu) << 24) | (h[6] << 16) | (h[7] << 8) | h[8]);
     H2StreamWindow::Verdict verdict = stream_window_.onFrame(h[3], h[4], stream_id);
+    // An empty DATA frame (not ending a stream) on a stream nghttp2 no longer holds reaches
+    // none of its callbacks: it is charged to the frame budget here (on an open stream,
+    // onFrameHeader charges it).
+    if (h[3] == NGHTTP2_DATA && inbound_.payload_left == 0 && (h[4] & NGHTTP2_FLAG_END_STREAM) == 0 &&
+        stream_id != 0 && nghttp2_session_find_stream(session_.get(), stream_id) == nullptr && chargeControlFrame()) {
+      flood_detected_ = true;
+      failConnection(NGHTTP2_ENHANCE_YOUR_CALM);
+      return false;
+    }
     if (verdict == H2StreamWindow::Verdict::kNone) continue;
     // nghttp2 reads everything before this frame (the RST_STREAM that closed its stream,
     // say), then says whether it still holds the stream.

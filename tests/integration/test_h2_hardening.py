@@ -143,6 +143,9 @@ class H2HardeningTest(harness.StraitTestCase):
         opened = h2.frame(h2.HEADERS, h2.END_HEADERS, 1, h2.request_block("/upload"))  # a body is coming
         empty_data = h2.frame(h2.DATA, 0, 1, b"")
         self.assertEqual(self.abuse([opened + empty_data * 500]), h2.ENHANCE_YOUR_CALM)
+        # ... also on a stream that is closed already (nghttp2 ignores those frames itself).
+        closed = opened + h2.frame(h2.RST_STREAM, 0, 1, (h2.CANCEL).to_bytes(4, "big"))
+        self.assertEqual(self.abuse([closed + empty_data * 500]), h2.ENHANCE_YOUR_CALM)
         priority = h2.frame(h2.PRIORITY, 0, 3, b"\x00\x00\x00\x01\x10")  # stream 3 depends on 1
         self.assertEqual(self.abuse([priority * 500]), h2.ENHANCE_YOUR_CALM)
         window_update = h2.frame(h2.WINDOW_UPDATE, 0, 0, b"\x00\x00\x00\x01")
