@@ -77,6 +77,11 @@ void checkListeners(const strait::v1::Generation& gen, const NameIndex& names, P
     if (l.http_options().http2_max_refused_header_blocks() > 10000) {
       p->add("listener", n, "http_options.http2_max_refused_header_blocks", "must be at most 10000");
     }
+    if (l.has_protocol_detection_timeout()) {
+      const auto& t = l.protocol_detection_timeout();
+      int64_t ns = internal::isValidDuration(t) ? internal::toNanos(t) : -1;
+      if (ns < 10000000 || ns > 60LL * 1000000000) p->add("listener", n, "protocol_detection_timeout", "must be 10ms to 1m");
+    }
     if (l.passthrough_tcp() && !l.use_original_dst()) {
       p->add("listener", n, "passthrough_tcp", "needs use_original_dst (the destination to relay to)");
     }

@@ -78,6 +78,7 @@ struct ListenerInfo {
   uint32_t max_connections_per_client = 0;     // 0: no limit (counts in socket->tryAddClient())
   bool use_original_dst = false;               // interception: recover SO_ORIGINAL_DST at accept
   bool passthrough_tcp = false;                // ... and relay what is not HTTP to it
+  int64_t protocol_detection_timeout_ms = 1000;  // ... or what stays silent this long
   std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext
   std::shared_ptr<const AuthzPolicy> authz;       // per-request policy; nullptr: allow all
 };

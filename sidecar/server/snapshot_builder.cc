@@ -153,6 +153,7 @@ absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snap
     info.max_connections_per_client = opts.max_connections_per_client();
     info.use_original_dst = l.use_original_dst();
     info.passthrough_tcp = l.passthrough_tcp();
+    if (l.has_protocol_detection_timeout()) info.protocol_detection_timeout_ms = durationMs(l.protocol_detection_timeout());
     if (opts.has_send_timeout()) info.send_timeout_ms = durationMs(opts.send_timeout());
     if (opts.has_request_body_min_rate()) {
       info.body_min_bytes_per_second = opts.request_body_min_rate().bytes_per_second();

@@ -60,8 +60,12 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, int fd, std::string pee
       head_started_(false), body_held_back_(false), request_body_sized_(false) {
   conn_->setCallbacks(this);
   if (original_dst) intercept_ = std::make_unique<Interception>(Interception{*original_dst, nullptr});
-  last_activity_ms_ = ctx_.dispatcher().nowMs();
+  last_activity_ms_ = ctx_.dispatcher().nowMs();  // until the first byte: the accept time
   idle_timer_.enableMs(idleTimeoutMs());
+  if (intercept_) {
+    const ListenerInfo* l = liveListener(ctx_, listener_name_);
+    if (l != nullptr && l->passthrough_tcp) armAt(last_activity_ms_ + l->protocol_detection_timeout_ms);
+  }
   WorkerStats::inc(ctx_.stats().downstream_cx_total);
   WorkerStats::inc(ctx_.stats().downstream_cx_active);
 }
@@ -103,6 +107,21 @@ void DownstreamSession::onTimer() {
   int64_t now = ctx_.dispatcher().nowMs();
   int64_t next = INT64_MAX;
   if (watch_ && !checkSlowClient(now, &next)) return;
+  if (intercept_ && !protocol_detected_ && !head_started_) {
+    // An intercepted connection still silent: past the detection timeout, a protocol where
+    // the server speaks first (passthrough_tcp listeners only).
+    const ListenerInfo* l = liveListener(ctx_, listener_name_);
+    if (l != nullptr && l->passthrough_tcp) {
+      int64_t deadline = last_activity_ms_ + l->protocol_detection_timeout_ms;
+      if (now >= deadline) {
+        protocol_detected_ = true;
+        net::Buffer none;
+        if (!startRelay(none)) return closeConnection(net::Connection::CloseType::kNoFlush);
+        return idle_timer_.enableMs(idleTimeoutMs());
+      }
+      next = std::min(next, deadline);
+    }
+  }
   if (head_started_) {  // a request head is arriving: its own deadline
     int64_t deadline = last_activity_ms_ + headTimeoutMs();
     if (now >= deadline) return onHeadTimeout();

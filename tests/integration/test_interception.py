@@ -22,7 +22,30 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import netns  # noqa: E402
 
-OUTBOUND, INBOUND, APP_PORT, EXT_PORT, TLS_PORT = 15001, 15006, 8080, 9090, 8443
+OUTBOUND, INBOUND, APP_PORT, EXT_PORT, TLS_PORT, GREETING_PORT = 15001, 15006, 8080, 9090, 8443, 2525
+
+# A protocol where the server speaks first (as SMTP does): greeting, then one exchange.
+GREETING_SERVER = '''
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"220 ext ready\\n")
+    c.recv(100)
+    c.sendall(b"250 ok\\n")
+    c.close()
+'''
+GREETING_CLIENT = '''
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+f = c.makefile("rb")
+greeting = f.readline()
+c.sendall(b"HELO web\\n")
+print(greeting.decode().strip(), "/", f.readline().decode().strip())
+'''
 SERVICE_VIP = "198.19.0.1"
 
 
@@ -35,7 +58,8 @@ def mesh(passthrough=True):
     return {
         "listeners": [
             {"name": "outbound", "address": "0.0.0.0", "port": OUTBOUND, "route_config": "outbound",
-             "services": ["web"], "use_original_dst": True, "passthrough_tcp": passthrough},
+             "services": ["web"], "use_original_dst": True, "passthrough_tcp": passthrough,
+             "protocol_detection_timeout": "0.2s"},
             {"name": "inbound", "address": "0.0.0.0", "port": INBOUND, "route_config": "inbound",
              "services": ["api"], "use_original_dst": True},
         ],
@@ -81,6 +105,10 @@ class InterceptionTest(harness.StraitTestCase):
             "openssl", "s_server", "-quiet", "-www", "-accept", str(TLS_PORT), "-key", key, "-cert", cert])
         harness.wait_until(lambda: self.pods.run("ext", ["sh", "-c", "ss -ltn | grep -q :%d" % TLS_PORT],
                                                  check=False).returncode == 0, 20, message="ext's TLS server")
+        self.spawn(self.unique("upstream-greeting"), self.pods.enter("ext") + [
+            sys.executable, "-c", GREETING_SERVER, str(GREETING_PORT)])
+        harness.wait_until(lambda: self.pods.run("ext", ["sh", "-c", "ss -ltn | grep -q :%d" % GREETING_PORT],
+                                                 check=False).returncode == 0, 20, message="ext's greeting server")
         self.admin = {}
         for pod in ("web", "api"):
             self.admin[pod] = self.start_sidecar("%s-1" % pod, pod, control, wait_ready=False, control_address=ctl_ip,
@@ -131,6 +159,12 @@ class InterceptionTest(harness.StraitTestCase):
         self.write_config(self.config_dir, "mesh.yaml", mesh(passthrough=False))
         harness.wait_until(lambda: self.pods.curl("web", url, "-k")[0] == 0, 20, message="TCP refused")
         self.assertGreaterEqual(self.stat("web", "strait_downstream_cx_not_http_total"), 1)
+
+    def test_a_protocol_where_the_server_speaks_first_is_relayed(self):
+        # The client sends nothing until it has the greeting: after protocol_detection_timeout
+        # (0.2 s here) web's sidecar takes the silent connection for such a protocol.
+        r = self.pods.run("web", [sys.executable, "-c", GREETING_CLIENT, self.ext_ip, str(GREETING_PORT)])
+        self.assertEqual(r.stdout.strip(), "220 ext ready / 250 ok")
 
     def test_a_direct_connection_has_no_original_destination(self):
         status, _ = self.pods.curl("web", "http://127.0.0.1:%d/" % OUTBOUND, "-H", "Host: elsewhere",
