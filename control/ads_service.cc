@@ -42,6 +42,7 @@ struct StreamState {
   std::string sent_nonce;      // nonce of the last response ("" before the first)
   // The sidecar reported draining: the version without its endpoint, and until when to wait
   // for the other sidecars to ACK it.
+  bool workload_up = false;  // told MeshState (after the first ACK)
   bool withdrawing = false;
   std::string withdraw_version;
   absl::Time withdraw_deadline;
@@ -167,13 +168,20 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
         }
         st.node = req.node();
         st.token = registry_->connected(st.node, context->peer(), peer_id ? identity : "");
-        source_->workloadUp(st.node, st.token);
         std::cerr << "strait-control: sidecar " << st.node.id() << " (service "
                   << st.node.service() << ") connected from " << context->peer() << " as "
                   << identity << std::endl;
         changed = true;
       } else if (st.token != 0) {
         handleRequest(req, registry_, &st);
+        // A workload becomes an endpoint once its sidecar serves: the first ACK means a
+        // generation (its inbound listeners included) is live on every worker. Before
+        // that, a caller sent to it would find nothing listening.
+        if (!st.workload_up && !req.has_error_detail() && !req.version_info().empty() &&
+            req.response_nonce() == st.sent_nonce) {
+          st.workload_up = true;
+          source_->workloadUp(st.node, st.token);
+        }
       }
     }
     requests.clear();

@@ -40,8 +40,8 @@ class MeshState {
   int addListener(std::function<void()> on_new_version) ABSL_LOCKS_EXCLUDED(mu_);
   void removeListener(int id) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // A stream of `node` (registry token `token`) is up; a node without a workload address
-  // is not a workload.
+  // The sidecar of `node` (registry token `token`) serves (the ADS service calls this at its
+  // first ACK); a node without a workload address is not a workload.
   void workloadUp(const strait::v1::Node& node, uint64_t token) ABSL_LOCKS_EXCLUDED(mu_);
   // The sidecar reported draining: its endpoint leaves now. Returns the version that no
   // longer has it (the current one if it had none).
