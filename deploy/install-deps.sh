@@ -13,6 +13,7 @@ PACKAGES=(
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev
   curl nghttp2-client openssl python3
+  python3-yaml  # reads the Kubernetes manifests (tests/integration/test_k8s_manifests.py)
   brotli zstd  # decoders of the compression tests (tests/integration/test_compression.py)
   stress-ng    # keeps the cores busy for ./tests/run.sh --busy (STRAIT_BUSY=1)
   nftables iproute2 util-linux  # interception: strait-init's nft, network namespaces as pods, setpriv

@@ -11,6 +11,7 @@
 
 #include "sidecar/event/dispatcher.h"
 #include "sidecar/filters/waf/waf_rules.h"
+#include "sidecar/net/address.h"
 #include "sidecar/server/sidecar_server.h"
 #include "sidecar/server/wait_ready.h"
 #include "xds/yaml_proto.h"
@@ -34,15 +35,25 @@ int wafRulesMain(int argc, char** argv) {
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "wait-ready") return strait::server::waitReadyMain(argc - 2, argv + 2);
   if (argc >= 2 && std::string(argv[1]) == "waf-rules") return wafRulesMain(argc - 2, argv + 2);
-  std::string bootstrap_path;
+  std::string bootstrap_path, node_id, workload_address;
+  bool have_workload = false, check_only = false;
   for (int i = 1; i < argc; i++) {
     std::string arg = argv[i];
     if (arg == "--bootstrap" && i + 1 < argc) bootstrap_path = argv[++i];
     else if (arg.rfind("--bootstrap=", 0) == 0) bootstrap_path = arg.substr(12);
-    else {
-      fprintf(stderr, "usage: strait-sidecar --bootstrap FILE\n"
+    else if (arg == "--node-id" && i + 1 < argc) node_id = argv[++i];
+    else if (arg == "--workload-address" && i + 1 < argc) {
+      workload_address = argv[++i];
+      have_workload = true;
+    } else if (arg == "--check") {
+      check_only = true;
+    } else {
+      fprintf(stderr, "usage: strait-sidecar --bootstrap FILE [--node-id ID] [--workload-address IP] [--check]\n"
                       "       strait-sidecar wait-ready [--admin HOST:PORT] [--timeout SECONDS]\n"
-                      "       strait-sidecar waf-rules FILE\n");
+                      "       strait-sidecar waf-rules FILE\n"
+                      "  --node-id, --workload-address  override the bootstrap's node.id and\n"
+                      "                      node.workload.address (e.g. from the pod's name and IP)\n"
+                      "  --check             check the bootstrap and exit (0: valid)\n");
       return 2;
     }
   }
@@ -55,9 +66,25 @@ int main(int argc, char** argv) {
     fprintf(stderr, "strait-sidecar: %s\n", std::string(s.message()).c_str());
     return 1;
   }
+  if (!node_id.empty()) bootstrap.mutable_node()->set_id(node_id);
+  if (have_workload) {
+    if (workload_address.empty()) {
+      bootstrap.mutable_node()->clear_workload();
+    } else if (!strait::net::makeAddress(workload_address, 1).ok()) {
+      fprintf(stderr, "strait-sidecar: --workload-address: '%s' is not an IP address\n", workload_address.c_str());
+      return 1;
+    } else {
+      bootstrap.mutable_node()->mutable_workload()->set_address(workload_address);
+    }
+  }
   if (auto s = strait::server::normalizeBootstrap(bootstrap); !s.ok()) {
     fprintf(stderr, "strait-sidecar: %s\n", std::string(s.message()).c_str());
     return 1;
+  }
+  if (check_only) {
+    fprintf(stderr, "strait-sidecar: bootstrap %s is valid (node %s, service %s)\n", bootstrap_path.c_str(),
+            bootstrap.node().id().c_str(), bootstrap.node().service().c_str());
+    return 0;
   }
   // Signals are taken synchronously by this thread; every other thread inherits the mask.
   sigset_t set;

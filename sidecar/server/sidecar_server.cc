@@ -35,6 +35,10 @@ absl::Status normalizeBootstrap(strait::v1::Bootstrap& b) {
   if (!addr.ok()) return absl::InvalidArgumentError(absl::StrCat("bootstrap: admin: ", addr.status().message()));
   if (b.workers() == 0) b.set_workers(std::max(1u, std::thread::hardware_concurrency()));
   if (b.workers() > 256) return absl::InvalidArgumentError("bootstrap: workers must be <= 256");
+  if (!b.node().workload().address().empty() && !net::makeAddress(b.node().workload().address(), 1).ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bootstrap: node.workload.address '", b.node().workload().address(), "' is not an IP address"));
+  }
   if (absl::Status s = validateOverload(b.overload_manager()); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("bootstrap: ", s.message()));
   }
