@@ -1,11 +1,30 @@
 #include "xds/field_rules.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "re2/re2.h"
 
 namespace strait::xds {
+
+bool isIpLiteral(const std::string& address) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, address.c_str(), buf) == 1 || inet_pton(AF_INET6, address.c_str(), buf) == 1;
+}
+
+bool isCidr(const std::string& cidr) {
+  size_t slash = cidr.find('/');
+  std::string addr = cidr.substr(0, slash);
+  if (!isIpLiteral(addr)) return false;
+  if (slash == std::string::npos) return true;
+  std::string len = cidr.substr(slash + 1);
+  int max = addr.find(':') == std::string::npos ? 32 : 128;
+  if (len.empty() || len.size() > 3 || !std::all_of(len.begin(), len.end(), ::isdigit)) return false;
+  return std::stoi(len) <= max;
+}
 
 bool isHeaderName(const std::string& name) {
   if (name.empty()) return false;

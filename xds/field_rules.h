@@ -30,6 +30,10 @@ bool isHeaderValue(const std::string& value);
 // seconds/nanos in range and of the same sign.
 bool isValidDuration(const google::protobuf::Duration& d);
 int64_t toNanos(const google::protobuf::Duration& d);
+// An IPv4 or IPv6 address literal.
+bool isIpLiteral(const std::string& address);
+// "10.0.0.0/8", "::1/128" or a bare address.
+bool isCidr(const std::string& cidr);
 // "" if `pattern` compiles with RE2, else the RE2 error.
 std::string regexError(const std::string& pattern);
 

@@ -21,12 +21,6 @@ void Problems::add(const std::string& kind, const std::string& name, const std::
 
 std::string Problems::joined() const { return absl::StrJoin(lines_, "\n"); }
 
-bool isIpLiteral(const std::string& address) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, address.c_str(), buf) == 1 ||
-         inet_pton(AF_INET6, address.c_str(), buf) == 1;
-}
-
 }  // namespace internal
 
 namespace {

@@ -30,8 +30,9 @@ struct NameIndex {
   std::set<std::string> http2_clusters; // Cluster.name of protocol HTTP2 clusters
 };
 
-bool isIpLiteral(const std::string& address);
 // Field rules shared with the filters' validation (xds/field_rules.h).
+using xds::isCidr;
+using xds::isIpLiteral;
 using xds::isHeaderName;
 using xds::isHeaderValue;
 using xds::isValidDuration;

@@ -96,18 +96,6 @@ void checkQueryParameters(const Ctx& ctx, const std::string& base, const strait:
   }
 }
 
-// "10.0.0.0/8", "::1/128" or a bare address.
-bool isCidr(const std::string& cidr) {
-  size_t slash = cidr.find('/');
-  std::string addr = cidr.substr(0, slash);
-  if (!isIpLiteral(addr)) return false;
-  if (slash == std::string::npos) return true;
-  std::string len = cidr.substr(slash + 1);
-  int max = addr.find(':') == std::string::npos ? 32 : 128;
-  if (len.empty() || len.size() > 3 || !std::all_of(len.begin(), len.end(), ::isdigit)) return false;
-  return std::stoi(len) <= max;
-}
-
 void checkMatchExtras(const Ctx& ctx, const std::string& base, const strait::v1::RouteMatch& m) {
   checkQueryParameters(ctx, base, m);
   for (int i = 0; i < m.methods_size(); ++i) {

@@ -1,11 +1,10 @@
 #include "sidecar/intercept/nft_rules.h"
 
-#include <arpa/inet.h>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "xds/field_rules.h"
 
 namespace strait::intercept {
 namespace {
@@ -30,17 +29,6 @@ absl::StatusOr<std::vector<uint16_t>> parsePorts(const std::string& flag, const 
     ports.push_back(*port);
   }
   return ports;
-}
-
-// "a.b.c.d/n" or "v6/n" (a bare address is a /32 or /128).
-bool validCidr(const std::string& cidr, bool* v6) {
-  std::vector<std::string> parts = absl::StrSplit(cidr, absl::MaxSplits('/', 1));
-  unsigned char buf[16];
-  *v6 = parts[0].find(':') != std::string::npos;
-  if (inet_pton(*v6 ? AF_INET6 : AF_INET, parts[0].c_str(), buf) != 1) return false;
-  if (parts.size() == 1) return true;
-  uint32_t len = 0;
-  return absl::SimpleAtoi(parts[1], &len) && len <= (*v6 ? 128u : 32u);
 }
 
 std::string portSet(const std::vector<uint16_t>& ports) { return absl::StrCat("{ ", absl::StrJoin(ports, ", "), " }"); }
@@ -91,8 +79,7 @@ absl::StatusOr<InterceptOptions> parseInterceptFlags(const std::vector<std::stri
     } else if (flag == "--exclude-outbound-cidrs") {
       for (absl::string_view item : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
         std::string cidr(absl::StripAsciiWhitespace(item));
-        bool v6;
-        if (!validCidr(cidr, &v6)) return badFlag(flag, absl::StrCat("'", cidr, "' is not an address or CIDR block"));
+        if (!xds::isCidr(cidr)) return badFlag(flag, absl::StrCat("'", cidr, "' is not an address or CIDR block"));
         o.exclude_outbound_cidrs.push_back(cidr);
       }
     } else if (flag == "--table") {
@@ -111,9 +98,7 @@ absl::StatusOr<InterceptOptions> parseInterceptFlags(const std::vector<std::stri
 std::string nftRuleset(const InterceptOptions& o) {
   std::vector<std::string> v4_cidrs, v6_cidrs;
   for (const auto& cidr : o.exclude_outbound_cidrs) {
-    bool v6 = false;
-    validCidr(cidr, &v6);
-    (v6 ? v6_cidrs : v4_cidrs).push_back(cidr);
+    (cidr.find(':') != std::string::npos ? v6_cidrs : v4_cidrs).push_back(cidr);
   }
   std::vector<uint16_t> own_ports = {o.outbound_port, o.inbound_port};
   std::string s;

@@ -1,5 +1,6 @@
 #include "sidecar/server/overload_monitor.h"
 
+#include <google/protobuf/util/time_util.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@ extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp, void* newp
 
 namespace strait::server {
 namespace {
+using google::protobuf::util::TimeUtil;
 using proxy::OverloadState;
 
 uint64_t residentBytes() {
@@ -26,7 +28,6 @@ uint64_t residentBytes() {
   return n == 2 ? static_cast<uint64_t>(resident) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
 }
 
-int64_t durationMs(const google::protobuf::Duration& d) { return d.seconds() * 1000 + d.nanos() / 1000000; }
 }  // namespace
 
 bool nextOverloadState(bool over, uint64_t value, uint64_t high, uint64_t low) {
@@ -60,7 +61,7 @@ absl::Status validateOverload(const strait::v1::OverloadManager& c) {
   if (auto s = check("downstream_connections", c.downstream_connections()); !s.ok()) return s;
   if (auto s = check("active_requests", c.active_requests()); !s.ok()) return s;
   if (c.has_refresh_interval()) {
-    int64_t ms = durationMs(c.refresh_interval());
+    int64_t ms = TimeUtil::DurationToMilliseconds(c.refresh_interval());
     if (ms < 10 || ms > 10000 || c.refresh_interval().seconds() < 0 || c.refresh_interval().nanos() < 0) {
       return absl::InvalidArgumentError("overload_manager.refresh_interval: must be 10ms to 10s");
     }
@@ -78,7 +79,7 @@ OverloadMonitor::OverloadMonitor(const strait::v1::OverloadManager& config, Sour
     bounds_[r].low = marks[r]->low() != 0 ? marks[r]->low() : marks[r]->high() - marks[r]->high() / 10;
     if (bounds_[r].high != 0) state_.setConfigured(static_cast<OverloadState::Resource>(r));
   }
-  if (config_.has_refresh_interval()) refresh_ms_ = durationMs(config_.refresh_interval());
+  if (config_.has_refresh_interval()) refresh_ms_ = TimeUtil::DurationToMilliseconds(config_.refresh_interval());
 }
 
 OverloadMonitor::~OverloadMonitor() { stop(); }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "control/ca/spiffe_id.h"
 #include "sidecar/net/address.h"
 #include "sidecar/tls/client_context.h"
 #include "sidecar/tls/server_context.h"
@@ -22,25 +23,18 @@ const tls::MeshCertificateStore* meshOf(const BuildOptions& options) {
 // certificate, and the service's SPIFFE ID as the only name accepted. The trust domain (and
 // the default namespace) are the sidecar's own, from its certificate's SPIFFE ID.
 strait::v1::UpstreamTls meshServiceTls(const strait::v1::Cluster& c, const BuildOptions& options) {
-  std::string trust_domain = "strait.local", own_ns = options.node_namespace.empty() ? "default" : options.node_namespace;
+  std::string trust_domain = "strait.local";
+  std::string own_ns = options.node_namespace.empty() ? "default" : options.node_namespace;
   if (auto cert = options.mesh->current()) {
-    // spiffe://<trust domain>/ns/<namespace>/sa/<service account>
-    std::string_view id = cert->spiffe_id;
-    if (id.rfind("spiffe://", 0) == 0) {
-      id.remove_prefix(9);
-      size_t slash = id.find('/');
-      trust_domain = std::string(id.substr(0, slash));
-      if (slash != std::string_view::npos && id.substr(slash).rfind("/ns/", 0) == 0) {
-        std::string_view rest = id.substr(slash + 4);
-        own_ns = std::string(rest.substr(0, rest.find('/')));
-      }
+    if (auto id = ca::parseSpiffeId(cert->spiffe_id); id.ok()) {
+      trust_domain = id->trust_domain;
+      own_ns = id->ns;
     }
   }
   strait::v1::UpstreamTls t;
   t.set_use_mesh_certificate(true);
-  t.add_match_subject_alt_names(absl::StrCat("spiffe://", trust_domain, "/ns/",
-                                             c.service_namespace().empty() ? own_ns : c.service_namespace(),
-                                             "/sa/", c.service()));
+  ca::SpiffeId service{trust_domain, c.service_namespace().empty() ? own_ns : c.service_namespace(), c.service()};
+  t.add_match_subject_alt_names(service.toUri());
   return t;
 }
 
