@@ -118,7 +118,6 @@ void MeshState::workloadUp(const strait::v1::Node& node, uint64_t token) {
     w.address = node.workload().address();
     w.token = token;
     w.draining = false;
-    w.connected = true;
     w.expires = absl::InfiniteFuture();
     republish(&to_call);
   }
@@ -149,7 +148,6 @@ void MeshState::workloadDown(const std::string& node_id, uint64_t token) {
   absl::MutexLock lock(&mu_);
   auto it = workloads_.find(node_id);
   if (it == workloads_.end() || it->second.token != token) return;  // a newer stream owns it
-  it->second.connected = false;
   it->second.expires = absl::Now() + grace_;  // the expiry thread wakes for it (mu_ released)
 }
 
@@ -173,7 +171,7 @@ void MeshState::expiryLoop() {
       if (stopping_) return;
       absl::Time now = absl::Now();
       for (auto it = workloads_.begin(); it != workloads_.end();) {
-        if (!it->second.connected && it->second.expires <= now) {
+        if (it->second.expires <= now) {
           expired.push_back(it->first);
           it = workloads_.erase(it);
         } else {

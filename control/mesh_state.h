@@ -55,8 +55,7 @@ class MeshState {
     std::string address;
     uint64_t token = 0;
     bool draining = false;
-    bool connected = true;
-    absl::Time expires = absl::InfiniteFuture();  // when gone: the end of its grace period
+    absl::Time expires = absl::InfiniteFuture();  // stream gone: the end of its grace period
   };
   static strait::v1::Generation merge(const strait::v1::Generation& config,
                                       const std::map<std::string, Workload>& workloads);

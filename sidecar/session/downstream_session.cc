@@ -204,8 +204,8 @@ bool DownstreamSession::startRelay(net::Buffer& in) {
     WorkerStats::inc(ctx_.stats().downstream_cx_not_http);
     return false;
   }
-  intercept_->relay = std::make_unique<TcpRelay>(ctx_, *conn_, *this, intercept_->original_dst);
-  return intercept_->relay->start(in);
+  intercept_->relay = std::make_unique<TcpRelay>(ctx_, *conn_, *this);
+  return intercept_->relay->start(intercept_->original_dst, in);
 }
 
 // After a read that left a request body unfinished.

@@ -1,12 +1,9 @@
 #include "sidecar/session/tcp_relay.h"
 
-#include <cstdio>
-
 namespace strait::proxy {
 
-TcpRelay::TcpRelay(WorkerContext& ctx, net::Connection& downstream, SessionControl& control,
-                   const net::Address& destination)
-    : ctx_(ctx), downstream_(downstream), control_(control), destination_(destination) {}
+TcpRelay::TcpRelay(WorkerContext& ctx, net::Connection& downstream, SessionControl& control)
+    : ctx_(ctx), downstream_(downstream), control_(control) {}
 
 TcpRelay::~TcpRelay() {
   if (upstream_) {
@@ -17,9 +14,9 @@ TcpRelay::~TcpRelay() {
   if (downstream_paused_) downstream_.readDisable(false);
 }
 
-bool TcpRelay::start(net::Buffer& first) {
+bool TcpRelay::start(const net::Address& destination, net::Buffer& first) {
   last_activity_ms_ = ctx_.dispatcher().nowMs();
-  auto fd = net::connectTcp(destination_);
+  auto fd = net::connectTcp(destination);
   if (!fd.ok()) return false;
   upstream_ = std::make_unique<net::Connection>(ctx_.dispatcher(), *fd, /*connecting=*/true);
   upstream_->setCallbacks(this);

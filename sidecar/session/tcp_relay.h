@@ -21,12 +21,12 @@ namespace strait::proxy {
 
 class TcpRelay final : public net::ConnectionCallbacks {
  public:
-  TcpRelay(WorkerContext& ctx, net::Connection& downstream, SessionControl& control, const net::Address& destination);
+  TcpRelay(WorkerContext& ctx, net::Connection& downstream, SessionControl& control);
   ~TcpRelay() override;
 
-  // Starts the connect; false if no socket could be made (the caller closes). The bytes
-  // already read from the client go first.
-  bool start(net::Buffer& first);
+  // Connects to `destination`; false if no socket could be made (the caller closes). The
+  // bytes already read from the client go first.
+  bool start(const net::Address& destination, net::Buffer& first);
   // The session's downstream events.
   void onDownstreamData(net::Buffer& in);
   void onDownstreamClosed();
@@ -43,7 +43,6 @@ class TcpRelay final : public net::ConnectionCallbacks {
   WorkerContext& ctx_;
   net::Connection& downstream_;
   SessionControl& control_;
-  net::Address destination_;
   std::unique_ptr<net::Connection> upstream_;
   int64_t last_activity_ms_ = 0;
   bool upstream_closed_ = false;

@@ -19,22 +19,21 @@ void ClusterManager::onSnapshot(const Snapshot& snapshot) {
   for (const auto& [name, cluster] : snapshot.clusters) {
     if (cluster->original_dst) original_dst_prefixes_.push_back(name + "|");
   }
-  // HTTP/2 pools of gone endpoints go once their connections have finished (ORIGINAL_DST
-  // pools are never listed: they go whenever they have none).
+  // HTTP/1.1 pools of gone endpoints close their connections as their exchanges end.
+  for (auto& [key, pool] : pools_) pool->setRetired(!live_endpoints_.contains(key) && !originalDstKey(key));
+  dropUnusedPools();
+}
+
+// Pools of endpoints no generation lists (gone endpoints, and ORIGINAL_DST destinations,
+// which are never listed) go once they have no connection.
+void ClusterManager::dropUnusedPools() {
   for (auto it = h2_pools_.begin(); it != h2_pools_.end();) {
     if (!live_endpoints_.contains(it->first) && it->second->connections() == 0) h2_pools_.erase(it++);
     else ++it;
   }
   for (auto it = pools_.begin(); it != pools_.end();) {
-    bool listed = live_endpoints_.contains(it->first);
-    it->second->setRetired(!listed && !originalDstKey(it->first));
-    if (!listed) {
-      if (it->second->total() == 0) {
-        pools_.erase(it++);
-        continue;
-      }
-    }
-    ++it;
+    if (!live_endpoints_.contains(it->first) && it->second->total() == 0) pools_.erase(it++);
+    else ++it;
   }
 }
 
@@ -46,15 +45,7 @@ bool ClusterManager::originalDstKey(const std::string& key) const {
 }
 
 void ClusterManager::onNewOriginalDstPool() {
-  if (original_dst_pools_made_++ % kOriginalDstSweep != 0) return;
-  for (auto it = h2_pools_.begin(); it != h2_pools_.end();) {
-    if (!live_endpoints_.contains(it->first) && it->second->connections() == 0) h2_pools_.erase(it++);
-    else ++it;
-  }
-  for (auto it = pools_.begin(); it != pools_.end();) {
-    if (!live_endpoints_.contains(it->first) && it->second->total() == 0) pools_.erase(it++);
-    else ++it;
-  }
+  if (original_dst_pools_made_++ % kOriginalDstSweep == 0) dropUnusedPools();
 }
 
 UpstreamPool& ClusterManager::pool(const ClusterInfo& cluster, const EndpointInfo& endpoint) {

@@ -58,6 +58,7 @@ class ClusterManager {
   static constexpr size_t kOriginalDstSweep = 256;
   bool originalDstKey(const std::string& key) const;
   void onNewOriginalDstPool();
+  void dropUnusedPools();
   size_t original_dst_pools_made_ = 0;
   std::vector<std::string> original_dst_prefixes_;  // "<cluster>|" of ORIGINAL_DST clusters
   event::Dispatcher& dispatcher_;
