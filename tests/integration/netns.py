@@ -74,6 +74,19 @@ class Pods:
             prefix += ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups"]
         return prefix
 
+    def start_sidecar(self, pod, node_id, service, control_port, control_address, wait_ready=True, **kwargs):
+        """Runs strait-init in the pod, then the pod's sidecar as PROXY_UID (through the test's
+        start_sidecar; kwargs go there); returns its admin port (on the pod's loopback). With
+        wait_ready, waits until its /ready answers 200."""
+        self.run(pod, [harness.binary("sidecar/strait-init")])
+        admin = self.test.start_sidecar(node_id, service, control_port, wait_ready=False,
+                                        control_address=control_address, wrap=self.enter(pod, uid=PROXY_UID),
+                                        **kwargs)
+        if wait_ready:
+            harness.wait_until(lambda: self.curl(pod, "http://127.0.0.1:%d/ready" % admin)[0] == 200, 20,
+                               message="%s's sidecar ready" % pod)
+        return admin
+
     def run(self, pod, args, timeout=20, check=True):
         """Runs a command in the pod to completion; returns the CompletedProcess."""
         return subprocess.run(self.enter(pod) + list(args), capture_output=True, text=True,

@@ -87,8 +87,6 @@ class InterceptionTest(harness.StraitTestCase):
         self.pods.add("web", 2, hosts={"api": SERVICE_VIP})
         self.pods.add("api", 3)
         self.ext_ip = self.pods.add("ext", 4)
-        for pod in ("web", "api"):
-            self.pods.run(pod, [harness.binary("sidecar/strait-init")])
         self.config_dir = self.make_config_dir()
         os.chmod(self.config_dir, 0o755)
         self.write_config(self.config_dir, "mesh.yaml", mesh())
@@ -111,10 +109,7 @@ class InterceptionTest(harness.StraitTestCase):
                                                  check=False).returncode == 0, 20, message="ext's greeting server")
         self.admin = {}
         for pod in ("web", "api"):
-            self.admin[pod] = self.start_sidecar("%s-1" % pod, pod, control, wait_ready=False, control_address=ctl_ip,
-                                                 wrap=self.pods.enter(pod, uid=netns.PROXY_UID))
-        for pod in ("web", "api"):
-            harness.wait_until(lambda: self.admin_get(pod, "/ready")[0] == 200, 20, message="%s sidecar ready" % pod)
+            self.admin[pod] = self.pods.start_sidecar(pod, "%s-1" % pod, pod, control, ctl_ip)
 
     def admin_get(self, pod, path):
         return self.pods.curl(pod, "http://127.0.0.1:%d%s" % (self.admin[pod], path))

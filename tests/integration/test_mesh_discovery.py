@@ -57,7 +57,6 @@ class MeshDiscoveryTest(harness.StraitTestCase):
         self.write_config(config_dir, "mesh.yaml", MESH)
         self.control_port = self.start_control(config_dir, address=self.ctl_ip, wrap=self.pods.enter("ctl"),
                                           extra_args=["--endpoint-grace", "1s", "--withdraw-timeout", "10s"])
-        self.pods.run("web", [harness.binary("sidecar/strait-init")])
         self.admin, self.sidecars = {}, {}
         self.start_pod_sidecar("web")
         for pod in ("api-1", "api-2"):
@@ -65,16 +64,12 @@ class MeshDiscoveryTest(harness.StraitTestCase):
 
     def start_pod_sidecar(self, pod, workload=None):
         service = "web" if pod == "web" else "api"
-        self.admin[pod] = self.start_sidecar(pod, service, self.control_port, wait_ready=False,
-                                             control_address=self.ctl_ip, workload=workload, drain_time="20s",
-                                             wrap=self.pods.enter(pod, uid=netns.PROXY_UID))
-        self.sidecars[pod] = self.procs[-1]
-        harness.wait_until(lambda: self.pods.curl(pod, "http://127.0.0.1:%d/ready" % self.admin[pod])[0] == 200,
-                           20, message="%s sidecar ready" % pod)
+        self.admin[pod] = self.pods.start_sidecar(pod, pod, service, self.control_port, self.ctl_ip,
+                                                  workload=workload, drain_time="20s")
+        self.sidecars[pod] = [p for p in self.procs if p.name == "sidecar-" + pod][-1]
 
     def start_api_pod(self, pod):
         ip = self.pods.add(pod, API_PODS[pod])
-        self.pods.run(pod, [harness.binary("sidecar/strait-init")])
         self.start_upstream(pod, reply=pod, listen="0.0.0.0:%d" % APP_PORT, wrap=self.pods.enter(pod))
         self.start_pod_sidecar(pod, workload=ip)
 

@@ -90,13 +90,9 @@ class MeshMtlsTest(harness.StraitTestCase):
                 harness.binary("tests/grpc/strait-grpc-echo-server"), "--listen", "0.0.0.0:%d" % GRPC_PORT,
                 "--port-file", port_file])
             self.wait_port_file(grpc, port_file)
-        self.pods.run(pod, [harness.binary("sidecar/strait-init")])
-        self.admin[pod] = self.start_sidecar(pod, service, self.control_port, wait_ready=False, tls=True,
-                                             token=TOKENS[token_of or service], control_address=self.ctl_ip,
-                                             workload=ip, wrap=self.pods.enter(pod, uid=netns.PROXY_UID))
-        if wait_ready:
-            harness.wait_until(lambda: self.pods.curl(pod, "http://127.0.0.1:%d/ready" % self.admin[pod])[0] == 200,
-                               20, message="%s sidecar ready" % pod)
+        self.admin[pod] = self.pods.start_sidecar(pod, pod, service, self.control_port, self.ctl_ip,
+                                                  wait_ready=wait_ready, tls=True, token=TOKENS[token_of or service],
+                                                  workload=ip)
         return ip
 
     def web_has_endpoints(self, n):

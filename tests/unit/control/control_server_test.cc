@@ -11,6 +11,7 @@
 
 #include "control/server.h"
 #include "strait/v1/admin.grpc.pb.h"
+#include "tests/unit/eventually.h"
 #include "xds/ads_client.h"
 
 namespace strait::control {
@@ -21,15 +22,7 @@ namespace fs = std::filesystem;
 // The sequence part of a version "<seq>-<content hash>".
 std::string seq(const std::string& version) { return version.substr(0, version.find('-')); }
 
-// Polls `cond` until it holds or 10 s pass.
-bool eventually(const std::function<bool()>& cond) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return cond();
-}
+using strait::testing::eventually;
 
 std::string config(int endpoint_port) {
   return "listeners: [{name: in, address: 127.0.0.1, port: 8000, route_config: main}]\n"

@@ -9,8 +9,8 @@
 
 #include <cstdio>
 #include <fstream>
-#include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "control/sidecar_registry.h"
 
 namespace strait::control {
@@ -114,14 +114,16 @@ TEST_F(MeshStateTest, ALostStreamLeavesAfterTheGracePeriod) {
   mesh_->start();
   mesh_->workloadUp(node("api-1", "10.0.0.1"), 1);
   mesh_->workloadUp(node("api-2", "10.0.0.2"), 2);
+  absl::Notification republished;  // the expiry thread's new version (the only change left)
+  mesh_->addListener([&] {
+    if (!republished.HasBeenNotified()) republished.Notify();
+  });
   mesh_->workloadDown("api-2", 99);  // not the stream that owns it: nothing happens
   mesh_->workloadDown("api-2", 2);
   EXPECT_EQ(endpoints(mesh_->current()->generation, "api").size(), 2u) << "still within the grace period";
-  // The expiry thread removes it once the grace period has passed (bounded wait: it only
-  // stops a hang).
-  for (int i = 0; i < 3000 && endpoints(mesh_->current()->generation, "api").size() != 1; i++) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  // The expiry thread removes it once the grace period has passed (the bound only stops a
+  // hang).
+  ASSERT_TRUE(republished.WaitForNotificationWithTimeout(absl::Seconds(30)));
   EXPECT_EQ(endpoints(mesh_->current()->generation, "api"), (std::vector<std::string>{"10.0.0.1:8080"}));
 }
 

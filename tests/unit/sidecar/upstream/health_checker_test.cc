@@ -14,6 +14,8 @@
 #include <functional>
 #include <thread>
 
+#include "tests/unit/eventually.h"
+
 namespace strait::proxy {
 namespace {
 
@@ -40,15 +42,7 @@ class LoopbackPort {
   uint16_t port_;
 };
 
-// Polls `done` for up to 5s.
-bool eventually(const std::function<bool()>& done) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
+using strait::testing::eventually;
 
 std::shared_ptr<const ClusterInfo> cluster(const std::string& name, const std::string& hc_json,
                                            std::vector<uint16_t> ports, const Snapshot* previous) {

@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "sidecar/filters/waf/audit_log.h"
 #include "sidecar/filters/waf/waf_rules.h"
+#include "tests/unit/eventually.h"
 #include "tests/unit/xds/test_config.h"
 #include "xds/validate.h"
 #include "xds/yaml_proto.h"
@@ -109,10 +110,7 @@ TEST(AuditLog, RotatesPastItsSize) {
   std::string line(999, 'x');  // 1000 bytes with the newline
   for (uint64_t i = 1; i <= 100; i++) {
     AuditLog::write(line);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);  // bounds a hang only
-    while (AuditLog::written() < i && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    strait::testing::eventually([&] { return AuditLog::written() >= i; });
     ASSERT_EQ(AuditLog::written(), i);
   }
   AuditLog::shutdown();
@@ -122,16 +120,6 @@ TEST(AuditLog, RotatesPastItsSize) {
   unlink((path + ".1").c_str());
   unlink(path.c_str());
   rmdir(dir);
-}
-
-// Waits (bounded: it only stops a hang) until `done` holds.
-bool waitFor(const std::function<bool()>& done) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
 }
 
 // A writer that cannot keep up (its file is a FIFO nobody reads yet, so its write blocks
@@ -153,7 +141,7 @@ TEST(AuditLog, DropsWhenTheWriterFallsBehind) {
   // Now the reader catches up: everything not dropped is written.
   uint64_t read_bytes = 0;
   char buf[65536];
-  ASSERT_TRUE(waitFor([&] {
+  ASSERT_TRUE(strait::testing::eventually([&] {
     for (ssize_t n; (n = read(rd, buf, sizeof(buf))) > 0;) read_bytes += static_cast<uint64_t>(n);
     return AuditLog::written() + AuditLog::dropped() == kLines;
   }));
@@ -171,7 +159,7 @@ TEST(AuditLog, DropsWhenTheWriterFallsBehind) {
 TEST(AuditLog, CountsWriteErrorsAsDropped) {
   ASSERT_TRUE(AuditLog::configure("/dev/full", 1ull << 30).ok());
   for (int i = 0; i < 5; i++) AuditLog::write("{\"n\": 1}");
-  EXPECT_TRUE(waitFor([] { return AuditLog::dropped() == 5; }));
+  EXPECT_TRUE(strait::testing::eventually([] { return AuditLog::dropped() == 5; }));
   AuditLog::shutdown();
   EXPECT_EQ(AuditLog::written(), 0u);
 }
