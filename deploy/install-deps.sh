@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package Strait needs to build, test, benchmark and run the demo.
-# Idempotent: packages already present are skipped by apt; safe to run on every demo/test start.
+# Installs every Debian 12 package Strait needs to build, test, benchmark and run the demo,
+# and the npm packages of the Kubernetes manifests' schema check (tests/k8s-schema).
+# Idempotent: packages already present are skipped; safe to run on every demo/test start.
 set -euo pipefail
 
 PACKAGES=(
@@ -22,21 +23,38 @@ PACKAGES=(
   libnginx-mod-http-modsecurity  # the WAF benchmark's peer: nginx with the same libmodsecurity and CRS
 )
 
+# Node.js runs the Kubernetes manifests' schema check (tests/k8s-schema): Debian's, unless a
+# node and npm are already on PATH (another source's nodejs package, which Debian's npm would
+# conflict with).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  PACKAGES+=(nodejs npm)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # nginx/haproxy packages may start system services; benchmarks start their own instances.
+  for svc in nginx haproxy; do
+    $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
+    [ -x "/etc/init.d/$svc" ] && $SUDO "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+  done
 fi
-echo "install-deps: installing ${missing[*]}" >&2
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# nginx/haproxy packages may start system services; benchmarks start their own instances.
-for svc in nginx haproxy; do
-  $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
-  [ -x "/etc/init.d/$svc" ] && $SUDO "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
-done
+
+# The schema check's npm packages, at the exact versions of its package-lock.json, into its
+# (gitignored) node_modules; skipped while node_modules holds what that lock file lists.
+schema_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/k8s-schema"
+lock_sum=$(sha256sum "$schema_dir/package-lock.json" | cut -d' ' -f1)
+stamp="$schema_dir/node_modules/.installed-lock.sha256"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+  echo "install-deps: npm ci in tests/k8s-schema" >&2
+  (cd "$schema_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$lock_sum" >"$stamp"
+fi

@@ -7,10 +7,17 @@
   Secret; the app pod's interception init container is the only one with a capability
   (NET_ADMIN), the sidecar is a native sidecar (restartPolicy Always) running as uid 1337
   (the uid strait-init exempts) with its node id and address from the Downward API, a
-  startup probe waiting for it, a preStop drain and a grace period longer than drain_time.
-Not done yet: validation against the Kubernetes API's schemas (see the mesh issue)."""
+  startup probe waiting for it, a preStop drain and a grace period longer than drain_time;
+- every document against the Kubernetes API's schemas, offline: tests/k8s-schema/validate.js
+  with the schemas the npm package kubernetes-models bundles (Kubernetes 1.33; the exact
+  versions in tests/k8s-schema/package-lock.json, installed by deploy/install-deps.sh). It
+  checks types, required fields, enums and formats, and rejects unknown kinds and, as the API
+  server does, unknown fields (see validate.js for how); a broken copy shows a wrong type, a
+  misspelled field and an unknown kind are caught. What only the API server checks (value
+  ranges, name syntax, cross-field rules) is not."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -21,6 +28,15 @@ import harness  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MANIFESTS = os.path.join(REPO, "deploy", "k8s", "strait.yaml")
+SCHEMA_CHECK = os.path.join(REPO, "tests", "k8s-schema", "validate.js")
+
+
+def check_schemas(path):
+    """Runs the schema check on `path`; fails the test if its tooling is not installed."""
+    node = shutil.which("node")
+    if node is None or not os.path.isdir(os.path.join(os.path.dirname(SCHEMA_CHECK), "node_modules")):
+        raise AssertionError("node or tests/k8s-schema/node_modules missing: run ./deploy/install-deps.sh")
+    return subprocess.run([node, SCHEMA_CHECK, path], capture_output=True, text=True, timeout=harness.scaled(30))
 
 
 class K8sManifestsTest(harness.StraitTestCase):
@@ -84,6 +100,32 @@ class K8sManifestsTest(harness.StraitTestCase):
         bootstrap = yaml.safe_load(self.by[("ConfigMap", "api-sidecar-bootstrap")]["data"]["bootstrap.yaml"])
         drain_s = int(bootstrap["drain_time"].rstrip("s"))
         self.assertGreater(spec["terminationGracePeriodSeconds"], drain_s + 5)
+
+    def test_schemas(self):
+        r = check_schemas(MANIFESTS)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("%d documents valid" % len(self.docs), r.stdout)
+
+    def test_schema_errors_are_caught(self):
+        with open(MANIFESTS) as f:
+            text = f.read()
+        broken = [  # (what is replaced, by what, the error expected)
+            ("  replicas: 2\n", "  replicas: \"two\"\n", "Deployment/api: spec.replicas: must be integer"),
+            ("  periodSeconds: 5\n", "  periodSecond: 5\n",
+             "Deployment/strait-control: spec.template.spec.containers[0].readinessProbe.periodSecond: unknown field"),
+            ("kind: Service\nmetadata:\n  name: api\n", "kind: Servise\nmetadata:\n  name: api\n",
+             "Servise/api: (document): unknown kind Servise in apiVersion v1"),
+        ]
+        for old, new, _ in broken:
+            self.assertEqual(text.count(old), 1, old)
+            text = text.replace(old, new)
+        path = self.path("broken.yaml")
+        harness.write_file(path, text)
+        r = check_schemas(path)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        for _, _, error in broken:
+            self.assertIn(": %s\n" % error, r.stdout)
+        self.assertEqual(len(r.stdout.splitlines()), len(broken), r.stdout)
 
 
 if __name__ == "__main__":
