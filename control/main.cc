@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "control/server.h"
+#include "control/service_vips.h"
 
 namespace {
 
@@ -15,6 +16,7 @@ constexpr const char* kUsage =
     "         [--plaintext] [--tokens FILE] [--operator-token-file FILE] [--trust-domain NAME]\n"
     "         [--cert-ttl DURATION] [--endpoint-grace DURATION] [--withdraw-timeout DURATION]\n"
     "         [--ca-dir DIR | --ca-cert FILE --ca-key FILE] [--extra-trust-root FILE]...\n"
+    "         [--service-cidr CIDR]\n"
     "  --plaintext         serve gRPC without TLS (local demos only; prints a warning)\n"
     "  --tokens FILE       bootstrap tokens, YAML: tokens: [{token, namespace, service_account}]\n"
     "  --operator-token-file FILE  the management API's operator token (straitctl --token-file);\n"
@@ -26,7 +28,9 @@ constexpr const char* kUsage =
     "  --extra-trust-root  another root for the trust bundle (rotation); repeatable\n"
     "  --endpoint-grace    how long a workload's endpoint outlives its sidecar's stream (default 10s)\n"
     "  --withdraw-timeout  how long a draining sidecar waits at most for the others to drop its\n"
-    "                      endpoint (default 5s)\n";
+    "                      endpoint (default 5s)\n"
+    "  --service-cidr      where mesh services get their virtual addresses (default\n"
+    "                      240.240.0.0/16; see `straitctl hosts`)\n";
 
 int usage() {
   std::cerr << kUsage;
@@ -48,6 +52,13 @@ bool setValueFlag(const std::string& flag, const std::string& value,
   else if (flag == "--cert-ttl") return absl::ParseDuration(value, &opts->ca.max_ttl);
   else if (flag == "--endpoint-grace") return absl::ParseDuration(value, &opts->endpoint_grace);
   else if (flag == "--withdraw-timeout") return absl::ParseDuration(value, &opts->withdraw_timeout);
+  else if (flag == "--service-cidr") {
+    if (auto vips = strait::control::ServiceVips::create(value); !vips.ok()) {
+      std::cerr << "strait-control: --service-cidr: " << vips.status().message() << std::endl;
+      return false;
+    }
+    opts->service_cidr = value;
+  }
   else return false;
   return true;
 }

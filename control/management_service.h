@@ -26,6 +26,8 @@ class ManagementService final : public strait::v1::ManagementService::Service {
   grpc::Status GetConfigStatus(grpc::ServerContext* context,
                                const strait::v1::GetConfigStatusRequest* request,
                                strait::v1::ConfigStatus* response) override;
+  grpc::Status ListServices(grpc::ServerContext* context, const strait::v1::ListServicesRequest* request,
+                            strait::v1::ListServicesResponse* response) override;
 
  private:
   const ConfigSource* const source_;

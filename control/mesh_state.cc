@@ -8,7 +8,8 @@
 
 namespace strait::control {
 
-MeshState::MeshState(ConfigSource* source, absl::Duration grace) : source_(source), grace_(grace) {}
+MeshState::MeshState(ConfigSource* source, absl::Duration grace, std::optional<ServiceVips> vips)
+    : source_(source), grace_(grace), vips_(std::move(vips)) {}
 
 MeshState::~MeshState() { stop(); }
 
@@ -48,8 +49,10 @@ void MeshState::removeListener(int id) {
 }
 
 strait::v1::Generation MeshState::merge(const strait::v1::Generation& config,
-                                        const std::map<std::string, Workload>& workloads) {
+                                        const std::map<std::string, Workload>& workloads,
+                                        const ServiceVips* vips) {
   strait::v1::Generation gen = config;
+  if (vips != nullptr) vips->assign(&gen);
   std::map<std::string, const strait::v1::Cluster*> service_clusters;
   for (const auto& c : gen.clusters()) {
     if (c.type() == strait::v1::Cluster::SERVICE) service_clusters[c.name()] = &c;
@@ -82,7 +85,7 @@ strait::v1::Generation MeshState::merge(const strait::v1::Generation& config,
 
 bool MeshState::republish(std::vector<std::function<void()>>* to_call) {
   if (config_ == nullptr) return false;
-  strait::v1::Generation gen = merge(config_->generation, workloads_);
+  strait::v1::Generation gen = merge(config_->generation, workloads_, vips_ ? &*vips_ : nullptr);
   std::string hash = ConfigSource::contentHash(gen);
   if (current_ != nullptr && hash == current_hash_) return false;
   auto snap = std::make_shared<ConfigSnapshot>();

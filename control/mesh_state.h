@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,14 +22,16 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "control/config_source.h"
+#include "control/service_vips.h"
 #include "strait/v1/discovery.pb.h"
 
 namespace strait::control {
 
 class MeshState {
  public:
-  // `source` must outlive this object.
-  MeshState(ConfigSource* source, absl::Duration grace);
+  // `source` must outlive this object. `vips`: where SERVICE clusters without a
+  // service_vip get one (none: they keep none).
+  MeshState(ConfigSource* source, absl::Duration grace, std::optional<ServiceVips> vips = std::nullopt);
   ~MeshState();  // calls stop()
 
   // Subscribes to the source and publishes the first merged version (call after the
@@ -49,7 +52,8 @@ class MeshState {
   // Its stream ended: its endpoint leaves after the grace period (unless it reconnects).
   void workloadDown(const std::string& node_id, uint64_t token) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Exposed for tests: the merge of `config` with `workloads`' endpoints.
+  // Exposed for tests: the merge of `config` with `workloads`' endpoints (and the services'
+  // addresses from `vips`, if given).
   struct Workload {
     std::string service;
     std::string address;
@@ -58,7 +62,8 @@ class MeshState {
     absl::Time expires = absl::InfiniteFuture();  // stream gone: the end of its grace period
   };
   static strait::v1::Generation merge(const strait::v1::Generation& config,
-                                      const std::map<std::string, Workload>& workloads);
+                                      const std::map<std::string, Workload>& workloads,
+                                      const ServiceVips* vips = nullptr);
 
  private:
   void onSourceChanged() ABSL_LOCKS_EXCLUDED(mu_);
@@ -69,6 +74,7 @@ class MeshState {
 
   ConfigSource* const source_;
   const absl::Duration grace_;
+  const std::optional<ServiceVips> vips_;
   int source_listener_ = -1;
   std::thread expiry_;
 

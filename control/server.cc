@@ -15,11 +15,22 @@
 #include "xds/validate.h"
 
 namespace strait::control {
+namespace {
+
+// The range was checked by start() (and by strait-control's flag parsing).
+std::optional<ServiceVips> vipsOf(const std::string& cidr) {
+  if (cidr.empty()) return std::nullopt;
+  auto vips = ServiceVips::create(cidr);
+  if (!vips.ok()) return std::nullopt;
+  return std::move(*vips);
+}
+
+}  // namespace
 
 ControlServer::ControlServer(ServerOptions options)
     : options_(std::move(options)),
       source_(options_.config_dir),
-      mesh_(&source_, options_.endpoint_grace),
+      mesh_(&source_, options_.endpoint_grace, vipsOf(options_.service_cidr)),
       management_(&source_, &mesh_, &registry_) {}
 
 ControlServer::~ControlServer() { shutdown(); }
@@ -69,6 +80,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ControlServer::credenti
 }
 
 absl::Status ControlServer::start() {
+  if (!options_.service_cidr.empty()) {
+    if (auto vips = ServiceVips::create(options_.service_cidr); !vips.ok()) return vips.status();
+  }
   absl::Status st = source_.loadInitial();
   if (!st.ok()) return absl::Status(st.code(), absl::StrCat("config refused: ", st.message()));
   st = startCa();

@@ -34,6 +34,10 @@ struct ServerOptions {
                                          // --trust-domain, --cert-ttl
   absl::Duration endpoint_grace = absl::Seconds(10);   // --endpoint-grace
   absl::Duration withdraw_timeout = absl::Seconds(5);  // --withdraw-timeout
+  // --service-cidr: where mesh services get their addresses (service_vips.h); empty: none.
+  // 240.240.0.0/16 is Istio's choice for the same purpose: reserved (class E), so never a
+  // real destination, and intercepted before any route to it matters.
+  std::string service_cidr = "240.240.0.0/16";
 };
 
 class ControlServer {

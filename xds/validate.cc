@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include <map>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -35,6 +36,33 @@ void checkName(const std::string& kind, const std::string& name, const std::stri
     p->add(kind, name, field, absl::StrCat("required (entry ", index, ")"));
   } else if (!seen->insert(name).second) {
     p->add(kind, name, field, "duplicate name");
+  }
+}
+
+// Listener.tcp_clusters: SERVICE clusters, at most one per service and port.
+void checkTcpClusters(const strait::v1::Generation& gen, const strait::v1::Listener& l, Problems* p) {
+  if (l.tcp_clusters().empty()) return;
+  const std::string& n = l.name();
+  if (!l.use_original_dst()) p->add("listener", n, "tcp_clusters", "needs use_original_dst (connections are matched by it)");
+  std::map<std::tuple<std::string, std::string, uint32_t>, std::string> by_port;
+  for (const std::string& name : l.tcp_clusters()) {
+    const strait::v1::Cluster* cluster = nullptr;
+    for (const auto& c : gen.clusters()) {
+      if (c.name() == name) cluster = &c;
+    }
+    if (cluster == nullptr) {
+      p->add("listener", n, "tcp_clusters", "unknown cluster '" + name + "'");
+    } else if (cluster->type() != strait::v1::Cluster::SERVICE) {
+      p->add("listener", n, "tcp_clusters", "cluster '" + name + "' is not a SERVICE cluster (it has no service address)");
+    } else {
+      auto key = std::make_tuple(cluster->service_namespace(), cluster->service(), cluster->service_port());
+      auto [it, inserted] = by_port.emplace(key, name);
+      if (!inserted && it->second != name) {
+        p->add("listener", n, "tcp_clusters",
+               absl::StrCat("clusters '", it->second, "' and '", name, "' are both service '", cluster->service(),
+                            "' port ", cluster->service_port()));
+      }
+    }
   }
 }
 
@@ -79,6 +107,7 @@ void checkListeners(const strait::v1::Generation& gen, const NameIndex& names, P
     if (l.passthrough_tcp() && !l.use_original_dst()) {
       p->add("listener", n, "passthrough_tcp", "needs use_original_dst (the destination to relay to)");
     }
+    checkTcpClusters(gen, l, p);
     if (l.http_options().max_connections_per_client() > 1000000) {
       p->add("listener", n, "http_options.max_connections_per_client", "must be at most 1000000");
     }
@@ -143,12 +172,38 @@ void checkClusters(const strait::v1::Generation& gen, Problems* p) {
       if (c.service_port() == 0 || c.service_port() > 65535) {
         p->add("cluster", c.name(), "service_port", "required for a SERVICE cluster, 1..65535");
       }
-    } else if (!c.service().empty() || c.service_port() != 0 || !c.service_namespace().empty()) {
-      p->add("cluster", c.name(), "service", "service and service_port belong to SERVICE clusters");
+      if (!c.service_vip().empty() && !internal::isIpLiteral(c.service_vip())) {
+        p->add("cluster", c.name(), "service_vip", "'" + c.service_vip() + "' is not an IP address literal");
+      }
+    } else if (!c.service().empty() || c.service_port() != 0 || !c.service_namespace().empty() ||
+               !c.service_vip().empty()) {
+      p->add("cluster", c.name(), "service", "service, service_port and service_vip belong to SERVICE clusters");
     } else if (!strait::v1::Cluster::DiscoveryType_IsValid(c.type())) {
       p->add("cluster", c.name(), "type", absl::StrCat("unknown type ", c.type()));
     } else if (!c.name().empty() && assignments[c.name()] == 0) {
       p->add("cluster", c.name(), "name", "no load_assignment for this cluster");
+    }
+  }
+}
+
+// service_vip: one address per service, one service per address.
+void checkServiceVips(const strait::v1::Generation& gen, Problems* p) {
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> vip_of;  // service -> (vip, cluster)
+  std::map<std::string, std::pair<std::string, std::string>> service_at;                     // vip -> (service, cluster)
+  for (const auto& c : gen.clusters()) {
+    if (c.type() != strait::v1::Cluster::SERVICE || c.service_vip().empty()) continue;
+    auto [v, new_service] = vip_of.emplace(std::make_pair(c.service_namespace(), c.service()),
+                                           std::make_pair(c.service_vip(), c.name()));
+    if (!new_service && v->second.first != c.service_vip()) {
+      p->add("cluster", c.name(), "service_vip",
+             absl::StrCat("service '", c.service(), "' already has address ", v->second.first, " (cluster '",
+                          v->second.second, "')"));
+    }
+    auto [s, new_vip] = service_at.emplace(c.service_vip(), std::make_pair(c.service(), c.name()));
+    if (!new_vip && s->second.first != c.service()) {
+      p->add("cluster", c.name(), "service_vip",
+             absl::StrCat(c.service_vip(), " is already service '", s->second.first, "' (cluster '",
+                          s->second.second, "')"));
     }
   }
 }
@@ -222,6 +277,7 @@ absl::Status validateGeneration(const strait::v1::Generation& gen) {
     internal::validateRouteConfig(gen.route_configs(i), names, &problems);
   }
   checkClusters(gen, &problems);
+  checkServiceVips(gen, &problems);
   internal::validateLoadBalancing(gen, &problems);
   checkLoadAssignments(gen, names, &problems);
   checkSecrets(gen, &problems);

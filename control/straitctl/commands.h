@@ -23,4 +23,8 @@ struct ControlTarget {
 // known sidecar.
 int status(const ControlTarget& target);
 
+// `straitctl [...] hosts`: the mesh services' virtual addresses as /etc/hosts lines
+// ("VIP name [name.namespace name.namespace.svc]"), for a pod whose app calls services by name.
+int hosts(const ControlTarget& target);
+
 }  // namespace strait::ctl

@@ -2,6 +2,7 @@
 //
 //   straitctl validate DIR
 //   straitctl [--control HOST:PORT] [--ca-file FILE [--server-name NAME]] status
+//   straitctl [--control HOST:PORT] [--ca-file FILE [--server-name NAME]] hosts
 // With --ca-file the connection is TLS, verifying strait-control's certificate against FILE
 // (its <ca-dir>/root.pem); without it, plaintext (for strait-control --plaintext). Every call
 // carries the operator token (--token-file; strait-control keeps it in <ca-dir>/operator.token).
@@ -15,7 +16,7 @@ namespace {
 int usage() {
   std::cerr << "usage: straitctl validate DIR\n"
                "       straitctl [--control HOST:PORT] [--ca-file FILE [--server-name NAME]]\n"
-               "                 [--token-file FILE] status"
+               "                 [--token-file FILE] status | hosts"
             << std::endl;
   return 2;
 }
@@ -49,5 +50,6 @@ int main(int argc, char** argv) {
   std::string cmd = argv[i];
   if (cmd == "validate" && i + 2 == argc) return strait::ctl::validate(argv[i + 1]);
   if (cmd == "status" && i + 1 == argc) return strait::ctl::status(target);
+  if (cmd == "hosts" && i + 1 == argc) return strait::ctl::hosts(target);
   return usage();
 }

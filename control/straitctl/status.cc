@@ -1,4 +1,4 @@
-// `straitctl status`: asks strait-control's ManagementService.
+// `straitctl status` and `straitctl hosts`: ask strait-control's ManagementService.
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
@@ -96,6 +96,32 @@ int status(const ControlTarget& target) {
     std::cout << "config refused: " << absl::StrReplaceAll(config.last_error(), {{"\n", "; "}}) << std::endl;
   }
   for (const auto& s : sidecars.sidecars()) printSidecar(s);
+  return 0;
+}
+
+int hosts(const ControlTarget& target) {
+  auto channel = makeChannel(target);
+  if (channel == nullptr) return 1;
+  auto stub = strait::v1::ManagementService::NewStub(channel);
+  strait::v1::ListServicesResponse services;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + kTimeout);
+  if (std::string token = operatorToken(target); !token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+  grpc::Status st = stub->ListServices(&ctx, {}, &services);
+  if (!st.ok()) {
+    std::cerr << "straitctl: cannot reach " << target.address << ": " << st.error_message() << std::endl;
+    return 1;
+  }
+  std::cout << "# mesh services (straitctl hosts)" << std::endl;
+  for (const auto& s : services.services()) {
+    if (s.vip().empty()) {
+      std::cerr << "straitctl: service " << s.name() << " has no address (strait-control has no --service-cidr)" << std::endl;
+      continue;
+    }
+    std::cout << s.vip() << " " << s.name();
+    if (!s.namespace_().empty()) std::cout << " " << s.name() << "." << s.namespace_() << " " << s.name() << "." << s.namespace_() << ".svc";
+    std::cout << std::endl;
+  }
   return 0;
 }
 

@@ -79,7 +79,7 @@ add_pod() {
   ip netns add "$ns"
   PODS+=("$ns")
   mkdir -p "/etc/netns/$ns"
-  printf '127.0.0.1 localhost\n198.19.0.1 api\n' >"/etc/netns/$ns/hosts"
+  printf '127.0.0.1 localhost\n' >"/etc/netns/$ns/hosts"  # mesh names added once the control plane runs
   ip -n "$PREFIX-br" link add "v$host" type veth peer name eth0 netns "$ns"
   ip -n "$PREFIX-br" link set "v$host" master br0 up
   ip -n "$ns" link set lo up
@@ -133,10 +133,20 @@ tokens:
   - {token: demo-api-token, namespace: demo, service_account: api}
 EOF
 start ctl control "$BUILD_DIR/control/strait-control" --config-dir "$LOG_DIR/config" \
-  --listen 198.18.0.10:18000 --ca-dir "$LOG_DIR/ca" --tokens "$LOG_DIR/tokens.yaml" --endpoint-grace 2s
+  --listen 198.18.0.10:18000 --ca-dir "$LOG_DIR/ca" --tokens "$LOG_DIR/tokens.yaml" --endpoint-grace 2s \
+  --service-cidr 198.19.0.0/16
 wait_for "the control plane" 20 test -f "$LOG_DIR/ca/root.pem"
 chmod 0755 "$LOG_DIR/ca"
 chmod 0644 "$LOG_DIR/ca/root.pem"
+# The services' names and addresses (assigned from --service-cidr) in web's /etc/hosts, as
+# an operator would put them there (a DNS server is not part of the mesh: see the README).
+straitctl() {
+  in_pod ctl "$BUILD_DIR/control/straitctl" --control 198.18.0.10:18000 --ca-file "$LOG_DIR/ca/root.pem" \
+    --token-file "$LOG_DIR/ca/operator.token" "$@"
+}
+wait_for "the management API" 20 straitctl hosts
+straitctl hosts >>"/etc/netns/$PREFIX-web/hosts"
+log "web's /etc/hosts: $(grep ' api' "/etc/netns/$PREFIX-web/hosts")"
 
 # sidecar POD SERVICE TOKEN [WORKLOAD_IP]: strait-init, then the sidecar as uid 1337.
 sidecar() {

@@ -60,6 +60,13 @@ class ListenSocket {
   absl::flat_hash_map<std::string, uint32_t> clients_ ABSL_GUARDED_BY(clients_mu_);
 };
 
+// Listener.tcp_clusters: connections to `destination` (a service's address and port) are
+// relayed as bytes to `cluster`.
+struct TcpRoute {
+  net::Address destination;
+  std::shared_ptr<const ClusterInfo> cluster;
+};
+
 struct ListenerInfo {
   std::string name;
   std::shared_ptr<ListenSocket> socket;
@@ -79,8 +86,17 @@ struct ListenerInfo {
   bool use_original_dst = false;               // interception: recover SO_ORIGINAL_DST at accept
   bool passthrough_tcp = false;                // ... and relay what is not HTTP to it
   int64_t protocol_detection_timeout_ms = 1000;  // ... or what stays silent this long
+  std::vector<TcpRoute> tcp_routes;              // by original destination (use_original_dst)
   std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext
   std::shared_ptr<const AuthzPolicy> authz;       // per-request policy; nullptr: allow all
+
+  // The TCP route of an original destination, or null (a few entries: a linear scan).
+  const TcpRoute* tcpRouteFor(const net::Address& original_dst) const {
+    for (const auto& r : tcp_routes) {
+      if (r.destination.sameIpPort(original_dst)) return &r;
+    }
+    return nullptr;
+  }
 };
 
 struct Snapshot {

@@ -21,6 +21,7 @@ struct WorkerStats {
   Counter downstream_h2_connection_buffer_full{0};  // times a connection's upstreams paused for its total
   Counter downstream_cx_send_timeout{0};   // closed: waiting response bytes, no progress for send_timeout
   Counter downstream_cx_tcp_relay{0};       // intercepted connections relayed as TCP
+  Counter downstream_cx_tcp_relay_failed{0};  // ... to a cluster: no endpoint, or no socket
   Counter downstream_cx_not_http{0};        // intercepted connections closed: not HTTP, no passthrough
   Counter downstream_cx_client_limit{0};   // closed at accept: max_connections_per_client
   Counter downstream_rq_body_timeout{0};   // request body slower than request_body_min_rate (408)

@@ -18,6 +18,8 @@ struct Address {
   std::string toString() const;  // "1.2.3.4:80" or "[::1]:80"
   std::string ip() const;        // "1.2.3.4" or "::1"
   uint16_t port() const;         // host byte order; 0 if unset
+  // Same family, IP and port (no allocation; for matching per connection).
+  bool sameIpPort(const Address& other) const;
 };
 
 // Parses an IP literal and port.

@@ -182,8 +182,12 @@ std::string renderStats(const AdminSources& src) {
           "Client connections closed because waiting response bytes made no progress for send_timeout.",
           sum(src, &S::downstream_cx_send_timeout));
   counter(out, "strait_downstream_cx_tcp_relay_total",
-          "Intercepted connections that were not HTTP, relayed as bytes to their original destination.",
+          "Intercepted connections relayed as bytes: not HTTP (to their original destination), or to a "
+          "tcp_clusters service.",
           sum(src, &S::downstream_cx_tcp_relay));
+  counter(out, "strait_downstream_cx_tcp_relay_failed_total",
+          "Connections to a tcp_clusters service closed at once: no available endpoint, or no socket.",
+          sum(src, &S::downstream_cx_tcp_relay_failed));
   counter(out, "strait_downstream_cx_not_http_total",
           "Intercepted connections that were not HTTP, closed (the listener has no passthrough_tcp).",
           sum(src, &S::downstream_cx_not_http));

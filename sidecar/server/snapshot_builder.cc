@@ -84,6 +84,30 @@ std::shared_ptr<proxy::ListenSocket> reusableSocket(const proxy::Snapshot* previ
   return nullptr;
 }
 
+// Listener.tcp_clusters: each cluster at its service's address and port (the control plane
+// fills service_vip from its --service-cidr; validation checked the rest).
+absl::Status buildTcpRoutes(const strait::v1::Listener& l, const proxy::Snapshot& snap, proxy::ListenerInfo* info) {
+  for (const std::string& name : l.tcp_clusters()) {
+    auto it = snap.clusters.find(name);
+    const strait::v1::Cluster* config = nullptr;
+    for (const auto& c : snap.generation.clusters()) {
+      if (c.name() == name) config = &c;
+    }
+    if (it == snap.clusters.end() || config == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("listener '", l.name(), "': tcp_clusters: unknown cluster '", name, "'"));
+    }
+    if (config->service_vip().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("listener '", l.name(), "': tcp_clusters: cluster '", name,
+                                                     "' has no service_vip (strait-control assigns one from its "
+                                                     "--service-cidr)"));
+    }
+    auto destination = net::makeAddress(config->service_vip(), config->service_port());
+    if (!destination.ok()) return destination.status();
+    info->tcp_routes.push_back({*destination, it->second});
+  }
+  return absl::OkStatus();
+}
+
 // TLS contexts of every listener, before any socket is bound; one error line per listener.
 absl::Status buildListenerTls(const strait::v1::Generation& gen, const tls::SecretMap& secrets,
                               const BuildOptions& options,
@@ -148,6 +172,10 @@ absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snap
     info.use_original_dst = l.use_original_dst();
     info.passthrough_tcp = l.passthrough_tcp();
     if (l.has_protocol_detection_timeout()) info.protocol_detection_timeout_ms = durationMs(l.protocol_detection_timeout());
+    if (absl::Status st = buildTcpRoutes(l, *snap, &info); !st.ok()) {
+      errors.push_back(std::string(st.message()));
+      continue;
+    }
     if (opts.has_send_timeout()) info.send_timeout_ms = durationMs(opts.send_timeout());
     if (opts.has_request_body_min_rate()) {
       info.body_min_bytes_per_second = opts.request_body_min_rate().bytes_per_second();

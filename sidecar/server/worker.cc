@@ -186,6 +186,7 @@ void Worker::onAccept(int fd, const std::string& peer_ip, const std::string& lis
   proxy::DownstreamSession* raw = session.get();
   sessions_.emplace(raw, std::move(session));
   if (counted) client_counted_.emplace(raw, std::move(counted));
+  raw->onAccepted();
 }
 
 void Worker::onSessionClosed(proxy::DownstreamSession* session) {

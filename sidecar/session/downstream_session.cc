@@ -78,6 +78,16 @@ DownstreamSession::~DownstreamSession() {
   if (conn_) ctx_.dispatcher().deferredDelete(std::move(conn_));
 }
 
+void DownstreamSession::onAccepted() {
+  if (!intercept_) return;
+  const ListenerInfo* l = liveListener(ctx_, listener_name_);
+  const TcpRoute* route = l == nullptr ? nullptr : l->tcpRouteFor(intercept_->original_dst);
+  if (route == nullptr) return;
+  protocol_detected_ = true;  // TCP by destination: nothing is looked for
+  intercept_->relay = std::make_unique<TcpRelay>(ctx_, *conn_, *this);
+  if (!intercept_->relay->startToCluster(route->cluster)) closeConnection(net::Connection::CloseType::kNoFlush);
+}
+
 void DownstreamSession::drain() {
   draining_ = true;
   if (h2_) return h2_->drain();

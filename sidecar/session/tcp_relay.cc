@@ -1,5 +1,7 @@
 #include "sidecar/session/tcp_relay.h"
 
+#include "sidecar/upstream/cluster_manager.h"
+
 namespace strait::proxy {
 
 TcpRelay::TcpRelay(WorkerContext& ctx, net::Connection& downstream, SessionControl& control)
@@ -22,6 +24,25 @@ bool TcpRelay::start(const net::Address& destination, net::Buffer& first) {
   upstream_->setCallbacks(this);
   WorkerStats::inc(ctx_.stats().downstream_cx_tcp_relay);
   onDownstreamData(first);
+  return true;
+}
+
+bool TcpRelay::startToCluster(std::shared_ptr<const ClusterInfo> cluster) {
+  last_activity_ms_ = ctx_.dispatcher().nowMs();
+  LoadBalancer& lb = ctx_.clusterManager().loadBalancer(cluster);
+  int index = lb.pick(LbContext{last_activity_ms_, std::nullopt});
+  std::unique_ptr<net::TransportSocket> transport;
+  if (index >= 0 && cluster->endpoints[index].tls) transport = cluster->endpoints[index].tls->newTransport();
+  absl::StatusOr<int> fd = absl::UnavailableError("no endpoint");
+  if (index >= 0 && (transport || !cluster->endpoints[index].tls)) fd = net::connectTcp(cluster->endpoints[index].address);
+  if (!fd.ok()) {
+    WorkerStats::inc(ctx_.stats().downstream_cx_tcp_relay_failed);
+    return false;
+  }
+  cluster_ = std::move(cluster);
+  upstream_ = std::make_unique<net::Connection>(ctx_.dispatcher(), *fd, /*connecting=*/true, std::move(transport));
+  upstream_->setCallbacks(this);
+  WorkerStats::inc(ctx_.stats().downstream_cx_tcp_relay);
   return true;
 }
 

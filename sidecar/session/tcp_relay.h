@@ -1,6 +1,8 @@
-// A downstream connection relayed as bytes to its original destination: what an
+// A downstream connection relayed as bytes: to its original destination, what an
 // interception listener (use_original_dst, passthrough_tcp) receives that is not HTTP (TLS
-// the app originates, a database protocol): the sidecar neither terminates nor parses it.
+// the app originates, a database protocol), or to an endpoint of a mesh service's cluster
+// (Listener.tcp_clusters: a connection to the service's address), with the cluster's TLS.
+// The sidecar parses none of it.
 // BACKPRESSURE: each side's reads pause while the other side's write buffer is above its
 // high watermark. CLOSE: when either side closes (or the connect fails) the other is closed
 // after its pending bytes are written (no half-close: a client that shuts down its sending
@@ -16,6 +18,7 @@
 #include "sidecar/net/address.h"
 #include "sidecar/net/connection.h"
 #include "sidecar/session/h2_downstream.h"
+#include "sidecar/upstream/cluster_info.h"
 
 namespace strait::proxy {
 
@@ -27,6 +30,10 @@ class TcpRelay final : public net::ConnectionCallbacks {
   // Connects to `destination`; false if no socket could be made (the caller closes). The
   // bytes already read from the client go first.
   bool start(const net::Address& destination, net::Buffer& first);
+  // Connects to an endpoint of `cluster` chosen by its load balancer, over the cluster's
+  // TLS if it has one; false if none is available or no socket could be made
+  // (strait_downstream_cx_tcp_relay_failed_total; the caller closes).
+  bool startToCluster(std::shared_ptr<const ClusterInfo> cluster);
   // The session's downstream events.
   void onDownstreamData(net::Buffer& in);
   void onDownstreamClosed();
@@ -44,6 +51,7 @@ class TcpRelay final : public net::ConnectionCallbacks {
   net::Connection& downstream_;
   SessionControl& control_;
   std::unique_ptr<net::Connection> upstream_;
+  std::shared_ptr<const ClusterInfo> cluster_;  // startToCluster: keeps its TLS context alive
   int64_t last_activity_ms_ = 0;
   bool upstream_closed_ = false;
   bool downstream_paused_ = false;  // our readDisable on the downstream connection

@@ -50,12 +50,7 @@ class Pods:
         self.names[pod] = ns
         _ip("netns", "add", ns)
         if hosts:
-            etc = "/etc/netns/%s" % ns
-            os.makedirs(etc, exist_ok=True)
-            with open(os.path.join(etc, "hosts"), "w") as f:
-                f.write("127.0.0.1 localhost\n::1 localhost\n")
-                for name, address in hosts.items():
-                    f.write("%s %s\n" % (address, name))
+            self.write_hosts(pod, "".join("%s %s\n" % (address, name) for name, address in hosts.items()))
         veth = "v%d" % host
         _ip("-n", self.bridge_ns, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns)
         _ip("-n", self.bridge_ns, "link", "set", veth, "master", "br0", "up")
@@ -66,6 +61,22 @@ class Pods:
         # sidecar before it leaves, but the kernel needs a route to pick the interface.
         _ip("-n", ns, "route", "add", SERVICE_RANGE, "dev", "eth0")
         return "%s.%d" % (SUBNET, host)
+
+    def write_hosts(self, pod, lines):
+        """The pod's /etc/hosts: localhost and `lines` (read by every later command in the pod)."""
+        etc = "/etc/netns/%s" % self.names[pod]
+        os.makedirs(etc, exist_ok=True)
+        with open(os.path.join(etc, "hosts"), "w") as f:
+            f.write("127.0.0.1 localhost\n::1 localhost\n" + lines)
+
+    def mesh_hosts(self, pod, ctl_pod, control_address, control_port):
+        """Writes the mesh services' names and addresses (`straitctl hosts`, run in ctl_pod
+        against the test's TLS control plane) into the pod's /etc/hosts; returns them."""
+        r = self.run(ctl_pod, [harness.binary("control/straitctl"), "--control",
+                               "%s:%d" % (control_address, control_port), "--ca-file", self.test.ca_root,
+                               "--token-file", harness.OPERATOR_TOKEN_FILES[control_port], "hosts"])
+        self.write_hosts(pod, r.stdout)
+        return r.stdout
 
     def enter(self, pod, uid=None):
         """The command prefix that runs a command in the pod (as `uid` if given)."""

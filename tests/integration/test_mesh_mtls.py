@@ -6,6 +6,10 @@ TLS and every sidecar holding a mesh identity from a bootstrap token:
   listener is strict mTLS and allows only web's identity; the app sees the verified caller
   in x-strait-peer-identity.
 - An unmodified gRPC client in web calls api:50051 (HTTP/2 end to end, over the same mTLS).
+- A TCP client in web (neither HTTP nor TLS) calls api:9000: web's sidecar relays it to one of
+  api's pods (tcp_clusters: by the service address the control plane assigned from
+  --service-cidr, which `straitctl hosts` wrote into web's /etc/hosts), over mTLS; api's
+  strict inbound listener relays the bytes to the app.
 - A client outside the mesh (no sidecar) reaching api's pod directly is refused: the
   inbound listener takes no plaintext.
 - A pod whose sidecar claims to front api with another service account's certificate is
@@ -21,17 +25,16 @@ import harness  # noqa: E402
 import netns  # noqa: E402
 from harness import write_file  # noqa: E402
 
-OUTBOUND, INBOUND, APP_PORT, GRPC_PORT = 15001, 15006, 8080, 50051
-SERVICE_VIP = "198.19.0.1"
+OUTBOUND, INBOUND, APP_PORT, GRPC_PORT, TCP_PORT = 15001, 15006, 8080, 50051, 9000
 TD = "spiffe://strait.local/ns/shop/sa/"
 TOKENS = {"web": "tok-web-1", "api": "tok-api-1", "cache": "tok-cache-1"}
 
 MESH = {
     "listeners": [
         {"name": "outbound", "address": "0.0.0.0", "port": OUTBOUND, "route_config": "outbound",
-         "services": ["web"], "use_original_dst": True},
+         "services": ["web"], "use_original_dst": True, "tcp_clusters": ["api-tcp"]},
         {"name": "inbound", "address": "0.0.0.0", "port": INBOUND, "route_config": "inbound",
-         "services": ["api"], "use_original_dst": True,
+         "services": ["api"], "use_original_dst": True, "passthrough_tcp": True,
          "tls": {"use_mesh_certificate": True, "mtls_mode": "MTLS_STRICT"},
          "authorization": {"rules": [{"name": "web-only", "action": "ALLOW", "principals": [TD + "web"]}]}},
     ],
@@ -52,9 +55,39 @@ MESH = {
                   "connect_timeout": "2s"},
                  {"name": "api-grpc", "type": "SERVICE", "service": "api", "service_port": GRPC_PORT,
                   "protocol": "HTTP2", "connect_timeout": "2s"},
+                 {"name": "api-tcp", "type": "SERVICE", "service": "api", "service_port": TCP_PORT,
+                  "connect_timeout": "2s"},
                  {"name": "inbound", "type": "ORIGINAL_DST"},
                  {"name": "inbound-h2", "type": "ORIGINAL_DST", "protocol": "HTTP2"}],
 }
+
+
+# A line protocol that is not HTTP: each line comes back prefixed with the pod's name.
+TCP_ECHO = r'''
+import socket, sys, threading
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(16)
+def serve(c):
+    f = c.makefile("rwb")
+    for line in f:
+        f.write(sys.argv[2].encode() + b" " + line)
+        f.flush()
+    c.close()
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+'''
+
+TCP_CLIENT = r'''
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+f = c.makefile("rwb")
+for word in (b"ping", b"again"):
+    f.write(word + b"\n")
+    f.flush()
+    print(f.readline().decode().strip())
+'''
 
 
 class MeshMtlsTest(harness.StraitTestCase):
@@ -64,7 +97,7 @@ class MeshMtlsTest(harness.StraitTestCase):
         super().setUp()
         os.chmod(self.tmp, 0o777)  # the sidecars (uid 1337) write their port files here
         self.ctl_ip = self.pods.add("ctl", 10)
-        self.pods.add("web", 2, hosts={"api": SERVICE_VIP})
+        self.pods.add("web", 2)
         tokens = self.path("tokens.yaml")
         write_file(tokens, "tokens:\n" + "".join(
             "- {token: %s, namespace: shop, service_account: %s}\n" % (t, sa) for sa, t in TOKENS.items()))
@@ -72,10 +105,13 @@ class MeshMtlsTest(harness.StraitTestCase):
         os.chmod(config_dir, 0o755)
         self.write_config(config_dir, "mesh.yaml", MESH)
         self.control_port = self.start_control(config_dir, tls=True, address=self.ctl_ip,
-                                               wrap=self.pods.enter("ctl"), extra_args=["--tokens", tokens])
+                                               wrap=self.pods.enter("ctl"),
+                                               extra_args=["--tokens", tokens, "--service-cidr", netns.SERVICE_RANGE])
         # The sidecars (uid 1337) read the CA's root certificate; its key stays private.
         os.chmod(self.ca_dir, 0o755)
         os.chmod(self.ca_root, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
+        # web's app calls api by name: the address the control plane gave the service.
+        self.hosts = self.pods.mesh_hosts("web", "ctl", self.ctl_ip, self.control_port)
         self.admin = {}
         self.start_pod("web", None, "web")
         self.api_ip = self.start_pod("api-1", 3, "api")
@@ -90,6 +126,8 @@ class MeshMtlsTest(harness.StraitTestCase):
                 harness.binary("tests/grpc/strait-grpc-echo-server"), "--listen", "0.0.0.0:%d" % GRPC_PORT,
                 "--port-file", port_file])
             self.wait_port_file(grpc, port_file)
+            self.spawn(self.unique("upstream-tcp"), self.pods.enter(pod) + [
+                "python3", "-c", TCP_ECHO, str(TCP_PORT), pod])
         self.admin[pod] = self.pods.start_sidecar(pod, pod, service, self.control_port, self.ctl_ip,
                                                   wait_ready=wait_ready, tls=True, token=TOKENS[token_of or service],
                                                   workload=ip)
@@ -112,6 +150,24 @@ class MeshMtlsTest(harness.StraitTestCase):
             r = self.pods.run("web", [harness.binary("tests/grpc/strait-grpc-echo-client"), "--target",
                                       "api:%d" % GRPC_PORT, "--call", call], check=False)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_a_tcp_client_calls_a_service_by_its_address(self):
+        harness.wait_until(lambda: self.web_has_endpoints(1), 20, message="api's endpoint at web")
+        vip = self.hosts.split()[self.hosts.split().index("api") - 1]
+        self.assertTrue(vip.startswith("198.19."), self.hosts)
+        # The echo server may still be starting: the first connection can find nothing there.
+        def call():
+            r = self.pods.run("web", ["python3", "-c", TCP_CLIENT, "api", str(TCP_PORT)], check=False)
+            return r.returncode == 0 and r.stdout == "api-1 ping\napi-1 again\n"
+        harness.wait_until(call, 20, message="api-1's TCP echo through both sidecars")
+        stats = self.pods.curl("web", "http://127.0.0.1:%d/stats" % self.admin["web"])[1]
+        self.assertRegex(stats, r"strait_downstream_cx_tcp_relay_total [1-9]")
+        # Another port of the service's address is not a tcp_clusters route: what is not HTTP
+        # there is closed (this outbound listener has no passthrough_tcp), nothing reaches api.
+        r = self.pods.run("web", ["python3", "-c", TCP_CLIENT, vip, str(TCP_PORT + 1)], check=False)
+        self.assertNotIn("api-1", r.stdout)
+        harness.wait_until(lambda: "strait_downstream_cx_not_http_total 1" in self.pods.curl(
+            "web", "http://127.0.0.1:%d/stats" % self.admin["web"])[1], 10, message="the connection refused")
 
     def test_a_client_outside_the_mesh_is_refused(self):
         # From the control plane's pod (no sidecar, no certificate) straight at api's pod: the

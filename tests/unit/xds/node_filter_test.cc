@@ -30,6 +30,17 @@ TEST(NodeFilter, OtherServiceGetsItsOwnSlice) {
   EXPECT_TRUE(validateGeneration(api).ok());
 }
 
+// A listener's tcp_clusters are selected with it, with their load assignments.
+TEST(NodeFilter, TcpClustersComeWithTheirListener) {
+  strait::v1::Generation all = testing::goodGeneration();
+  all.mutable_listeners(0)->set_use_original_dst(true);
+  all.mutable_listeners(0)->add_tcp_clusters("backend");  // api's listener references it otherwise
+  strait::v1::Generation web = selectForService(all, "web");
+  ASSERT_EQ(web.clusters_size(), 3);
+  EXPECT_EQ(web.clusters(2).name(), "backend");
+  EXPECT_EQ(web.load_assignments_size(), 3);
+}
+
 TEST(NodeFilter, EmptyServicesMeansEveryone) {
   strait::v1::Generation all = testing::goodGeneration();
   all.mutable_listeners(1)->clear_services();

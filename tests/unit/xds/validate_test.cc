@@ -189,6 +189,51 @@ TEST(Validate, ClusterRules) {
   expectProblem(g, "cluster", "api", "name", "duplicate name");
 }
 
+// Service addresses: literals, one per service, one service per address; tcp_clusters name
+// SERVICE clusters of distinct service ports on interception listeners.
+TEST(Validate, ServiceVipsAndTcpClusters) {
+  auto addService = [](Generation* g, const std::string& name, const std::string& service, uint32_t port,
+                       const std::string& vip) {
+    auto* c = g->add_clusters();
+    c->set_name(name);
+    c->set_type(strait::v1::Cluster::SERVICE);
+    c->set_service(service);
+    c->set_service_port(port);
+    c->set_service_vip(vip);
+  };
+  Generation g = goodGeneration();
+  addService(&g, "redis", "redis", 6379, "240.240.0.9");
+  addService(&g, "redis-admin", "redis", 8080, "");
+  g.mutable_listeners(0)->set_use_original_dst(true);
+  g.mutable_listeners(0)->add_tcp_clusters("redis");
+  EXPECT_TRUE(validateGeneration(g).ok()) << validateGeneration(g);
+  Generation bad = g;
+  bad.mutable_clusters(bad.clusters_size() - 1)->set_service_vip("240.240.0.10");
+  expectProblem(bad, "cluster", "redis-admin", "service_vip", "service 'redis' already has address 240.240.0.9");
+  bad = g;
+  addService(&bad, "db", "db", 5432, "240.240.0.9");
+  expectProblem(bad, "cluster", "db", "service_vip", "240.240.0.9 is already service 'redis'");
+  bad = g;
+  bad.mutable_clusters(bad.clusters_size() - 1)->set_service_vip("redis.local");
+  expectProblem(bad, "cluster", "redis-admin", "service_vip", "not an IP address literal");
+  bad = g;
+  bad.mutable_clusters(0)->set_service_vip("240.240.0.7");
+  expectProblem(bad, "cluster", "api", "service", "belong to SERVICE clusters");
+  bad = g;
+  bad.mutable_listeners(0)->set_use_original_dst(false);
+  expectProblem(bad, "listener", "ingress", "tcp_clusters", "needs use_original_dst");
+  bad = g;
+  bad.mutable_listeners(0)->add_tcp_clusters("api");
+  expectProblem(bad, "listener", "ingress", "tcp_clusters", "cluster 'api' is not a SERVICE cluster");
+  bad = g;
+  bad.mutable_listeners(0)->add_tcp_clusters("nope");
+  expectProblem(bad, "listener", "ingress", "tcp_clusters", "unknown cluster 'nope'");
+  bad = g;
+  addService(&bad, "redis-too", "redis", 6379, "");
+  bad.mutable_listeners(0)->add_tcp_clusters("redis-too");
+  expectProblem(bad, "listener", "ingress", "tcp_clusters", "are both service 'redis' port 6379");
+}
+
 TEST(Validate, LoadAssignmentRules) {
   Generation g = goodGeneration();
   auto* ep = g.mutable_load_assignments(0)->mutable_endpoints(0);
