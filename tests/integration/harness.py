@@ -536,6 +536,8 @@ class StraitTestCase(unittest.TestCase):
         tls=True: TLS to the control plane verified with self.ca_root; `token` (written to a
         token file) enables the mesh identity, requesting `ttl_seconds` (0 = default)."""
         port_file = self.path("%s.admin.port" % node_id)
+        if os.path.exists(port_file):
+            os.remove(port_file)  # a restart with the same node id: wait for the new port
         bootstrap = self.path("%s.bootstrap.yaml" % node_id)
         if tls:
             control_plane = "{address: \"%s:%d\", ca_file: %s}" % (control_address, control_port, self.ca_root)

@@ -9,6 +9,8 @@ cluster api that web's sidecar calls; no endpoint is written in the configuratio
   stops accepting.
 - A pod whose sidecar is SIGKILLed leaves web's endpoints once the control plane's
   --endpoint-grace (1 s here) has passed.
+- web's sidecar restarted while the control plane is down serves its last generation (its
+  generation_cache_file), marked stale in /ready, and web still reaches api.
 Needs root (network namespaces, nftables), as CI has."""
 
 import json
@@ -58,14 +60,17 @@ class MeshDiscoveryTest(harness.StraitTestCase):
         self.control_port = self.start_control(config_dir, address=self.ctl_ip, wrap=self.pods.enter("ctl"),
                                           extra_args=["--endpoint-grace", "1s", "--withdraw-timeout", "10s"])
         self.admin, self.sidecars = {}, {}
+        self.web_cache = self.path("web-generation.cache")
         self.start_pod_sidecar("web")
         for pod in ("api-1", "api-2"):
             self.start_api_pod(pod)
 
     def start_pod_sidecar(self, pod, workload=None):
         service = "web" if pod == "web" else "api"
+        # web keeps its last generation on disk (for a restart while the control plane is down).
+        extra = "generation_cache_file: %s\n" % self.web_cache if pod == "web" else ""
         self.admin[pod] = self.pods.start_sidecar(pod, pod, service, self.control_port, self.ctl_ip,
-                                                  workload=workload, drain_time="20s")
+                                                  workload=workload, drain_time="20s", extra_bootstrap=extra)
         self.sidecars[pod] = [p for p in self.procs if p.name == "sidecar-" + pod][-1]
 
     def start_api_pod(self, pod):
@@ -149,6 +154,25 @@ class MeshDiscoveryTest(harness.StraitTestCase):
         self.wait_endpoints(["api-1"])
         self.assertIn("gone for the grace period", self.control.log())
         self.assertEqual(self.answers(4), {"api-1"})
+
+    def test_a_sidecar_restarted_with_the_control_plane_down_serves_its_last_generation(self):
+        self.wait_endpoints(["api-1", "api-2"])
+
+        def cached():  # the generation on disk has both endpoints (saved before web ACKs it)
+            try:
+                with open(self.web_cache, "rb") as f:
+                    data = f.read()
+            except FileNotFoundError:
+                return False
+            return all(("%s.%d" % (netns.SUBNET, API_PODS[p])).encode() in data for p in ("api-1", "api-2"))
+        harness.wait_until(cached, 20, message="web's generation cache with both endpoints")
+        self.assertEqual(self.sidecars["web"].stop(), 0)
+        self.assertEqual(self.control.stop(), 0)
+        self.start_pod_sidecar("web")  # waits for /ready 200: the cached generation is live
+        status, body = self.pods.curl("web", "http://127.0.0.1:%d/ready" % self.admin["web"])
+        self.assertEqual(status, 200)
+        self.assertIn("stale", body)
+        self.assertTrue(self.answers(4) <= {"api-1", "api-2"})
 
 
 if __name__ == "__main__":
