@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "re2/re2.h"
+#include "sidecar/accesslog/access_log_config.h"
 #include "xds/validate_internal.h"
 
 namespace strait::xds {
@@ -108,6 +109,15 @@ void checkListeners(const strait::v1::Generation& gen, const NameIndex& names, P
       p->add("listener", n, "passthrough_tcp", "needs use_original_dst (the destination to relay to)");
     }
     checkTcpClusters(gen, l, p);
+    for (int j = 0; j < l.access_logs_size(); j++) {
+      absl::Status st = accesslog::checkAccessLog(l.access_logs(j));
+      if (st.ok()) continue;
+      std::string msg(st.message());
+      size_t colon = msg.find(": ");
+      std::string field = absl::StrCat("access_logs[", j, "]");
+      if (colon != std::string::npos) absl::StrAppend(&field, ".", msg.substr(0, colon));
+      p->add("listener", n, field, colon == std::string::npos ? msg : msg.substr(colon + 2));
+    }
     if (l.http_options().max_connections_per_client() > 1000000) {
       p->add("listener", n, "http_options.max_connections_per_client", "must be at most 1000000");
     }

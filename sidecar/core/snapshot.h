@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "sidecar/accesslog/access_log.h"
 #include "sidecar/net/address.h"
 #include "sidecar/router/authz.h"
 #include "sidecar/upstream/cluster_info.h"
@@ -87,6 +88,7 @@ struct ListenerInfo {
   bool passthrough_tcp = false;                // ... and relay what is not HTTP to it
   int64_t protocol_detection_timeout_ms = 1000;  // ... or what stays silent this long
   std::vector<TcpRoute> tcp_routes;              // by original destination (use_original_dst)
+  std::vector<std::shared_ptr<const accesslog::AccessLog>> access_logs;
   std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext
   std::shared_ptr<const AuthzPolicy> authz;       // per-request policy; nullptr: allow all
 

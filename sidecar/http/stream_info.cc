@@ -30,6 +30,8 @@ constexpr FlagInfo kFlags[] = {
     {"downstream_disconnect", FailureSource::kDownstream, false},
     {"rate_limited", FailureSource::kLocal, false},
     {"filter_reply", FailureSource::kLocal, false},
+    {"overloaded", FailureSource::kLocal, false},
+    {"request_timeout", FailureSource::kDownstream, false},
 };
 static_assert(sizeof(kFlags) / sizeof(kFlags[0]) == static_cast<size_t>(ResponseFlag::kCount),
               "one entry per ResponseFlag");

@@ -1,7 +1,7 @@
 // What happened to one request, accumulated as it goes (Envoy calls it stream info): who
 // asked, which route, cluster and endpoint served it, when each step happened, how many bytes
 // went each way, how many attempts it took, and — when it failed — the typed failure. Local
-// replies (x-strait-local-reply), stats and, later, access logs and traces all read this one
+// replies (x-strait-local-reply), stats, access logs and (later) traces all read this one
 // object; nothing in it travels as a header.
 // THREADS: the request's worker. OWNERSHIP: one per stream, owned by the stream (filters see
 // it through FilterCallbacks::streamInfo()).
@@ -36,6 +36,8 @@ enum class ResponseFlag : uint8_t {
   kDownstreamDisconnect,    // the client went away before the response ended
   kRateLimited,             // a rate-limit filter refused it (429)
   kFilterReply,             // another filter answered it (a CORS preflight, a 413, ...)
+  kOverloaded,              // the overload manager refused it (503)
+  kRequestTimeout,          // the client's request head or body came too slowly (408)
   kCount,
 };
 
@@ -56,6 +58,12 @@ struct StreamInfo {
   bool secure = false;        // the downstream connection is TLS
   std::string_view protocol;  // "HTTP/1.0", "HTTP/1.1" or "HTTP/2" (static text)
   std::string request_id;     // x-request-id, as sent upstream
+  std::string trace_id;       // the trace this request belongs to ("" without tracing)
+  // The request as the client sent it; filled only when an access log will read them.
+  std::string method;
+  std::string authority;
+  std::string path;
+  std::string_view listener;  // the listener's name (a view into the pinned generation)
   // Routing.
   // Names from the generation the stream pinned (views into it: valid while the stream
   // lives, no copy per request).

@@ -10,6 +10,7 @@
 #include "sidecar/router/background_request.h"
 #include "sidecar/router/header_utils.h"
 #include "sidecar/router/redirect.h"
+#include "sidecar/router/request_log.h"
 #include "sidecar/router/request_router.h"
 
 namespace strait::proxy {
@@ -26,6 +27,7 @@ RouterStream::RouterStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr sna
 // its last attempt can go with it at once.
 RouterStream::~RouterStream() {
   attempt_.reset();
+  if (listener_ != nullptr) logRequest(ctx_, *listener_, info_);
   WorkerStats::dec(ctx_.stats().downstream_rq_active);
 }
 

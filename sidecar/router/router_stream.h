@@ -77,6 +77,9 @@ class RouterStream final : public UpstreamAttempt::Callbacks,
   bool responseComplete() const { return response_complete_; }
   bool responseStarted() const { return response_started_; }
   const http::StreamInfo& streamInfo() const { return info_; }
+  // The listener whose access logs get this request's line when the stream ends (a view
+  // into the pinned snapshot; null: none).
+  void setListener(const ListenerInfo* listener) { listener_ = listener; }
   http::StreamInfo& mutableStreamInfo() { return info_; }
 
   // UpstreamAttempt::Callbacks
@@ -140,6 +143,7 @@ class RouterStream final : public UpstreamAttempt::Callbacks,
   const CompiledRoute& route_;      // owned by snapshot_
   bool sink_complete_ = false;       // the filter chain handed the end of the response to the sink
   http::StreamInfo info_;           // what happened to this request
+  const ListenerInfo* listener_ = nullptr;  // access logs (see setListener)
   std::shared_ptr<const ClusterInfo> cluster_;
   // ORIGINAL_DST clusters: the endpoint made from the connection's original destination.
   std::shared_ptr<const EndpointInfo> original_endpoint_;

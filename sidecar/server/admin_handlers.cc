@@ -1,4 +1,5 @@
 #include "sidecar/filters/waf/audit_log.h"
+#include "sidecar/accesslog/access_log.h"
 #include "sidecar/filters/waf/waf_rules.h"
 #include "sidecar/server/admin_handlers.h"
 
@@ -238,6 +239,11 @@ std::string renderStats(const AdminSources& src) {
   counter(out, "strait_waf_rule_sets_compiled_total",
           "WAF rule sets compiled (a generation reuses an unchanged filter's rule set).",
           filters::waf::CompiledRules::compiledCount());
+  counter(out, "strait_access_log_written_total", "Access log lines written (every access log file).",
+          accesslog::AccessLog::writtenTotal());
+  counter(out, "strait_access_log_dropped_total",
+          "Access log lines dropped: their file's writer was more than 4 MiB behind, or a write failed.",
+          accesslog::AccessLog::droppedTotal());
   if (filters::waf::AuditLog::enabled()) {
     counter(out, "strait_waf_audit_written_total", "WAF audit log lines written.", filters::waf::AuditLog::written());
     counter(out, "strait_waf_audit_dropped_total", "WAF audit log lines dropped (writer behind, or write errors).",

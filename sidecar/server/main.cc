@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "sidecar/accesslog/log_file.h"
 #include "sidecar/event/dispatcher.h"
 #include "sidecar/filters/waf/waf_rules.h"
 #include "sidecar/net/address.h"
@@ -91,6 +92,7 @@ int main(int argc, char** argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -101,15 +103,18 @@ int main(int argc, char** argv) {
   }
   // SIGTERM drains first (listeners closed, in-flight requests finish, up to drain_time);
   // SIGINT, or a second signal during the drain, stops at once.
+  // SIGUSR1 reopens the log files (access logs, WAF audit log) after logrotate moved them.
   int sig = 0;
-  sigwait(&set, &sig);
+  while (sigwait(&set, &sig) == 0 && sig == SIGUSR1) strait::accesslog::LogFile::reopenAll();
   if (sig == SIGTERM) {
     server.drain();
     int64_t deadline = strait::event::monotonicMs() + server.drainTimeMs();
     timespec tick{0, 20 * 1000 * 1000};
     while ((!server.workersDraining() || server.activeConnections() > 0) &&
            strait::event::monotonicMs() < deadline) {
-      if (sigtimedwait(&set, nullptr, &tick) > 0) break;
+      int got = sigtimedwait(&set, nullptr, &tick);
+      if (got == SIGUSR1) strait::accesslog::LogFile::reopenAll();
+      else if (got > 0) break;
     }
     fprintf(stderr, "strait-sidecar: drained (%llu connections left), shutting down\n",
             static_cast<unsigned long long>(server.activeConnections()));

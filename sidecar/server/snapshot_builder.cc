@@ -172,6 +172,15 @@ absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snap
     info.use_original_dst = l.use_original_dst();
     info.passthrough_tcp = l.passthrough_tcp();
     if (l.has_protocol_detection_timeout()) info.protocol_detection_timeout_ms = durationMs(l.protocol_detection_timeout());
+    for (const auto& config : l.access_logs()) {
+      auto log = accesslog::AccessLog::create(config);
+      if (!log.ok()) {
+        errors.push_back(absl::StrCat("listener '", l.name(), "': ", log.status().message()));
+        break;
+      }
+      info.access_logs.push_back(std::move(*log));
+    }
+    if (info.access_logs.size() != static_cast<size_t>(l.access_logs_size())) continue;
     if (absl::Status st = buildTcpRoutes(l, *snap, &info); !st.ok()) {
       errors.push_back(std::string(st.message()));
       continue;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "sidecar/core/overload.h"
 #include "sidecar/router/header_utils.h"
+#include "sidecar/router/request_log.h"
 #include "sidecar/router/request_router.h"
 
 namespace strait::proxy {
@@ -284,6 +285,10 @@ void DownstreamSession::onHeadTimeout() {
   in_request_ = true;
   request_complete_ = true;
   response_complete_ = false;
+  if (const ListenerInfo* l = liveListener(ctx_, listener_name_)) {
+    logLocalReply(ctx_, *l, nullptr, peer_ip_, "HTTP/1.1", conn_->peerIdentity(), 408,
+                  http::ResponseFlag::kRequestTimeout, "request_header_timeout");
+  }
   sendLocalReply(408, "request_header_timeout");
 }
 
@@ -374,22 +379,26 @@ void DownstreamSession::onRequestHead(http::StreamId, http::RequestHead&& head, 
     keep_alive_ = false;
     return sendLocalReply(503, "listener_draining");
   }
+  std::string_view protocol = head.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
   if (OverloadState::global().refuseRequests()) {
     OverloadState::global().countRefusedRequest();
     keep_alive_ = false;
+    logLocalReply(ctx_, *listener, &head, peer_ip_, protocol, conn_->peerIdentity(), 503,
+                  http::ResponseFlag::kOverloaded, "overloaded");
     return sendLocalReply(503, "overloaded");
   }
   std::string client = trustedClientAddress(head.headers, peer_ip_, listener->xff_trusted_hops);
   uint32_t port = intercept_ ? intercept_->original_dst.port() : listener->socket ? listener->socket->address().port() : 0;
   RouteResult routed = routeRequest(*listener, head, conn_->peerIdentity(), client, port);
-  if (routed.route == nullptr) return sendLocalReply(routed.local_status, routed.details);
+  if (routed.route == nullptr) {
+    logLocalReply(ctx_, *listener, &head, peer_ip_, protocol, conn_->peerIdentity(), routed.local_status,
+                  routingFailureFlag(routed.local_status), routed.details);
+    return sendLocalReply(routed.local_status, routed.details);
+  }
   stream_ = std::make_unique<RouterStream>(ctx_, *this, snapshot, *routed.route);
-  http::StreamInfo& si = stream_->mutableStreamInfo();
-  si.client_ip = std::move(client);
-  si.downstream_address = peer_ip_;
-  si.protocol = head.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
-  si.peer_identity = conn_->peerIdentity();
-  si.start_ms = ctx_.dispatcher().nowMs();
+  stream_->setListener(listener);
+  initStreamInfo(ctx_, *listener, head, std::move(client), peer_ip_, protocol, conn_->peerIdentity(),
+                 &stream_->mutableStreamInfo());
   RequestInfo info = requestInfo(*listener, conn_->secure());
   info.original_dst = originalDst();
   stream_->start(std::move(head), framing, length, info);
@@ -419,6 +428,10 @@ void DownstreamSession::armHeadTimer() {
 
 void DownstreamSession::onError(http::StreamId, const http::ParseError& error) {
   WorkerStats::inc(ctx_.stats().downstream_rq_bad_request);
+  if (const ListenerInfo* l = liveListener(ctx_, listener_name_); l != nullptr && !stream_) {
+    logLocalReply(ctx_, *l, nullptr, peer_ip_, "HTTP/1.1", conn_->peerIdentity(), error.status,
+                  http::ResponseFlag::kBadRequest, error.reason);
+  }
   keep_alive_ = false;
   if (stream_ && stream_->responseStarted()) return resetDownstream();
   if (stream_) stream_->reset();

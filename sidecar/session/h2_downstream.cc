@@ -7,6 +7,7 @@
 
 #include "sidecar/core/overload.h"
 #include "sidecar/router/header_utils.h"
+#include "sidecar/router/request_log.h"
 #include "sidecar/router/request_router.h"
 
 namespace strait::proxy {
@@ -258,20 +259,23 @@ void H2Downstream::onRequestHead(http::StreamId id, http::RequestHead&& head, ht
   if (listener == nullptr) return s->sendLocalReply(503, "listener_draining");
   if (OverloadState::global().refuseRequests()) {
     OverloadState::global().countRefusedRequest();
+    logLocalReply(ctx_, *listener, &head, peer_ip_, "HTTP/2", conn_.peerIdentity(), 503,
+                  http::ResponseFlag::kOverloaded, "overloaded");
     s->sendLocalReply(503, "overloaded");
     return drain();  // GOAWAY: the client takes its next requests elsewhere
   }
   std::string client = trustedClientAddress(head.headers, peer_ip_, listener->xff_trusted_hops);
   uint32_t port = original_dst_ ? original_dst_->port() : listener->socket ? listener->socket->address().port() : 0;
   RouteResult routed = routeRequest(*listener, head, conn_.peerIdentity(), client, port);
-  if (routed.route == nullptr) return s->sendLocalReply(routed.local_status, routed.details);
+  if (routed.route == nullptr) {
+    logLocalReply(ctx_, *listener, &head, peer_ip_, "HTTP/2", conn_.peerIdentity(), routed.local_status,
+                  routingFailureFlag(routed.local_status), routed.details);
+    return s->sendLocalReply(routed.local_status, routed.details);
+  }
   s->proxy = std::make_unique<RouterStream>(ctx_, *s, snapshot, *routed.route);
-  http::StreamInfo& si = s->proxy->mutableStreamInfo();
-  si.client_ip = std::move(client);
-  si.downstream_address = peer_ip_;
-  si.protocol = "HTTP/2";
-  si.peer_identity = conn_.peerIdentity();
-  si.start_ms = ctx_.dispatcher().nowMs();
+  s->proxy->setListener(listener);
+  initStreamInfo(ctx_, *listener, head, std::move(client), peer_ip_, "HTTP/2", conn_.peerIdentity(),
+                 &s->proxy->mutableStreamInfo());
   RequestInfo info = requestInfo(*listener, conn_.secure());
   info.original_dst = original_dst_;
   s->proxy->start(std::move(head), framing, length, info);

@@ -234,6 +234,23 @@ TEST(Validate, ServiceVipsAndTcpClusters) {
   expectProblem(bad, "listener", "ingress", "tcp_clusters", "are both service 'redis' port 6379");
 }
 
+// Access logs are checked by the same rules the sidecar applies (straitctl validate agrees).
+TEST(Validate, AccessLogs) {
+  Generation g = goodGeneration();
+  auto* log = g.mutable_listeners(0)->add_access_logs();
+  log->set_path("/var/log/strait/access.log");
+  EXPECT_TRUE(validateGeneration(g).ok()) << validateGeneration(g);
+  log->set_format(strait::v1::AccessLog::TEXT);
+  log->set_text_format("%METHOD% %STATUS%");
+  expectProblem(g, "listener", "ingress", "access_logs[0].text_format", "unknown %STATUS%");
+  log->set_text_format("");
+  log->mutable_filter()->set_sample(2);
+  expectProblem(g, "listener", "ingress", "access_logs[0].filter.sample", "must be in (0, 1]");
+  log->mutable_filter()->set_sample(0.01);
+  log->clear_path();
+  expectProblem(g, "listener", "ingress", "access_logs[0].path", "required");
+}
+
 TEST(Validate, LoadAssignmentRules) {
   Generation g = goodGeneration();
   auto* ep = g.mutable_load_assignments(0)->mutable_endpoints(0);

@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "sidecar/filters/waf/audit_log.h"
+#include "sidecar/accesslog/log_file.h"
 #include "sidecar/filters/waf/waf_rules.h"
 #include "tests/unit/eventually.h"
 #include "tests/unit/xds/test_config.h"
@@ -148,7 +149,7 @@ TEST(AuditLog, DropsWhenTheWriterFallsBehind) {
   AuditLog::shutdown();
   for (ssize_t n; (n = read(rd, buf, sizeof(buf))) > 0;) read_bytes += static_cast<uint64_t>(n);
   EXPECT_EQ(read_bytes, AuditLog::written() * 1024);
-  EXPECT_GE(AuditLog::written(), (AuditLog::kMaxPendingBytes / 1024) - 1);
+  EXPECT_GE(AuditLog::written(), (accesslog::LogFile::kMaxPendingBytes / 1024) - 1);
   close(rd);
   unlink(path.c_str());
   rmdir(dir);
