@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -68,7 +69,11 @@ class AccessLogTest(harness.StraitTestCase):
         self.assertEqual(self.get("/slow?delay_ms=3000")[0], 504)
         self.assertEqual(self.get("/reset?reset=1")[0], 502)  # closed without a response
         self.assertEqual(self.get("/x", host="other.local")[0], 404)
-        entries = self.lines(log, 10)
+        r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--http2-prior-knowledge",
+                            "-H", "host: api.local", "http://127.0.0.1:%d/h2" % self.port],
+                           capture_output=True, text=True, timeout=harness.scaled(20))
+        self.assertEqual(r.stdout, "200", r.stderr)
+        entries = self.lines(log, 11)
         by_path = {}
         for e in entries:
             by_path.setdefault(e["path"], []).append(e)
@@ -104,7 +109,9 @@ class AccessLogTest(harness.StraitTestCase):
         self.assertEqual((not_found["response_code"], not_found["response_flags"]), (404, "no_route"))
         self.assertEqual(not_found["authority"], "other.local")
         self.assertEqual(not_found["cluster"], "")
-        self.assertEqual(self.stat("strait_access_log_written_total"), 10)
+        h2 = by_path["/h2"][0]
+        self.assertEqual((h2["protocol"], h2["response_code"], h2["authority"]), ("HTTP/2", 200, "api.local"))
+        self.assertEqual(self.stat("strait_access_log_written_total"), 11)
 
     def test_text_template_and_only_errors(self):
         text, errors = self.path("text.log"), self.path("errors.log")
