@@ -3,6 +3,7 @@
 #include "sidecar/router/route_table.h"
 
 #include "sidecar/filters/registry.h"
+#include "sidecar/router/route_stats.h"
 
 #include <vector>
 #include <algorithm>
@@ -321,6 +322,7 @@ absl::StatusOr<std::unique_ptr<RouteTable>> RouteTable::build(const strait::v1::
                                        "].routes[", ri, "]");
       CompiledRoute r;
       r.name = route.name();
+      if (!r.name.empty()) r.stats = RouteStats::forRoute(r.name);
       r.normalization = table->normalization_;
       if (auto s = compileMatch(route.match(), where, &r); !s.ok()) return s;
       if (auto s = compileRouteAction(route, where, &r); !s.ok()) return s;

@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "re2/re2.h"
+#include "sidecar/core/request_stats.h"
 #include "sidecar/filters/filter.h"
 #include "sidecar/filters/shared_state.h"
 #include "sidecar/http/headers.h"
@@ -71,6 +72,7 @@ struct MirrorPolicy {
 
 struct CompiledRoute {
   std::string name;
+  std::shared_ptr<RequestStats> stats;  // named routes: strait_route_* (route_stats.h)
   // Match.
   enum class PathKind { kPrefix, kExact, kRegex } path_kind = PathKind::kPrefix;
   std::string path;                      // prefix or exact path

@@ -27,6 +27,9 @@ RouterStream::RouterStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr sna
 // its last attempt can go with it at once.
 RouterStream::~RouterStream() {
   attempt_.reset();
+  int64_t now = ctx_.dispatcher().nowMs();
+  if (route_.stats) route_.stats->record(info_, now);
+  if (cluster_) cluster_->state->requests.record(info_, now);
   if (listener_ != nullptr) logRequest(ctx_, *listener_, info_);
   WorkerStats::dec(ctx_.stats().downstream_rq_active);
 }

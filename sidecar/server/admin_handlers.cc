@@ -1,5 +1,6 @@
 #include "sidecar/filters/waf/audit_log.h"
 #include "sidecar/accesslog/access_log.h"
+#include "sidecar/server/request_stats_render.h"
 #include "sidecar/filters/waf/waf_rules.h"
 #include "sidecar/server/admin_handlers.h"
 
@@ -235,7 +236,10 @@ std::string renderStats(const AdminSources& src) {
     counter(out, "strait_ads_reconnects_total", "Control-plane stream reconnects.", src.ads->reconnects());
   }
   filters::compression::renderCompressionStats(&out);
-  if (proxy::SnapshotPtr snap = src.publisher->current()) renderClusterStats(out, *snap);
+  if (proxy::SnapshotPtr snap = src.publisher->current()) {
+    renderClusterStats(out, *snap);
+    renderRequestStats(*snap, &out);
+  }
   counter(out, "strait_waf_rule_sets_compiled_total",
           "WAF rule sets compiled (a generation reuses an unchanged filter's rule set).",
           filters::waf::CompiledRules::compiledCount());

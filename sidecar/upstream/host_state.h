@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "sidecar/core/request_stats.h"
+
 namespace strait::proxy {
 
 struct HostState {
@@ -55,6 +57,8 @@ struct ClusterState {
   std::atomic<uint64_t> overflows[kLimitCount] = {};  // requests refused per limit
   std::atomic<uint64_t> retries{0};           // retry attempts made
   std::atomic<uint64_t> retries_overflowed{0};  // retries not made: budget or max_retries
+  // Requests routed to the cluster, when they end (RequestStats::record).
+  RequestStats requests;
 
   static void inc(std::atomic<uint32_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
   static void dec(std::atomic<uint32_t>& c) { c.fetch_sub(1, std::memory_order_relaxed); }

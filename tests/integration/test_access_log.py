@@ -3,7 +3,8 @@
 a file, and each line explains the request on its own. Checked field by field for a success,
 a retried request, a timeout, an upstream reset and a 404; a text template; the filter
 (only errors); SIGUSR1 reopening the file after logrotate moved it; and a log on a FIFO
-nobody reads: requests keep being served, lines are dropped and counted, no worker waits."""
+nobody reads: requests keep being served, lines are dropped and counted, no worker waits.
+The same requests move the per-cluster and per-route histograms and counters of /stats."""
 
 import json
 import os
@@ -123,6 +124,27 @@ class AccessLogTest(harness.StraitTestCase):
                    message="two text lines")
         self.assertEqual(open(text).read(), "GET /a 200 -\nGET /b 404 no_route\n")
         self.assertEqual([e["path"] for e in self.lines(errors, 1)], ["/b"])
+
+    def test_histograms_and_counters_by_cluster_and_route(self):
+        # The same requests, seen in /stats: per cluster and per named route, histograms of the
+        # duration and of the time to the first upstream byte, status classes and flags.
+        self.start([])
+        body = harness.http_get(self.admin, "/stats")[2]
+        self.assertIn('strait_cluster_rq_duration_seconds_count{cluster="backend"} 0', body)
+        for _ in range(3):
+            self.assertEqual(self.get("/retry")[0], 200)
+        self.assertEqual(self.get("/slow?delay_ms=3000")[0], 504)
+        body = harness.http_get(self.admin, "/stats")[2]
+        self.assertIn('strait_route_rq_duration_seconds_count{route="retry-route"} 3', body)
+        self.assertIn('strait_route_rq_total{route="retry-route",class="2xx"} 3', body)
+        self.assertIn('strait_cluster_rq_total{cluster="flaky",class="2xx"} 3', body)
+        self.assertIn('strait_cluster_rq_total{cluster="backend",class="5xx"} 1', body)
+        self.assertIn('strait_cluster_rq_flag_total{cluster="backend",flag="upstream_request_timeout"} 1', body)
+        # The timeout took at least 0.2 s: it is above the 0.1 s bucket, within +Inf.
+        self.assertIn('strait_cluster_rq_duration_seconds_bucket{cluster="backend",le="0.1"} 0', body)
+        self.assertIn('strait_cluster_rq_duration_seconds_bucket{cluster="backend",le="+Inf"} 1', body)
+        self.assertIn('strait_cluster_upstream_time_seconds_count{cluster="flaky"} 3', body)
+        self.assertIn('strait_cluster_upstream_time_seconds_count{cluster="backend"} 0', body)
 
     def test_sigusr1_reopens_the_file(self):
         log = self.path("access.log")
