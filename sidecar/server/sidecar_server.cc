@@ -98,7 +98,7 @@ absl::Status SidecarServer::start() {
   sources.health_checks = &health_checker_->stats();
   for (Worker* w : raw) sources.workers.push_back(w);
   admin_ = std::make_unique<AdminServer>(
-      [sources](const std::string& method, const std::string& path) { return handleAdmin(sources, method, path); });
+      [sources](const std::string& method, const std::string& target) { return handleAdmin(sources, method, target); });
   auto admin_addr = net::makeAddress(bootstrap_.admin().address(), bootstrap_.admin().port());
   if (!admin_addr.ok()) return admin_addr.status();
   auto port = admin_->start(*admin_addr);
