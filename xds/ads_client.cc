@@ -5,7 +5,6 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
-#include <iostream>
 #include <random>
 
 #include "absl/base/thread_annotations.h"
@@ -14,13 +13,17 @@
 #include "absl/synchronization/mutex.h"
 #include "xds/validate.h"
 #include "absl/time/time.h"
+#include "common/log.h"
 #include "strait/v1/discovery.grpc.pb.h"
 #include "xds/subscription.h"
 
 namespace strait::xds {
 namespace {
 
-void log(const std::string& line) { std::cerr << "strait-sidecar: ads: " << line << std::endl; }
+void log(const std::string& line, common::LogLevel level = common::LogLevel::kInfo) {
+  common::logAt(level, "strait-sidecar: ads: %s", line);
+}
+constexpr common::LogLevel kWarning = common::LogLevel::kWarning;
 
 // Outcome of one on_generation call; shared with the `done` callback, which may outlive
 // the client (it can run on any thread, at any time).
@@ -117,7 +120,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> AdsClient::Impl::makeChannel() {
 bool AdsClient::Impl::connect() {
   auto channel = makeChannel();
   if (!channel.ok()) {
-    log(absl::StrCat("not connecting: ", channel.status().message()));
+    log(absl::StrCat("not connecting: ", channel.status().message()), kWarning);
     return false;
   }
   auto stub = strait::v1::AggregatedDiscoveryService::NewStub(*channel);
@@ -223,12 +226,14 @@ bool AdsClient::Impl::runStream(strait::v1::AggregatedDiscoveryService::Stub* st
         if (done) done();
         continue;
       }
+      common::logDebug("strait-sidecar: ads: received version %s (nonce %s)", resp.version_info(), resp.nonce());
       strait::v1::DiscoveryRequest req;
       if (!respond(resp, &req)) break;  // stopping
       if (req.has_error_detail()) {
         owner->nacks_++;
         log(absl::StrCat("NACK version ", resp.version_info(), ": ",
-                         absl::StrReplaceAll(req.error_detail().message(), {{"\n", "; "}})));
+                         absl::StrReplaceAll(req.error_detail().message(), {{"\n", "; "}})),
+            kWarning);
       } else {
         owner->acks_++;
         absl::MutexLock lock(&mu);
@@ -249,9 +254,9 @@ bool AdsClient::Impl::runStream(strait::v1::AggregatedDiscoveryService::Stub* st
   ctx.TryCancel();  // no-op if the stream already ended; unblocks Finish otherwise
   grpc::Status status = stream->Finish();
   if (owner->connected_.exchange(false)) {
-    log(absl::StrCat("disconnected from ", options.address, ": ", status.error_message()));
+    log(absl::StrCat("disconnected from ", options.address, ": ", status.error_message()), kWarning);
   } else {
-    log(absl::StrCat("cannot reach ", options.address, ": ", status.error_message()));
+    log(absl::StrCat("cannot reach ", options.address, ": ", status.error_message()), kWarning);
   }
   absl::MutexLock lock(&mu);
   context = nullptr;

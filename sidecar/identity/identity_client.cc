@@ -5,10 +5,10 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
-#include <iostream>
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "control/ca/pki.h"
 #include "sidecar/identity/mesh_cert_parse.h"
 #include "strait/v1/ca.grpc.pb.h"
@@ -20,7 +20,7 @@ constexpr absl::Duration kMinBackoff = absl::Milliseconds(100);
 constexpr absl::Duration kNoCertBackoffCap = absl::Seconds(5);
 constexpr auto kCallTimeout = std::chrono::seconds(10);
 
-void log(const std::string& line) { std::cerr << "strait-sidecar: identity: " << line << std::endl; }
+void log(const std::string& line) { common::logInfo("strait-sidecar: identity: %s", line); }
 
 // Seconds left on `cert` (0 if none).
 absl::Duration remainingLifetime(const std::shared_ptr<const tls::MeshCertificate>& cert) {

@@ -13,11 +13,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/log.h"
 #include "sidecar/core/overload.h"
 #include "sidecar/core/prometheus.h"
 #include "sidecar/filters/cache/cache_stats.h"
 #include "sidecar/filters/compression/compression_stats.h"
 #include "sidecar/filters/filter_stats.h"
+#include "sidecar/server/admin_config_dump.h"
+#include "sidecar/server/admin_json.h"
+#include "sidecar/server/admin_listeners.h"
+#include "sidecar/server/admin_query.h"
+#include "sidecar/server/admin_stats_format.h"
 
 namespace strait::server {
 namespace {
@@ -70,21 +76,6 @@ void renderClusterStats(std::string& out, const proxy::Snapshot& snap) {
   }
 }
 
-
-void appendJsonString(std::string& out, const std::string& s) {
-  out += '"';
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      absl::StrAppend(&out, "\\u00", c < 0x10 ? "0" : "", absl::Hex(c));
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-}
 
 const char* healthName(bool failed_hc, bool ejected) {
   if (failed_hc && ejected) return "failed_active_hc,ejected";
@@ -274,32 +265,123 @@ std::string renderConfigDump(const AdminSources& src) {
                       "\", \"generation\": ", gen_json.empty() ? "{}" : gen_json, "}\n");
 }
 
-AdminResponse handleAdmin(const AdminSources& src, const std::string& method, const std::string& path) {
-  bool draining = src.draining != nullptr && src.draining->load(std::memory_order_relaxed);
+namespace {
+
+AdminResponse badRequest(const absl::Status& status) {
+  return {400, "text/plain", absl::StrCat(status.message(), "\n")};
+}
+
+bool staleNow(const AdminSources& src) { return src.stale != nullptr && src.stale->load(std::memory_order_relaxed); }
+
+AdminResponse handleReady(const AdminSources& src) {
+  if (src.draining != nullptr && src.draining->load(std::memory_order_relaxed)) {
+    return {503, "text/plain", "DRAINING\n"};
+  }
+  proxy::SnapshotPtr current = src.publisher->current();
+  if (current == nullptr) return {503, "text/plain", "NOT READY: no generation applied yet\n"};
+  if (staleNow(src)) {
+    return {200, "text/plain",
+            absl::StrCat("LIVE (stale: the cached generation ", current->version,
+                         "; the control plane has not sent one since start)\n")};
+  }
+  std::string over = proxy::OverloadState::global().overNames();
+  if (!over.empty()) return {200, "text/plain", absl::StrCat("LIVE (overloaded: ", over, ")\n")};
+  return {200, "text/plain", "LIVE\n"};
+}
+
+// /stats[?filter=REGEX][&format=json|prometheus]
+AdminResponse handleStats(const AdminSources& src, const AdminQuery& query) {
+  if (auto s = query.allowOnly({"filter", "format"}); !s.ok()) return badRequest(s);
+  const std::string* format = query.get("format");
+  bool json = format != nullptr && *format == "json";
+  if (format != nullptr && !json && *format != "prometheus") {
+    return badRequest(absl::InvalidArgumentError(absl::StrCat("unknown format '", *format, "' (json or prometheus)")));
+  }
+  std::unique_ptr<RE2> filter;
+  if (const std::string* pattern = query.get("filter")) {
+    auto compiled = compileStatsFilter(*pattern);
+    if (!compiled.ok()) return badRequest(compiled.status());
+    filter = std::move(*compiled);
+  }
+  std::string text = renderStats(src);
+  if (json) return {200, "application/json", statsToJson(text, filter.get())};
+  if (filter) text = filterStats(text, filter.get());
+  return {200, "text/plain; version=0.0.4", std::move(text)};
+}
+
+// /config_dump[?resource=KIND[&name=NAME]]
+AdminResponse handleConfigDump(const AdminSources& src, const AdminQuery& query) {
+  if (auto s = query.allowOnly({"resource", "name"}); !s.ok()) return badRequest(s);
+  const std::string* kind = query.get("resource");
+  const std::string* name = query.get("name");
+  if (kind == nullptr) {
+    if (name != nullptr) return badRequest(absl::InvalidArgumentError("name needs resource=KIND"));
+    return {200, "application/json", renderConfigDump(src)};
+  }
+  if (name != nullptr && name->empty()) return badRequest(absl::InvalidArgumentError("name is empty"));
+  proxy::SnapshotPtr snap = src.publisher->current();
+  auto dump = renderConfigDumpResource(snap.get(), *kind, name ? *name : "");
+  if (absl::IsNotFound(dump.status())) return {404, "text/plain", absl::StrCat(dump.status().message(), "\n")};
+  if (!dump.ok()) return badRequest(dump.status());
+  return {200, "application/json", std::move(*dump)};
+}
+
+// /version: the live generation's version on the first line, then whether it is stale (the
+// generation cache's copy, no control plane since start).
+AdminResponse handleVersion(const AdminSources& src) {
+  proxy::SnapshotPtr snap = src.publisher->current();
+  if (snap == nullptr) return {503, "text/plain", "NOT READY: no generation applied yet\n"};
+  return {200, "text/plain", absl::StrCat(snap->version, "\nstale: ", staleNow(src) ? "yes" : "no", "\n")};
+}
+
+// GET /logging shows the level; POST /logging?level=LEVEL sets it (POST, as /drain: a crawler
+// or a probe must not turn on debug logging).
+AdminResponse handleLogging(const std::string& method, const AdminQuery& query) {
+  if (auto s = query.allowOnly({"level"}); !s.ok()) return badRequest(s);
+  const std::string* level = query.get("level");
+  common::LogLevel old = common::logLevel();
+  if (level == nullptr) {
+    if (method != "GET" && method != "HEAD") return {405, "text/plain", "POST /logging needs ?level=LEVEL\n"};
+    return {200, "text/plain", absl::StrCat(common::logLevelName(old), "\n")};
+  }
+  if (method != "POST") return {405, "text/plain", "POST /logging?level=LEVEL changes the log level\n"};
+  auto parsed = common::parseLogLevel(*level);
+  if (!parsed.ok()) return badRequest(parsed.status());
+  common::setLogLevel(*parsed);
+  // Whatever the new level: an operator's change leaves a trace.
+  common::writeLogLine(absl::StrCat("strait-sidecar: admin: log level ", common::logLevelName(*parsed), " (was ",
+                                    common::logLevelName(old), ")"));
+  return {200, "text/plain",
+          absl::StrCat(common::logLevelName(*parsed), " (was ", common::logLevelName(old), ")\n")};
+}
+
+constexpr const char* kPaths =
+    "admin paths: /ready /version /stats /config_dump /clusters /listeners /logging, POST /drain, "
+    "POST /logging?level=LEVEL\n";
+
+}  // namespace
+
+AdminResponse handleAdmin(const AdminSources& src, const std::string& method, const std::string& target) {
+  auto parsed = parseAdminTarget(target);
+  if (!parsed.ok()) return badRequest(parsed.status());
+  const std::string& path = parsed->path;
+  const AdminQuery& query = parsed->query;
   if (path == "/drain") {
     // Mutating: POST only (as Envoy's /drain_listeners), so a crawler or a probe cannot drain.
     if (method != "POST" || !src.drain) return {405, "text/plain", "POST /drain starts a graceful drain\n"};
     src.drain();
     return {200, "text/plain", "DRAINING\n"};
   }
+  if (path == "/logging") return handleLogging(method, query);
   if (method != "GET" && method != "HEAD") return {405, "text/plain", "method not allowed\n"};
-  if (path == "/ready") {
-    if (draining) return {503, "text/plain", "DRAINING\n"};
-    proxy::SnapshotPtr current = src.publisher->current();
-    if (current == nullptr) return {503, "text/plain", "NOT READY: no generation applied yet\n"};
-    if (src.stale != nullptr && src.stale->load(std::memory_order_relaxed)) {
-      return {200, "text/plain",
-              absl::StrCat("LIVE (stale: the cached generation ", current->version,
-                           "; the control plane has not sent one since start)\n")};
-    }
-    std::string over = proxy::OverloadState::global().overNames();
-    if (!over.empty()) return {200, "text/plain", absl::StrCat("LIVE (overloaded: ", over, ")\n")};
-    return {200, "text/plain", "LIVE\n"};
-  }
-  if (path == "/stats") return {200, "text/plain; version=0.0.4", renderStats(src)};
-  if (path == "/config_dump") return {200, "application/json", renderConfigDump(src)};
+  // Paths without parameters ignore a (well-formed) query, as they always have.
+  if (path == "/ready") return handleReady(src);
+  if (path == "/version") return handleVersion(src);
+  if (path == "/stats") return handleStats(src, query);
+  if (path == "/config_dump") return handleConfigDump(src, query);
   if (path == "/clusters") return {200, "application/json", renderClusters(src, event::monotonicMs())};
-  return {404, "text/plain", "admin paths: /ready /stats /config_dump /clusters, POST /drain\n"};
+  if (path == "/listeners") return {200, "application/json", renderListeners(src.publisher->current().get())};
+  return {404, "text/plain", kPaths};
 }
 
 }  // namespace strait::server

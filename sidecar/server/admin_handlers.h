@@ -1,5 +1,6 @@
 // Content of the admin endpoint, computed from the publisher, the workers' counters and the
-// ADS client. THREADS: runs on the admin thread; reads only thread-safe state.
+// ADS client. THREADS: runs on the admin thread; reads only thread-safe state (the log level
+// it sets is a relaxed atomic, common/log.h).
 #pragma once
 
 #include <atomic>
@@ -25,7 +26,12 @@ struct AdminSources {
   const std::atomic<bool>* stale = nullptr;      // serving the cached generation (null: never)
 };
 
-AdminResponse handleAdmin(const AdminSources& src, const std::string& method, const std::string& path);
+// Answers one admin request. `target` is the request target as sent ("/stats?filter=x");
+// its query is parsed strictly (admin_query.h): a malformed one is answered 400. Paths:
+//   GET /ready, /version, /stats[?filter=REGEX][&format=json], /clusters, /listeners,
+//   /config_dump[?resource=KIND[&name=NAME]], /logging; POST /logging?level=LEVEL, /drain.
+// Anything else: 404 listing the paths.
+AdminResponse handleAdmin(const AdminSources& src, const std::string& method, const std::string& target);
 
 // Exposed for tests.
 std::string renderStats(const AdminSources& src);

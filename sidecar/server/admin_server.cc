@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <list>
 
+#include "common/log.h"
 #include "sidecar/http/h1_codec.h"
 #include "sidecar/net/connection.h"
 
@@ -32,10 +33,14 @@ class AdminServer::Session : public net::ConnectionCallbacks, public http::Codec
   }
   void onRequestHead(http::StreamId, http::RequestHead&& head, http::BodyFraming, uint64_t) override {
     method_ = head.method;
-    path_ = head.target.substr(0, head.target.find('?'));
+    target_ = head.target;
   }
   void onBody(http::StreamId, const char*, size_t) override {}
-  void onMessageComplete(http::StreamId) override { respond(server_.handler_(method_, path_)); }
+  void onMessageComplete(http::StreamId) override {
+    AdminResponse r = server_.handler_(method_, target_);
+    common::logDebug("strait-sidecar: admin: %s %s -> %d (%d bytes)", method_, target_, r.status, r.body.size());
+    respond(r);
+  }
   void onError(http::StreamId, const http::ParseError& error) override {
     respond({error.status, "text/plain", error.reason + "\n"});
   }
@@ -58,7 +63,7 @@ class AdminServer::Session : public net::ConnectionCallbacks, public http::Codec
   std::unique_ptr<net::Connection> conn_;
   http::H1Parser parser_;
   std::string method_;
-  std::string path_;
+  std::string target_;  // as sent: path and query
 };
 
 class AdminServer::Acceptor : public event::IoHandler {

@@ -1,5 +1,5 @@
 // The admin endpoint: a small HTTP/1.1 server on its own thread and dispatcher (never on a
-// worker), for loopback use: GET /ready, /config_dump, /stats. Requests are parsed with the
+// worker), for loopback use (the paths are in admin_handlers.h). Requests are parsed with the
 // same strict HTTP/1.1 codec as the data path.
 // THREADS: start()/stop() from the main thread; the handler runs on the admin thread.
 #pragma once
@@ -23,7 +23,8 @@ struct AdminResponse {
 
 class AdminServer {
  public:
-  using Handler = std::function<AdminResponse(const std::string& method, const std::string& path)>;
+  // `target`: the request target as sent, query included ("/stats?format=json").
+  using Handler = std::function<AdminResponse(const std::string& method, const std::string& target)>;
   explicit AdminServer(Handler handler);
   ~AdminServer();
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/log.h"
 #include "sidecar/accesslog/log_file.h"
 #include "sidecar/event/dispatcher.h"
 #include "sidecar/filters/waf/waf_rules.h"
@@ -36,13 +37,14 @@ int wafRulesMain(int argc, char** argv) {
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "wait-ready") return strait::server::waitReadyMain(argc - 2, argv + 2);
   if (argc >= 2 && std::string(argv[1]) == "waf-rules") return wafRulesMain(argc - 2, argv + 2);
-  std::string bootstrap_path, node_id, workload_address;
+  std::string bootstrap_path, node_id, workload_address, log_level;
   bool have_workload = false, check_only = false;
   for (int i = 1; i < argc; i++) {
     std::string arg = argv[i];
     if (arg == "--bootstrap" && i + 1 < argc) bootstrap_path = argv[++i];
     else if (arg.rfind("--bootstrap=", 0) == 0) bootstrap_path = arg.substr(12);
     else if (arg == "--node-id" && i + 1 < argc) node_id = argv[++i];
+    else if (arg == "--log-level" && i + 1 < argc) log_level = argv[++i];
     else if (arg == "--workload-address" && i + 1 < argc) {
       workload_address = argv[++i];
       have_workload = true;
@@ -50,13 +52,23 @@ int main(int argc, char** argv) {
       check_only = true;
     } else {
       fprintf(stderr, "usage: strait-sidecar --bootstrap FILE [--node-id ID] [--workload-address IP] [--check]\n"
+                      "                      [--log-level debug|info|warning|error]\n"
                       "       strait-sidecar wait-ready [--admin HOST:PORT] [--timeout SECONDS]\n"
                       "       strait-sidecar waf-rules FILE\n"
                       "  --node-id, --workload-address  override the bootstrap's node.id and\n"
                       "                      node.workload.address (e.g. from the pod's name and IP)\n"
-                      "  --check             check the bootstrap and exit (0: valid)\n");
+                      "  --check             check the bootstrap and exit (0: valid)\n"
+                      "  --log-level         the starting log level (default info; admin /logging changes it)\n");
       return 2;
     }
+  }
+  if (!log_level.empty()) {
+    auto level = strait::common::parseLogLevel(log_level);
+    if (!level.ok()) {
+      fprintf(stderr, "strait-sidecar: --log-level: %s\n", std::string(level.status().message()).c_str());
+      return 2;
+    }
+    strait::common::setLogLevel(*level);
   }
   if (bootstrap_path.empty()) {
     fprintf(stderr, "usage: strait-sidecar --bootstrap FILE\n");
@@ -64,7 +76,7 @@ int main(int argc, char** argv) {
   }
   strait::v1::Bootstrap bootstrap;
   if (auto s = strait::xds::yamlFileToMessage(bootstrap_path, &bootstrap); !s.ok()) {
-    fprintf(stderr, "strait-sidecar: %s\n", std::string(s.message()).c_str());
+    strait::common::logError("strait-sidecar: %s", s.message());
     return 1;
   }
   if (!node_id.empty()) bootstrap.mutable_node()->set_id(node_id);
@@ -72,19 +84,19 @@ int main(int argc, char** argv) {
     if (workload_address.empty()) {
       bootstrap.mutable_node()->clear_workload();
     } else if (!strait::net::makeAddress(workload_address, 1).ok()) {
-      fprintf(stderr, "strait-sidecar: --workload-address: '%s' is not an IP address\n", workload_address.c_str());
+      strait::common::logError("strait-sidecar: --workload-address: '%s' is not an IP address", workload_address);
       return 1;
     } else {
       bootstrap.mutable_node()->mutable_workload()->set_address(workload_address);
     }
   }
   if (auto s = strait::server::normalizeBootstrap(bootstrap); !s.ok()) {
-    fprintf(stderr, "strait-sidecar: %s\n", std::string(s.message()).c_str());
+    strait::common::logError("strait-sidecar: %s", s.message());
     return 1;
   }
   if (check_only) {
-    fprintf(stderr, "strait-sidecar: bootstrap %s is valid (node %s, service %s)\n", bootstrap_path.c_str(),
-            bootstrap.node().id().c_str(), bootstrap.node().service().c_str());
+    strait::common::logInfo("strait-sidecar: bootstrap %s is valid (node %s, service %s)", bootstrap_path,
+                            bootstrap.node().id(), bootstrap.node().service());
     return 0;
   }
   // Signals are taken synchronously by this thread; every other thread inherits the mask.
@@ -98,7 +110,7 @@ int main(int argc, char** argv) {
 
   strait::server::SidecarServer server(bootstrap);
   if (auto s = server.start(); !s.ok()) {
-    fprintf(stderr, "strait-sidecar: %s\n", std::string(s.message()).c_str());
+    strait::common::logError("strait-sidecar: %s", s.message());
     return 1;
   }
   // SIGTERM drains first (listeners closed, in-flight requests finish, up to drain_time);
@@ -116,10 +128,10 @@ int main(int argc, char** argv) {
       if (got == SIGUSR1) strait::accesslog::LogFile::reopenAll();
       else if (got > 0) break;
     }
-    fprintf(stderr, "strait-sidecar: drained (%llu connections left), shutting down\n",
-            static_cast<unsigned long long>(server.activeConnections()));
+    strait::common::logInfo("strait-sidecar: drained (%d connections left), shutting down",
+                            server.activeConnections());
   } else {
-    fprintf(stderr, "strait-sidecar: signal %d, shutting down\n", sig);
+    strait::common::logInfo("strait-sidecar: signal %d, shutting down", sig);
   }
   server.stop();
   return 0;

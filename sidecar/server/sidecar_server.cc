@@ -5,11 +5,11 @@
 #include "absl/time/time.h"
 #include "sidecar/server/generation_cache.h"
 
-#include <cstdio>
 #include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "sidecar/identity/control_plane_security.h"
 #include "sidecar/server/admin_handlers.h"
 
@@ -72,7 +72,7 @@ absl::Status SidecarServer::start() {
   auto identity = identity::setUpControlPlaneSecurity(bootstrap_, &mesh_store_, &opts);
   if (!identity.ok()) return absl::InvalidArgumentError(absl::StrCat("bootstrap: ", identity.status().message()));
   identity_ = std::move(*identity);
-  if (opts.plaintext) fprintf(stderr, "strait-sidecar: WARNING: control-plane channel is PLAINTEXT\n");
+  if (opts.plaintext) common::logWarning("strait-sidecar: WARNING: control-plane channel is PLAINTEXT");
   opts.node = bootstrap_.node();  // id, service, namespace, workload
   health_checker_ = std::make_unique<proxy::HealthChecker>();
   ads_ = std::make_unique<xds::AdsClient>(
@@ -98,7 +98,7 @@ absl::Status SidecarServer::start() {
   sources.health_checks = &health_checker_->stats();
   for (Worker* w : raw) sources.workers.push_back(w);
   admin_ = std::make_unique<AdminServer>(
-      [sources](const std::string& method, const std::string& path) { return handleAdmin(sources, method, path); });
+      [sources](const std::string& method, const std::string& target) { return handleAdmin(sources, method, target); });
   auto admin_addr = net::makeAddress(bootstrap_.admin().address(), bootstrap_.admin().port());
   if (!admin_addr.ok()) return admin_addr.status();
   auto port = admin_->start(*admin_addr);
@@ -106,9 +106,9 @@ absl::Status SidecarServer::start() {
   if (!bootstrap_.admin().port_file().empty()) {
     std::ofstream(bootstrap_.admin().port_file()) << *port << "\n";
   }
-  fprintf(stderr, "strait-sidecar: node %s (service %s), %u workers, admin on %s:%u, control plane %s\n",
-          bootstrap_.node().id().c_str(), bootstrap_.node().service().c_str(), bootstrap_.workers(),
-          bootstrap_.admin().address().c_str(), *port, opts.address.c_str());
+  common::logInfo("strait-sidecar: node %s (service %s), %u workers, admin on %s:%u, control plane %s",
+                  bootstrap_.node().id(), bootstrap_.node().service(), bootstrap_.workers(),
+                  bootstrap_.admin().address(), *port, opts.address);
   if (bootstrap_.has_overload_manager()) {
     OverloadMonitor::Sources sources;
     sources.connections = [this] { return activeConnections(); };
@@ -136,7 +136,7 @@ void SidecarServer::applyCachedGeneration() {
   auto cached = loadGeneration(path);
   if (!cached.ok()) {
     if (!absl::IsNotFound(cached.status())) {
-      fprintf(stderr, "strait-sidecar: %s\n", std::string(cached.status().message()).c_str());
+      common::logWarning("strait-sidecar: %s", cached.status().message());
     }
     return;
   }
@@ -147,11 +147,10 @@ void SidecarServer::applyCachedGeneration() {
     if (status.ok()) {
       health_checker_->setSnapshot(publisher_->current());
       stale_.store(true, std::memory_order_relaxed);
-      fprintf(stderr, "strait-sidecar: serving the cached generation %s from %s (stale until the control plane "
-                      "sends one)\n", version.c_str(), path.c_str());
+      common::logInfo("strait-sidecar: serving the cached generation %s from %s (stale until the control plane "
+                      "sends one)", version, path);
     } else {
-      fprintf(stderr, "strait-sidecar: cached generation %s refused: %s\n", version.c_str(),
-              std::string(status.message()).c_str());
+      common::logWarning("strait-sidecar: cached generation %s refused: %s", version, status.message());
     }
     applied->Notify();
   });
@@ -162,14 +161,14 @@ void SidecarServer::saveToCache(const std::string& version, const strait::v1::Ge
   const std::string& path = bootstrap_.generation_cache_file();
   if (path.empty()) return;
   if (absl::Status s = saveGeneration(path, version, gen); !s.ok()) {
-    fprintf(stderr, "strait-sidecar: %s\n", std::string(s.message()).c_str());
+    common::logWarning("strait-sidecar: %s", s.message());
   }
 }
 
 void SidecarServer::drain() {
   if (draining_.exchange(true)) return;
   if (ads_ == nullptr || bootstrap_.node().workload().address().empty()) return drainWorkers();
-  fprintf(stderr, "strait-sidecar: draining: asking the control plane to withdraw this workload's endpoint\n");
+  common::logInfo("strait-sidecar: draining: asking the control plane to withdraw this workload's endpoint");
   ads_->reportDraining([this] {
     absl::MutexLock lock(&drain_mu_);
     withdrawn_ = true;
@@ -178,7 +177,7 @@ void SidecarServer::drain() {
     {
       absl::MutexLock lock(&drain_mu_);
       if (!drain_mu_.AwaitWithTimeout(absl::Condition(&withdrawn_), absl::Milliseconds(drainTimeMs() / 2))) {
-        fprintf(stderr, "strait-sidecar: the control plane did not confirm the withdrawal in time\n");
+        common::logWarning("strait-sidecar: the control plane did not confirm the withdrawal in time");
       }
     }
     drainWorkers();
@@ -186,7 +185,7 @@ void SidecarServer::drain() {
 }
 
 void SidecarServer::drainWorkers() {
-  fprintf(stderr, "strait-sidecar: draining: listeners closed, connections close as their requests finish\n");
+  common::logInfo("strait-sidecar: draining: listeners closed, connections close as their requests finish");
   for (auto& w : workers_) w->drain();
   workers_draining_ = true;
 }
