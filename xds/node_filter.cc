@@ -37,7 +37,10 @@ strait::v1::Generation selectForService(const strait::v1::Generation& all,
     route_configs.insert(l.route_config());
   }
   std::set<std::string> clusters;
-  for (const auto& l : out.listeners()) clusters.insert(l.tcp_clusters().begin(), l.tcp_clusters().end());
+  for (const auto& l : out.listeners()) {
+    clusters.insert(l.tcp_clusters().begin(), l.tcp_clusters().end());
+    if (!l.tracing().collector_cluster().empty()) clusters.insert(l.tracing().collector_cluster());
+  }
   for (const auto& rc : all.route_configs()) {
     if (route_configs.count(rc.name()) == 0) continue;
     *out.add_route_configs() = rc;

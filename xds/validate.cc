@@ -109,6 +109,15 @@ void checkListeners(const strait::v1::Generation& gen, const NameIndex& names, P
       p->add("listener", n, "passthrough_tcp", "needs use_original_dst (the destination to relay to)");
     }
     checkTcpClusters(gen, l, p);
+    if (l.has_tracing()) {
+      const auto& t = l.tracing();
+      if (t.collector_cluster().empty()) {
+        p->add("listener", n, "tracing.collector_cluster", "required");
+      } else if (names.clusters.count(t.collector_cluster()) == 0) {
+        p->add("listener", n, "tracing.collector_cluster", "unknown cluster '" + t.collector_cluster() + "'");
+      }
+      if (!(t.sample_rate() >= 0 && t.sample_rate() <= 1)) p->add("listener", n, "tracing.sample_rate", "must be in [0, 1]");
+    }
     for (int j = 0; j < l.access_logs_size(); j++) {
       absl::Status st = accesslog::checkAccessLog(l.access_logs(j));
       if (st.ok()) continue;

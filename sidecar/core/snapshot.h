@@ -21,6 +21,7 @@
 #include "sidecar/upstream/cluster_info.h"
 #include "sidecar/router/route_table.h"
 #include "sidecar/tls/server_context.h"
+#include "sidecar/tracing/request_trace.h"
 #include "strait/v1/generation.pb.h"
 
 namespace strait::proxy {
@@ -89,6 +90,7 @@ struct ListenerInfo {
   int64_t protocol_detection_timeout_ms = 1000;  // ... or what stays silent this long
   std::vector<TcpRoute> tcp_routes;              // by original destination (use_original_dst)
   std::vector<std::shared_ptr<const accesslog::AccessLog>> access_logs;
+  std::shared_ptr<const tracing::TracingConfig> tracing;  // null: not traced
   std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext
   std::shared_ptr<const AuthzPolicy> authz;       // per-request policy; nullptr: allow all
 

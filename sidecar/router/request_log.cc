@@ -8,7 +8,7 @@ namespace {
 
 void fillRequest(const ListenerInfo& listener, const http::RequestHead& head, http::StreamInfo* info) {
   info->listener = listener.name;
-  if (listener.access_logs.empty()) return;
+  if (listener.access_logs.empty() && !listener.tracing) return;
   info->method = head.method;
   info->path = head.target;
   if (const std::string* host = head.headers.get("host")) info->authority = *host;

@@ -16,7 +16,7 @@
 namespace strait::proxy {
 
 // The downstream side of a new request's info: client, peer, protocol, start time, and (for
-// listeners with access logs) the request's method, authority and path.
+// listeners with access logs or tracing) the request's method, authority and path.
 void initStreamInfo(WorkerContext& ctx, const ListenerInfo& listener, const http::RequestHead& head,
                     std::string client_ip, const std::string& peer_ip, std::string_view protocol,
                     const std::string& peer_identity, http::StreamInfo* info);

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "sidecar/router/background_request.h"
 #include "sidecar/router/header_utils.h"
 #include "sidecar/router/redirect.h"
@@ -28,6 +29,7 @@ RouterStream::RouterStream(WorkerContext& ctx, StreamSink& sink, SnapshotPtr sna
 RouterStream::~RouterStream() {
   attempt_.reset();
   int64_t now = ctx_.dispatcher().nowMs();
+  if (trace_) trace_->finish(info_, absl::GetCurrentTimeNanos());
   if (route_.stats) route_.stats->record(info_, now);
   if (cluster_) cluster_->state->requests.record(info_, now);
   if (listener_ != nullptr) logRequest(ctx_, *listener_, info_);
@@ -160,6 +162,11 @@ void RouterStream::buildUpstreamHead(http::RequestHead& head, const RequestInfo&
   h.set("x-forwarded-proto", info.forwarded_proto);
   if (h.get("x-request-id") == nullptr) h.add("x-request-id", ctx_.newRequestId());
   info_.request_id = *h.get("x-request-id");
+  if (listener_ != nullptr && listener_->tracing) {
+    trace_ = std::make_unique<tracing::RequestTrace>(listener_->tracing, h, [this] { return ctx_.random(); },
+                                                     absl::GetCurrentTimeNanos());
+    info_.trace_id = tracing::toHex(trace_->traceId());
+  }
   // The verified caller, for the service (client copies were removed by routeRequest).
   if (!info_.peer_identity.empty()) h.set(kPeerIdentityHeader, info_.peer_identity);
   if (route_.rewritesPath()) {

@@ -143,7 +143,8 @@ class RouterStream final : public UpstreamAttempt::Callbacks,
   const CompiledRoute& route_;      // owned by snapshot_
   bool sink_complete_ = false;       // the filter chain handed the end of the response to the sink
   http::StreamInfo info_;           // what happened to this request
-  const ListenerInfo* listener_ = nullptr;  // access logs (see setListener)
+  const ListenerInfo* listener_ = nullptr;  // access logs, tracing (see setListener)
+  std::unique_ptr<tracing::RequestTrace> trace_;  // the listener traces: this request's trace
   std::shared_ptr<const ClusterInfo> cluster_;
   // ORIGINAL_DST clusters: the endpoint made from the connection's original destination.
   std::shared_ptr<const EndpointInfo> original_endpoint_;

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/time/clock.h"
 #include "sidecar/router/router_stream.h"
 #include "sidecar/upstream/cluster_manager.h"
 
@@ -31,6 +32,9 @@ void RouterStream::startAttempt() {
   info_.upstream_host = endpoint.host;
   if (base_head_) prepareAttemptHead();
   if (route_.retry.retry_on != 0) request_head_.headers.set("x-strait-attempt-count", std::to_string(number));
+  if (trace_) {
+    trace_->startAttempt(ctx_.random(), number, endpoint.host, absl::GetCurrentTimeNanos(), &request_head_.headers);
+  }
   WorkerStats::inc(ctx_.stats().upstream_rq_total);
   UpstreamAttempt::Options options;
   options.per_try_timeout_ms = route_.retry.per_try_timeout_ms;
@@ -100,6 +104,7 @@ void RouterStream::onAttemptHead(http::ResponseHead&& head, http::BodyFraming fr
     if (head.status != 100) sink_.sendInterim(head);
     return;
   }
+  if (trace_) trace_->attemptStatus(head.status);
   if (route_.retry.retry_on != 0 && route_.retry.retriesStatus(head.status) &&
       retryAttempt(http::ResponseFlag::kNone, head.status)) {
     return;
@@ -133,6 +138,7 @@ void RouterStream::onAttemptEnd() {
 
 void RouterStream::onAttemptFailed(const UpstreamAttempt::Failure& failure) {
   if (done_) return;
+  if (trace_) trace_->attemptFailed(failure.flag);
   // Never processed by the upstream (GOAWAY, REFUSED_STREAM, a pooled connection it had
   // closed): sent again, once, on a new connection, without counting as a retry, if what
   // the client sent can be replayed.

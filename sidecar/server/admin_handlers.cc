@@ -1,6 +1,7 @@
 #include "sidecar/filters/waf/audit_log.h"
 #include "sidecar/accesslog/access_log.h"
 #include "sidecar/server/request_stats_render.h"
+#include "sidecar/tracing/span_exporter.h"
 #include "sidecar/filters/waf/waf_rules.h"
 #include "sidecar/server/admin_handlers.h"
 
@@ -239,6 +240,14 @@ std::string renderStats(const AdminSources& src) {
   counter(out, "strait_access_log_dropped_total",
           "Access log lines dropped: their file's writer was more than 4 MiB behind, or a write failed.",
           accesslog::AccessLog::droppedTotal());
+  counter(out, "strait_tracing_spans_exported_total", "Spans a collector accepted.",
+          tracing::SpanExporter::exported());
+  counter(out, "strait_tracing_spans_dropped_total",
+          "Spans dropped before export: 10000 were already waiting (a collector down or slow).",
+          tracing::SpanExporter::dropped());
+  counter(out, "strait_tracing_spans_failed_total",
+          "Spans in batches a collector did not take (no endpoint, connection failed, non-2xx answer).",
+          tracing::SpanExporter::failed());
   if (filters::waf::AuditLog::enabled()) {
     counter(out, "strait_waf_audit_written_total", "WAF audit log lines written.", filters::waf::AuditLog::written());
     counter(out, "strait_waf_audit_dropped_total", "WAF audit log lines dropped (writer behind, or write errors).",

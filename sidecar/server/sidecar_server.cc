@@ -4,6 +4,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "sidecar/server/generation_cache.h"
+#include "sidecar/tracing/span_exporter.h"
 
 #include <fstream>
 #include <thread>
@@ -66,6 +67,18 @@ absl::Status SidecarServer::start() {
   build_options.mesh_identity_enabled = !bootstrap_.identity().token_file().empty();
   build_options.node_namespace = bootstrap_.node().namespace_();
   publisher_ = std::make_unique<ConfigPublisher>(raw, build_options);
+  // Spans go to the collector cluster's first available endpoint in the live generation.
+  tracing::SpanExporter::start(bootstrap_.node().service(), [this](const std::string& cluster)
+                                                                -> std::optional<net::Address> {
+    proxy::SnapshotPtr snap = publisher_->current();
+    const proxy::ClusterInfo* c = snap ? snap->findCluster(cluster) : nullptr;
+    if (c == nullptr) return std::nullopt;
+    int64_t now = event::monotonicMs();
+    for (const auto& ep : c->endpoints) {
+      if (ep.state->available(now)) return ep.address;
+    }
+    return std::nullopt;
+  });
 
   xds::AdsClient::Options opts;
   opts.address = bootstrap_.control_plane().address();
@@ -215,6 +228,7 @@ void SidecarServer::stop() {
   if (overload_) overload_->stop();  // reads the workers' counters
   for (auto& w : workers_) w->stop();
   filters::waf::AuditLog::shutdown();  // after the workers: their last lines are written
+  tracing::SpanExporter::stop();        // likewise, their last spans
 }
 
 }  // namespace strait::server

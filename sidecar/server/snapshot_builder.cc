@@ -181,6 +181,10 @@ absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snap
       info.access_logs.push_back(std::move(*log));
     }
     if (info.access_logs.size() != static_cast<size_t>(l.access_logs_size())) continue;
+    if (l.has_tracing()) {
+      info.tracing = tracing::compileTracing(l.tracing().collector_cluster(), l.tracing().sample_rate(),
+                                             l.tracing().always_sample_errors());
+    }
     if (absl::Status st = buildTcpRoutes(l, *snap, &info); !st.ok()) {
       errors.push_back(std::string(st.message()));
       continue;
