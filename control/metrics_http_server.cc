@@ -24,7 +24,8 @@ constexpr absl::Duration kLingerTime = absl::Milliseconds(200);
 constexpr size_t kMaxLingerBytes = 64 * 1024;
 
 bool isTokenChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+  // (strchr would also find the terminating NUL: a NUL is no token character.)
+  return std::isalnum(static_cast<unsigned char>(c)) || (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
 }
 
 bool isToken(absl::string_view s) {

@@ -32,6 +32,7 @@ TEST(ParseRequestHead, RefusesMalformedHeads) {
                           "GET /\x01 HTTP/1.1\r\n"}) {
     EXPECT_FALSE(parseRequestHead(bad).ok()) << bad;
   }
+  EXPECT_FALSE(parseRequestHead(std::string("G\0T /metrics HTTP/1.1\r\n", 23)).ok());
 }
 
 TEST(MetricsResponse, StatusByMethodAndPath) {
