@@ -85,15 +85,17 @@ bool sendCurrent(const MeshState& source, SidecarRegistry* registry, uint64_t no
   return true;
 }
 
-void handleRequest(const DiscoveryRequest& req, SidecarRegistry* registry, StreamState* st) {
+void handleRequest(const DiscoveryRequest& req, SidecarRegistry* registry, ControlMetrics* metrics, StreamState* st) {
   if (req.response_nonce() != st->sent_nonce) return;  // stale (or a repeated first request)
   if (req.has_error_detail()) {
     std::cerr << "strait-control: NACK from " << st->node.id() << " for version "
               << st->sent_version << ": "
               << absl::StrReplaceAll(req.error_detail().message(), {{"\n", "; "}}) << std::endl;
     registry->nacked(st->node.id(), st->token, st->sent_version, req.error_detail().message());
+    if (metrics != nullptr) metrics->sidecarNacked(req.error_detail().message());
   } else {
     registry->acked(st->node.id(), st->token, req.version_info());
+    if (metrics != nullptr) metrics->sidecarAcked(st->token, req.version_info());
   }
 }
 
@@ -168,12 +170,13 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
         }
         st.node = req.node();
         st.token = registry_->connected(st.node, context->peer(), peer_id ? identity : "");
+        if (metrics_ != nullptr) metrics_->sidecarConnected(st.token);
         std::cerr << "strait-control: sidecar " << st.node.id() << " (service "
                   << st.node.service() << ") connected from " << context->peer() << " as "
                   << identity << std::endl;
         changed = true;
       } else if (st.token != 0) {
-        handleRequest(req, registry_, &st);
+        handleRequest(req, registry_, metrics_, &st);
         // A workload becomes an endpoint once its sidecar serves: the first ACK means a
         // generation (its inbound listeners included) is live on every worker. Before
         // that, a caller sent to it would find nothing listening.
@@ -203,6 +206,7 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
   if (st.token != 0) {
     source_->workloadDown(st.node.id(), st.token);
     registry_->disconnected(st.node.id(), st.token);
+    if (metrics_ != nullptr) metrics_->sidecarDisconnected(st.token);
     std::cerr << "strait-control: sidecar " << st.node.id() << " disconnected" << std::endl;
   }
   return refusal;

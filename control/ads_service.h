@@ -11,6 +11,7 @@
 #include <atomic>
 
 #include "control/ca/certificate_authority.h"
+#include "control/control_metrics.h"
 #include "control/mesh_state.h"
 #include "control/sidecar_registry.h"
 #include "strait/v1/discovery.grpc.pb.h"
@@ -21,11 +22,12 @@ class AdsService final : public strait::v1::AggregatedDiscoveryService::Service 
  public:
   // All must outlive the service. `require_client_cert` null: no client authentication
   // (plaintext mode). `withdraw_timeout`: how long a draining sidecar waits at most for the
-  // others to ACK a version without its endpoint.
+  // others to ACK a version without its endpoint. `metrics` (may be null): where stream
+  // events (connect, ACK, NACK, disconnect) are counted.
   AdsService(MeshState* mesh, SidecarRegistry* registry, const ca::CertificateAuthority* require_client_cert,
-             absl::Duration withdraw_timeout = absl::Seconds(5))
+             absl::Duration withdraw_timeout = absl::Seconds(5), ControlMetrics* metrics = nullptr)
       : source_(mesh), registry_(registry), require_client_cert_(require_client_cert),
-        withdraw_timeout_(withdraw_timeout) {}
+        withdraw_timeout_(withdraw_timeout), metrics_(metrics) {}
 
   grpc::Status StreamAggregatedResources(
       grpc::ServerContext* context,
@@ -37,6 +39,7 @@ class AdsService final : public strait::v1::AggregatedDiscoveryService::Service 
   SidecarRegistry* const registry_;
   const ca::CertificateAuthority* const require_client_cert_;
   const absl::Duration withdraw_timeout_;
+  ControlMetrics* const metrics_;
   std::atomic<uint64_t> next_nonce_{1};  // unique across all streams
 };
 

@@ -56,8 +56,10 @@ grpc::Status CertificateService::IssueCertificate(
   if (!issued.ok()) {
     std::cerr << "strait-control: ca: refused certificate for " << context->peer() << ": "
               << issued.status().message() << std::endl;
+    if (metrics_ != nullptr) metrics_->certificateFailed();
     return toGrpc(issued.status());
   }
+  if (metrics_ != nullptr) metrics_->certificateIssued(issued->spiffe_id, method == "certificate");
   response->set_certificate_chain(issued->chain_pem);
   response->set_trust_bundle(ca_->trustBundlePem());
   response->set_spiffe_id(issued->spiffe_id);

@@ -9,15 +9,17 @@
 
 #include "control/ca/certificate_authority.h"
 #include "control/ca/token_auth.h"
+#include "control/control_metrics.h"
 #include "strait/v1/ca.grpc.pb.h"
 
 namespace strait::control {
 
 class CertificateService final : public strait::v1::CertificateService::Service {
  public:
-  // Both must outlive the service.
-  CertificateService(const ca::CertificateAuthority* ca, const ca::TokenAuthenticator* tokens)
-      : ca_(ca), tokens_(tokens) {}
+  // All must outlive the service. `metrics` (may be null): issued, renewed, refused.
+  CertificateService(const ca::CertificateAuthority* ca, const ca::TokenAuthenticator* tokens,
+                     ControlMetrics* metrics = nullptr)
+      : ca_(ca), tokens_(tokens), metrics_(metrics) {}
 
   grpc::Status IssueCertificate(grpc::ServerContext* context,
                                 const strait::v1::IssueCertificateRequest* request,
@@ -33,6 +35,7 @@ class CertificateService final : public strait::v1::CertificateService::Service 
 
   const ca::CertificateAuthority* const ca_;
   const ca::TokenAuthenticator* const tokens_;
+  ControlMetrics* const metrics_;
 };
 
 }  // namespace strait::control

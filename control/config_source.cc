@@ -31,12 +31,13 @@ void drain(int fd) {
 
 }  // namespace
 
-ConfigSource::ConfigSource(std::string dir) : dir_(std::move(dir)) {}
+ConfigSource::ConfigSource(std::string dir, ControlMetrics* metrics) : dir_(std::move(dir)), metrics_(metrics) {}
 
 ConfigSource::~ConfigSource() { stop(); }
 
 absl::Status ConfigSource::loadInitial() {
   auto gen = xds::loadConfigDir(dir_);
+  if (metrics_ != nullptr) metrics_->configLoaded(gen.ok());
   if (!gen.ok()) return gen.status();
   publish(*std::move(gen));
   return absl::OkStatus();
@@ -87,6 +88,7 @@ void ConfigSource::watchLoop(int inotify_fd) {
 
 void ConfigSource::reload() {
   auto gen = xds::loadConfigDir(dir_);
+  if (metrics_ != nullptr) metrics_->configLoaded(gen.ok());
   if (!gen.ok()) {
     std::cerr << "strait-control: config refused: " << gen.status().message() << std::endl;
     absl::MutexLock lock(&mu_);

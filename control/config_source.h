@@ -16,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "control/control_metrics.h"
 #include "strait/v1/generation.pb.h"
 
 namespace strait::control {
@@ -28,7 +29,8 @@ struct ConfigSnapshot {
 
 class ConfigSource {
  public:
-  explicit ConfigSource(std::string dir);
+  // `metrics` (may be null; must outlive this object) counts accepted and refused loads.
+  explicit ConfigSource(std::string dir, ControlMetrics* metrics = nullptr);
   ~ConfigSource();  // calls stop()
 
   // First load; on error nothing is served and the caller should exit.
@@ -53,6 +55,7 @@ class ConfigSource {
   void publish(strait::v1::Generation gen) ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string dir_;
+  ControlMetrics* const metrics_;
   std::thread watcher_;
   int stop_pipe_[2] = {-1, -1};  // written by stop() to wake the watch thread
 

@@ -16,7 +16,7 @@ constexpr const char* kUsage =
     "         [--plaintext] [--tokens FILE] [--operator-token-file FILE] [--trust-domain NAME]\n"
     "         [--cert-ttl DURATION] [--endpoint-grace DURATION] [--withdraw-timeout DURATION]\n"
     "         [--ca-dir DIR | --ca-cert FILE --ca-key FILE] [--extra-trust-root FILE]...\n"
-    "         [--service-cidr CIDR]\n"
+    "         [--service-cidr CIDR] [--metrics-listen HOST:PORT [--metrics-port-file FILE]]\n"
     "  --plaintext         serve gRPC without TLS (local demos only; prints a warning)\n"
     "  --tokens FILE       bootstrap tokens, YAML: tokens: [{token, namespace, service_account}]\n"
     "  --operator-token-file FILE  the management API's operator token (straitctl --token-file);\n"
@@ -30,7 +30,16 @@ constexpr const char* kUsage =
     "  --withdraw-timeout  how long a draining sidecar waits at most for the others to drop its\n"
     "                      endpoint (default 5s)\n"
     "  --service-cidr      where mesh services get their virtual addresses (default\n"
-    "                      240.240.0.0/16; see `straitctl hosts`)\n";
+    "                      240.240.0.0/16; see `straitctl hosts`)\n"
+    "  --metrics-listen    serve Prometheus metrics (GET /metrics, plain HTTP, no auth) on\n"
+    "                      HOST:PORT (port 0 picks a free one); default: off. Families, all\n"
+    "                      strait_control_*: sidecars_connected, sidecars_acked{version},\n"
+    "                      push_latency_seconds (version current -> all connected sidecars\n"
+    "                      ACKed), nacks_total{resource}, certificates_issued_total,\n"
+    "                      certificate_renewals_total, certificate_failures_total,\n"
+    "                      config_loads_accepted_total, config_loads_refused_total,\n"
+    "                      config_last_load_refused\n"
+    "  --metrics-port-file FILE  the metrics port is written here\n";
 
 int usage() {
   std::cerr << kUsage;
@@ -52,6 +61,8 @@ bool setValueFlag(const std::string& flag, const std::string& value,
   else if (flag == "--cert-ttl") return absl::ParseDuration(value, &opts->ca.max_ttl);
   else if (flag == "--endpoint-grace") return absl::ParseDuration(value, &opts->endpoint_grace);
   else if (flag == "--withdraw-timeout") return absl::ParseDuration(value, &opts->withdraw_timeout);
+  else if (flag == "--metrics-listen") opts->metrics_listen = value;
+  else if (flag == "--metrics-port-file") opts->metrics_port_file = value;
   else if (flag == "--service-cidr") {
     if (auto vips = strait::control::ServiceVips::create(value); !vips.ok()) {
       std::cerr << "strait-control: --service-cidr: " << vips.status().message() << std::endl;

@@ -25,11 +25,18 @@ std::optional<ServiceVips> vipsOf(const std::string& cidr) {
   return std::move(*vips);
 }
 
+// Written then renamed, so a test polling for the file never reads half of it.
+void writePortFile(const std::string& path, int port) {
+  std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << port << "\n";
+  std::rename(tmp.c_str(), path.c_str());
+}
+
 }  // namespace
 
 ControlServer::ControlServer(ServerOptions options)
     : options_(std::move(options)),
-      source_(options_.config_dir),
+      source_(options_.config_dir, &metrics_),
       mesh_(&source_, options_.endpoint_grace, vipsOf(options_.service_cidr)),
       management_(&source_, &mesh_, &registry_) {}
 
@@ -89,10 +96,14 @@ absl::Status ControlServer::start() {
   if (!st.ok()) return st;
   auto creds = credentials();
   if (!creds.ok()) return creds.status();
+  // Before mesh_.start(), so that every version MeshState publishes starts a rollout.
+  mesh_listener_ = mesh_.addListener([this] {
+    if (auto snap = mesh_.current()) metrics_.versionPublished(snap->version);
+  });
   mesh_.start();
   ads_ = std::make_unique<AdsService>(&mesh_, &registry_, options_.plaintext ? nullptr : ca_.get(),
-                                      options_.withdraw_timeout);
-  certificates_ = std::make_unique<CertificateService>(ca_.get(), &tokens_);
+                                      options_.withdraw_timeout, &metrics_);
+  certificates_ = std::make_unique<CertificateService>(ca_.get(), &tokens_, &metrics_);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, *creds, &port_);
   // Generations up to xds::kMaxGenerationBytes go out in one response (gRPC's default is 4 MiB).
@@ -104,12 +115,9 @@ absl::Status ControlServer::start() {
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
   }
-  if (!options_.port_file.empty()) {
-    // Written then renamed, so a test polling for the file never reads half of it.
-    std::string tmp = options_.port_file + ".tmp";
-    std::ofstream(tmp) << port_ << "\n";
-    std::rename(tmp.c_str(), options_.port_file.c_str());
-  }
+  if (!options_.port_file.empty()) writePortFile(options_.port_file, port_);
+  st = startMetrics();
+  if (!st.ok()) return st;
   st = source_.startWatching();
   if (!st.ok()) return st;
   std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
@@ -119,8 +127,25 @@ absl::Status ControlServer::start() {
   return absl::OkStatus();
 }
 
+absl::Status ControlServer::startMetrics() {
+  if (options_.metrics_listen.empty()) return absl::OkStatus();
+  metrics_http_ = std::make_unique<MetricsHttpServer>([this] { return metrics_.render(registry_.list()); });
+  absl::Status st = metrics_http_->start(options_.metrics_listen);
+  if (!st.ok()) return absl::Status(st.code(), absl::StrCat("--metrics-listen: ", st.message()));
+  if (!options_.metrics_port_file.empty()) writePortFile(options_.metrics_port_file, metrics_http_->port());
+  std::string host = options_.metrics_listen.substr(0, options_.metrics_listen.rfind(':'));
+  std::cout << "strait-control: metrics on http://" << host << ":" << metrics_http_->port() << "/metrics"
+            << std::endl;
+  return absl::OkStatus();
+}
+
 void ControlServer::shutdown() {
+  if (metrics_http_ != nullptr) metrics_http_->stop();
   source_.stop();
+  if (mesh_listener_ >= 0) {
+    mesh_.removeListener(mesh_listener_);
+    mesh_listener_ = -1;
+  }
   mesh_.stop();
   if (server_ == nullptr) return;
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

@@ -1,4 +1,5 @@
-// strait-control's pieces wired together: config source, registry, gRPC server.
+// strait-control's pieces wired together: config source, registry, gRPC server, and the
+// optional plain-HTTP /metrics endpoint.
 // Threads: start() and shutdown() from the main thread, once each.
 #pragma once
 
@@ -11,8 +12,10 @@
 #include "control/ca/token_auth.h"
 #include "control/certificate_service.h"
 #include "control/config_source.h"
+#include "control/control_metrics.h"
 #include "control/management_service.h"
 #include "control/mesh_state.h"
+#include "control/metrics_http_server.h"
 #include "control/sidecar_registry.h"
 
 namespace grpc {
@@ -38,6 +41,8 @@ struct ServerOptions {
   // 240.240.0.0/16 is Istio's choice for the same purpose: reserved (class E), so never a
   // real destination, and intercepted before any route to it matters.
   std::string service_cidr = "240.240.0.0/16";
+  std::string metrics_listen;     // --metrics-listen HOST:PORT: plain-HTTP GET /metrics; empty: off
+  std::string metrics_port_file;  // --metrics-port-file: its bound port written here
 };
 
 class ControlServer {
@@ -58,6 +63,7 @@ class ControlServer {
 
  private:
   const ServerOptions options_;
+  ControlMetrics metrics_;  // first: the pieces below count into it
   ConfigSource source_;
   MeshState mesh_;  // what is served: source_ plus the live workloads' endpoints
   SidecarRegistry registry_;
@@ -68,8 +74,11 @@ class ControlServer {
   ManagementService management_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  int mesh_listener_ = -1;  // tells metrics_ of each new version
+  std::unique_ptr<MetricsHttpServer> metrics_http_;
 
   absl::Status startCa();
+  absl::Status startMetrics();
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials() const;
 };
 

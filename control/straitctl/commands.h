@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "absl/time/time.h"
+
 namespace strait::ctl {
 
 // `straitctl validate DIR`: loads DIR exactly like strait-control does.
@@ -22,6 +24,18 @@ struct ControlTarget {
 // `straitctl [--control HOST:PORT] [--ca-file FILE] status`: the served version and every
 // known sidecar.
 int status(const ControlTarget& target);
+
+// `straitctl [...] status --watch [--interval D] [--until-converged [--timeout D]]`: polls
+// every `interval` and prints (time-stamped) the served version, the config refusal and the
+// status line of each sidecar whenever one of them changes, with a rollout summary, until
+// interrupted. With --until-converged (implies --watch): exits 0 once every connected
+// sidecar has ACKed the served version, 1 (with the laggards named) after `timeout`.
+struct WatchOptions {
+  absl::Duration interval = absl::Milliseconds(500);  // --interval
+  bool until_converged = false;                       // --until-converged
+  absl::Duration timeout = absl::Seconds(60);         // --timeout (with --until-converged)
+};
+int statusWatch(const ControlTarget& target, const WatchOptions& options);
 
 // `straitctl [...] hosts`: the mesh services' virtual addresses as /etc/hosts lines
 // ("VIP name [name.namespace name.namespace.svc]"), for a pod whose app calls services by name.
