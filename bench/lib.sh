@@ -1,4 +1,4 @@
-# Shared by the benchmark scripts (bench/run.sh, bench/h2.sh); sourced, not run.
+# Shared by the benchmark scripts (bench/run.sh, h2.sh, waf.sh, observe.sh); sourced, not run.
 # The sourcing script sets BUILD_DIR and calls bench_init, which makes $WORK and installs the
 # traps that stop, by PID, every process started with start() (newest first) and remove $WORK.
 
@@ -78,6 +78,33 @@ raise_nofile() {
   ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
   log "RLIMIT_NOFILE $(ulimit -n)"
 }
+
+# measure_wrk NAME ORIGIN_PID URL [WRK_ARGS...]: a warm-up, then wrk -t1 -c$CONNS for
+# $DURATION while the CPU time of the proxy ($PROXY_PID, if set) and of the origin is taken;
+# prints "req_s p99 proxy_cpu_us_per_req origin_cpu_us_per_req" and leaves wrk's output in
+# $WORK/wrk-NAME.txt.
+measure_wrk() {
+  local name=$1 origin_pid=$2 url=$3; shift 3
+  # shellcheck disable=SC2046
+  $(pin_for wrk) wrk -t1 -c"$CONNS" -d"$WARMUP" "$@" "$url" >/dev/null
+  local p0 o0 p1 o1 out
+  p0=$([ -n "$PROXY_PID" ] && cpu_ticks "$PROXY_PID" || echo 0)
+  o0=$(cpu_ticks "$origin_pid")
+  # shellcheck disable=SC2046
+  out=$($(pin_for wrk) wrk -t1 -c"$CONNS" -d"$DURATION" --latency "$@" "$url")
+  p1=$([ -n "$PROXY_PID" ] && cpu_ticks "$PROXY_PID" || echo 0)
+  o1=$(cpu_ticks "$origin_pid")
+  echo "$out" >"$WORK/wrk-$name.txt"
+  local reqs rps p99
+  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+  rps=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  awk -v r="$reqs" -v dp=$((p1 - p0)) -v dorig=$((o1 - o0)) -v hz="$CLK_TCK" -v rps="$rps" \
+    -v p99="$p99" 'BEGIN { printf "%s %s %.2f %.2f\n", rps, p99, dp * 1e6 / hz / r, dorig * 1e6 / hz / r }'
+}
+
+# wrk_errors NAME: the non-2xx and socket-error lines of the last measure_wrk NAME ("" if none).
+wrk_errors() { grep "Non-2xx\|Socket errors" "$WORK/wrk-$1.txt" | tr '\n' ' ' || true; }
 
 # start_origin SIZE PORT: strait-test-upstream with one thread and a SIZE-byte body; pid in
 # $LAST_PID.

@@ -49,24 +49,12 @@ start_haproxy() {
 
 # run_wrk PROXY ORIGIN_PID PORT: prints "req_s p99 proxy_cpu_us_per_req origin_cpu_us_per_req"
 run_wrk() {
-  local proxy=$1 origin_pid=$2 port=$3 url="http://127.0.0.1:$3/"
-  wait_for "$proxy on :$port" curl -sf -o /dev/null "$url"
-  $(pin_for wrk) wrk -t1 -c"$CONNS" -d"$WARMUP" "$url" >/dev/null
-  local p0 o0 p1 o1 out
-  p0=$([ -n "$PROXY_PID" ] && cpu_ticks "$PROXY_PID" || echo 0)
-  o0=$(cpu_ticks "$origin_pid")
-  out=$($(pin_for wrk) wrk -t1 -c"$CONNS" -d"$DURATION" --latency "$url")
-  p1=$([ -n "$PROXY_PID" ] && cpu_ticks "$PROXY_PID" || echo 0)
-  o1=$(cpu_ticks "$origin_pid")
-  echo "$out" >"$WORK/wrk-$proxy.txt"
-  local reqs rps p99 errors
-  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
-  rps=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
-  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-  errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {printf "%s ", $0}')
+  local proxy=$1 origin_pid=$2 url="http://127.0.0.1:$3/"
+  wait_for "$proxy on :$3" curl -sf -o /dev/null "$url"
+  measure_wrk "$proxy" "$origin_pid" "$url"
+  local errors
+  errors=$(wrk_errors "$proxy")
   [ -z "$errors" ] || log "$proxy: $errors"
-  awk -v r="$reqs" -v dp=$((p1 - p0)) -v dorig=$((o1 - o0)) -v hz="$CLK_TCK" -v rps="$rps" \
-    -v p99="$p99" 'BEGIN { printf "%s %s %.2f %.2f\n", rps, p99, dp * 1e6 / hz / r, dorig * 1e6 / hz / r }'
 }
 
 # idle_mem PORT: prints bytes of RSS per idle keep-alive connection (proxy process tree)

@@ -59,24 +59,16 @@ wrk.headers["Accept"] = "text/html,application/xhtml+xml,application/xml;q=0.9,*
 # run_load ROW LOAD ORIGIN_PID PORT: prints "req_s p99 proxy_cpu origin_cpu"; refuses to print
 # numbers for a run with non-2xx answers (a WAF refusing the load measures nothing).
 run_load() {
-  local url="http://127.0.0.1:$4/" script=$WORK/$2.lua
+  local url="http://127.0.0.1:$4/"
   wait_for "$1 on :$4" curl -sf -o /dev/null "$url"
-  $(pin_for wrk) wrk -t1 -c"$CONNS" -d"$WARMUP" -s "$script" "$url" >/dev/null
-  local p0 o0 p1 o1 out
-  p0=$(cpu_ticks "$PROXY_PID"); o0=$(cpu_ticks "$3")
-  out=$($(pin_for wrk) wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$script" "$url")
-  p1=$(cpu_ticks "$PROXY_PID"); o1=$(cpu_ticks "$3")
-  echo "$out" >"$WORK/wrk-$1-$2.txt"
-  if echo "$out" | grep -q "Non-2xx\|Socket errors"; then
-    log "$1 $2: $(echo "$out" | grep "Non-2xx\|Socket errors")"
+  measure_wrk "$1-$2" "$3" "$url" -s "$WORK/$2.lua" >"$WORK/measured"
+  local errors
+  errors=$(wrk_errors "$1-$2")
+  if [ -n "$errors" ]; then
+    log "$1 $2: $errors"
     exit 1
   fi
-  local reqs rps p99
-  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
-  rps=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
-  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-  awk -v r="$reqs" -v dp=$((p1 - p0)) -v dorig=$((o1 - o0)) -v hz="$CLK_TCK" -v rps="$rps" -v p99="$p99" \
-    'BEGIN { printf "%s %s %.2f %.2f\n", rps, p99, dp * 1e6 / hz / r, dorig * 1e6 / hz / r }'
+  cat "$WORK/measured"
 }
 
 for bin in "$BUILD_DIR/tests/upstream/strait-test-upstream" "$BUILD_DIR/sidecar/strait-sidecar" \

@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sidecar/accesslog/access_log.h"
+#include "sidecar/core/listener_counters.h"
 #include "sidecar/net/address.h"
 #include "sidecar/router/authz.h"
 #include "sidecar/upstream/cluster_info.h"
@@ -49,6 +50,8 @@ class ListenSocket {
     n++;
     return true;
   }
+  ListenerCounters& counters() { return counters_; }
+  const ListenerCounters& counters() const { return counters_; }
   void removeClient(const std::string& ip) {
     absl::MutexLock lock(&clients_mu_);
     auto it = clients_.find(ip);
@@ -58,6 +61,7 @@ class ListenSocket {
  private:
   int fd_;
   net::Address address_;
+  ListenerCounters counters_;
   absl::Mutex clients_mu_;
   absl::flat_hash_map<std::string, uint32_t> clients_ ABSL_GUARDED_BY(clients_mu_);
 };

@@ -258,6 +258,8 @@ void Connection::closeNow(ConnectionEvent event) {
 }
 
 void Connection::failTransport() {
+  if (handshaking_ && !client_ && callbacks_ && transport_) callbacks_->onServerHandshake(false, transport_->failureReason());
+  if (fd_ < 0) return;
   transport_failed_ = true;
   if (handshaking_ && client_) connect_failed_ = true;
   closeNow(ConnectionEvent::kRemoteClose);
@@ -335,6 +337,8 @@ void Connection::doHandshake() {
 void Connection::onHandshakeDone() {
   handshaking_ = false;
   updateInterest();
+  if (!client_ && callbacks_) callbacks_->onServerHandshake(true, std::string());
+  if (fd_ < 0) return;
   if (client_ && callbacks_) callbacks_->onEvent(ConnectionEvent::kConnected);
   if (fd_ >= 0) doWrite();
   if (fd_ >= 0 && transport_ && transport_->hasBufferedInput()) doRead();

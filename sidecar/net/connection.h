@@ -41,6 +41,12 @@ class ConnectionCallbacks {
   // Output buffer crossed the high watermark upwards / drained below the low one.
   virtual void onAboveWriteHighWatermark() {}
   virtual void onBelowWriteLowWatermark() {}
+  // Accepted connections with a transport (TLS): its handshake completed (`failure` empty)
+  // or failed (`failure`: the transport's reason; empty if the client just went away).
+  virtual void onServerHandshake(bool ok, const std::string& failure) {
+    (void)ok;
+    (void)failure;
+  }
 };
 
 class Connection final : public event::IoHandler, public event::DeferredDeletable {

@@ -1,5 +1,6 @@
 #include "sidecar/filters/waf/audit_log.h"
 #include "sidecar/accesslog/access_log.h"
+#include "sidecar/server/listener_stats_render.h"
 #include "sidecar/server/request_stats_render.h"
 #include "sidecar/tracing/span_exporter.h"
 #include "sidecar/filters/waf/waf_rules.h"
@@ -231,6 +232,7 @@ std::string renderStats(const AdminSources& src) {
   if (proxy::SnapshotPtr snap = src.publisher->current()) {
     renderClusterStats(out, *snap);
     renderRequestStats(*snap, &out);
+    renderListenerStats(*snap, &out);
   }
   counter(out, "strait_waf_rule_sets_compiled_total",
           "WAF rule sets compiled (a generation reuses an unchanged filter's rule set).",

@@ -154,6 +154,7 @@ void Worker::onAccept(int fd, const std::string& peer_ip, const std::string& lis
     return;
   }
   const proxy::ListenerInfo* info = snapshot_ ? snapshot_->findListener(listener) : nullptr;
+  if (info != nullptr && info->socket) info->socket->counters().connections.fetch_add(1, std::memory_order_relaxed);
   std::shared_ptr<proxy::ListenSocket> counted;  // holds the per-client count
   if (info != nullptr && info->max_connections_per_client > 0) {
     if (!info->socket->tryAddClient(peer_ip, info->max_connections_per_client)) {

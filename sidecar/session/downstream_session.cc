@@ -574,6 +574,13 @@ void DownstreamSession::onBelowWriteLowWatermark() {
   if (stream_) stream_->onDownstreamWatermark(false);
 }
 
+void DownstreamSession::onServerHandshake(bool ok, const std::string& failure) {
+  const ListenerInfo* l = liveListener(ctx_, listener_name_);
+  if (l == nullptr || !l->socket) return;
+  if (ok) l->socket->counters().tls_handshakes.fetch_add(1, std::memory_order_relaxed);
+  else l->socket->counters().tlsHandshakeFailed(failure);
+}
+
 void DownstreamSession::countResponse(int status) {
   int cls = status / 100;
   if (cls >= 1 && cls <= 5) WorkerStats::inc(ctx_.stats().downstream_rq_by_class[cls]);

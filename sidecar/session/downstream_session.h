@@ -72,6 +72,7 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   void onEvent(net::ConnectionEvent event) override;
   void onAboveWriteHighWatermark() override;
   void onBelowWriteLowWatermark() override;
+  void onServerHandshake(bool ok, const std::string& failure) override;
 
   // http::CodecCallbacks (the HTTP/1.1 request parser)
   void onRequestHead(http::StreamId id, http::RequestHead&& head, http::BodyFraming framing, uint64_t length) override;

@@ -192,6 +192,24 @@ class TlsTest(harness.StraitTestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertEqual(tls_handshake(self.port, "a.test", self.cafile)[0], "a.test")
 
+    def test_handshakes_are_counted_and_failures_by_reason(self):
+        self.start(self.tls_config(tls_extra={"params": {"min_version": "TLSv1_3"}}))
+        self.assertEqual(tls_handshake(self.port, "a.test", self.cafile)[0], "a.test")
+        with self.assertRaises(ssl.SSLError):  # too old a version
+            tls_handshake(self.port, "a.test", self.cafile, max_version=ssl.TLSVersion.TLSv1_2)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=harness.scaled(5)) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")  # plaintext HTTP to a TLS port
+            s.recv(100)
+
+        def counted():
+            body = harness.http_get(self.admin, "/stats")[2]
+            want = ['strait_listener_cx_total{listener="ingress"} 3',
+                    'strait_listener_tls_handshake_total{listener="ingress"} 1',
+                    'strait_listener_tls_handshake_failure_total{listener="ingress",reason="unsupported_protocol"} 1',
+                    'strait_listener_tls_handshake_failure_total{listener="ingress",reason="http_request"} 1']
+            return all(w in body for w in want) or None
+        wait_until(counted, 10, message="handshakes counted by outcome and reason")
+
     def wait_nacked(self, version):
         def nacked():
             s = harness.straitctl_status(self.control_port)["sidecars"].get("web-1")
