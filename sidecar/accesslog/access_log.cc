@@ -1,6 +1,7 @@
 #include "sidecar/accesslog/access_log.h"
 
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <string_view>
 
@@ -17,13 +18,26 @@ bool numeric(int f) {
          f == kAttempts;
 }
 
-// RFC 3339 in UTC with milliseconds, e.g. 2026-12-05T01:02:03.456Z.
+// RFC 3339 in UTC with milliseconds, e.g. 2026-12-05T01:02:03.456Z. The date and time of
+// the second are formatted once per second per thread (gmtime and a format call per line
+// were a tenth of a line's cost).
 void appendTime(int64_t wall_us, std::string* out) {
-  time_t secs = static_cast<time_t>(wall_us / 1000000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  absl::StrAppendFormat(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                        tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>((wall_us / 1000) % 1000));
+  thread_local int64_t cached_second = -1;
+  thread_local char cached[24];  // "YYYY-MM-DDTHH:MM:SS."
+  int64_t second = wall_us / 1000000;
+  if (second != cached_second) {
+    time_t secs = static_cast<time_t>(second);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_second = second;
+  }
+  out->append(cached);
+  int ms = static_cast<int>((wall_us / 1000) % 1000);
+  char tail[5] = {static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                  static_cast<char>('0' + ms % 10), 'Z', '\0'};
+  out->append(tail, 4);
 }
 
 void appendFlags(const http::StreamInfo& info, std::string* out) {
@@ -152,10 +166,15 @@ void AccessLog::appendText(const http::StreamInfo& info, const LineClock& clock,
 
 std::string AccessLog::format(const http::StreamInfo& info, const LineClock& clock) const {
   std::string out;
-  out.reserve(512);
+  formatInto(info, clock, &out);
+  return out;
+}
+
+void AccessLog::formatInto(const http::StreamInfo& info, const LineClock& clock, std::string* line) const {
+  std::string& out = *line;
   if (!json_) {
     appendText(info, clock, &out);
-    return out;
+    return;
   }
   out.push_back('{');
   for (int f = 0; f < kFieldCount; f++) {
@@ -178,11 +197,14 @@ std::string AccessLog::format(const http::StreamInfo& info, const LineClock& clo
     }
   }
   out.push_back('}');
-  return out;
 }
 
 void AccessLog::log(const http::StreamInfo& info, const LineClock& clock, uint64_t random) const {
-  if (wants(info, random)) file_->write(format(info, clock));
+  if (!wants(info, random)) return;
+  thread_local std::string line;  // reused: no allocation per line once it has grown
+  line.clear();
+  formatInto(info, clock, &line);
+  file_->write(line);
 }
 
 uint64_t AccessLog::writtenTotal() {

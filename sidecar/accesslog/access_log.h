@@ -48,6 +48,7 @@ class AccessLog {
  private:
   AccessLog() = default;
   void appendText(const http::StreamInfo& info, const LineClock& clock, std::string* out) const;
+  void formatInto(const http::StreamInfo& info, const LineClock& clock, std::string* out) const;
 
   bool json_ = true;
   std::vector<Segment> segments_;  // TEXT

@@ -9,6 +9,18 @@ void appendJsonString(std::string* out_ptr, std::string_view s) {
   out += "\"";
   size_t i = 0;
   while (i < s.size()) {
+    // A run of printable ASCII that needs no escape goes in one append.
+    size_t run = i;
+    while (run < s.size()) {
+      unsigned char r = static_cast<unsigned char>(s[run]);
+      if (r < 0x20 || r >= 0x7f || r == '"' || r == '\\') break;
+      run++;
+    }
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {

@@ -11,11 +11,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace strait::accesslog {
 
 class LogFile::Impl {
  public:
+  static constexpr size_t kFlushBytes = 64 << 10;
+  static constexpr absl::Duration kFlushInterval = absl::Milliseconds(20);
+
   Impl(std::string label, std::string path, uint64_t max_bytes)
       : label_(std::move(label)), path_(std::move(path)), max_bytes_(max_bytes) {}
 
@@ -46,13 +50,13 @@ class LogFile::Impl {
     fd_ = -1;
   }
 
-  void write(std::string&& line) {
+  void write(std::string_view line) {
     absl::MutexLock lock(&mu_);
     if (stopping_ || pending_.size() + line.size() + 1 > kMaxPendingBytes) {
       owner_->dropped_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    pending_.append(line);
+    pending_.append(line.data(), line.size());
     pending_.push_back('\n');
     lines_pending_++;
   }
@@ -72,11 +76,16 @@ class LogFile::Impl {
       bool reopen = false;
       {
         absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(
-            +[](Impl* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
-              return w->stopping_ || w->reopen_ || !w->pending_.empty();
-            },
-            this));
+        // Woken when kFlushBytes wait (or to stop or reopen), else every kFlushInterval: a
+        // worker's write never wakes this thread line by line (a futex wake per request
+        // cost more than the formatting).
+        mu_.AwaitWithTimeout(absl::Condition(
+                                 +[](Impl* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
+                                   return w->stopping_ || w->reopen_ || w->pending_.size() >= kFlushBytes;
+                                 },
+                                 this),
+                             kFlushInterval);
+        if (pending_.empty() && !stopping_ && !reopen_) continue;
         if (pending_.empty() && stopping_) return;
         batch.swap(pending_);
         lines = lines_pending_;
@@ -180,7 +189,7 @@ void LogFile::shutdownAll() {
   for (auto& [path, file] : r.files) file->impl_->stop();
 }
 
-void LogFile::write(std::string&& line) { impl_->write(std::move(line)); }
+void LogFile::write(std::string_view line) { impl_->write(line); }
 void LogFile::reopen() { impl_->reopen(); }
 const std::string& LogFile::path() const { return impl_->path(); }
 

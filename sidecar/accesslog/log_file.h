@@ -1,7 +1,8 @@
 // A log file appended by one background thread: access logs (Listener.access_log) and the
 // WAF audit log write lines here. Workers call write() and never wait on the file: a line is
 // handed over under a short lock and dropped (counted) when the thread is more than
-// kMaxPendingBytes behind (a full disk, a pipe nobody reads). Past `max_bytes` the file is
+// kMaxPendingBytes behind (a full disk, a pipe nobody reads). The thread writes when 64 KiB
+// wait or every 20 ms, so a line reaches the file within about 20 ms. Past `max_bytes` the file is
 // renamed to <path>.1 and a new one started; reopen() (SIGUSR1, after an external logrotate)
 // starts a new file at `path`. The path "-" is the process's standard output (never rotated).
 //
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 
@@ -36,8 +38,8 @@ class LogFile {
   // Writes what is pending and stops every file's thread (at exit, after the workers).
   static void shutdownAll();
 
-  // One line, without its newline.
-  void write(std::string&& line);
+  // One line, without its newline (copied).
+  void write(std::string_view line);
   void reopen();
   uint64_t written() const { return written_.load(std::memory_order_relaxed); }
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }

@@ -28,7 +28,7 @@ void AuditLog::shutdown() { accesslog::LogFile::shutdownAll(); }
 bool AuditLog::enabled() { return g_file.load(std::memory_order_acquire) != nullptr; }
 
 void AuditLog::write(std::string line) {
-  if (accesslog::LogFile* f = g_file.load(std::memory_order_acquire)) f->write(std::move(line));
+  if (accesslog::LogFile* f = g_file.load(std::memory_order_acquire)) f->write(line);
 }
 
 uint64_t AuditLog::written() {
