@@ -1,6 +1,8 @@
 // Config directory loading and inotify watching (see config_source.h).
 #include "control/config_source.h"
 
+#include <openssl/sha.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/inotify.h>
@@ -115,8 +117,13 @@ std::string ConfigSource::contentHash(const strait::v1::Generation& gen) {
   coded.SetSerializationDeterministic(true);
   gen.SerializeToCodedStream(&coded);
   coded.Trim();
-  char hex[9];
-  snprintf(hex, sizeof(hex), "%08x", static_cast<uint32_t>(std::hash<std::string>{}(bytes)));
+  // SHA-256, 64 bits of it: the same content has the same hash in every process, every
+  // replica and every build (std::hash promises none of that), and sidecars may take an equal
+  // hash for equal content (xds/subscription.h).
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  char hex[17];
+  for (int i = 0; i < 8; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
   return hex;
 }
 

@@ -47,7 +47,8 @@ class ConfigSource {
   // Returns an id for removeListener.
   int addListener(std::function<void()> on_new_version) ABSL_LOCKS_EXCLUDED(mu_);
   void removeListener(int id) ABSL_LOCKS_EXCLUDED(mu_);
-  // A short hash of the generation's deterministic serialization (the version's suffix).
+  // 16 hex digits of the SHA-256 of the generation's deterministic serialization (the
+  // version's suffix): the same content, the same hash, in every process.
   static std::string contentHash(const strait::v1::Generation& gen);
 
  private:

@@ -1,6 +1,8 @@
 // Sidecar-side ADS state machine (see subscription.h).
 #include "xds/subscription.h"
 
+#include <string_view>
+
 namespace strait::xds {
 
 SubscriptionState::SubscriptionState(strait::v1::Node node) : node_(std::move(node)) {}
@@ -20,10 +22,18 @@ SubscriptionState::Action SubscriptionState::onResponse(
   if (response.type_url() != kGenerationTypeUrl || response.version_info().empty()) {
     return Action::kReject;
   }
-  if (!applied_version_.empty() && response.version_info() == applied_version_) {
+  if (!applied_version_.empty() &&
+      (response.version_info() == applied_version_ || sameContent(response.version_info(), applied_version_))) {
     return Action::kAckUnchanged;
   }
   return Action::kApply;
+}
+
+bool SubscriptionState::sameContent(const std::string& a, const std::string& b) {
+  size_t da = a.find('-'), db = b.find('-');
+  if (da == std::string::npos || db == std::string::npos) return false;
+  std::string_view ha = std::string_view(a).substr(da + 1), hb = std::string_view(b).substr(db + 1);
+  return ha.size() >= 16 && ha == hb;
 }
 
 strait::v1::DiscoveryRequest SubscriptionState::onApplied() {

@@ -25,7 +25,9 @@ class SubscriptionState {
   // What to do with a response.
   enum class Action {
     kApply,        // a new version: build and apply it, then onApplied/onRejected
-    kAckUnchanged, // same version as already applied: ACK without rebuilding (call onApplied)
+    kAckUnchanged, // same version as already applied, or the same content under another
+                   // version (a restarted or another control plane): ACK without rebuilding
+                   // (call onApplied; the ACK names the new version)
     kReject,       // malformed response (wrong type_url, empty version): call onRejected
   };
   Action onResponse(const strait::v1::DiscoveryResponse& response);
@@ -37,6 +39,9 @@ class SubscriptionState {
   strait::v1::DiscoveryRequest onRejected(const absl::Status& why);
 
   const std::string& appliedVersion() const { return applied_version_; }
+  // Versions are "<sequence>-<content hash>" (control/config_source.h): two versions with
+  // the same hash (64 bits or more) carry the same generation.
+  static bool sameContent(const std::string& a, const std::string& b);
   // Counters for /stats.
   uint64_t acks() const { return acks_; }
   uint64_t nacks() const { return nacks_; }

@@ -13,6 +13,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sidecar/accesslog/access_log.h"
@@ -114,6 +115,8 @@ struct Snapshot {
   std::vector<ListenerInfo> listeners;
   absl::flat_hash_map<std::string, std::unique_ptr<RouteTable>> route_tables;
   absl::flat_hash_map<std::string, std::shared_ptr<const ClusterInfo>> clusters;
+  // Every endpoint's EndpointInfo::key (collected by the builder: workers look pools up in it).
+  absl::flat_hash_set<std::string> endpoint_keys;
 
   const ListenerInfo* findListener(const std::string& name) const {
     for (const auto& l : listeners) {

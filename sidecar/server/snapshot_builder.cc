@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "control/ca/spiffe_id.h"
@@ -38,14 +40,49 @@ strait::v1::UpstreamTls meshServiceTls(const strait::v1::Cluster& c, const Build
   return t;
 }
 
+// The previous generation's cluster named like `c`, if it is the same: the same Cluster and
+// the same load assignment, and no TLS (a context depends on secrets and on the mesh
+// certificate, which may have changed). Identity by content: the worker keeps its balancer,
+// and nothing is rebuilt.
+std::shared_ptr<const proxy::ClusterInfo> unchangedCluster(
+    const strait::v1::Cluster& c, const strait::v1::ClusterLoadAssignment* assignment, bool tls,
+    const proxy::Snapshot* previous,
+    const absl::flat_hash_map<std::string, const strait::v1::ClusterLoadAssignment*>& previous_assignments,
+    const absl::flat_hash_map<std::string, const strait::v1::Cluster*>& previous_clusters) {
+  if (previous == nullptr || tls) return nullptr;
+  auto pc = previous_clusters.find(c.name());
+  auto info = previous->clusters.find(c.name());
+  if (pc == previous_clusters.end() || info == previous->clusters.end() || info->second->tls) return nullptr;
+  if (!google::protobuf::util::MessageDifferencer::Equals(*pc->second, c)) return nullptr;
+  auto pa = previous_assignments.find(c.name());
+  const strait::v1::ClusterLoadAssignment* before = pa == previous_assignments.end() ? nullptr : pa->second;
+  if ((before == nullptr) != (assignment == nullptr)) return nullptr;
+  if (before != nullptr && !google::protobuf::util::MessageDifferencer::Equals(*before, *assignment)) return nullptr;
+  return info->second;
+}
+
 absl::Status buildClusters(const strait::v1::Generation& gen, const tls::SecretMap& secrets,
                            const BuildOptions& options, const proxy::Snapshot* previous,
                            proxy::Snapshot* snap) {
   absl::flat_hash_map<std::string, const strait::v1::ClusterLoadAssignment*> assignments;
   for (const auto& la : gen.load_assignments()) assignments[la.cluster_name()] = &la;
+  absl::flat_hash_map<std::string, const strait::v1::ClusterLoadAssignment*> previous_assignments;
+  absl::flat_hash_map<std::string, const strait::v1::Cluster*> previous_clusters;
+  if (previous != nullptr) {
+    for (const auto& la : previous->generation.load_assignments()) previous_assignments[la.cluster_name()] = &la;
+    for (const auto& c : previous->generation.clusters()) previous_clusters[c.name()] = &c;
+  }
   for (const auto& c : gen.clusters()) {
     std::shared_ptr<const tls::ClientContext> tls;
     bool auto_mtls = !c.has_tls() && c.type() == strait::v1::Cluster::SERVICE && meshOf(options) != nullptr;
+    auto it = assignments.find(c.name());
+    const strait::v1::ClusterLoadAssignment* assignment = it == assignments.end() ? nullptr : it->second;
+    if (auto same = unchangedCluster(c, assignment, c.has_tls() || auto_mtls, previous, previous_assignments,
+                                     previous_clusters)) {
+      for (const auto& ep : same->endpoints) snap->endpoint_keys.insert(ep.key);
+      snap->clusters.emplace(c.name(), std::move(same));
+      continue;
+    }
     if (c.has_tls() || auto_mtls) {
       strait::v1::UpstreamTls upstream_tls = auto_mtls ? meshServiceTls(c, options) : c.tls();
       // An HTTP/2 cluster over TLS negotiates h2 unless the config says otherwise.
@@ -57,11 +94,10 @@ absl::Status buildClusters(const strait::v1::Generation& gen, const tls::SecretM
       if (!ctx.ok()) return ctx.status();
       tls = std::move(*ctx);
     }
-    auto it = assignments.find(c.name());
     const proxy::ClusterInfo* before = previous == nullptr ? nullptr : previous->findCluster(c.name());
-    auto info =
-        proxy::ClusterInfo::build(c, it == assignments.end() ? nullptr : it->second, std::move(tls), before);
+    auto info = proxy::ClusterInfo::build(c, assignment, std::move(tls), before);
     if (!info.ok()) return info.status();
+    for (const auto& ep : (*info)->endpoints) snap->endpoint_keys.insert(ep.key);
     snap->clusters.emplace(c.name(), std::move(*info));
   }
   return absl::OkStatus();

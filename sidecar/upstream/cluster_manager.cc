@@ -2,37 +2,37 @@
 
 namespace strait::proxy {
 
+// O(clusters) moves and no allocation beyond the new map: balancers of unchanged clusters
+// (the builder kept their ClusterInfo) stay with their state; the others are made at their
+// first pick. The live endpoint keys were collected by the builder, off the worker.
 void ClusterManager::onSnapshot(const Snapshot& snapshot) {
   absl::flat_hash_map<std::string, std::unique_ptr<LoadBalancer>> lbs;
-  live_endpoints_.clear();
+  lbs.reserve(snapshot.clusters.size());
   for (const auto& [name, cluster] : snapshot.clusters) {
     auto it = lbs_.find(name);
-    if (it != lbs_.end() && it->second->clusterPtr() == cluster) {
-      lbs.emplace(name, std::move(it->second));
-    } else {
-      lbs.emplace(name, std::make_unique<LoadBalancer>(cluster));
-    }
-    for (const auto& ep : cluster->endpoints) live_endpoints_[ep.key] = true;
+    if (it != lbs_.end() && it->second->clusterPtr() == cluster) lbs.emplace(name, std::move(it->second));
   }
   lbs_ = std::move(lbs);
+  live_endpoints_ = &snapshot.endpoint_keys;
   original_dst_prefixes_.clear();
   for (const auto& [name, cluster] : snapshot.clusters) {
     if (cluster->original_dst) original_dst_prefixes_.push_back(name + "|");
   }
   // HTTP/1.1 pools of gone endpoints close their connections as their exchanges end.
-  for (auto& [key, pool] : pools_) pool->setRetired(!live_endpoints_.contains(key) && !originalDstKey(key));
+  for (auto& [key, pool] : pools_) pool->setRetired(!live_endpoints_->contains(key) && !originalDstKey(key));
   dropUnusedPools();
 }
 
 // Pools of endpoints no generation lists (gone endpoints, and ORIGINAL_DST destinations,
 // which are never listed) go once they have no connection.
 void ClusterManager::dropUnusedPools() {
+  if (live_endpoints_ == nullptr) return;
   for (auto it = h2_pools_.begin(); it != h2_pools_.end();) {
-    if (!live_endpoints_.contains(it->first) && it->second->connections() == 0) h2_pools_.erase(it++);
+    if (!live_endpoints_->contains(it->first) && it->second->connections() == 0) h2_pools_.erase(it++);
     else ++it;
   }
   for (auto it = pools_.begin(); it != pools_.end();) {
-    if (!live_endpoints_.contains(it->first) && it->second->total() == 0) pools_.erase(it++);
+    if (!live_endpoints_->contains(it->first) && it->second->total() == 0) pools_.erase(it++);
     else ++it;
   }
 }
@@ -64,8 +64,16 @@ H2Pool& ClusterManager::h2Pool(const ClusterInfo& cluster, const EndpointInfo& e
 
 LoadBalancer& ClusterManager::loadBalancer(const std::shared_ptr<const ClusterInfo>& cluster) {
   auto& slot = lbs_[cluster->name];
-  if (!slot || slot->clusterPtr() != cluster) slot = std::make_unique<LoadBalancer>(cluster);
+  if (!slot || slot->clusterPtr() != cluster) slot = std::make_unique<LoadBalancer>(cluster, nextSeed());
   return *slot;
+}
+
+// splitmix64 over a state seeded once per worker: a balancer's seed costs no system call.
+uint64_t ClusterManager::nextSeed() {
+  uint64_t z = (seed_state_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
 }
 
 H1Pool& ClusterManager::h1Pool(const ClusterInfo& cluster, const EndpointInfo& endpoint) {

@@ -6,9 +6,11 @@
 #pragma once
 
 #include <memory>
+#include <random>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "sidecar/event/dispatcher.h"
 #include "sidecar/upstream/h1_pool.h"
 #include "sidecar/upstream/h2_pool.h"
@@ -22,7 +24,8 @@ namespace strait::proxy {
 class ClusterManager {
  public:
   ClusterManager(event::Dispatcher& dispatcher, WorkerStats& stats)
-      : dispatcher_(dispatcher), stats_(stats) {}
+      : dispatcher_(dispatcher), stats_(stats),
+        seed_state_((uint64_t{std::random_device{}()} << 32) | std::random_device{}()) {}
   virtual ~ClusterManager() = default;
 
   // Closes every pooled connection and forgets all state (worker shutdown, on its thread).
@@ -49,7 +52,9 @@ class ClusterManager {
   H1Pool& h1Pool(const ClusterInfo& cluster, const EndpointInfo& endpoint);
   H2Pool& h2Pool(const ClusterInfo& cluster, const EndpointInfo& endpoint);
   // Whether `key` is an endpoint of the live snapshot (else a finished connection closes).
-  bool endpointLive(const std::string& key) const { return live_endpoints_.contains(key) || originalDstKey(key); }
+  bool endpointLive(const std::string& key) const {
+    return (live_endpoints_ != nullptr && live_endpoints_->contains(key)) || originalDstKey(key);
+  }
 
  private:
   // ORIGINAL_DST clusters make an endpoint per destination: their pools are live while the
@@ -59,6 +64,7 @@ class ClusterManager {
   bool originalDstKey(const std::string& key) const;
   void onNewOriginalDstPool();
   void dropUnusedPools();
+  uint64_t nextSeed();
   size_t original_dst_pools_made_ = 0;
   std::vector<std::string> original_dst_prefixes_;  // "<cluster>|" of ORIGINAL_DST clusters
   event::Dispatcher& dispatcher_;
@@ -66,7 +72,10 @@ class ClusterManager {
   absl::flat_hash_map<std::string, std::unique_ptr<LoadBalancer>> lbs_;
   absl::flat_hash_map<std::string, std::unique_ptr<H1Pool>> pools_;
   absl::flat_hash_map<std::string, std::unique_ptr<H2Pool>> h2_pools_;
-  absl::flat_hash_map<std::string, bool> live_endpoints_;
+  // The live snapshot's endpoint keys (the worker keeps that snapshot until the next call of
+  // onSnapshot); null before the first.
+  const absl::flat_hash_set<std::string>* live_endpoints_ = nullptr;
+  uint64_t seed_state_;  // nextSeed()
   absl::flat_hash_map<event::DeferredDeletable*, std::unique_ptr<event::DeferredDeletable>> detached_;
 };
 

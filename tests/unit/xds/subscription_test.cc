@@ -69,6 +69,21 @@ TEST(Subscription, SameVersionIsAckUnchanged) {
   EXPECT_EQ(ack.response_nonce(), "b");
 }
 
+// A restarted (or another) control plane numbers versions anew, but the same content has
+// the same hash: ACKed under the new version without rebuilding. A short hash (an old
+// control plane's 32 bits) or another hash is not taken for the same content.
+TEST(Subscription, SameContentUnderAnotherVersionIsAckUnchanged) {
+  SubscriptionState s(testNode());
+  EXPECT_EQ(s.onResponse(response("3-0123456789abcdef", "n1")), SubscriptionState::Action::kApply);
+  s.onApplied();
+  EXPECT_EQ(s.onResponse(response("1-0123456789abcdef", "n2")), SubscriptionState::Action::kAckUnchanged);
+  EXPECT_EQ(s.onApplied().version_info(), "1-0123456789abcdef");
+  EXPECT_EQ(s.onResponse(response("2-fedcba9876543210", "n3")), SubscriptionState::Action::kApply);
+  s.onApplied();
+  EXPECT_FALSE(SubscriptionState::sameContent("1-abcd1234", "2-abcd1234"));
+  EXPECT_FALSE(SubscriptionState::sameContent("0123456789abcdef", "0123456789abcdef"));
+}
+
 TEST(Subscription, WrongTypeUrlOrEmptyVersionIsRejected) {
   SubscriptionState s(testNode());
   DiscoveryResponse r = response("1", "n1");
