@@ -44,11 +44,14 @@ void ConfigPublisher::apply(const std::string& version, const strait::v1::Genera
   auto remaining = std::make_shared<std::atomic<size_t>>(workers_.size());
   auto finish = [this, snapshot, remaining, build_time, done = std::move(done)]() {
     if (remaining->fetch_sub(1) != 1) return;
+    proxy::SnapshotPtr replaced;
     {
       absl::MutexLock lock(&mu_);
+      replaced = std::move(current_);
       current_ = snapshot;
       last_error_.clear();
     }
+    reaper_.retire(std::move(replaced));  // this is a worker's thread: not freed here
     applied_++;
     common::logInfo("strait-sidecar: generation %s live on all workers", snapshot->version);
     logGenerationDetails(*snapshot, build_time);

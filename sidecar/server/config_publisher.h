@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "sidecar/core/snapshot.h"
 #include "sidecar/server/snapshot_builder.h"
+#include "sidecar/server/snapshot_reaper.h"
 #include "sidecar/server/worker.h"
 #include "strait/v1/generation.pb.h"
 
@@ -45,6 +46,7 @@ class ConfigPublisher {
   // with current_.
   std::atomic<uint64_t> applied_{0};
   std::atomic<uint64_t> rejected_{0};
+  SnapshotReaper reaper_;  // replaced generations are freed there, not on a worker
 };
 
 }  // namespace strait::server

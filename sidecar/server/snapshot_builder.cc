@@ -1,5 +1,6 @@
 #include "sidecar/server/snapshot_builder.h"
 
+#include <optional>
 #include <vector>
 
 #include <google/protobuf/util/message_differencer.h>
@@ -40,19 +41,20 @@ strait::v1::UpstreamTls meshServiceTls(const strait::v1::Cluster& c, const Build
   return t;
 }
 
-// The previous generation's cluster named like `c`, if it is the same: the same Cluster and
-// the same load assignment, and no TLS (a context depends on secrets and on the mesh
-// certificate, which may have changed). Identity by content: the worker keeps its balancer,
-// and nothing is rebuilt.
+// The previous generation's cluster named like `c`, if it is the same: the same Cluster, the
+// same load assignment, and TLS settings and secrets with the same fingerprint (`tls_print`,
+// "" for plaintext; the mesh certificate and trust bundle are read per connection, so they
+// do not count). Identity by content: the workers keep its balancer; nothing is rebuilt.
 std::shared_ptr<const proxy::ClusterInfo> unchangedCluster(
-    const strait::v1::Cluster& c, const strait::v1::ClusterLoadAssignment* assignment, bool tls,
+    const strait::v1::Cluster& c, const strait::v1::ClusterLoadAssignment* assignment, const std::string& tls_print,
     const proxy::Snapshot* previous,
     const absl::flat_hash_map<std::string, const strait::v1::ClusterLoadAssignment*>& previous_assignments,
     const absl::flat_hash_map<std::string, const strait::v1::Cluster*>& previous_clusters) {
-  if (previous == nullptr || tls) return nullptr;
+  if (previous == nullptr) return nullptr;
   auto pc = previous_clusters.find(c.name());
   auto info = previous->clusters.find(c.name());
-  if (pc == previous_clusters.end() || info == previous->clusters.end() || info->second->tls) return nullptr;
+  if (pc == previous_clusters.end() || info == previous->clusters.end()) return nullptr;
+  if ((info->second->tls ? info->second->tls->fingerprint() : std::string()) != tls_print) return nullptr;
   if (!google::protobuf::util::MessageDifferencer::Equals(*pc->second, c)) return nullptr;
   auto pa = previous_assignments.find(c.name());
   const strait::v1::ClusterLoadAssignment* before = pa == previous_assignments.end() ? nullptr : pa->second;
@@ -77,19 +79,22 @@ absl::Status buildClusters(const strait::v1::Generation& gen, const tls::SecretM
     bool auto_mtls = !c.has_tls() && c.type() == strait::v1::Cluster::SERVICE && meshOf(options) != nullptr;
     auto it = assignments.find(c.name());
     const strait::v1::ClusterLoadAssignment* assignment = it == assignments.end() ? nullptr : it->second;
-    if (auto same = unchangedCluster(c, assignment, c.has_tls() || auto_mtls, previous, previous_assignments,
-                                     previous_clusters)) {
+    std::optional<strait::v1::UpstreamTls> upstream_tls;
+    if (c.has_tls() || auto_mtls) {
+      upstream_tls = auto_mtls ? meshServiceTls(c, options) : c.tls();
+      // An HTTP/2 cluster over TLS negotiates h2 unless the config says otherwise.
+      if (c.protocol() == strait::v1::Cluster::HTTP2 && upstream_tls->alpn_protocols().empty()) {
+        upstream_tls->add_alpn_protocols("h2");
+      }
+    }
+    std::string fingerprint = upstream_tls ? tls::ClientContext::fingerprintFor(*upstream_tls, secrets) : "";
+    if (auto same = unchangedCluster(c, assignment, fingerprint, previous, previous_assignments, previous_clusters)) {
       for (const auto& ep : same->endpoints) snap->endpoint_keys.insert(ep.key);
       snap->clusters.emplace(c.name(), std::move(same));
       continue;
     }
-    if (c.has_tls() || auto_mtls) {
-      strait::v1::UpstreamTls upstream_tls = auto_mtls ? meshServiceTls(c, options) : c.tls();
-      // An HTTP/2 cluster over TLS negotiates h2 unless the config says otherwise.
-      if (c.protocol() == strait::v1::Cluster::HTTP2 && upstream_tls.alpn_protocols().empty()) {
-        upstream_tls.add_alpn_protocols("h2");
-      }
-      auto ctx = tls::ClientContext::create(absl::StrCat("cluster '", c.name(), "'"), upstream_tls, secrets,
+    if (upstream_tls) {
+      auto ctx = tls::ClientContext::create(absl::StrCat("cluster '", c.name(), "'"), *upstream_tls, secrets,
                                             meshOf(options));
       if (!ctx.ok()) return ctx.status();
       tls = std::move(*ctx);

@@ -32,6 +32,10 @@ std::string fingerprintOf(const strait::v1::UpstreamTls& config, const SecretMap
 
 }  // namespace
 
+std::string ClientContext::fingerprintFor(const strait::v1::UpstreamTls& config, const SecretMap& secrets) {
+  return fingerprintOf(config, secrets);
+}
+
 absl::StatusOr<std::shared_ptr<const ClientContext>> ClientContext::create(
     const std::string& where, const strait::v1::UpstreamTls& config, const SecretMap& secrets,
     const MeshCertificateStore* mesh, time_t now) {

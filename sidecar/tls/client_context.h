@@ -36,6 +36,8 @@ class ClientContext : public std::enable_shared_from_this<ClientContext> {
   // Equal for two contexts built from the same settings and secret contents: connections
   // of one may serve the other (the pool key).
   const std::string& fingerprint() const { return fingerprint_; }
+  // What fingerprint() a context made from these would have (without making one).
+  static std::string fingerprintFor(const strait::v1::UpstreamTls& config, const SecretMap& secrets);
 
   // Certificate verification callback (public for the C trampoline only).
   int onVerify(int preverify_ok, X509_STORE_CTX* store) const;
