@@ -207,24 +207,19 @@ void AccessLog::log(const http::StreamInfo& info, const LineClock& clock, uint64
   file_->write(line);
 }
 
-uint64_t AccessLog::writtenTotal() {
+namespace {
+uint64_t sumOverFiles(uint64_t (LogFile::*counter)() const) {
   Files& f = files();
   absl::MutexLock lock(&f.mu);
   uint64_t n = 0;
   for (const auto& w : f.all) {
-    if (auto file = w.lock()) n += file->written();
+    if (auto file = w.lock()) n += ((*file).*counter)();
   }
   return n;
 }
+}  // namespace
 
-uint64_t AccessLog::droppedTotal() {
-  Files& f = files();
-  absl::MutexLock lock(&f.mu);
-  uint64_t n = 0;
-  for (const auto& w : f.all) {
-    if (auto file = w.lock()) n += file->dropped();
-  }
-  return n;
-}
+uint64_t AccessLog::writtenTotal() { return sumOverFiles(&LogFile::written); }
+uint64_t AccessLog::droppedTotal() { return sumOverFiles(&LogFile::dropped); }
 
 }  // namespace strait::accesslog

@@ -71,13 +71,6 @@ void forEachListElement(std::string_view list, Fn fn) {
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
-int hexValue(char c) {
-  if (isDigit(c)) return c - '0';
-  char l = lowerAscii(c);
-  if (l >= 'a' && l <= 'f') return l - 'a' + 10;
-  return -1;
-}
-
 // 1*DIGIT fitting in 63 bits.
 bool parseContentLength(std::string_view s, uint64_t* out) {
   constexpr uint64_t kMax = static_cast<uint64_t>(INT64_MAX);

@@ -32,6 +32,13 @@ inline std::string lowerAscii(std::string_view s) {
   for (char& c : out) c = lowerAscii(c);
   return out;
 }
+// A hex digit's value (either case), -1 for anything else (percent-decoding, trace ids).
+inline int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 // The pieces between `sep`s (empty pieces included).
 std::vector<std::string_view> splitOn(std::string_view s, char sep);
 

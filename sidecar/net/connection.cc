@@ -17,7 +17,8 @@ constexpr size_t kMaxReadPerEvent = 1 << 20;
 Connection::Connection(event::Dispatcher& dispatcher, int fd, bool connecting,
                        std::unique_ptr<TransportSocket> transport)
     : dispatcher_(dispatcher), fd_(fd), connecting_(connecting), client_(connecting),
-      transport_failed_(false), connect_failed_(false), write_shut_pending_(false), write_shut_(false) {
+      transport_failed_(false), connect_failed_(false), write_shut_pending_(false), write_shut_(false),
+      half_close_(false), read_closed_(false) {
   interest_ = connecting ? EPOLLOUT : (EPOLLIN | EPOLLRDHUP);
   dispatcher_.addFd(fd_, interest_, this);
   if (transport) setTransport(std::move(transport));
@@ -175,10 +176,18 @@ void Connection::doWrite() {
 void Connection::shutdownWrite() {
   if (fd_ < 0 || writeShut()) return;
   write_shut_pending_ = true;
-  read_disable_count_ = 0;
+  if (!half_close_) read_disable_count_ = 0;  // a lingering close reads everything; a relay keeps its backpressure
   updateInterest();
   if (out_.empty() && !connecting_ && !handshaking_) return doShutdownWrite();
   scheduleFlush();
+}
+
+// Half-close: the peer sends no more. Reading stops (EPOLLRDHUP would fire forever); the
+// owner is told, and decides when the connection ends.
+void Connection::onReadEof() {
+  read_closed_ = true;
+  updateInterest();
+  if (callbacks_) callbacks_->onEvent(ConnectionEvent::kReadClosed);
 }
 
 void Connection::doShutdownWrite() {
@@ -207,7 +216,7 @@ void Connection::updateInterest() {
     want = handshake_want_ == IoStatus::kWantWrite ? EPOLLOUT : (EPOLLIN | EPOLLRDHUP);
   } else {
     if (connecting_ || !out_.empty() || read_wants_write_) want |= EPOLLOUT;
-    bool reading = read_disable_count_ == 0 && !closing_;
+    bool reading = read_disable_count_ == 0 && !closing_ && !read_closed_;
     if (!connecting_ && (reading || write_wants_read_)) want |= EPOLLIN | EPOLLRDHUP;
   }
   if (want != interest_) {
@@ -281,6 +290,7 @@ void Connection::doRead() {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n == 0 && half_close_) return onReadEof();
     closeNow(ConnectionEvent::kRemoteClose);  // EOF or error
     return;
   }
@@ -303,7 +313,7 @@ void Connection::doReadTransport() {
       read_wants_write_ = true;
       return updateInterest();
     }
-    if (st == IoStatus::kEof) return closeNow(ConnectionEvent::kRemoteClose);
+    if (st == IoStatus::kEof) return half_close_ ? onReadEof() : closeNow(ConnectionEvent::kRemoteClose);
     return failTransport();
   }
   // Stopped by the budget with decrypted bytes left inside the transport: epoll will not
@@ -378,6 +388,10 @@ void Connection::onIoEvent(uint32_t events) {
     if (fd_ < 0) return;
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    if (read_closed_) {  // nothing more to read: only a reset or the socket's end matter
+      if (events & (EPOLLHUP | EPOLLERR)) closeNow(ConnectionEvent::kRemoteClose);
+      return;
+    }
     if (read_disable_count_ > 0 && !(events & (EPOLLHUP | EPOLLERR))) return;
     doRead();
   }

@@ -30,6 +30,8 @@ enum class ConnectionEvent {
   kConnected,     // outgoing connect completed
   kRemoteClose,   // peer closed or reset (or connect failed: see connectFailed())
   kLocalClose,    // close() was called
+  kReadClosed,    // half-close enabled: the peer ended its sending direction (FIN or TLS
+                  // close_notify); writing goes on, the owner closes when it is done
 };
 
 class ConnectionCallbacks {
@@ -86,6 +88,10 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   // dropped. The owner closes when the peer does (kRemoteClose) or after a time bound.
   void shutdownWrite();
   bool writeShut() const { return write_shut_ || write_shut_pending_; }
+  // The peer's end of its sending direction is reported as kReadClosed (reading stops)
+  // instead of closing the connection (TCP relays pass a half-close on).
+  void enableHalfClose() { half_close_ = true; }
+  bool readClosed() const { return read_closed_; }
 
   bool open() const { return fd_ >= 0 && !closing_; }
   // Outgoing connect (TCP, then the TLS handshake if any) not finished yet.
@@ -115,6 +121,7 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   void updateInterest();
   void closeNow(ConnectionEvent event);
   void doShutdownWrite();
+  void onReadEof();
   void checkWatermarks();
 
   // Ordered to pack into 128 bytes (an allocator size class): one per idle connection.
@@ -137,6 +144,8 @@ class Connection final : public event::IoHandler, public event::DeferredDeletabl
   bool connect_failed_ : 1;
   bool write_shut_pending_ : 1;    // shutdownWrite() waits for the flush
   bool write_shut_ : 1;            // FIN sent
+  bool half_close_ : 1;            // enableHalfClose()
+  bool read_closed_ : 1;           // the peer's FIN (half_close_ only)
   bool closing_ = false;       // close(kFlushWrite) pending
   bool flush_scheduled_ = false;
   bool above_high_ = false;

@@ -1,16 +1,12 @@
 #include "sidecar/router/path_normalizer.h"
 
 #include "absl/strings/ascii.h"
+#include "sidecar/http/text.h"
 
 namespace strait::proxy {
 namespace {
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using http::hexValue;
 
 bool isUnreserved(unsigned char c) {
   return absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';

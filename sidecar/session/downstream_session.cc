@@ -553,6 +553,10 @@ void DownstreamSession::closeConnection(net::Connection::CloseType type) {
 
 void DownstreamSession::onEvent(net::ConnectionEvent event) {
   if (event == net::ConnectionEvent::kConnected || closed_) return;
+  if (event == net::ConnectionEvent::kReadClosed) {  // only relays enable half-close
+    if (intercept_ && intercept_->relay) intercept_->relay->onDownstreamReadClosed();
+    return;
+  }
   closed_ = true;
   idle_timer_.disable();
   if (stream_) stream_->reset();

@@ -22,6 +22,8 @@ bool TcpRelay::start(const net::Address& destination, net::Buffer& first) {
   if (!fd.ok()) return false;
   upstream_ = std::make_unique<net::Connection>(ctx_.dispatcher(), *fd, /*connecting=*/true);
   upstream_->setCallbacks(this);
+  upstream_->enableHalfClose();
+  downstream_.enableHalfClose();
   WorkerStats::inc(ctx_.stats().downstream_cx_tcp_relay);
   onDownstreamData(first);
   return true;
@@ -42,6 +44,8 @@ bool TcpRelay::startToCluster(std::shared_ptr<const ClusterInfo> cluster) {
   cluster_ = std::move(cluster);
   upstream_ = std::make_unique<net::Connection>(ctx_.dispatcher(), *fd, /*connecting=*/true, std::move(transport));
   upstream_->setCallbacks(this);
+  upstream_->enableHalfClose();
+  downstream_.enableHalfClose();
   WorkerStats::inc(ctx_.stats().downstream_cx_tcp_relay);
   return true;
 }
@@ -60,6 +64,11 @@ void TcpRelay::onDownstreamClosed() {
   }
 }
 
+void TcpRelay::onDownstreamReadClosed() {
+  last_activity_ms_ = ctx_.dispatcher().nowMs();
+  if (upstream_ && !upstream_closed_) upstream_->shutdownWrite();  // after what is queued
+}
+
 void TcpRelay::onDownstreamWatermark(bool above) {
   // The client is slow to take what the destination sends: stop reading the destination.
   if (!upstream_ || upstream_closed_ || above == upstream_paused_) return;
@@ -75,6 +84,11 @@ void TcpRelay::onRead(net::Buffer& in) {
 
 void TcpRelay::onEvent(net::ConnectionEvent event) {
   if (event == net::ConnectionEvent::kConnected) return;
+  if (event == net::ConnectionEvent::kReadClosed) {  // the destination is done sending
+    last_activity_ms_ = ctx_.dispatcher().nowMs();
+    downstream_.shutdownWrite();
+    return;
+  }
   // The destination closed (or could not be reached): the client gets what was sent, then FIN.
   upstream_closed_ = true;
   control_.closeGracefully();

@@ -4,9 +4,11 @@
 // (Listener.tcp_clusters: a connection to the service's address), with the cluster's TLS.
 // The sidecar parses none of it.
 // BACKPRESSURE: each side's reads pause while the other side's write buffer is above its
-// high watermark. CLOSE: when either side closes (or the connect fails) the other is closed
-// after its pending bytes are written (no half-close: a client that shuts down its sending
-// side ends the relay).
+// high watermark. HALF-CLOSE: a side that ends its sending direction (FIN, or TLS
+// close_notify) has it passed on to the other side once its bytes are written, and the
+// other direction goes on (a client that sends a request, shuts down writing and reads the
+// answer is served). CLOSE: when either side closes or resets (or the connect fails) the
+// other is closed after its pending bytes are written.
 // THREADS: the worker's thread. OWNERSHIP: owned by the DownstreamSession whose connection
 // it relays; the upstream connection is its own.
 #pragma once
@@ -37,6 +39,7 @@ class TcpRelay final : public net::ConnectionCallbacks {
   // The session's downstream events.
   void onDownstreamData(net::Buffer& in);
   void onDownstreamClosed();
+  void onDownstreamReadClosed();  // the client's half-close
   void onDownstreamWatermark(bool above);
   int64_t lastActivityMs() const { return last_activity_ms_; }
 

@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "sidecar/http/text.h"
+
 namespace strait::tracing {
 namespace {
 
@@ -10,11 +12,8 @@ bool parseHex(std::string_view s, uint64_t* out) {
   if (s.empty() || s.size() > 16) return false;
   uint64_t v = 0;
   for (char c : s) {
-    int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return false;
+    int d = http::hexValue(c);
+    if (d < 0) return false;
     v = (v << 4) | static_cast<uint64_t>(d);
   }
   *out = v;

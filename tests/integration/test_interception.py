@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import netns  # noqa: E402
 
-OUTBOUND, INBOUND, APP_PORT, EXT_PORT, TLS_PORT, GREETING_PORT = 15001, 15006, 8080, 9090, 8443, 2525
+OUTBOUND, INBOUND, APP_PORT, EXT_PORT, TLS_PORT, GREETING_PORT, EOF_PORT = 15001, 15006, 8080, 9090, 8443, 2525, 7070
 
 # A protocol where the server speaks first (as SMTP does): greeting, then one exchange.
 GREETING_SERVER = '''
@@ -45,6 +45,38 @@ f = c.makefile("rb")
 greeting = f.readline()
 c.sendall(b"HELO web\\n")
 print(greeting.decode().strip(), "/", f.readline().decode().strip())
+'''
+# A protocol that ends the request with a half-close: the server reads until the client's
+# FIN, then answers (with how many bytes it got) and closes.
+EOF_SERVER = '''
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    got = b""
+    while True:
+        chunk = c.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    c.sendall(b"got %d bytes starting %a\\n" % (len(got), got[:1]))
+    c.close()
+'''
+EOF_CLIENT = '''
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+c.sendall(b"\\x00binary request" + b"x" * 100000)
+c.shutdown(socket.SHUT_WR)
+answer = b""
+while True:
+    chunk = c.recv(65536)
+    if not chunk:
+        break
+    answer += chunk
+print(answer.decode().strip())
 '''
 SERVICE_VIP = "198.19.0.1"
 
@@ -105,6 +137,10 @@ class InterceptionTest(harness.StraitTestCase):
                                                  check=False).returncode == 0, 20, message="ext's TLS server")
         self.spawn(self.unique("upstream-greeting"), self.pods.enter("ext") + [
             sys.executable, "-c", GREETING_SERVER, str(GREETING_PORT)])
+        self.spawn(self.unique("upstream-eof"), self.pods.enter("ext") + [
+            sys.executable, "-c", EOF_SERVER, str(EOF_PORT)])
+        harness.wait_until(lambda: self.pods.run("ext", ["sh", "-c", "ss -ltn | grep -q :%d" % EOF_PORT],
+                                                 check=False).returncode == 0, 20, message="ext's EOF server")
         harness.wait_until(lambda: self.pods.run("ext", ["sh", "-c", "ss -ltn | grep -q :%d" % GREETING_PORT],
                                                  check=False).returncode == 0, 20, message="ext's greeting server")
         self.admin = {}
@@ -160,6 +196,12 @@ class InterceptionTest(harness.StraitTestCase):
         # (0.2 s here) web's sidecar takes the silent connection for such a protocol.
         r = self.pods.run("web", [sys.executable, "-c", GREETING_CLIENT, self.ext_ip, str(GREETING_PORT)])
         self.assertEqual(r.stdout.strip(), "220 ext ready / 250 ok")
+
+    def test_a_half_close_is_passed_on(self):
+        # The client sends its request, shuts down writing and waits for the answer: the
+        # relay passes the FIN on and keeps the other direction open for the answer.
+        r = self.pods.run("web", [sys.executable, "-c", EOF_CLIENT, self.ext_ip, str(EOF_PORT)])
+        self.assertEqual(r.stdout.strip(), "got 100015 bytes starting b'\\x00'", r.stderr)
 
     def test_a_direct_connection_has_no_original_destination(self):
         status, _ = self.pods.curl("web", "http://127.0.0.1:%d/" % OUTBOUND, "-H", "Host: elsewhere",

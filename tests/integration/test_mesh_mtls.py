@@ -89,6 +89,22 @@ for word in (b"ping", b"again"):
     print(f.readline().decode().strip())
 '''
 
+# Ends its request with a half-close (through two sidecars and their mTLS: FIN, then TLS
+# close_notify between the sidecars, then FIN to the app) and reads the answer to the end.
+TCP_HALF_CLOSE_CLIENT = r'''
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+c.sendall(b"one\ntwo\n")
+c.shutdown(socket.SHUT_WR)
+answer = b""
+while True:
+    chunk = c.recv(65536)
+    if not chunk:
+        break
+    answer += chunk
+print(answer.decode().strip())
+'''
+
 
 class MeshMtlsTest(harness.StraitTestCase):
 
@@ -162,6 +178,9 @@ class MeshMtlsTest(harness.StraitTestCase):
         harness.wait_until(call, 20, message="api-1's TCP echo through both sidecars")
         stats = self.pods.curl("web", "http://127.0.0.1:%d/stats" % self.admin["web"])[1]
         self.assertRegex(stats, r"strait_downstream_cx_tcp_relay_total [1-9]")
+        # A client that half-closes gets every answer, then the end of the stream.
+        r = self.pods.run("web", ["python3", "-c", TCP_HALF_CLOSE_CLIENT, "api", str(TCP_PORT)], check=False)
+        self.assertEqual(r.stdout, "api-1 one\napi-1 two\n", r.stderr)
         # Another port of the service's address is not a tcp_clusters route: what is not HTTP
         # there is closed (this outbound listener has no passthrough_tcp), nothing reaches api.
         r = self.pods.run("web", ["python3", "-c", TCP_CLIENT, vip, str(TCP_PORT + 1)], check=False)
