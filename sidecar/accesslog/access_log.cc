@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -176,20 +177,22 @@ void AccessLog::formatInto(const http::StreamInfo& info, const LineClock& clock,
     appendText(info, clock, &out);
     return;
   }
-  out.push_back('{');
+  // `{"key":` / `,"key":` for each field, made once.
+  static const std::vector<std::string>* const kPrefixes = [] {
+    auto* p = new std::vector<std::string>();
+    for (int f = 0; f < kFieldCount; f++) p->push_back(absl::StrCat(f == 0 ? "{\"" : ",\"", std::string(fieldKey(f)), "\":"));
+    return p;
+  }();
   for (int f = 0; f < kFieldCount; f++) {
-    if (f > 0) out.push_back(',');
-    out.push_back('"');
-    out.append(fieldKey(f));
-    out.append("\":");
+    out.append((*kPrefixes)[f]);
     if (f == kStartTime) {
       out.push_back('"');
       appendTime(startWallUs(info, clock), &out);
       out.push_back('"');
     } else if (f == kResponseFlags) {
-      std::string flags;
-      appendFlags(info, &flags);
-      appendJsonString(&out, flags);
+      out.push_back('"');
+      appendFlags(info, &out);  // names are plain ASCII: no escaping needed
+      out.push_back('"');
     } else if (numeric(f)) {
       if (!appendNumber(f, info, clock, &out)) out.append("null");
     } else {

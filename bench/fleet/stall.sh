@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Stall probe: do generation pushes delay requests? One sidecar (2 workers) serves a big
+# generation (CLUSTERS clusters, ROUTES routes) under steady load from wrk; the same load runs
+# twice, without pushes and with a new version every PUSH_INTERVAL (each changes one cluster),
+# and wrk's latency distribution (p99, max) is compared. Everything on 127.0.0.1, every
+# process stopped by PID at the end. See bench/README.md.
+#
+#   ./bench/fleet/stall.sh                          # 1000 clusters, 10000 routes
+#   CLUSTERS=5000 ROUTES=20000 ./bench/fleet/stall.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+BUILD_DIR=${STRAIT_BUILD_DIR:-$REPO/build}
+DURATION=${BENCH_DURATION:-10s}
+WARMUP=${BENCH_WARMUP:-2s}
+CONNS=${BENCH_CONNS:-20}
+CLUSTERS=${CLUSTERS:-1000}
+ROUTES=${ROUTES:-10000}
+PUSH_INTERVAL=${PUSH_INTERVAL:-1}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_init
+for bin in "$BUILD_DIR/tests/upstream/strait-test-upstream" "$BUILD_DIR/sidecar/strait-sidecar" \
+           "$BUILD_DIR/control/strait-control"; do
+  [ -x "$bin" ] || { log "missing $bin (build first)"; exit 1; }
+done
+raise_nofile
+
+origin_port=$(free_port)
+start_origin 1024 "$origin_port"
+port=$(free_port)
+dir=$WORK/strait
+mkdir -p "$dir/config"
+python3 bench/fleet/gen_config.py "$dir/config/gen.json.yaml" "$port" "$origin_port" "$CLUSTERS" "$ROUTES" 0
+start control "$BUILD_DIR/control/strait-control" --config-dir "$dir/config" \
+  --listen 127.0.0.1:0 --port-file "$dir/control.port" --plaintext --ca-dir "$dir/ca"
+wait_for "strait-control" test -s "$dir/control.port"
+cat >"$dir/bootstrap.yaml" <<EOB
+node: {id: bench-1, service: bench}
+control_plane: {address: "127.0.0.1:$(cat "$dir/control.port")", plaintext: true}
+admin: {address: 127.0.0.1, port: 0, port_file: $dir/admin.port}
+workers: 2
+EOB
+start strait "$BUILD_DIR/sidecar/strait-sidecar" --bootstrap "$dir/bootstrap.yaml"
+PROXY_PID=$LAST_PID
+wait_for "strait admin" test -s "$dir/admin.port"
+admin="http://127.0.0.1:$(cat "$dir/admin.port")"
+wait_for "strait /ready" curl -sf "$admin/ready"
+applied() { curl -sf "$admin/stats" | awk '$1 == "strait_config_applied_total" {print $2}'; }
+
+# probe NAME: wrk's p99 and max latency (and req/s) for $DURATION
+probe() {
+  $(pin_for wrk) wrk -t1 -c"$CONNS" -d"$WARMUP" "http://127.0.0.1:$port/" >/dev/null
+  $(pin_for wrk) wrk -t1 -c"$CONNS" -d"$DURATION" --latency "http://127.0.0.1:$port/" >"$WORK/wrk-$1.txt"
+  local p99 max rps
+  p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk-$1.txt")
+  max=$(awk '$1 == "Latency" {print $4}' "$WORK/wrk-$1.txt")
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk-$1.txt")
+  echo "$rps $p99 $max"
+}
+
+log "$CLUSTERS clusters, $ROUTES routes: load without pushes"
+read -r rps0 p990 max0 < <(probe quiet)
+before=$(applied)
+log "the same load with a new version every ${PUSH_INTERVAL}s"
+(
+  v=1
+  while true; do
+    sleep "$PUSH_INTERVAL"
+    python3 bench/fleet/gen_config.py "$dir/config/gen.json.yaml" "$port" "$origin_port" "$CLUSTERS" "$ROUTES" "$v"
+    v=$((v + 1))
+  done
+) &
+PUSHER=$!
+PIDS+=("$PUSHER")
+read -r rps1 p991 max1 < <(probe pushes)
+kill "$PUSHER" 2>/dev/null || true
+pushes=$(( $(applied) - before ))
+
+echo
+echo "wrk -t1 -c$CONNS -d$DURATION --latency; sidecar workers: 2; $(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+echo "| clusters | routes | load | req/s | p99 | max | generations applied |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| $CLUSTERS | $ROUTES | no pushes | $rps0 | $p990 | $max0 | - |"
+echo "| $CLUSTERS | $ROUTES | a push every ${PUSH_INTERVAL}s | $rps1 | $p991 | $max1 | $pushes |"
