@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "control/log_line.h"
 #include "control/peer_auth.h"
 #include "xds/node_filter.h"
 #include "xds/subscription.h"
@@ -88,9 +89,8 @@ bool sendCurrent(const MeshState& source, SidecarRegistry* registry, uint64_t no
 void handleRequest(const DiscoveryRequest& req, SidecarRegistry* registry, ControlMetrics* metrics, StreamState* st) {
   if (req.response_nonce() != st->sent_nonce) return;  // stale (or a repeated first request)
   if (req.has_error_detail()) {
-    std::cerr << "strait-control: NACK from " << st->node.id() << " for version "
-              << st->sent_version << ": "
-              << absl::StrReplaceAll(req.error_detail().message(), {{"\n", "; "}}) << std::endl;
+    logLine("strait-control: NACK from ", st->node.id(), " for version ", st->sent_version, ": ",
+            absl::StrReplaceAll(req.error_detail().message(), {{"\n", "; "}}));
     registry->nacked(st->node.id(), st->token, st->sent_version, req.error_detail().message());
     if (metrics != nullptr) metrics->sidecarNacked(req.error_detail().message());
   } else {
@@ -126,8 +126,7 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
   if (require_client_cert_ != nullptr) {
     auto peer = peerSpiffeId(*context, *require_client_cert_);
     if (!peer.ok()) {
-      std::cerr << "strait-control: refused ADS stream from " << context->peer() << ": "
-                << peer.status().message() << std::endl;
+      logLine("strait-control: refused ADS stream from ", context->peer(), ": ", peer.status().message());
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                           absl::StrCat("ADS requires a mesh client certificate: ",
                                        peer.status().message()));
@@ -161,8 +160,8 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
       }
       if (st.token == 0 && !req.node().id().empty()) {
         if (std::string why = nodeMismatch(req.node(), peer_id); !why.empty()) {
-          std::cerr << "strait-control: refused ADS stream of node " << req.node().id() << " from "
-                    << context->peer() << ": " << why << std::endl;
+          logLine("strait-control: refused ADS stream of node ", req.node().id(), " from ", context->peer(), ": ",
+                  why);
           registry_->refused(req.node(), context->peer(), peer_id ? identity : "", why);
           ok = false;
           refusal = grpc::Status(grpc::StatusCode::PERMISSION_DENIED, why);
@@ -171,9 +170,8 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
         st.node = req.node();
         st.token = registry_->connected(st.node, context->peer(), peer_id ? identity : "");
         if (metrics_ != nullptr) metrics_->sidecarConnected(st.token);
-        std::cerr << "strait-control: sidecar " << st.node.id() << " (service "
-                  << st.node.service() << ") connected from " << context->peer() << " as "
-                  << identity << std::endl;
+        logLine("strait-control: sidecar ", st.node.id(), " (service ", st.node.service(), ") connected from ",
+                context->peer(), " as ", identity);
         changed = true;
       } else if (st.token != 0) {
         handleRequest(req, registry_, metrics_, &st);
@@ -196,8 +194,8 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
       withdrawn.set_type_url(xds::kGenerationTypeUrl);
       withdrawn.set_endpoint_withdrawn(true);
       ok = stream->Write(withdrawn);
-      std::cerr << "strait-control: told " << st.node.id() << " its endpoint is withdrawn (version "
-                << st.withdraw_version << ")" << std::endl;
+      logLine("strait-control: told ", st.node.id(), " its endpoint is withdrawn (version ", st.withdraw_version,
+              ")");
     }
   }
   source_->removeListener(listener);
@@ -207,7 +205,7 @@ grpc::Status AdsService::StreamAggregatedResources(grpc::ServerContext* context,
     source_->workloadDown(st.node.id(), st.token);
     registry_->disconnected(st.node.id(), st.token);
     if (metrics_ != nullptr) metrics_->sidecarDisconnected(st.token);
-    std::cerr << "strait-control: sidecar " << st.node.id() << " disconnected" << std::endl;
+    logLine("strait-control: sidecar ", st.node.id(), " disconnected");
   }
   return refusal;
 }

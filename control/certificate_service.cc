@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "control/log_line.h"
 #include "control/peer_auth.h"
 
 namespace strait::control {
@@ -54,8 +55,7 @@ grpc::Status CertificateService::IssueCertificate(
                                     request->requested_ttl_seconds(), absl::Now())
                : absl::StatusOr<ca::IssuedCertificate>(who.status());
   if (!issued.ok()) {
-    std::cerr << "strait-control: ca: refused certificate for " << context->peer() << ": "
-              << issued.status().message() << std::endl;
+    logLine("strait-control: ca: refused certificate for ", context->peer(), ": ", issued.status().message());
     if (metrics_ != nullptr) metrics_->certificateFailed();
     return toGrpc(issued.status());
   }
@@ -64,10 +64,8 @@ grpc::Status CertificateService::IssueCertificate(
   response->set_trust_bundle(ca_->trustBundlePem());
   response->set_spiffe_id(issued->spiffe_id);
   response->set_not_after_unix(issued->not_after_unix);
-  std::cerr << "strait-control: ca: issued " << issued->spiffe_id << " serial "
-            << issued->serial_hex << " (by " << method << ") to " << context->peer()
-            << ", expires in " << issued->not_after_unix - absl::ToUnixSeconds(absl::Now())
-            << "s" << std::endl;
+  logLine("strait-control: ca: issued ", issued->spiffe_id, " serial ", issued->serial_hex, " (by ", method, ") to ",
+          context->peer(), ", expires in ", issued->not_after_unix - absl::ToUnixSeconds(absl::Now()), "s");
   return grpc::Status::OK;
 }
 

@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "control/log_line.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -92,7 +93,7 @@ void ConfigSource::reload() {
   auto gen = xds::loadConfigDir(dir_);
   if (metrics_ != nullptr) metrics_->configLoaded(gen.ok());
   if (!gen.ok()) {
-    std::cerr << "strait-control: config refused: " << gen.status().message() << std::endl;
+    logLine("strait-control: config refused: ", gen.status().message());
     absl::MutexLock lock(&mu_);
     last_error_ = std::string(gen.status().message());
     return;
@@ -106,8 +107,7 @@ void ConfigSource::reload() {
     }
   }
   publish(*std::move(gen));
-  std::cerr << "strait-control: config accepted, serving version " << current()->version
-            << std::endl;
+  logLine("strait-control: config accepted, serving version ", current()->version);
 }
 
 std::string ConfigSource::contentHash(const strait::v1::Generation& gen) {

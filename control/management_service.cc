@@ -6,6 +6,7 @@
 #include <map>
 #include <utility>
 
+#include "control/log_line.h"
 #include "control/operator_auth.h"
 
 namespace strait::control {
@@ -16,7 +17,7 @@ grpc::Status authorize(const grpc::ServerContext& context, const std::string& to
   if (token.empty()) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no operator token configured");
   absl::Status st = checkOperatorToken(context, token);
   if (st.ok()) return grpc::Status::OK;
-  std::cerr << "strait-control: refused management call from " << context.peer() << ": " << st.message() << std::endl;
+  logLine("strait-control: refused management call from ", context.peer(), ": ", st.message());
   return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(st.message()));
 }
 

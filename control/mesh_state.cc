@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "control/log_line.h"
 
 namespace strait::control {
 
@@ -124,8 +125,8 @@ void MeshState::workloadUp(const strait::v1::Node& node, uint64_t token) {
     w.expires = absl::InfiniteFuture();
     republish(&to_call);
   }
-  std::cerr << "strait-control: workload " << node.id() << " (service " << node.service() << ") at "
-            << node.workload().address() << " is an endpoint" << std::endl;
+  logLine("strait-control: workload ", node.id(), " (service ", node.service(), ") at ", node.workload().address(),
+          " is an endpoint");
   notify(to_call);
 }
 
@@ -141,8 +142,7 @@ std::string MeshState::workloadDraining(const std::string& node_id, uint64_t tok
     }
     version = current_ ? current_->version : "";
   }
-  std::cerr << "strait-control: workload " << node_id << " is draining: endpoint withdrawn in version " << version
-            << std::endl;
+  logLine("strait-control: workload ", node_id, " is draining: endpoint withdrawn in version ", version);
   notify(to_call);
   return version;
 }
@@ -184,7 +184,7 @@ void MeshState::expiryLoop() {
       if (!expired.empty()) republish(&to_call);
     }
     for (const auto& id : expired) {
-      std::cerr << "strait-control: workload " << id << " gone for the grace period: endpoint removed" << std::endl;
+      logLine("strait-control: workload ", id, " gone for the grace period: endpoint removed");
     }
     notify(to_call);
   }

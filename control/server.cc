@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "control/log_line.h"
 #include "control/operator_auth.h"
 #include "xds/validate.h"
 
@@ -60,18 +61,16 @@ absl::Status ControlServer::startCa() {
   auto token = loadOrCreateOperatorToken(token_file);
   if (!token.ok()) return token.status();
   management_.requireOperatorToken(std::move(*token));
-  std::cout << "strait-control: management API operator token in " << token_file << std::endl;
-  std::cout << "strait-control: CA " << where << ", trust domain " << ca_->trustDomain()
-            << ", certificate TTL " << absl::FormatDuration(options_.ca.max_ttl) << ", "
-            << tokens_.size() << " bootstrap tokens" << std::endl;
+  logLine("strait-control: management API operator token in ", token_file);
+  logLine("strait-control: CA ", where, ", trust domain ", ca_->trustDomain(), ", certificate TTL ",
+          absl::FormatDuration(options_.ca.max_ttl), ", ", tokens_.size(), " bootstrap tokens");
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ControlServer::credentials() const {
   if (options_.plaintext) {
-    std::cout << "strait-control: WARNING: serving PLAINTEXT gRPC (--plaintext): no transport "
-                 "security, ADS open to any client; local demos only"
-              << std::endl;
+    logLine("strait-control: WARNING: serving PLAINTEXT gRPC (--plaintext): no transport "
+            "security, ADS open to any client; local demos only");
     return grpc::InsecureServerCredentials();
   }
   auto pair = ca_->issueServer({"strait-control", "localhost"}, {"127.0.0.1"}, absl::Now());
@@ -121,9 +120,8 @@ absl::Status ControlServer::start() {
   st = source_.startWatching();
   if (!st.ok()) return st;
   std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
-  std::cout << "strait-control: listening on " << host << ":" << port_ << " ("
-            << (options_.plaintext ? "PLAINTEXT" : "TLS") << "), serving version "
-            << mesh_.current()->version << std::endl;
+  logLine("strait-control: listening on ", host, ":", port_, " (", (options_.plaintext ? "PLAINTEXT" : "TLS"),
+          "), serving version ", mesh_.current()->version);
   return absl::OkStatus();
 }
 
@@ -134,8 +132,7 @@ absl::Status ControlServer::startMetrics() {
   if (!st.ok()) return absl::Status(st.code(), absl::StrCat("--metrics-listen: ", st.message()));
   if (!options_.metrics_port_file.empty()) writePortFile(options_.metrics_port_file, metrics_http_->port());
   std::string host = options_.metrics_listen.substr(0, options_.metrics_listen.rfind(':'));
-  std::cout << "strait-control: metrics on http://" << host << ":" << metrics_http_->port() << "/metrics"
-            << std::endl;
+  logLine("strait-control: metrics on http://", host, ":", metrics_http_->port(), "/metrics");
   return absl::OkStatus();
 }
 

@@ -43,7 +43,8 @@ absl::StatusOr<ServiceVips> ServiceVips::create(const std::string& cidr) {
   }
   int bits = v.family_ == AF_INET ? 32 : 128;
   if (v.family_ == 0 || prefix < 0 || prefix > bits) {
-    return absl::InvalidArgumentError(absl::StrCat("service range '", cidr, "' is not an IP range such as 240.240.0.0/16"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("service range '", cidr, "' is not an IP range such as 240.240.0.0/16"));
   }
   if (bits - prefix < 2) {
     return absl::InvalidArgumentError(absl::StrCat("service range '", cidr, "' has fewer than 4 addresses"));

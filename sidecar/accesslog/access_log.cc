@@ -24,7 +24,7 @@ bool numeric(int f) {
 // were a tenth of a line's cost).
 void appendTime(int64_t wall_us, std::string* out) {
   thread_local int64_t cached_second = -1;
-  thread_local char cached[24];  // "YYYY-MM-DDTHH:MM:SS."
+  thread_local char cached[80];  // "YYYY-MM-DDTHH:MM:SS." (room for any int, as g++ checks)
   int64_t second = wall_us / 1000000;
   if (second != cached_second) {
     time_t secs = static_cast<time_t>(second);
