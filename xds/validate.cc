@@ -42,8 +42,14 @@ void checkName(const std::string& kind, const std::string& name, const std::stri
 
 // Listener.tcp_clusters: SERVICE clusters, at most one per service and port.
 void checkTcpClusters(const strait::v1::Generation& gen, const strait::v1::Listener& l, Problems* p) {
-  if (l.tcp_clusters().empty()) return;
   const std::string& n = l.name();
+  for (uint32_t port : l.tcp_ports()) {
+    if (port == 0 || port > 65535) p->add("listener", n, "tcp_ports", absl::StrCat("port ", port, " out of range 1..65535"));
+  }
+  if (!l.tcp_ports().empty() && !l.use_original_dst()) {
+    p->add("listener", n, "tcp_ports", "needs use_original_dst (connections are matched by it)");
+  }
+  if (l.tcp_clusters().empty()) return;
   if (!l.use_original_dst()) p->add("listener", n, "tcp_clusters", "needs use_original_dst (connections are matched by it)");
   std::map<std::tuple<std::string, std::string, uint32_t>, std::string> by_port;
   for (const std::string& name : l.tcp_clusters()) {

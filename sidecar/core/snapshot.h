@@ -94,6 +94,7 @@ struct ListenerInfo {
   bool passthrough_tcp = false;                // ... and relay what is not HTTP to it
   int64_t protocol_detection_timeout_ms = 1000;  // ... or what stays silent this long
   std::vector<TcpRoute> tcp_routes;              // by original destination (use_original_dst)
+  std::vector<uint16_t> tcp_ports;               // original destination ports relayed as TCP
   std::vector<std::shared_ptr<const accesslog::AccessLog>> access_logs;
   std::shared_ptr<const tracing::TracingConfig> tracing;  // null: not traced
   std::shared_ptr<const tls::ServerContext> tls;  // TLS termination; nullptr: plaintext

@@ -211,6 +211,7 @@ absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snap
     }
     info.max_connections_per_client = opts.max_connections_per_client();
     info.use_original_dst = l.use_original_dst();
+    for (uint32_t port : l.tcp_ports()) info.tcp_ports.push_back(static_cast<uint16_t>(port));
     info.passthrough_tcp = l.passthrough_tcp();
     if (l.has_protocol_detection_timeout()) info.protocol_detection_timeout_ms = durationMs(l.protocol_detection_timeout());
     for (const auto& config : l.access_logs()) {

@@ -82,7 +82,16 @@ DownstreamSession::~DownstreamSession() {
 void DownstreamSession::onAccepted() {
   if (!intercept_) return;
   const ListenerInfo* l = liveListener(ctx_, listener_name_);
-  const TcpRoute* route = l == nullptr ? nullptr : l->tcpRouteFor(intercept_->original_dst);
+  if (l == nullptr) return;
+  uint16_t port = intercept_->original_dst.port();
+  if (std::find(l->tcp_ports.begin(), l->tcp_ports.end(), port) != l->tcp_ports.end()) {
+    protocol_detected_ = true;  // TCP by port: relayed to where it was going
+    intercept_->relay = std::make_unique<TcpRelay>(ctx_, *conn_, *this);
+    net::Buffer none;
+    if (!intercept_->relay->start(intercept_->original_dst, none)) closeConnection(net::Connection::CloseType::kNoFlush);
+    return;
+  }
+  const TcpRoute* route = l->tcpRouteFor(intercept_->original_dst);
   if (route == nullptr) return;
   protocol_detected_ = true;  // TCP by destination: nothing is looked for
   intercept_->relay = std::make_unique<TcpRelay>(ctx_, *conn_, *this);

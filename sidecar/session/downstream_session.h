@@ -53,7 +53,8 @@ class DownstreamSession final : public net::ConnectionCallbacks,
   // Bytes of a request head arrived and the head is not complete yet.
   bool headStarted() const { return head_started_; }
   // Right after the owner holds the session (it may close it): a connection to a service
-  // address of the listener's tcp_clusters is relayed from here on.
+  // address of the listener's tcp_clusters, or to one of its tcp_ports, is relayed from here
+  // on.
   void onAccepted();
   // The listener went away: close now if idle, else after the current response.
   void drain();

@@ -9,7 +9,8 @@ TLS and every sidecar holding a mesh identity from a bootstrap token:
 - A TCP client in web (neither HTTP nor TLS) calls api:9000: web's sidecar relays it to one of
   api's pods (tcp_clusters: by the service address the control plane assigned from
   --service-cidr, which `straitctl hosts` wrote into web's /etc/hosts), over mTLS; api's
-  strict inbound listener relays the bytes to the app.
+  strict inbound listener relays the bytes to the app. A server-first protocol (api:9100,
+  the inbound listener's tcp_ports) gets its greeting at once.
 - A client outside the mesh (no sidecar) reaching api's pod directly is refused: the
   inbound listener takes no plaintext.
 - A pod whose sidecar claims to front api with another service account's certificate is
@@ -25,16 +26,19 @@ import harness  # noqa: E402
 import netns  # noqa: E402
 from harness import write_file  # noqa: E402
 
-OUTBOUND, INBOUND, APP_PORT, GRPC_PORT, TCP_PORT = 15001, 15006, 8080, 50051, 9000
+OUTBOUND, INBOUND, APP_PORT, GRPC_PORT, TCP_PORT, GREET_PORT = 15001, 15006, 8080, 50051, 9000, 9100
 TD = "spiffe://strait.local/ns/shop/sa/"
 TOKENS = {"web": "tok-web-1", "api": "tok-api-1", "cache": "tok-cache-1"}
 
 MESH = {
     "listeners": [
         {"name": "outbound", "address": "0.0.0.0", "port": OUTBOUND, "route_config": "outbound",
-         "services": ["web"], "use_original_dst": True, "tcp_clusters": ["api-tcp"]},
+         "services": ["web"], "use_original_dst": True, "tcp_clusters": ["api-tcp", "api-greet"]},
         {"name": "inbound", "address": "0.0.0.0", "port": INBOUND, "route_config": "inbound",
          "services": ["api"], "use_original_dst": True, "passthrough_tcp": True,
+         # The app's server-first port is TCP from the first byte; a silent client on another
+         # port would wait a minute before being taken for one.
+         "tcp_ports": [GREET_PORT], "protocol_detection_timeout": "60s",
          "tls": {"use_mesh_certificate": True, "mtls_mode": "MTLS_STRICT"},
          "authorization": {"rules": [{"name": "web-only", "action": "ALLOW", "principals": [TD + "web"]}]}},
     ],
@@ -56,6 +60,8 @@ MESH = {
                  {"name": "api-grpc", "type": "SERVICE", "service": "api", "service_port": GRPC_PORT,
                   "protocol": "HTTP2", "connect_timeout": "2s"},
                  {"name": "api-tcp", "type": "SERVICE", "service": "api", "service_port": TCP_PORT,
+                  "connect_timeout": "2s"},
+                 {"name": "api-greet", "type": "SERVICE", "service": "api", "service_port": GREET_PORT,
                   "connect_timeout": "2s"},
                  {"name": "inbound", "type": "ORIGINAL_DST"},
                  {"name": "inbound-h2", "type": "ORIGINAL_DST", "protocol": "HTTP2"}],
@@ -105,6 +111,29 @@ while True:
 print(answer.decode().strip())
 '''
 
+# A protocol where the server speaks first (SMTP-like): greeting, one exchange.
+GREETER = r'''
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"220 " + sys.argv[2].encode() + b" ready\n")
+    c.recv(100)
+    c.sendall(b"250 ok\n")
+    c.close()
+'''
+GREETED = r'''
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+f = c.makefile("rb")
+greeting = f.readline()
+c.sendall(b"HELO web\n")
+print(greeting.decode().strip(), "/", f.readline().decode().strip())
+'''
+
 
 class MeshMtlsTest(harness.StraitTestCase):
 
@@ -144,6 +173,8 @@ class MeshMtlsTest(harness.StraitTestCase):
             self.wait_port_file(grpc, port_file)
             self.spawn(self.unique("upstream-tcp"), self.pods.enter(pod) + [
                 "python3", "-c", TCP_ECHO, str(TCP_PORT), pod])
+            self.spawn(self.unique("upstream-greet"), self.pods.enter(pod) + [
+                "python3", "-c", GREETER, str(GREET_PORT), pod])
         self.admin[pod] = self.pods.start_sidecar(pod, pod, service, self.control_port, self.ctl_ip,
                                                   wait_ready=wait_ready, tls=True, token=TOKENS[token_of or service],
                                                   workload=ip)
@@ -187,6 +218,17 @@ class MeshMtlsTest(harness.StraitTestCase):
         self.assertNotIn("api-1", r.stdout)
         harness.wait_until(lambda: "strait_downstream_cx_not_http_total 1" in self.pods.curl(
             "web", "http://127.0.0.1:%d/stats" % self.admin["web"])[1], 10, message="the connection refused")
+
+    def test_a_server_first_protocol_through_the_mesh(self):
+        # web's sidecar relays by address (tcp_clusters), api's by port (tcp_ports): the
+        # greeting comes at once, through both sidecars' mTLS, although the client sends
+        # nothing first (api's inbound would otherwise wait its detection timeout, 60 s).
+        harness.wait_until(lambda: self.web_has_endpoints(1), 20, message="api's endpoint at web")
+
+        def greeted():
+            r = self.pods.run("web", ["python3", "-c", GREETED, "api", str(GREET_PORT)], check=False)
+            return r.returncode == 0 and r.stdout.strip() == "220 api-1 ready / 250 ok"
+        harness.wait_until(greeted, 20, message="api-1's greeting through both sidecars")
 
     def test_a_client_outside_the_mesh_is_refused(self):
         # From the control plane's pod (no sidecar, no certificate) straight at api's pod: the

@@ -229,6 +229,12 @@ TEST(Validate, ServiceVipsAndTcpClusters) {
   bad.mutable_listeners(0)->add_tcp_clusters("nope");
   expectProblem(bad, "listener", "ingress", "tcp_clusters", "unknown cluster 'nope'");
   bad = g;
+  bad.mutable_listeners(0)->add_tcp_ports(70000);
+  expectProblem(bad, "listener", "ingress", "tcp_ports", "port 70000 out of range 1..65535");
+  bad = goodGeneration();
+  bad.mutable_listeners(0)->add_tcp_ports(5432);
+  expectProblem(bad, "listener", "ingress", "tcp_ports", "needs use_original_dst");
+  bad = g;
   addService(&bad, "redis-too", "redis", 6379, "");
   bad.mutable_listeners(0)->add_tcp_clusters("redis-too");
   expectProblem(bad, "listener", "ingress", "tcp_clusters", "are both service 'redis' port 6379");
