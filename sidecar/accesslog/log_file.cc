@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -12,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/log.h"
 
 namespace strait::accesslog {
 
@@ -106,7 +106,7 @@ class LogFile::Impl {
       ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        if (!reported_) fprintf(stderr, "strait-sidecar: %s %s: %s\n", label_.c_str(), path_.c_str(), strerror(errno));
+        if (!reported_) common::logError("strait-sidecar: %s %s: %s", label_, path_, strerror(errno));
         reported_ = true;
         owner_->dropped_.fetch_add(lines, std::memory_order_relaxed);
         return;
@@ -123,7 +123,7 @@ class LogFile::Impl {
     if (rename_old && ::rename(path_.c_str(), (path_ + ".1").c_str()) != 0) return;  // keep appending
     int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
-      fprintf(stderr, "strait-sidecar: %s %s: %s\n", label_.c_str(), path_.c_str(), strerror(errno));
+      common::logError("strait-sidecar: %s %s: %s", label_, path_, strerror(errno));
       return;
     }
     ::close(fd_);

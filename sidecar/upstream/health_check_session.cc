@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 
 namespace strait::proxy {
 
@@ -100,8 +101,8 @@ void HealthCheckSession::setFailed(bool failed, const std::string& reason) {
   }
   if (!changed) return;
   (failed ? stats_.became_unhealthy : stats_.became_healthy).fetch_add(1, std::memory_order_relaxed);
-  fprintf(stderr, "strait-sidecar: health check: cluster '%s' endpoint %s is %s%s%s\n", target_.cluster.c_str(),
-          target_.endpoint.c_str(), failed ? "unhealthy" : "healthy again", failed ? ": " : "", reason.c_str());
+  common::logInfo("strait-sidecar: health check: cluster '%s' endpoint %s is %s%s%s", target_.cluster, target_.endpoint,
+                  failed ? "unhealthy" : "healthy again", failed ? ": " : "", reason);
 }
 
 void HealthCheckSession::closeConnection() {

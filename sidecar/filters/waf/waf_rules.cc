@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "common/log.h"
 
 namespace strait::filters::waf {
 namespace {
@@ -153,7 +154,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::get(const Wa
   if (!rules) return absl::InvalidArgumentError("waf rules do not compile: " + error);
   g_compiled.fetch_add(1, std::memory_order_relaxed);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-  fprintf(stderr, "strait-sidecar: waf: rule set compiled in %lld ms\n", static_cast<long long>(ms));
+  common::logInfo("strait-sidecar: waf: rule set compiled in %d ms", static_cast<int64_t>(ms));
   std::shared_ptr<const CompiledRules> built(new CompiledRules(rules.release(), text));
   absl::MutexLock lock(&c.mu);
   // Forget entries whose rule sets are gone (no generation uses them any more).
