@@ -44,6 +44,7 @@ class LogFile::Impl {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
       stopping_ = true;
+      wake_.Signal();
     }
     if (thread_.joinable()) thread_.join();
     if (fd_ > STDERR_FILENO) ::close(fd_);
@@ -59,11 +60,16 @@ class LogFile::Impl {
     pending_.append(line.data(), line.size());
     pending_.push_back('\n');
     lines_pending_++;
+    if (pending_.size() >= kFlushBytes && !woken_) {  // once per batch, not per line
+      woken_ = true;
+      wake_.Signal();
+    }
   }
 
   void reopen() {
     absl::MutexLock lock(&mu_);
     reopen_ = true;
+    wake_.Signal();
   }
 
   const std::string& path() const { return path_; }
@@ -78,13 +84,10 @@ class LogFile::Impl {
         absl::MutexLock lock(&mu_);
         // Woken when kFlushBytes wait (or to stop or reopen), else every kFlushInterval: a
         // worker's write never wakes this thread line by line (a futex wake per request
-        // cost more than the formatting).
-        mu_.AwaitWithTimeout(absl::Condition(
-                                 +[](Impl* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
-                                   return w->stopping_ || w->reopen_ || w->pending_.size() >= kFlushBytes;
-                                 },
-                                 this),
-                             kFlushInterval);
+        // cost more than the formatting). A condition variable rather than a Mutex
+        // condition: with a Mutex::Await waiter every worker's unlock would evaluate it.
+        if (!stopping_ && !reopen_ && pending_.size() < kFlushBytes) wake_.WaitWithTimeout(&mu_, kFlushInterval);
+        woken_ = false;
         if (pending_.empty() && !stopping_ && !reopen_) continue;
         if (pending_.empty() && stopping_) return;
         batch.swap(pending_);
@@ -144,6 +147,8 @@ class LogFile::Impl {
   std::string pending_ ABSL_GUARDED_BY(mu_);
   uint64_t lines_pending_ ABSL_GUARDED_BY(mu_) = 0;
   bool reopen_ ABSL_GUARDED_BY(mu_) = false;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;  // wake_ signalled for the batch being filled
+  absl::CondVar wake_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 
