@@ -113,9 +113,10 @@ start_origin() {
     --name origin --threads 1 --size "$1"
 }
 
-# start_strait ORIGIN_PORT LISTEN_PORT [TEMPLATE]: strait-control + strait-sidecar (workers: 1)
-# serving TEMPLATE (default bench/strait.yaml.in; @PORT@ and @ORIGIN@ substituted); sets
-# PROXY_PID (the sidecar) once /ready answers.
+# start_strait ORIGIN_PORT LISTEN_PORT [TEMPLATE]: strait-control + strait-sidecar (workers:
+# $STRAIT_WORKERS, default 1) serving TEMPLATE (default bench/strait.yaml.in; @PORT@ and
+# @ORIGIN@ substituted) from $WORK/strait/config/bench.yaml; sets PROXY_PID (the sidecar) and
+# STRAIT_ADMIN (its admin URL) once /ready answers.
 start_strait() {
   local origin=$1 port=$2 template=${3:-bench/strait.yaml.in} dir=$WORK/strait
   rm -rf "$dir"  # no stale port files from an earlier row
@@ -130,10 +131,11 @@ start_strait() {
 node: {id: bench-1, service: bench}
 control_plane: {address: "127.0.0.1:$(cat "$dir/control.port")", plaintext: true}
 admin: {address: 127.0.0.1, port: 0, port_file: $dir/admin.port}
-workers: 1
+workers: ${STRAIT_WORKERS:-1}
 EOB
   start strait "$BUILD_DIR/sidecar/strait-sidecar" --bootstrap "$dir/bootstrap.yaml"
   PROXY_PID=$LAST_PID
   wait_for "strait admin" test -s "$dir/admin.port"
-  wait_for "strait /ready" curl -sf "http://127.0.0.1:$(cat "$dir/admin.port")/ready"
+  STRAIT_ADMIN="http://127.0.0.1:$(cat "$dir/admin.port")"
+  wait_for "strait /ready" curl -sf "$STRAIT_ADMIN/ready"
 }

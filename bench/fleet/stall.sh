@@ -29,23 +29,10 @@ raise_nofile
 origin_port=$(free_port)
 start_origin 1024 "$origin_port"
 port=$(free_port)
-dir=$WORK/strait
-mkdir -p "$dir/config"
-python3 bench/fleet/gen_config.py "$dir/config/gen.json.yaml" "$port" "$origin_port" "$CLUSTERS" "$ROUTES" 0
-start control "$BUILD_DIR/control/strait-control" --config-dir "$dir/config" \
-  --listen 127.0.0.1:0 --port-file "$dir/control.port" --plaintext --ca-dir "$dir/ca"
-wait_for "strait-control" test -s "$dir/control.port"
-cat >"$dir/bootstrap.yaml" <<EOB
-node: {id: bench-1, service: bench}
-control_plane: {address: "127.0.0.1:$(cat "$dir/control.port")", plaintext: true}
-admin: {address: 127.0.0.1, port: 0, port_file: $dir/admin.port}
-workers: 2
-EOB
-start strait "$BUILD_DIR/sidecar/strait-sidecar" --bootstrap "$dir/bootstrap.yaml"
-PROXY_PID=$LAST_PID
-wait_for "strait admin" test -s "$dir/admin.port"
-admin="http://127.0.0.1:$(cat "$dir/admin.port")"
-wait_for "strait /ready" curl -sf "$admin/ready"
+python3 bench/fleet/gen_config.py "$WORK/gen.yaml" "$port" "$origin_port" "$CLUSTERS" "$ROUTES" 0
+STRAIT_WORKERS=2 start_strait "$origin_port" "$port" "$WORK/gen.yaml"
+config=$WORK/strait/config/bench.yaml  # what strait-control watches
+admin=$STRAIT_ADMIN
 applied() { curl -sf "$admin/stats" | awk '$1 == "strait_config_applied_total" {print $2}'; }
 
 # probe NAME: wrk's p99 and max latency (and req/s) for $DURATION
@@ -67,7 +54,7 @@ log "the same load with a new version every ${PUSH_INTERVAL}s"
   v=1
   while true; do
     sleep "$PUSH_INTERVAL"
-    python3 bench/fleet/gen_config.py "$dir/config/gen.json.yaml" "$port" "$origin_port" "$CLUSTERS" "$ROUTES" "$v"
+    python3 bench/fleet/gen_config.py "$config" "$port" "$origin_port" "$CLUSTERS" "$ROUTES" "$v"
     v=$((v + 1))
   done
 ) &

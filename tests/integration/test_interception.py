@@ -24,60 +24,7 @@ import netns  # noqa: E402
 
 OUTBOUND, INBOUND, APP_PORT, EXT_PORT, TLS_PORT, GREETING_PORT, EOF_PORT = 15001, 15006, 8080, 9090, 8443, 2525, 7070
 
-# A protocol where the server speaks first (as SMTP does): greeting, then one exchange.
-GREETING_SERVER = '''
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(16)
-while True:
-    c, _ = s.accept()
-    c.sendall(b"220 ext ready\\n")
-    c.recv(100)
-    c.sendall(b"250 ok\\n")
-    c.close()
-'''
-GREETING_CLIENT = '''
-import socket, sys
-c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
-f = c.makefile("rb")
-greeting = f.readline()
-c.sendall(b"HELO web\\n")
-print(greeting.decode().strip(), "/", f.readline().decode().strip())
-'''
-# A protocol that ends the request with a half-close: the server reads until the client's
-# FIN, then answers (with how many bytes it got) and closes.
-EOF_SERVER = '''
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(16)
-while True:
-    c, _ = s.accept()
-    got = b""
-    while True:
-        chunk = c.recv(65536)
-        if not chunk:
-            break
-        got += chunk
-    c.sendall(b"got %d bytes starting %a\\n" % (len(got), got[:1]))
-    c.close()
-'''
-EOF_CLIENT = '''
-import socket, sys
-c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
-c.sendall(b"\\x00binary request" + b"x" * 100000)
-c.shutdown(socket.SHUT_WR)
-answer = b""
-while True:
-    chunk = c.recv(65536)
-    if not chunk:
-        break
-    answer += chunk
-print(answer.decode().strip())
-'''
+TCP_PEERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_peers.py")
 SERVICE_VIP = "198.19.0.1"
 
 
@@ -136,9 +83,9 @@ class InterceptionTest(harness.StraitTestCase):
         harness.wait_until(lambda: self.pods.run("ext", ["sh", "-c", "ss -ltn | grep -q :%d" % TLS_PORT],
                                                  check=False).returncode == 0, 20, message="ext's TLS server")
         self.spawn(self.unique("upstream-greeting"), self.pods.enter("ext") + [
-            sys.executable, "-c", GREETING_SERVER, str(GREETING_PORT)])
+            sys.executable, TCP_PEERS, "greet-server", str(GREETING_PORT), "ext"])
         self.spawn(self.unique("upstream-eof"), self.pods.enter("ext") + [
-            sys.executable, "-c", EOF_SERVER, str(EOF_PORT)])
+            sys.executable, TCP_PEERS, "eof-server", str(EOF_PORT)])
         harness.wait_until(lambda: self.pods.run("ext", ["sh", "-c", "ss -ltn | grep -q :%d" % EOF_PORT],
                                                  check=False).returncode == 0, 20, message="ext's EOF server")
         harness.wait_until(lambda: self.pods.run("ext", ["sh", "-c", "ss -ltn | grep -q :%d" % GREETING_PORT],
@@ -194,13 +141,13 @@ class InterceptionTest(harness.StraitTestCase):
     def test_a_protocol_where_the_server_speaks_first_is_relayed(self):
         # The client sends nothing until it has the greeting: after protocol_detection_timeout
         # (0.2 s here) web's sidecar takes the silent connection for such a protocol.
-        r = self.pods.run("web", [sys.executable, "-c", GREETING_CLIENT, self.ext_ip, str(GREETING_PORT)])
+        r = self.pods.run("web", [sys.executable, TCP_PEERS, "greet-client", self.ext_ip, str(GREETING_PORT)])
         self.assertEqual(r.stdout.strip(), "220 ext ready / 250 ok")
 
     def test_a_half_close_is_passed_on(self):
         # The client sends its request, shuts down writing and waits for the answer: the
         # relay passes the FIN on and keeps the other direction open for the answer.
-        r = self.pods.run("web", [sys.executable, "-c", EOF_CLIENT, self.ext_ip, str(EOF_PORT)])
+        r = self.pods.run("web", [sys.executable, TCP_PEERS, "eof-client", self.ext_ip, str(EOF_PORT)])
         self.assertEqual(r.stdout.strip(), "got 100015 bytes starting b'\\x00'", r.stderr)
 
     def test_a_direct_connection_has_no_original_destination(self):

@@ -68,71 +68,7 @@ MESH = {
 }
 
 
-# A line protocol that is not HTTP: each line comes back prefixed with the pod's name.
-TCP_ECHO = r'''
-import socket, sys, threading
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(16)
-def serve(c):
-    f = c.makefile("rwb")
-    for line in f:
-        f.write(sys.argv[2].encode() + b" " + line)
-        f.flush()
-    c.close()
-while True:
-    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
-'''
-
-TCP_CLIENT = r'''
-import socket, sys
-c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
-f = c.makefile("rwb")
-for word in (b"ping", b"again"):
-    f.write(word + b"\n")
-    f.flush()
-    print(f.readline().decode().strip())
-'''
-
-# Ends its request with a half-close (through two sidecars and their mTLS: FIN, then TLS
-# close_notify between the sidecars, then FIN to the app) and reads the answer to the end.
-TCP_HALF_CLOSE_CLIENT = r'''
-import socket, sys
-c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
-c.sendall(b"one\ntwo\n")
-c.shutdown(socket.SHUT_WR)
-answer = b""
-while True:
-    chunk = c.recv(65536)
-    if not chunk:
-        break
-    answer += chunk
-print(answer.decode().strip())
-'''
-
-# A protocol where the server speaks first (SMTP-like): greeting, one exchange.
-GREETER = r'''
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(16)
-while True:
-    c, _ = s.accept()
-    c.sendall(b"220 " + sys.argv[2].encode() + b" ready\n")
-    c.recv(100)
-    c.sendall(b"250 ok\n")
-    c.close()
-'''
-GREETED = r'''
-import socket, sys
-c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
-f = c.makefile("rb")
-greeting = f.readline()
-c.sendall(b"HELO web\n")
-print(greeting.decode().strip(), "/", f.readline().decode().strip())
-'''
+TCP_PEERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_peers.py")
 
 
 class MeshMtlsTest(harness.StraitTestCase):
@@ -172,9 +108,9 @@ class MeshMtlsTest(harness.StraitTestCase):
                 "--port-file", port_file])
             self.wait_port_file(grpc, port_file)
             self.spawn(self.unique("upstream-tcp"), self.pods.enter(pod) + [
-                "python3", "-c", TCP_ECHO, str(TCP_PORT), pod])
+                sys.executable, TCP_PEERS, "echo-server", str(TCP_PORT), pod])
             self.spawn(self.unique("upstream-greet"), self.pods.enter(pod) + [
-                "python3", "-c", GREETER, str(GREET_PORT), pod])
+                sys.executable, TCP_PEERS, "greet-server", str(GREET_PORT), pod])
         self.admin[pod] = self.pods.start_sidecar(pod, pod, service, self.control_port, self.ctl_ip,
                                                   wait_ready=wait_ready, tls=True, token=TOKENS[token_of or service],
                                                   workload=ip)
@@ -204,17 +140,19 @@ class MeshMtlsTest(harness.StraitTestCase):
         self.assertTrue(vip.startswith("198.19."), self.hosts)
         # The echo server may still be starting: the first connection can find nothing there.
         def call():
-            r = self.pods.run("web", ["python3", "-c", TCP_CLIENT, "api", str(TCP_PORT)], check=False)
+            r = self.pods.run("web", [sys.executable, TCP_PEERS, "lines-client", "api", str(TCP_PORT), "ping", "again"],
+                              check=False)
             return r.returncode == 0 and r.stdout == "api-1 ping\napi-1 again\n"
         harness.wait_until(call, 20, message="api-1's TCP echo through both sidecars")
         stats = self.pods.curl("web", "http://127.0.0.1:%d/stats" % self.admin["web"])[1]
         self.assertRegex(stats, r"strait_downstream_cx_tcp_relay_total [1-9]")
         # A client that half-closes gets every answer, then the end of the stream.
-        r = self.pods.run("web", ["python3", "-c", TCP_HALF_CLOSE_CLIENT, "api", str(TCP_PORT)], check=False)
+        r = self.pods.run("web", [sys.executable, TCP_PEERS, "lines-client", "api", str(TCP_PORT), "--half-close", "one",
+                                  "two"], check=False)
         self.assertEqual(r.stdout, "api-1 one\napi-1 two\n", r.stderr)
         # Another port of the service's address is not a tcp_clusters route: what is not HTTP
         # there is closed (this outbound listener has no passthrough_tcp), nothing reaches api.
-        r = self.pods.run("web", ["python3", "-c", TCP_CLIENT, vip, str(TCP_PORT + 1)], check=False)
+        r = self.pods.run("web", [sys.executable, TCP_PEERS, "lines-client", vip, str(TCP_PORT + 1), "ping"], check=False)
         self.assertNotIn("api-1", r.stdout)
         harness.wait_until(lambda: "strait_downstream_cx_not_http_total 1" in self.pods.curl(
             "web", "http://127.0.0.1:%d/stats" % self.admin["web"])[1], 10, message="the connection refused")
@@ -226,7 +164,7 @@ class MeshMtlsTest(harness.StraitTestCase):
         harness.wait_until(lambda: self.web_has_endpoints(1), 20, message="api's endpoint at web")
 
         def greeted():
-            r = self.pods.run("web", ["python3", "-c", GREETED, "api", str(GREET_PORT)], check=False)
+            r = self.pods.run("web", [sys.executable, TCP_PEERS, "greet-client", "api", str(GREET_PORT)], check=False)
             return r.returncode == 0 and r.stdout.strip() == "220 api-1 ready / 250 ok"
         harness.wait_until(greeted, 20, message="api-1's greeting through both sidecars")
 
