@@ -177,26 +177,27 @@ void AccessLog::formatInto(const http::StreamInfo& info, const LineClock& clock,
     appendText(info, clock, &out);
     return;
   }
-  // `{"key":` / `,"key":` for each field, made once.
+  // `{"key":` / `,"key":` for each field, with the opening quote of string values, made once.
   static const std::vector<std::string>* const kPrefixes = [] {
     auto* p = new std::vector<std::string>();
-    for (int f = 0; f < kFieldCount; f++) p->push_back(absl::StrCat(f == 0 ? "{\"" : ",\"", std::string(fieldKey(f)), "\":"));
+    for (int f = 0; f < kFieldCount; f++) {
+      p->push_back(absl::StrCat(f == 0 ? "{\"" : ",\"", std::string(fieldKey(f)), numeric(f) ? "\":" : "\":\""));
+    }
     return p;
   }();
   for (int f = 0; f < kFieldCount; f++) {
     out.append((*kPrefixes)[f]);
     if (f == kStartTime) {
-      out.push_back('"');
       appendTime(startWallUs(info, clock), &out);
       out.push_back('"');
     } else if (f == kResponseFlags) {
-      out.push_back('"');
       appendFlags(info, &out);  // names are plain ASCII: no escaping needed
       out.push_back('"');
     } else if (numeric(f)) {
       if (!appendNumber(f, info, clock, &out)) out.append("null");
     } else {
-      appendJsonString(&out, stringValue(f, info));
+      appendJsonStringBody(&out, stringValue(f, info));
+      out.push_back('"');
     }
   }
   out.push_back('}');

@@ -35,6 +35,8 @@ class AccessLog {
   bool wants(const http::StreamInfo& info, uint64_t random) const;
   // The line (without its newline).
   std::string format(const http::StreamInfo& info, const LineClock& clock) const;
+  // The same, appended to `out` (a buffer reused line after line allocates nothing).
+  void formatInto(const http::StreamInfo& info, const LineClock& clock, std::string* out) const;
   // wants() then format() and write.
   void log(const http::StreamInfo& info, const LineClock& clock, uint64_t random) const;
 
@@ -48,7 +50,6 @@ class AccessLog {
  private:
   AccessLog() = default;
   void appendText(const http::StreamInfo& info, const LineClock& clock, std::string* out) const;
-  void formatInto(const http::StreamInfo& info, const LineClock& clock, std::string* out) const;
 
   bool json_ = true;
   std::vector<Segment> segments_;  // TEXT

@@ -5,8 +5,13 @@
 namespace strait::accesslog {
 
 void appendJsonString(std::string* out_ptr, std::string_view s) {
+  out_ptr->push_back('"');
+  appendJsonStringBody(out_ptr, s);
+  out_ptr->push_back('"');
+}
+
+void appendJsonStringBody(std::string* out_ptr, std::string_view s) {
   std::string& out = *out_ptr;
-  out += "\"";
   size_t i = 0;
   while (i < s.size()) {
     // A run of printable ASCII that needs no escape goes in one append.
@@ -56,7 +61,6 @@ void appendJsonString(std::string* out_ptr, std::string_view s) {
       i++;
     }
   }
-  out += "\"";
 }
 
 std::string jsonString(std::string_view s) {
