@@ -37,7 +37,7 @@ void logRequest(WorkerContext& ctx, const ListenerInfo& listener, const http::St
 void logLocalReply(WorkerContext& ctx, const ListenerInfo& listener, const http::RequestHead* head,
                    const std::string& peer_ip, std::string_view protocol, const std::string& peer_identity,
                    int status, http::ResponseFlag flag, std::string_view details) {
-  if (listener.access_logs.empty()) return;
+  if (listener.access_logs.empty() && !listener.tracing) return;
   http::StreamInfo info;
   info.client_ip = peer_ip;
   info.downstream_address = peer_ip;
@@ -52,6 +52,13 @@ void logLocalReply(WorkerContext& ctx, const ListenerInfo& listener, const http:
   }
   info.response_code = status;
   info.fail(flag, details);
+  if (listener.tracing && head != nullptr) {
+    // A request answered here still gets its SERVER span (the caller's trace goes on).
+    int64_t now_ns = absl::GetCurrentTimeNanos();
+    tracing::RequestTrace trace(listener.tracing, head->headers, [&ctx] { return ctx.random(); }, now_ns);
+    info.trace_id = tracing::toHex(trace.traceId());
+    trace.finish(info, now_ns);
+  }
   logRequest(ctx, listener, info);
 }
 

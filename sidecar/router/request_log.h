@@ -26,7 +26,8 @@ void logRequest(WorkerContext& ctx, const ListenerInfo& listener, const http::St
 
 // A request answered by the connection manager itself, before any router stream (no route,
 // denied, overloaded, a malformed request, a request head timeout): one line with `status`,
-// `flag` and `details`. `head` may be null (nothing parsed).
+// `flag` and `details`, and its SERVER span if the listener traces. `head` may be null
+// (nothing parsed: no span).
 void logLocalReply(WorkerContext& ctx, const ListenerInfo& listener, const http::RequestHead* head,
                    const std::string& peer_ip, std::string_view protocol, const std::string& peer_identity,
                    int status, http::ResponseFlag flag, std::string_view details);

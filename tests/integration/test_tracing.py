@@ -7,6 +7,7 @@ exporting to a collector of our own (otlp_collector.py, OTLP/HTTP JSON):
 - a caller's W3C context is continued (its trace id, its span as the root's parent) and its
   tracestate passed on; its "not sampled" decision is followed (no span exported);
 - a B3 caller's trace is continued and b3 goes on to the app;
+- a request the sidecar answers itself (no route) still has its SERVER span;
 - with the collector gone, requests are still served and the spans are counted as failed."""
 
 import json
@@ -41,7 +42,7 @@ class TracingTest(harness.StraitTestCase):
 
         def routes(name, cluster):
             return {"name": name, "virtual_hosts": [{"name": name, "domains": ["*"], "routes": [
-                {"name": name + "-route", "match": {"prefix": "/"}, "route": {"cluster": cluster}}]}]}
+                {"name": name + "-route", "match": {"prefix": "/hello"}, "route": {"cluster": cluster}}]}]}
         gen = {
             "listeners": [listener("web-out", self.web_port, "web", "api"),
                           listener("api-in", self.api_port, "api", "app")],
@@ -124,6 +125,17 @@ class TracingTest(harness.StraitTestCase):
         marker = self.call()  # a sampled one after it: once its spans are in, the other's would be too
         self.spans(marker["traceparent"].split("-")[1], 4)
         self.assertEqual(self.spans(unsampled, 0), [])
+
+    def test_a_request_without_a_route_has_its_span(self):
+        trace = "0123456789abcdef0123456789abcdef"
+        status, _, _ = harness.http_request(self.web_port, "/missing",
+                                            headers={"traceparent": "00-%s-%s-01" % (trace, PARENT)})
+        self.assertEqual(status, 404)
+        [span] = self.spans(trace, 1)
+        self.assertEqual((span["service"], span["kind"], span["parentSpanId"]), ("web", 2, PARENT))
+        self.assertEqual(self.attr(span, "http.response.status_code"), "404")
+        self.assertEqual(self.attr(span, "strait.response_flags"), "no_route")
+        self.assertEqual(span["status"]["code"], 2)
 
     def test_a_b3_caller_is_continued(self):
         b3_trace, b3_span = "80f198ee56343ba864fe8b2a57d3eff7", "e457b5a2e4d86bd1"
