@@ -36,7 +36,6 @@ absl::StatusOr<ServiceVips> ServiceVips::create(const std::string& cidr) {
   size_t slash = cidr.find('/');
   int prefix = -1;
   ServiceVips v;
-  v.cidr_ = cidr;
   if (slash != std::string::npos) {
     v.family_ = parseIp(cidr.substr(0, slash), &v.base_);
     if (!absl::SimpleAtoi(cidr.substr(slash + 1), &prefix)) prefix = -1;

@@ -30,10 +30,7 @@ class ServiceVips {
   // services found no free address (the range is full); their clusters stay without one.
   int assign(strait::v1::Generation* gen) const;
 
-  const std::string& cidr() const { return cidr_; }
-
  private:
-  std::string cidr_;
   int family_ = 0;                      // AF_INET or AF_INET6
   std::array<uint8_t, 16> base_{};      // the range's first address (host bits zero)
   int host_bits_ = 0;                   // capped at 62: offsets fit an int64

@@ -8,7 +8,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
 #include "sidecar/accesslog/json_string.h"
 
 namespace strait::accesslog {
@@ -99,15 +98,7 @@ int64_t startWallUs(const http::StreamInfo& info, const LineClock& clock) {
   return clock.wall_now_us - (clock.now_ms - start) * 1000;
 }
 
-// Every access log file, for the totals (a file counted once however many logs use it).
-struct Files {
-  absl::Mutex mu;
-  std::vector<std::weak_ptr<LogFile>> all ABSL_GUARDED_BY(mu);
-};
-Files& files() {
-  static Files* f = new Files();
-  return *f;
-}
+constexpr char kLabel[] = "access log";  // names its LogFiles (errors, totals)
 
 }  // namespace
 
@@ -122,14 +113,9 @@ absl::StatusOr<std::shared_ptr<const AccessLog>> AccessLog::create(const strait:
   log->only_errors_ = config.filter().only_errors();
   double sample = config.filter().sample();
   if (sample != 0 && sample < 1) log->sample_threshold_ = static_cast<uint64_t>(std::ldexp(sample, 64));
-  auto file = LogFile::open("access log", config.path(), config.max_bytes());
+  auto file = LogFile::open(kLabel, config.path(), config.max_bytes());
   if (!file.ok()) return file.status();
   log->file_ = std::move(*file);
-  Files& f = files();
-  absl::MutexLock lock(&f.mu);
-  bool known = false;
-  for (const auto& w : f.all) known = known || w.lock() == log->file_;
-  if (!known) f.all.push_back(log->file_);
   return std::shared_ptr<const AccessLog>(std::move(log));
 }
 
@@ -137,7 +123,7 @@ bool AccessLog::wants(const http::StreamInfo& info, uint64_t random) const {
   int cls = info.response_code / 100;
   if (cls < 0 || cls > 5) cls = 0;
   if (status_classes_ != 0 && (status_classes_ & (1u << cls)) == 0) return false;
-  if (only_errors_ && !(cls == 5 || cls == 0 || info.response_flags != 0)) return false;
+  if (only_errors_ && !info.failed()) return false;
   return random <= sample_threshold_;
 }
 
@@ -211,19 +197,7 @@ void AccessLog::log(const http::StreamInfo& info, const LineClock& clock, uint64
   file_->write(line);
 }
 
-namespace {
-uint64_t sumOverFiles(uint64_t (LogFile::*counter)() const) {
-  Files& f = files();
-  absl::MutexLock lock(&f.mu);
-  uint64_t n = 0;
-  for (const auto& w : f.all) {
-    if (auto file = w.lock()) n += ((*file).*counter)();
-  }
-  return n;
-}
-}  // namespace
-
-uint64_t AccessLog::writtenTotal() { return sumOverFiles(&LogFile::written); }
-uint64_t AccessLog::droppedTotal() { return sumOverFiles(&LogFile::dropped); }
+uint64_t AccessLog::writtenTotal() { return LogFile::total(kLabel, &LogFile::written); }
+uint64_t AccessLog::droppedTotal() { return LogFile::total(kLabel, &LogFile::dropped); }
 
 }  // namespace strait::accesslog

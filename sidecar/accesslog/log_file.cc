@@ -73,6 +73,7 @@ class LogFile::Impl {
   }
 
   const std::string& path() const { return path_; }
+  const std::string& label() const { return label_; }
 
  private:
   void run() {
@@ -194,8 +195,19 @@ void LogFile::shutdownAll() {
   for (auto& [path, file] : r.files) file->impl_->stop();
 }
 
+uint64_t LogFile::total(const std::string& label, uint64_t (LogFile::*counter)() const) {
+  Registry& r = registry();
+  absl::MutexLock lock(&r.mu);
+  uint64_t n = 0;
+  for (const auto& [path, file] : r.files) {
+    if (file->label() == label) n += ((*file).*counter)();
+  }
+  return n;
+}
+
 void LogFile::write(std::string_view line) { impl_->write(line); }
 void LogFile::reopen() { impl_->reopen(); }
 const std::string& LogFile::path() const { return impl_->path(); }
+const std::string& LogFile::label() const { return impl_->label(); }
 
 }  // namespace strait::accesslog

@@ -37,6 +37,8 @@ class LogFile {
   static void reopenAll();
   // Writes what is pending and stops every file's thread (at exit, after the workers).
   static void shutdownAll();
+  // `counter` (written or dropped) summed over the files opened with `label`.
+  static uint64_t total(const std::string& label, uint64_t (LogFile::*counter)() const);
 
   // One line, without its newline (copied).
   void write(std::string_view line);
@@ -44,6 +46,7 @@ class LogFile {
   uint64_t written() const { return written_.load(std::memory_order_relaxed); }
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   const std::string& path() const;
+  const std::string& label() const;
 
   ~LogFile();
   class Impl;

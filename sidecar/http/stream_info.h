@@ -87,6 +87,9 @@ struct StreamInfo {
 
   void setFlag(ResponseFlag flag) { response_flags |= 1u << static_cast<unsigned>(flag); }
   bool hasFlag(ResponseFlag flag) const { return response_flags & (1u << static_cast<unsigned>(flag)); }
+  // The request failed: a 5xx, no response sent, or any response flag (access logs'
+  // only_errors, tracing's always_sample_errors and span status).
+  bool failed() const { return response_code >= 500 || response_code == 0 || response_flags != 0; }
   // Records a failure: its flag and its details.
   void fail(ResponseFlag flag, std::string_view details) {
     setFlag(flag);

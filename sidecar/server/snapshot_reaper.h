@@ -22,7 +22,7 @@ class SnapshotReaper {
   ~SnapshotReaper();
 
   void retire(proxy::SnapshotPtr snapshot) ABSL_LOCKS_EXCLUDED(mu_);
-  // Generations still waiting for their last user (for tests and /stats).
+  // Generations still waiting for their last user (tests).
   size_t held() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:

@@ -20,13 +20,18 @@ bool TcpRelay::start(const net::Address& destination, net::Buffer& first) {
   last_activity_ms_ = ctx_.dispatcher().nowMs();
   auto fd = net::connectTcp(destination);
   if (!fd.ok()) return false;
-  upstream_ = std::make_unique<net::Connection>(ctx_.dispatcher(), *fd, /*connecting=*/true);
+  attach(*fd, nullptr);
+  onDownstreamData(first);
+  return true;
+}
+
+// The upstream connection (connecting) on `fd`, both sides passing half-closes on.
+void TcpRelay::attach(int fd, std::unique_ptr<net::TransportSocket> transport) {
+  upstream_ = std::make_unique<net::Connection>(ctx_.dispatcher(), fd, /*connecting=*/true, std::move(transport));
   upstream_->setCallbacks(this);
   upstream_->enableHalfClose();
   downstream_.enableHalfClose();
   WorkerStats::inc(ctx_.stats().downstream_cx_tcp_relay);
-  onDownstreamData(first);
-  return true;
 }
 
 bool TcpRelay::startToCluster(std::shared_ptr<const ClusterInfo> cluster) {
@@ -42,11 +47,7 @@ bool TcpRelay::startToCluster(std::shared_ptr<const ClusterInfo> cluster) {
     return false;
   }
   cluster_ = std::move(cluster);
-  upstream_ = std::make_unique<net::Connection>(ctx_.dispatcher(), *fd, /*connecting=*/true, std::move(transport));
-  upstream_->setCallbacks(this);
-  upstream_->enableHalfClose();
-  downstream_.enableHalfClose();
-  WorkerStats::inc(ctx_.stats().downstream_cx_tcp_relay);
+  attach(*fd, std::move(transport));
   return true;
 }
 

@@ -50,6 +50,8 @@ class TcpRelay final : public net::ConnectionCallbacks {
   void onBelowWriteLowWatermark() override;
 
  private:
+  void attach(int fd, std::unique_ptr<net::TransportSocket> transport);
+
   WorkerContext& ctx_;
   net::Connection& downstream_;
   SessionControl& control_;

@@ -8,10 +8,6 @@
 namespace strait::tracing {
 namespace {
 
-bool failed(const http::StreamInfo& info) {
-  return info.response_code >= 500 || info.response_code == 0 || info.response_flags != 0;
-}
-
 uint64_t nonZero(absl::FunctionRef<uint64_t()> random) {
   uint64_t v = random();
   return v != 0 ? v : 1;
@@ -23,7 +19,6 @@ std::shared_ptr<const TracingConfig> compileTracing(const std::string& collector
                                                     bool always_sample_errors) {
   auto c = std::make_shared<TracingConfig>();
   c->collector_cluster = collector_cluster;
-  c->sample_all = sample_rate >= 1;
   c->sample_threshold = sample_rate <= 0 ? 0 : sample_rate >= 1 ? UINT64_MAX : static_cast<uint64_t>(std::ldexp(sample_rate, 64));
   c->always_sample_errors = always_sample_errors;
   return c;
@@ -40,7 +35,7 @@ RequestTrace::RequestTrace(std::shared_ptr<const TracingConfig> config, const ht
   }
   // The caller's decision holds; otherwise ours, by the listener's rate.
   if (context_.sampled.has_value()) sampled_ = *context_.sampled;
-  else sampled_ = config_->sample_all || random() < config_->sample_threshold;
+  else sampled_ = config_->sample_threshold == UINT64_MAX || random() < config_->sample_threshold;
   server_span_id_ = nonZero(random);
 }
 
@@ -83,7 +78,7 @@ void RequestTrace::finish(const http::StreamInfo& info, int64_t now_unix_ns) {
     }
     endAttempt(now_unix_ns);
   }
-  if (!sampled_ && !(config_->always_sample_errors && failed(info))) return;
+  if (!sampled_ && !(config_->always_sample_errors && info.failed())) return;
   std::string cluster_name(info.cluster_name);
   Span server;
   server.trace_id = context_.trace_id;
@@ -94,7 +89,7 @@ void RequestTrace::finish(const http::StreamInfo& info, int64_t now_unix_ns) {
                                         : std::string(info.route_name);
   server.start_unix_ns = start_unix_ns_;
   server.end_unix_ns = now_unix_ns;
-  server.error = failed(info);
+  server.error = info.failed();
   auto& a = server.attributes;
   if (!info.method.empty()) a.emplace_back("http.request.method", info.method);
   if (!info.path.empty()) a.emplace_back("url.path", info.path.substr(0, info.path.find('?')));

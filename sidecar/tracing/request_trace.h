@@ -23,7 +23,7 @@ namespace strait::tracing {
 struct TracingConfig {
   std::string collector_cluster;
   uint64_t sample_threshold = 0;  // a new trace is sampled when a random draw is below it
-  bool sample_all = false;        // sample_rate 1
+                                  // (UINT64_MAX: always, sample_rate 1)
   bool always_sample_errors = false;
 };
 
