@@ -14,6 +14,8 @@
 namespace strait::xds {
 
 inline constexpr char kGenerationTypeUrl[] = "type.googleapis.com/strait.v1.Generation";
+// Node.client_features entry of a sidecar that applies GenerationDelta responses.
+inline constexpr char kFeatureGenerationDelta[] = "strait.generation_delta";
 
 class SubscriptionState {
  public:
