@@ -47,7 +47,7 @@ grpc::Status ManagementService::ListServices(grpc::ServerContext* context, const
   auto snap = mesh_->current();
   if (snap == nullptr) return grpc::Status::OK;
   std::map<std::pair<std::string, std::string>, strait::v1::ServiceInfo> services;
-  for (const auto& c : snap->generation.clusters()) {
+  for (const auto& c : snap->config->clusters()) {
     if (c.type() != strait::v1::Cluster::SERVICE) continue;
     strait::v1::ServiceInfo& s = services[{c.service_namespace(), c.service()}];
     s.set_name(c.service());

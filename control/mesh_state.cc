@@ -1,8 +1,14 @@
 // Service discovery's merge and the served versions (see mesh_state.h).
 #include "control/mesh_state.h"
 
+#include <openssl/sha.h>
+
 #include <algorithm>
 #include <iostream>
+#include <set>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "absl/strings/str_cat.h"
 #include "control/log_line.h"
@@ -32,7 +38,7 @@ void MeshState::stop() {
   if (expiry_.joinable()) expiry_.join();
 }
 
-std::shared_ptr<const ConfigSnapshot> MeshState::current() const {
+std::shared_ptr<const ServedSnapshot> MeshState::current() const {
   absl::MutexLock lock(&mu_);
   return current_;
 }
@@ -49,49 +55,128 @@ void MeshState::removeListener(int id) {
   listeners_.erase(id);
 }
 
-strait::v1::Generation MeshState::merge(const strait::v1::Generation& config,
-                                        const std::map<std::string, Workload>& workloads,
-                                        const ServiceVips* vips) {
-  strait::v1::Generation gen = config;
+namespace {
+
+using strait::v1::Cluster;
+using strait::v1::ClusterLoadAssignment;
+using strait::v1::Generation;
+
+std::string deterministicBytes(const google::protobuf::Message& m) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  m.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+std::string sha256(const std::string& bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+}
+
+// The source's generation as served: service VIPs assigned, the load assignments of SERVICE
+// clusters removed (the registry's replace whatever the configuration gave them).
+Generation prepare(const Generation& config, const ServiceVips* vips) {
+  Generation gen = config;
   if (vips != nullptr) vips->assign(&gen);
-  std::map<std::string, const strait::v1::Cluster*> service_clusters;
+  std::set<std::string> service_clusters;
   for (const auto& c : gen.clusters()) {
-    if (c.type() == strait::v1::Cluster::SERVICE) service_clusters[c.name()] = &c;
+    if (c.type() == Cluster::SERVICE) service_clusters.insert(c.name());
   }
-  if (service_clusters.empty()) return gen;
-  // The registry's endpoints replace whatever the configuration gave these clusters.
   auto* assignments = gen.mutable_load_assignments();
   assignments->erase(std::remove_if(assignments->begin(), assignments->end(),
-                                    [&](const strait::v1::ClusterLoadAssignment& la) {
+                                    [&](const ClusterLoadAssignment& la) {
                                       return service_clusters.count(la.cluster_name()) > 0;
                                     }),
                      assignments->end());
-  for (const auto& [name, cluster] : service_clusters) {
-    std::vector<std::string> addresses;
-    for (const auto& [node_id, w] : workloads) {
-      if (w.service == cluster->service() && !w.draining) addresses.push_back(w.address);
-    }
-    std::sort(addresses.begin(), addresses.end());  // the same set, the same content
+  return gen;
+}
+
+std::vector<const Cluster*> serviceClusters(const Generation& gen) {
+  std::vector<const Cluster*> out;
+  for (const auto& c : gen.clusters()) {
+    if (c.type() == Cluster::SERVICE) out.push_back(&c);
+  }
+  return out;
+}
+
+// Every SERVICE cluster's endpoints: the addresses of its service's serving workloads,
+// sorted (the same set, the same content); none: an empty assignment (requests get 503
+// no_healthy_upstream), not a stale one.
+std::map<std::string, ClusterLoadAssignment> serviceEndpoints(
+    const std::vector<const Cluster*>& clusters, const std::map<std::string, MeshState::Workload>& workloads) {
+  std::map<std::string, std::vector<std::string>> by_service;
+  for (const auto& [node_id, w] : workloads) {
+    if (!w.draining) by_service[w.service].push_back(w.address);
+  }
+  for (auto& [service, addresses] : by_service) {
+    std::sort(addresses.begin(), addresses.end());
     addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
-    strait::v1::ClusterLoadAssignment* la = gen.add_load_assignments();
-    la->set_cluster_name(name);
-    for (const auto& address : addresses) {
-      auto* ep = la->add_endpoints();
+  }
+  std::map<std::string, ClusterLoadAssignment> out;
+  for (const Cluster* c : clusters) {
+    ClusterLoadAssignment& la = out[c->name()];
+    la.set_cluster_name(c->name());
+    auto it = by_service.find(c->service());
+    if (it == by_service.end()) continue;
+    for (const auto& address : it->second) {
+      auto* ep = la.add_endpoints();
       ep->set_address(address);
-      ep->set_port(cluster->service_port());
+      ep->set_port(c->service_port());
     }
   }
+  return out;
+}
+
+void addEndpoints(const std::map<std::string, ClusterLoadAssignment>& las, Generation* gen) {
+  for (const auto& [name, la] : las) *gen->add_load_assignments() = la;
+}
+
+}  // namespace
+
+const Generation& ServedSnapshot::generation() const {
+  absl::call_once(merged_once_, [this] {
+    merged_ = *config;
+    addEndpoints(service_endpoints, &merged_);
+  });
+  return merged_;
+}
+
+Generation MeshState::merge(const Generation& config, const std::map<std::string, Workload>& workloads,
+                            const ServiceVips* vips) {
+  Generation gen = prepare(config, vips);
+  addEndpoints(serviceEndpoints(serviceClusters(gen), workloads), &gen);
   return gen;
+}
+
+void MeshState::prepareConfig() {
+  if (config_ == nullptr || config_->version == prepared_version_) return;
+  auto prepared = std::make_shared<const Generation>(prepare(config_->generation, vips_ ? &*vips_ : nullptr));
+  prepared_digest_ = sha256(deterministicBytes(*prepared));
+  service_clusters_ = serviceClusters(*prepared);
+  prepared_ = std::move(prepared);
+  prepared_version_ = config_->version;
 }
 
 bool MeshState::republish(std::vector<std::function<void()>>* to_call) {
   if (config_ == nullptr) return false;
-  strait::v1::Generation gen = merge(config_->generation, workloads_, vips_ ? &*vips_ : nullptr);
-  std::string hash = ConfigSource::contentHash(gen);
+  prepareConfig();
+  auto endpoints = serviceEndpoints(service_clusters_, workloads_);
+  // The content hash: the prepared configuration's digest, then every SERVICE assignment.
+  std::string content = prepared_digest_;
+  for (const auto& [name, la] : endpoints) content += deterministicBytes(la);
+  std::string digest = sha256(content);
+  std::string hash;
+  for (int i = 0; i < 8; i++) absl::StrAppend(&hash, absl::Hex(static_cast<unsigned char>(digest[i]), absl::kZeroPad2));
   if (current_ != nullptr && hash == current_hash_) return false;
-  auto snap = std::make_shared<ConfigSnapshot>();
+  auto snap = std::make_shared<ServedSnapshot>();
   snap->version = absl::StrCat(next_version_++, "-", hash);
-  snap->generation = std::move(gen);
+  snap->config_version = prepared_version_;
+  snap->config = prepared_;
+  snap->service_endpoints = std::move(endpoints);
   current_ = std::move(snap);
   current_hash_ = hash;
   for (const auto& [id, f] : listeners_) to_call->push_back(f);

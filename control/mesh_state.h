@@ -5,6 +5,11 @@
 // when the sidecar reports draining. Every change of what is served publishes a new
 // version "<sequence>-<content hash>" (as ConfigSource does); unchanged content publishes
 // nothing.
+// COST OF AN ENDPOINT CHANGE: a served snapshot shares the source's configuration (copied
+// and given its service addresses once per config version) and carries only the SERVICE
+// clusters' load assignments of its own, so a workload coming or going costs O(service
+// clusters + workloads), not a copy of every route; the whole generation is merged only when
+// somebody asks for it (ServedSnapshot::generation()), once per snapshot.
 // THREADS: every method from any thread; listeners run on the thread that made the change
 // (an ADS stream, the config watcher, or the expiry thread) after the new version is
 // current, and must be quick.
@@ -18,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/call_once.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -26,6 +32,27 @@
 #include "strait/v1/discovery.pb.h"
 
 namespace strait::control {
+
+// One version the control plane serves. Immutable once published (generation() builds its
+// cache on first use, thread-safe).
+class ServedSnapshot {
+ public:
+  std::string version;         // "<sequence>-<content hash>"
+  std::string config_version;  // the ConfigSource version merged in: two snapshots with the
+                               // same one differ only in SERVICE clusters' load assignments
+  // The source's generation with service VIPs assigned and without the load assignments of
+  // SERVICE clusters.
+  std::shared_ptr<const strait::v1::Generation> config;
+  // The SERVICE clusters' load assignments from the workloads, by cluster name.
+  std::map<std::string, strait::v1::ClusterLoadAssignment> service_endpoints;
+
+  // config + service_endpoints: the whole generation (built at the first call, any thread).
+  const strait::v1::Generation& generation() const;
+
+ private:
+  mutable absl::once_flag merged_once_;
+  mutable strait::v1::Generation merged_;
+};
 
 class MeshState {
  public:
@@ -39,7 +66,7 @@ class MeshState {
   void start();
   void stop();
 
-  std::shared_ptr<const ConfigSnapshot> current() const ABSL_LOCKS_EXCLUDED(mu_);
+  std::shared_ptr<const ServedSnapshot> current() const ABSL_LOCKS_EXCLUDED(mu_);
   int addListener(std::function<void()> on_new_version) ABSL_LOCKS_EXCLUDED(mu_);
   void removeListener(int id) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -67,6 +94,7 @@ class MeshState {
 
  private:
   void onSourceChanged() ABSL_LOCKS_EXCLUDED(mu_);
+  void prepareConfig() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Recomputes what is served; true (with the listeners to call) if it changed.
   bool republish(std::vector<std::function<void()>>* to_call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void notify(const std::vector<std::function<void()>>& to_call);
@@ -80,7 +108,13 @@ class MeshState {
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const ConfigSnapshot> config_ ABSL_GUARDED_BY(mu_);   // the source's, as last seen
-  std::shared_ptr<const ConfigSnapshot> current_ ABSL_GUARDED_BY(mu_);  // what is served
+  // config_ prepared for serving (ServedSnapshot::config), its SERVICE clusters, and the
+  // SHA-256 of its deterministic serialisation; rebuilt when config_ changes.
+  std::string prepared_version_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const strait::v1::Generation> prepared_ ABSL_GUARDED_BY(mu_);
+  std::vector<const strait::v1::Cluster*> service_clusters_ ABSL_GUARDED_BY(mu_);  // into *prepared_
+  std::string prepared_digest_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const ServedSnapshot> current_ ABSL_GUARDED_BY(mu_);  // what is served
   std::string current_hash_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Workload> workloads_ ABSL_GUARDED_BY(mu_);  // by node id
   std::map<int, std::function<void()>> listeners_ ABSL_GUARDED_BY(mu_);

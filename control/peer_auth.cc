@@ -15,7 +15,7 @@ std::string joinProperty(const grpc::AuthContext& auth, const char* name) {
 
 }  // namespace
 
-absl::StatusOr<ca::SpiffeId> peerSpiffeId(const grpc::ServerContext& context,
+absl::StatusOr<ca::SpiffeId> peerSpiffeId(const grpc::ServerContextBase& context,
                                           const ca::CertificateAuthority& ca) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   std::string leaf = auth ? joinProperty(*auth, GRPC_X509_PEM_CERT_PROPERTY_NAME) : "";

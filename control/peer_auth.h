@@ -6,7 +6,7 @@
 #include "control/ca/certificate_authority.h"
 
 namespace grpc {
-class ServerContext;
+class ServerContextBase;
 }
 
 namespace strait::control {
@@ -15,7 +15,7 @@ namespace strait::control {
 // bundle (gRPC already verified the chain at the handshake; this also checks the SAN and the
 // trust domain). NotFound: no client certificate (plaintext, or TLS without one);
 // Unauthenticated: a certificate that does not pass.
-absl::StatusOr<ca::SpiffeId> peerSpiffeId(const grpc::ServerContext& context,
+absl::StatusOr<ca::SpiffeId> peerSpiffeId(const grpc::ServerContextBase& context,
                                           const ca::CertificateAuthority& ca);
 
 }  // namespace strait::control

@@ -93,7 +93,7 @@ TEST_F(MeshStateTest, VersionsChangeOnlyWithWhatIsServed) {
   std::string v2 = mesh_->current()->version;
   EXPECT_NE(v2, v1);
   EXPECT_TRUE(versionNewer(v2, v1));
-  EXPECT_EQ(endpoints(mesh_->current()->generation, "api"), (std::vector<std::string>{"10.0.0.1:8080"}));
+  EXPECT_EQ(endpoints(mesh_->current()->generation(), "api"), (std::vector<std::string>{"10.0.0.1:8080"}));
   mesh_->workloadUp(node("api-1", "10.0.0.1"), 8);  // a reconnect: the same content
   EXPECT_EQ(mesh_->current()->version, v2);
   strait::v1::Node plain;
@@ -106,7 +106,7 @@ TEST_F(MeshStateTest, VersionsChangeOnlyWithWhatIsServed) {
   EXPECT_EQ(mesh_->workloadDraining("api-1", 7), v2) << "a stale stream's token changes nothing";
   std::string v3 = mesh_->workloadDraining("api-1", 8);
   EXPECT_NE(v3, v2);
-  EXPECT_TRUE(endpoints(mesh_->current()->generation, "api").empty());
+  EXPECT_TRUE(endpoints(mesh_->current()->generation(), "api").empty());
 }
 
 TEST_F(MeshStateTest, ALostStreamLeavesAfterTheGracePeriod) {
@@ -120,11 +120,11 @@ TEST_F(MeshStateTest, ALostStreamLeavesAfterTheGracePeriod) {
   });
   mesh_->workloadDown("api-2", 99);  // not the stream that owns it: nothing happens
   mesh_->workloadDown("api-2", 2);
-  EXPECT_EQ(endpoints(mesh_->current()->generation, "api").size(), 2u) << "still within the grace period";
+  EXPECT_EQ(endpoints(mesh_->current()->generation(), "api").size(), 2u) << "still within the grace period";
   // The expiry thread removes it once the grace period has passed (the bound only stops a
   // hang).
   ASSERT_TRUE(republished.WaitForNotificationWithTimeout(absl::Seconds(30)));
-  EXPECT_EQ(endpoints(mesh_->current()->generation, "api"), (std::vector<std::string>{"10.0.0.1:8080"}));
+  EXPECT_EQ(endpoints(mesh_->current()->generation(), "api"), (std::vector<std::string>{"10.0.0.1:8080"}));
 }
 
 TEST_F(MeshStateTest, AReconnectWithinTheGracePeriodKeepsTheEndpoint) {
