@@ -73,7 +73,8 @@ const std::set<std::string>& ResponseCache::selectedClusters(const ServedSnapsho
   if (it == selected_.end()) {
     std::set<std::string> names;
     // The configuration alone decides which clusters a service gets (node_filter.h).
-    for (const auto& c : xds::selectForService(*snap.config, service).clusters()) names.insert(c.name());
+    strait::v1::Generation selection = xds::selectForService(*snap.config, service);
+    for (const auto& c : selection.clusters()) names.insert(c.name());
     it = selected_.emplace(service, std::move(names)).first;
   }
   return it->second;

@@ -180,6 +180,7 @@ void AdsStream::pump() {
   awaiting_reply_ = true;
   startWrite(encodeResponse(sent_version_, sent_nonce_, *body));
   hub_->registry->sent(node_.id(), token_, sent_version_);
+  if (hub_->metrics != nullptr) hub_->metrics->responseSent(sent_delta_, write_buf_.Length());
 }
 
 void AdsStream::OnWriteDone(bool ok) {

@@ -114,6 +114,13 @@ std::string ControlMetrics::render(const std::vector<strait::v1::SidecarStatus>&
   push_.latencies().render(&out, "strait_control_push_latency_seconds",
                            "Seconds from a version becoming current until every sidecar connected "
                            "then has ACKed it or a newer one.");
+  appendFamilyHeader(&out, "strait_control_responses_total", "counter",
+                     "DiscoveryResponses written: the whole generation (full) or a GenerationDelta (delta).");
+  absl::StrAppend(&out, "strait_control_responses_total{body=\"full\"} ", full_responses_.load(), "\n",
+                  "strait_control_responses_total{body=\"delta\"} ", delta_responses_.load(), "\n");
+  appendFamilyHeader(&out, "strait_control_response_bytes_total", "counter", "Bytes of the DiscoveryResponses written.");
+  absl::StrAppend(&out, "strait_control_response_bytes_total{body=\"full\"} ", full_bytes_.load(), "\n",
+                  "strait_control_response_bytes_total{body=\"delta\"} ", delta_bytes_.load(), "\n");
   absl::MutexLock lock(&mu_);
   appendFamilyHeader(&out, "strait_control_nacks_total", "counter",
                      "NACKed resources: one per resource named in each NACK (resource=other past the cap).");

@@ -14,6 +14,9 @@
 //                                      its mesh certificate, or for an identity this process
 //                                      already issued
 //   certificate_failures_total         counter: IssueCertificate refused (credentials, CSR, CA)
+//   responses_total{body}              counter: DiscoveryResponses written, body="full" (the
+//                                      whole generation) or "delta" (GenerationDelta)
+//   response_bytes_total{body}         counter: their bytes
 //   config_loads_accepted_total        counter: config directory loads that validated
 //   config_loads_refused_total         counter: loads refused (the last good version serves)
 //   config_last_load_refused           gauge: 1 if the latest load was refused, else 0
@@ -22,6 +25,7 @@
 // has its own). OWNERSHIP: the server owns it; the services hold a pointer for their life.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -53,6 +57,11 @@ class ControlMetrics {
   void sidecarAcked(uint64_t token, const std::string& version);
   void sidecarNacked(absl::string_view message) ABSL_LOCKS_EXCLUDED(mu_);
   void sidecarDisconnected(uint64_t token);
+  // A DiscoveryResponse of `bytes` was written (a GenerationDelta or the whole generation).
+  void responseSent(bool delta, size_t bytes) {
+    (delta ? delta_responses_ : full_responses_).fetch_add(1, std::memory_order_relaxed);
+    (delta ? delta_bytes_ : full_bytes_).fetch_add(bytes, std::memory_order_relaxed);
+  }
   // MeshState made `version` current.
   void versionPublished(const std::string& version);
 
@@ -71,6 +80,8 @@ class ControlMetrics {
 
  private:
   PushTracker push_;
+  // Per response of every stream: atomics, not mu_.
+  std::atomic<uint64_t> full_responses_{0}, delta_responses_{0}, full_bytes_{0}, delta_bytes_{0};
 
   mutable absl::Mutex mu_;
   CappedLabelCounter nacks_ ABSL_GUARDED_BY(mu_);

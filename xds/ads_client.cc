@@ -54,7 +54,8 @@ struct AdsClient::Impl {
   // Runs on_generation and waits for `done`; false if stopped meanwhile.
   bool apply(const strait::v1::DiscoveryResponse& resp, absl::Status* result) ABSL_LOCKS_EXCLUDED(mu);
   // Builds the ACK/NACK for `resp`; false if stopped while the generation was applied.
-  bool respond(const strait::v1::DiscoveryResponse& resp, strait::v1::DiscoveryRequest* req);
+  // Takes the generation out of `resp`.
+  bool respond(strait::v1::DiscoveryResponse& resp, strait::v1::DiscoveryRequest* req);
   // Sleeps `d` unless stopped first; returns false when stopping.
   bool waitUnlessStopping(absl::Duration d) ABSL_LOCKS_EXCLUDED(mu);
 
@@ -158,7 +159,7 @@ bool AdsClient::Impl::apply(const strait::v1::DiscoveryResponse& resp, absl::Sta
     if (stopping) return false;
     pending = completion;
   }
-  on_generation(resp.version_info(), resp.generation(), [completion](absl::Status st) {
+  on_generation(resp.version_info(), state.pendingGeneration(), [completion](absl::Status st) {
     absl::MutexLock lock(&completion->mu);
     completion->status = std::move(st);
     completion->done = true;
@@ -172,9 +173,9 @@ bool AdsClient::Impl::apply(const strait::v1::DiscoveryResponse& resp, absl::Sta
   return true;
 }
 
-bool AdsClient::Impl::respond(const strait::v1::DiscoveryResponse& resp,
+bool AdsClient::Impl::respond(strait::v1::DiscoveryResponse& resp,
                               strait::v1::DiscoveryRequest* req) {
-  switch (state.onResponse(resp)) {
+  switch (state.onResponse(&resp)) {
     case SubscriptionState::Action::kApply: {
       absl::Status result;
       if (!apply(resp, &result)) return false;
@@ -185,9 +186,7 @@ bool AdsClient::Impl::respond(const strait::v1::DiscoveryResponse& resp,
       *req = state.onApplied();
       return true;
     case SubscriptionState::Action::kReject:
-      *req = state.onRejected(absl::InvalidArgumentError(
-          absl::StrCat("unexpected response: type_url '", resp.type_url(), "', version '",
-                       resp.version_info(), "'")));
+      *req = state.onRejected(state.rejection());
       return true;
   }
   return false;
@@ -226,8 +225,10 @@ bool AdsClient::Impl::runStream(strait::v1::AggregatedDiscoveryService::Stub* st
         if (done) done();
         continue;
       }
-      common::logDebug("strait-sidecar: ads: received version %s (nonce %s)", resp.version_info(), resp.nonce());
+      common::logDebug("strait-sidecar: ads: received version %s (nonce %s)%s", resp.version_info(), resp.nonce(),
+                       resp.has_delta() ? " as a delta" : "");
       strait::v1::DiscoveryRequest req;
+      bool was_delta = resp.has_delta();
       if (!respond(resp, &req)) break;  // stopping
       if (req.has_error_detail()) {
         owner->nacks_++;
@@ -236,6 +237,7 @@ bool AdsClient::Impl::runStream(strait::v1::AggregatedDiscoveryService::Stub* st
             kWarning);
       } else {
         owner->acks_++;
+        if (was_delta) owner->deltas_applied_++;
         absl::MutexLock lock(&mu);
         applied_version = state.appliedVersion();
         log("ACK version " + applied_version);

@@ -68,6 +68,7 @@ class AdsClient {
   uint64_t acks() const { return acks_.load(); }
   uint64_t nacks() const { return nacks_.load(); }
   uint64_t reconnects() const { return reconnects_.load(); }
+  uint64_t deltasApplied() const { return deltas_applied_.load(); }
 
  private:
   struct Impl;
@@ -78,6 +79,7 @@ class AdsClient {
   std::atomic<uint64_t> acks_{0};
   std::atomic<uint64_t> nacks_{0};
   std::atomic<uint64_t> reconnects_{0};
+  std::atomic<uint64_t> deltas_applied_{0};
 };
 
 }  // namespace strait::xds

@@ -1,8 +1,12 @@
 // Sidecar-side state of the aggregated discovery stream (no I/O; the ADS client drives it).
 //
 // Life of a response: onResponse() says whether the generation must be built (or is the
-// version already applied, e.g. after a reconnect); the caller applies it, then calls
-// onApplied() or onRejected(), which return the DiscoveryRequest to send (ACK or NACK).
+// version already applied, e.g. after a reconnect); the caller applies pendingGeneration(),
+// then calls onApplied() or onRejected(), which return the DiscoveryRequest to send (ACK or
+// NACK). The state keeps the applied generation, so that a GenerationDelta (discovery.proto
+// PROTOCOL 7; the node advertises client feature strait.generation_delta) becomes a whole
+// generation: a copy of the applied one with the delta's load assignments replaced, added or
+// removed, built and ACKed (or NACKed) as one.
 // Not thread-safe: owned by the ADS client's thread.
 #pragma once
 
@@ -30,9 +34,15 @@ class SubscriptionState {
     kAckUnchanged, // same version as already applied, or the same content under another
                    // version (a restarted or another control plane): ACK without rebuilding
                    // (call onApplied; the ACK names the new version)
-    kReject,       // malformed response (wrong type_url, empty version): call onRejected
+    kReject,       // malformed response (wrong type_url, empty version) or a delta whose
+                   // base is not the applied version: call onRejected(rejection())
   };
-  Action onResponse(const strait::v1::DiscoveryResponse& response);
+  // Takes the response's generation (or delta) out of `response`.
+  Action onResponse(strait::v1::DiscoveryResponse* response);
+  // kApply: the whole generation the response stands for (valid until onApplied/onRejected).
+  const strait::v1::Generation& pendingGeneration() const { return pending_generation_; }
+  // kReject: why.
+  const absl::Status& rejection() const { return rejection_; }
 
   // ACK for the response last passed to onResponse; records its version as applied.
   strait::v1::DiscoveryRequest onApplied();
@@ -51,6 +61,10 @@ class SubscriptionState {
  private:
   strait::v1::Node node_;
   std::string applied_version_;
+  strait::v1::Generation applied_generation_;
+  strait::v1::Generation pending_generation_;
+  bool pending_built_ = false;  // onResponse said kApply: pending_generation_ replaces the applied one
+  absl::Status rejection_;
   std::string pending_version_;
   std::string pending_nonce_;
   uint64_t acks_ = 0;

@@ -227,6 +227,9 @@ std::string renderStats(const AdminSources& src) {
   if (src.ads) {
     counter(out, "strait_ads_connected", "1 while the control-plane stream is up.", src.ads->connected() ? 1 : 0, "gauge");
     counter(out, "strait_ads_reconnects_total", "Control-plane stream reconnects.", src.ads->reconnects());
+    counter(out, "strait_ads_deltas_applied_total",
+            "Versions that arrived as a GenerationDelta (load assignments only) and were ACKed.",
+            src.ads->deltasApplied());
   }
   filters::compression::renderCompressionStats(&out);
   if (proxy::SnapshotPtr snap = src.publisher->current()) {

@@ -86,6 +86,13 @@ class MeshDiscoveryTest(harness.StraitTestCase):
                 return sorted(ep["address"] for ep in la.get("endpoints", []))
         return []
 
+    def web_stat(self, name):
+        body = self.pods.curl("web", "http://127.0.0.1:%d/stats" % self.admin["web"])[1]
+        for line in body.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return 0.0
+
     def wait_endpoints(self, pods):
         want = sorted("%s.%d" % (netns.SUBNET, API_PODS[p]) for p in pods)
         harness.wait_until(lambda: self.web_endpoints() == want, 20, message="web's api endpoints %s" % want)
@@ -126,8 +133,11 @@ class MeshDiscoveryTest(harness.StraitTestCase):
         self.wait_endpoints(["api-1", "api-2"])
         load, progress, stop = self.start_load()
         self.wait_more(progress, 20, "load running")
+        deltas = self.web_stat("strait_ads_deltas_applied_total")
         self.start_api_pod("api-3")  # up: 3 pods
         self.wait_endpoints(["api-1", "api-2", "api-3"])
+        # Only api's endpoints changed: web got the version as a delta, applied as a whole.
+        self.assertGreater(self.web_stat("strait_ads_deltas_applied_total"), deltas)
         harness.wait_until(lambda: self.read_progress(progress)["bodies"].get("api-3", 0) > 0, 30,
                            message="api-3 serving")
         # Down again: api-1's sidecar drains (SIGTERM) while the load goes on.

@@ -13,6 +13,8 @@
 #include "strait/v1/admin.grpc.pb.h"
 #include "tests/unit/eventually.h"
 #include "xds/ads_client.h"
+#include "xds/subscription.h"
+#include "strait/v1/discovery.grpc.pb.h"
 
 namespace strait::control {
 namespace {
@@ -149,6 +151,98 @@ TEST_F(ControlServerTest, NackIsRecordedAndOldVersionStays) {
   EXPECT_EQ(seq(sidecar().last_acked_version()), "1");
   EXPECT_EQ(seq(client->appliedVersion()), "1");
   EXPECT_EQ(client->nacks(), 1u);
+}
+
+// A raw ADS stream (what a sidecar sends, by hand), to see the responses themselves.
+class RawStream {
+ public:
+  RawStream(const std::string& address, const std::string& id, const std::string& service,
+            const std::string& workload, bool deltas)
+      : stub_(strait::v1::AggregatedDiscoveryService::NewStub(
+            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))),
+        stream_(stub_->StreamAggregatedResources(&ctx_)) {
+    strait::v1::DiscoveryRequest first;
+    first.mutable_node()->set_id(id);
+    first.mutable_node()->set_service(service);
+    if (!workload.empty()) first.mutable_node()->mutable_workload()->set_address(workload);
+    if (deltas) first.mutable_node()->add_client_features(xds::kFeatureGenerationDelta);
+    first.set_type_url(xds::kGenerationTypeUrl);
+    EXPECT_TRUE(stream_->Write(first));
+  }
+  ~RawStream() {
+    ctx_.TryCancel();
+    stream_->Finish();
+  }
+  strait::v1::DiscoveryResponse read() {
+    strait::v1::DiscoveryResponse r;
+    EXPECT_TRUE(stream_->Read(&r));
+    return r;
+  }
+  void ack(const strait::v1::DiscoveryResponse& r) {
+    strait::v1::DiscoveryRequest req;
+    req.set_type_url(xds::kGenerationTypeUrl);
+    req.set_version_info(r.version_info());
+    req.set_response_nonce(r.nonce());
+    EXPECT_TRUE(stream_->Write(req));
+  }
+  void nack(const strait::v1::DiscoveryResponse& r, const std::string& applied) {
+    strait::v1::DiscoveryRequest req;
+    req.set_type_url(xds::kGenerationTypeUrl);
+    req.set_version_info(applied);
+    req.set_response_nonce(r.nonce());
+    req.mutable_error_detail()->set_code(9);
+    req.mutable_error_detail()->set_message("not at the delta's base");
+    EXPECT_TRUE(stream_->Write(req));
+  }
+
+ private:
+  std::unique_ptr<strait::v1::AggregatedDiscoveryService::Stub> stub_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<strait::v1::DiscoveryRequest, strait::v1::DiscoveryResponse>> stream_;
+};
+
+TEST_F(ControlServerTest, EndpointChangesGoAsDeltasAndANackedDeltaAsTheWholeGeneration) {
+  write("listeners: [{name: in, address: 127.0.0.1, port: 8000, route_config: main, services: [web]}]\n"
+        "route_configs: [{name: main, virtual_hosts: [{domains: ['*'], routes: "
+        "[{match: {prefix: /}, route: {cluster: api}}]}]}]\n"
+        "clusters: [{name: api, type: SERVICE, service: api, service_port: 8080}]\n");
+  ASSERT_TRUE(eventually([&] { return seq(configStatus().version()) == "2"; }));
+  RawStream web(address_, "web-1", "web", "", /*deltas=*/true);
+  strait::v1::DiscoveryResponse v2 = web.read();
+  ASSERT_TRUE(v2.has_generation());
+  ASSERT_EQ(v2.generation().load_assignments_size(), 1);
+  EXPECT_EQ(v2.generation().load_assignments(0).endpoints_size(), 0);
+  web.ack(v2);
+
+  // api-1 serving (its first ACK) changes only the api cluster's endpoints: a delta for web.
+  RawStream api(address_, "api-1", "api", "10.0.0.1", /*deltas=*/false);
+  api.ack(api.read());
+  strait::v1::DiscoveryResponse v3 = web.read();
+  ASSERT_TRUE(v3.has_delta()) << v3.ShortDebugString();
+  EXPECT_FALSE(v3.has_generation());
+  EXPECT_EQ(v3.delta().base_version(), v2.version_info());
+  ASSERT_EQ(v3.delta().load_assignments_size(), 1);
+  EXPECT_EQ(v3.delta().load_assignments(0).cluster_name(), "api");
+  EXPECT_EQ(v3.delta().load_assignments(0).endpoints(0).address(), "10.0.0.1");
+  EXPECT_EQ(v3.delta().load_assignments(0).endpoints(0).port(), 8080u);
+
+  // NACKed (say, the sidecar lost its base): the same version again, whole.
+  web.nack(v3, v2.version_info());
+  strait::v1::DiscoveryResponse again = web.read();
+  EXPECT_EQ(again.version_info(), v3.version_info());
+  ASSERT_TRUE(again.has_generation());
+  EXPECT_EQ(again.generation().load_assignments(0).endpoints_size(), 1);
+  web.ack(again);
+  ASSERT_TRUE(eventually([&] {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", std::string("Bearer ") + kOperatorToken);
+    strait::v1::ListSidecarsResponse out;
+    stub_->ListSidecars(&ctx, {}, &out);
+    for (const auto& s : out.sidecars()) {
+      if (s.node_id() == "web-1") return s.last_acked_version() == v3.version_info();
+    }
+    return false;
+  }));
 }
 
 TEST(AdsClientTest, StopIsPromptWhileReconnecting) {
