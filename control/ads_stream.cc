@@ -124,7 +124,14 @@ AdsStream::After AdsStream::handle(const strait::v1::DiscoveryRequest& req) {
     token_ = hub_->registry->connected(node_, context_->peer(), peer_ ? identity_ : "");
     if (hub_->metrics != nullptr) hub_->metrics->sidecarConnected(token_);
     logLine("strait-control: sidecar ", node_.id(), " (service ", node_.service(), ") connected from ",
-            context_->peer(), " as ", identity_);
+            context_->peer(), " as ", identity_, req.version_info().empty() ? "" : " serving version ",
+            req.version_info());
+    // A sidecar that already serves a generation (it reconnected, or this control plane
+    // restarted) is an endpoint at once, as it is for the others' generations meanwhile.
+    if (!req.version_info().empty() && !node_.workload().address().empty()) {
+      workload_up_ = true;
+      return After::kWorkloadUp;
+    }
     return After::kNothing;
   }
   After after = After::kNothing;

@@ -10,17 +10,39 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "control/log_line.h"
 
 namespace strait::control {
 
-MeshState::MeshState(ConfigSource* source, absl::Duration grace, std::optional<ServiceVips> vips)
-    : source_(source), grace_(grace), vips_(std::move(vips)) {}
+MeshState::MeshState(ConfigSource* source, absl::Duration grace, std::optional<ServiceVips> vips,
+                     std::string state_file)
+    : source_(source), grace_(grace), vips_(std::move(vips)), state_file_(std::move(state_file)) {}
 
 MeshState::~MeshState() { stop(); }
 
 void MeshState::start() {
+  if (!state_file_.empty()) {
+    auto state = loadServedState(state_file_);
+    if (state.ok()) {
+      absl::MutexLock lock(&mu_);
+      restored_version_ = state->version;
+      absl::Time expires = absl::Now() + grace_;
+      for (const auto& w : state->workloads) {
+        Workload& mine = workloads_[w.node_id];
+        mine.service = w.service;
+        mine.address = w.address;
+        mine.expires = expires;  // as if its stream had just ended
+      }
+      logLine("strait-control: served state from ", state_file_, ": version ", state->version, ", ",
+              state->workloads.size(), " workloads (endpoints until they reconnect or ",
+              absl::FormatDuration(grace_), " pass)");
+    } else if (!absl::IsNotFound(state.status())) {
+      logLine("strait-control: ignoring the served state: ", state.status().message());
+    }
+    state_writer_ = std::make_unique<ServedStateWriter>(state_file_);
+  }
   source_listener_ = source_->addListener([this] { onSourceChanged(); });
   onSourceChanged();
   expiry_ = std::thread([this] { expiryLoop(); });
@@ -36,6 +58,7 @@ void MeshState::stop() {
     stopping_ = true;
   }
   if (expiry_.joinable()) expiry_.join();
+  if (state_writer_ != nullptr) state_writer_->flush();
 }
 
 std::shared_ptr<const ServedSnapshot> MeshState::current() const {
@@ -173,10 +196,27 @@ bool MeshState::republish(std::vector<std::function<void()>>* to_call) {
   for (int i = 0; i < 8; i++) absl::StrAppend(&hash, absl::Hex(static_cast<unsigned char>(digest[i]), absl::kZeroPad2));
   if (current_ != nullptr && hash == current_hash_) return false;
   auto snap = std::make_shared<ServedSnapshot>();
-  snap->version = absl::StrCat(next_version_++, "-", hash);
+  if (!restored_version_.empty()) {
+    // The first version after a restart: the same content keeps its version; other content
+    // takes the next number after it.
+    uint64_t seq = 0;
+    size_t dash = restored_version_.find('-');
+    if (absl::SimpleAtoi(restored_version_.substr(0, dash), &seq)) next_version_ = seq + 1;
+    if (dash != std::string::npos && restored_version_.substr(dash + 1) == hash) snap->version = restored_version_;
+    restored_version_.clear();
+  }
+  if (snap->version.empty()) snap->version = absl::StrCat(next_version_++, "-", hash);
   snap->config_version = prepared_version_;
   snap->config = prepared_;
   snap->service_endpoints = std::move(endpoints);
+  if (state_writer_ != nullptr) {
+    ServedState state;
+    state.version = snap->version;
+    for (const auto& [id, w] : workloads_) {
+      if (!w.draining) state.workloads.push_back({id, w.service, w.address});
+    }
+    state_writer_->save(std::move(state));
+  }
   current_ = std::move(snap);
   current_hash_ = hash;
   for (const auto& [id, f] : listeners_) to_call->push_back(f);

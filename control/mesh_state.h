@@ -28,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "control/config_source.h"
+#include "control/served_state.h"
 #include "control/service_vips.h"
 #include "strait/v1/discovery.pb.h"
 
@@ -57,14 +58,19 @@ class ServedSnapshot {
 class MeshState {
  public:
   // `source` must outlive this object. `vips`: where SERVICE clusters without a
-  // service_vip get one (none: they keep none).
-  MeshState(ConfigSource* source, absl::Duration grace, std::optional<ServiceVips> vips = std::nullopt);
+  // service_vip get one (none: they keep none). `state_file` (empty: none): where the served
+  // version and the workloads are kept across restarts (served_state.h).
+  MeshState(ConfigSource* source, absl::Duration grace, std::optional<ServiceVips> vips = std::nullopt,
+            std::string state_file = "");
   ~MeshState();  // calls stop()
 
-  // Subscribes to the source and publishes the first merged version (call after the
-  // source's initial load); starts the thread that expires the endpoints of gone workloads.
+  // Takes back the state file's workloads (each an endpoint for the grace period unless its
+  // sidecar reconnects) and version (served again if the content is the same; otherwise the
+  // sequence goes on from it), subscribes to the source and publishes the first merged
+  // version (call after the source's initial load); starts the thread that expires the
+  // endpoints of gone workloads.
   void start();
-  void stop();
+  void stop();  // the state file is written before it returns
 
   std::shared_ptr<const ServedSnapshot> current() const ABSL_LOCKS_EXCLUDED(mu_);
   int addListener(std::function<void()> on_new_version) ABSL_LOCKS_EXCLUDED(mu_);
@@ -103,6 +109,8 @@ class MeshState {
   ConfigSource* const source_;
   const absl::Duration grace_;
   const std::optional<ServiceVips> vips_;
+  const std::string state_file_;
+  std::unique_ptr<ServedStateWriter> state_writer_;  // set by start() when state_file_ is
   int source_listener_ = -1;
   std::thread expiry_;
 
@@ -120,6 +128,7 @@ class MeshState {
   std::map<int, std::function<void()>> listeners_ ABSL_GUARDED_BY(mu_);
   int next_listener_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_version_ ABSL_GUARDED_BY(mu_) = 1;
+  std::string restored_version_ ABSL_GUARDED_BY(mu_);  // from the state file, until the first publish
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 

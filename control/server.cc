@@ -33,12 +33,17 @@ void writePortFile(const std::string& path, int port) {
   std::rename(tmp.c_str(), path.c_str());
 }
 
+std::string stateFileOf(const ServerOptions& o) {
+  std::string dir = !o.state_dir.empty() ? o.state_dir : !o.ca.ca_dir.empty() ? o.ca.ca_dir : ".";
+  return dir + "/served-state";
+}
+
 }  // namespace
 
 ControlServer::ControlServer(ServerOptions options)
     : options_(std::move(options)),
       source_(options_.config_dir, &metrics_),
-      mesh_(&source_, options_.endpoint_grace, vipsOf(options_.service_cidr)),
+      mesh_(&source_, options_.endpoint_grace, vipsOf(options_.service_cidr), stateFileOf(options_)),
       management_(&source_, &mesh_, &registry_) {}
 
 ControlServer::~ControlServer() { shutdown(); }

@@ -36,6 +36,9 @@ struct ServerOptions {
   ca::CaOptions ca;                      // --ca-dir, --ca-cert/--ca-key, --extra-trust-root,
                                          // --trust-domain, --cert-ttl
   absl::Duration endpoint_grace = absl::Seconds(10);   // --endpoint-grace
+  // --state-dir: where the served version and workloads are kept across restarts
+  // (served_state.h), file served-state; default <ca-dir> (or "." with --ca-cert).
+  std::string state_dir;
   absl::Duration withdraw_timeout = absl::Seconds(5);  // --withdraw-timeout
   // --service-cidr: where mesh services get their addresses (service_vips.h); empty: none.
   // 240.240.0.0/16 is Istio's choice for the same purpose: reserved (class E), so never a

@@ -124,7 +124,7 @@ class AdminTest(harness.StraitTestCase):
         self.assertEqual(status, 200, body)
         names = {l.split("{")[0].split(" ")[0] for l in body.splitlines() if not l.startswith("#")}
         self.assertEqual(names, {"strait_downstream_rq_total", "strait_ads_connected",
-                                 "strait_ads_reconnects_total"})
+                                 "strait_ads_reconnects_total", "strait_ads_deltas_applied_total"})
         self.assertIn('strait_downstream_rq_total{code_class="2xx"}', body)
 
         status, _, body = self.get("/stats?filter=strait_(ads")

@@ -137,6 +137,59 @@ TEST_F(MeshStateTest, AReconnectWithinTheGracePeriodKeepsTheEndpoint) {
   EXPECT_EQ(mesh_->current()->version, v);
 }
 
+TEST_F(MeshStateTest, ARestartServesTheSameContentUnderTheSameVersion) {
+  const std::string state = dir_ + "/served-state";
+  mesh_ = std::make_unique<MeshState>(source_.get(), absl::Hours(1), std::nullopt, state);
+  mesh_->start();
+  mesh_->workloadUp(node("api-1", "10.0.0.1"), 1);
+  mesh_->workloadUp(node("api-2", "10.0.0.2"), 2);
+  std::string before = mesh_->current()->version;
+  EXPECT_EQ(before.substr(0, 2), "3-");
+  mesh_.reset();  // stop() writes the file
+
+  // Restarted: the workloads are back (until they reconnect or the grace passes), so the
+  // content, and with it the version, is what it was.
+  mesh_ = std::make_unique<MeshState>(source_.get(), absl::Hours(1), std::nullopt, state);
+  mesh_->start();
+  EXPECT_EQ(mesh_->current()->version, before);
+  EXPECT_EQ(endpoints(mesh_->current()->generation(), "api"),
+            (std::vector<std::string>{"10.0.0.1:8080", "10.0.0.2:8080"}));
+  mesh_->workloadUp(node("api-1", "10.0.0.1"), 7);  // reconnects: nothing changes
+  EXPECT_EQ(mesh_->current()->version, before);
+  // Other content goes on from the old sequence (never back to 1).
+  mesh_->workloadDraining("api-2", 99);  // not its stream: ignored
+  EXPECT_EQ(mesh_->current()->version, before);
+  mesh_->workloadDraining("api-1", 7);
+  EXPECT_EQ(mesh_->current()->version.substr(0, 2), "4-");
+  mesh_.reset();
+  std::remove(state.c_str());
+}
+
+TEST_F(MeshStateTest, AnUnreadableStateFileIsIgnored) {
+  const std::string state = dir_ + "/served-state";
+  std::ofstream(state) << "version\t9-0123456789abcdef\nsomething else\n";
+  mesh_ = std::make_unique<MeshState>(source_.get(), absl::Hours(1), std::nullopt, state);
+  mesh_->start();
+  EXPECT_EQ(mesh_->current()->version.substr(0, 2), "1-");
+  mesh_.reset();
+  std::remove(state.c_str());
+}
+
+TEST(ServedState, RoundTripsAndRefusesAnythingElse) {
+  ServedState s;
+  s.version = "12-0123456789abcdef";
+  s.workloads = {{"api-1", "api", "10.0.0.1"}, {"bad\tid", "api", "10.0.0.9"}, {"db-1", "db", "fd00::1"}};
+  auto back = ServedState::parse(s.serialize());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->version, s.version);
+  ASSERT_EQ(back->workloads.size(), 2u) << "the record a tab would break is left out";
+  EXPECT_EQ(back->workloads[1].address, "fd00::1");
+  EXPECT_FALSE(ServedState::parse("").ok());
+  EXPECT_FALSE(ServedState::parse("workload\ta\tb\tc\n").ok()) << "no version";
+  EXPECT_FALSE(ServedState::parse("version\t1-a\nworkload\ta\tb\n").ok());
+  EXPECT_FALSE(ServedState::parse("version\t1-a\nversion\t2-b\n").ok());
+}
+
 TEST(SidecarRegistryWithdrawal, OthersApplied) {
   SidecarRegistry registry;
   strait::v1::Node a, b, c;
