@@ -138,7 +138,8 @@ class AdminTest(harness.StraitTestCase):
         self.assertIn('strait_downstream_rq_total{code_class="5xx"}', stats)
         self.assertEqual(self.get_json("/stats?format=json&filter=%5Estrait_ads_"),
                          {"strait_ads_connected": 1,
-                          "strait_ads_reconnects_total": stats["strait_ads_reconnects_total"]})
+                          "strait_ads_reconnects_total": stats["strait_ads_reconnects_total"],
+                          "strait_ads_deltas_applied_total": 0})
 
         for bad in ("/stats?format=xml", "/stats?filtr=ads", "/stats?filter=a&filter=b"):
             status, _, body = self.get(bad)
