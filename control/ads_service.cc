@@ -6,12 +6,15 @@
 #include "absl/strings/str_cat.h"
 #include "control/log_line.h"
 #include "control/peer_auth.h"
+#include "xds/validate.h"
 
 namespace strait::control {
 
 AdsService::AdsService(MeshState* mesh, SidecarRegistry* registry, const ca::CertificateAuthority* require_client_cert,
-                       absl::Duration withdraw_timeout, ControlMetrics* metrics)
-    : require_client_cert_(require_client_cert), hub_(mesh, registry, metrics, withdraw_timeout) {
+                       absl::Duration withdraw_timeout, ControlMetrics* metrics, size_t max_response_bytes)
+    : require_client_cert_(require_client_cert),
+      hub_(mesh, registry, metrics, withdraw_timeout,
+           max_response_bytes > 0 ? max_response_bytes : static_cast<size_t>(xds::kAdsMessageLimit)) {
   mesh_listener_ = mesh->addListener([this] { pushToAll(); });
   withdrawals_ = std::thread([this] { withdrawalLoop(); });
 }

@@ -27,9 +27,11 @@ class AdsService final : public strait::v1::AggregatedDiscoveryService::WithRawC
   // All must outlive the service. `require_client_cert` null: no client authentication
   // (plaintext mode). `withdraw_timeout`: how long a draining sidecar waits at most for the
   // others to ACK a version without its endpoint. `metrics` (may be null): where stream
-  // events (connect, ACK, NACK, disconnect) are counted.
+  // events (connect, ACK, NACK, disconnect) are counted. `max_response_bytes`: the largest
+  // response sent (0: xds::kAdsMessageLimit, what sidecars receive).
   AdsService(MeshState* mesh, SidecarRegistry* registry, const ca::CertificateAuthority* require_client_cert,
-             absl::Duration withdraw_timeout = absl::Seconds(5), ControlMetrics* metrics = nullptr);
+             absl::Duration withdraw_timeout = absl::Seconds(5), ControlMetrics* metrics = nullptr,
+             size_t max_response_bytes = 0);
   // Call after the gRPC server stopped (no stream left).
   ~AdsService() override;
 

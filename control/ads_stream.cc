@@ -123,6 +123,14 @@ AdsStream::After AdsStream::handle(const strait::v1::DiscoveryRequest& req) {
     deltas_ = acceptsDeltas(node_);
     token_ = hub_->registry->connected(node_, context_->peer(), peer_ ? identity_ : "");
     if (hub_->metrics != nullptr) hub_->metrics->sidecarConnected(token_);
+    if (req.has_error_detail()) {  // the last stream's response could not be received
+      std::shared_ptr<const ServedSnapshot> snap = hub_->mesh->current();
+      std::string version = snap != nullptr ? snap->version : "";
+      logLine("strait-control: sidecar ", node_.id(), " reports for version ", version, ": ",
+              req.error_detail().message());
+      hub_->registry->nacked(node_.id(), token_, version, req.error_detail().message());
+      if (hub_->metrics != nullptr) hub_->metrics->sidecarNacked(req.error_detail().message());
+    }
     logLine("strait-control: sidecar ", node_.id(), " (service ", node_.service(), ") connected from ",
             context_->peer(), " as ", identity_, req.version_info().empty() ? "" : " serving version ",
             req.version_info());
@@ -184,8 +192,19 @@ void AdsStream::pump() {
   sent_nonce_ = absl::StrCat(hub_->next_nonce++);
   sent_version_ = snap->version;
   sent_ = std::move(snap);
+  grpc::ByteBuffer response = encodeResponse(sent_version_, sent_nonce_, *body);
+  if (response.Length() > hub_->max_response_bytes) {
+    // Sending it would only end the stream (the sidecar refuses it) and start a reconnect
+    // loop: record why, as a NACK would, and wait for the next version.
+    std::string why = absl::StrCat("generation for service '", node_.service(), "' is ", response.Length(),
+                                   " bytes serialised, over the delivery limit of ", hub_->max_response_bytes);
+    logLine("strait-control: not sending version ", sent_version_, " to ", node_.id(), ": ", why);
+    hub_->registry->nacked(node_.id(), token_, sent_version_, why);
+    if (hub_->metrics != nullptr) hub_->metrics->sidecarNacked(why);
+    return;
+  }
   awaiting_reply_ = true;
-  startWrite(encodeResponse(sent_version_, sent_nonce_, *body));
+  startWrite(std::move(response));
   hub_->registry->sent(node_.id(), token_, sent_version_);
   if (hub_->metrics != nullptr) hub_->metrics->responseSent(sent_delta_, write_buf_.Length());
 }

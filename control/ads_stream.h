@@ -44,12 +44,15 @@ class AdsStream;
 
 // What every stream of one AdsService shares.
 struct AdsHub {
-  AdsHub(MeshState* m, SidecarRegistry* r, ControlMetrics* x, absl::Duration timeout)
-      : mesh(m), registry(r), metrics(x), withdraw_timeout(timeout) {}
+  AdsHub(MeshState* m, SidecarRegistry* r, ControlMetrics* x, absl::Duration timeout, size_t max_bytes)
+      : mesh(m), registry(r), metrics(x), withdraw_timeout(timeout), max_response_bytes(max_bytes) {}
   MeshState* const mesh;
   SidecarRegistry* const registry;
   ControlMetrics* const metrics;  // may be null
   const absl::Duration withdraw_timeout;
+  // A response over this is not sent (the sidecar could not receive it): the stream records
+  // a NACK naming the size and waits for the next version.
+  const size_t max_response_bytes;
   ResponseCache cache;
   std::atomic<uint64_t> next_nonce{1};  // unique across all streams
 

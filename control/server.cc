@@ -106,7 +106,7 @@ absl::Status ControlServer::start() {
   });
   mesh_.start();
   ads_ = std::make_unique<AdsService>(&mesh_, &registry_, options_.plaintext ? nullptr : ca_.get(),
-                                      options_.withdraw_timeout, &metrics_);
+                                      options_.withdraw_timeout, &metrics_, options_.max_response_bytes);
   certificates_ = std::make_unique<CertificateService>(ca_.get(), &tokens_, &metrics_);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, *creds, &port_);

@@ -39,6 +39,7 @@ struct ServerOptions {
   // --state-dir: where the served version and workloads are kept across restarts
   // (served_state.h), file served-state; default <ca-dir> (or "." with --ca-cert).
   std::string state_dir;
+  size_t max_response_bytes = 0;  // 0: xds::kAdsMessageLimit (tests lower it)
   absl::Duration withdraw_timeout = absl::Seconds(5);  // --withdraw-timeout
   // --service-cidr: where mesh services get their addresses (service_vips.h); empty: none.
   // 240.240.0.0/16 is Istio's choice for the same purpose: reserved (class E), so never a

@@ -99,7 +99,7 @@ bool AdsClient::Impl::write(const strait::v1::DiscoveryRequest& req) {
 absl::StatusOr<std::shared_ptr<grpc::Channel>> AdsClient::Impl::makeChannel() {
   grpc::ChannelArguments args;
   // A generation may be larger than gRPC's default 4 MiB (validate.h kMaxGenerationBytes).
-  args.SetMaxReceiveMessageSize(kAdsMessageLimit);
+  args.SetMaxReceiveMessageSize(options.max_receive_bytes > 0 ? options.max_receive_bytes : kAdsMessageLimit);
   if (options.plaintext) {
     return grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), args);
   }
@@ -255,6 +255,14 @@ bool AdsClient::Impl::runStream(strait::v1::AggregatedDiscoveryService::Stub* st
   if (withdrawn) withdrawn();
   ctx.TryCancel();  // no-op if the stream already ended; unblocks Finish otherwise
   grpc::Status status = stream->Finish();
+  if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+    // Not a network problem: this response will not fit however often we reconnect. Say so
+    // here, and to the control plane in the next stream's first request (it shows as a NACK).
+    std::string why = absl::StrCat("a response from the control plane could not be received: ",
+                                   status.error_message());
+    log(why, common::LogLevel::kError);
+    state.onReceiveFailed(absl::ResourceExhaustedError(why));
+  }
   if (owner->connected_.exchange(false)) {
     log(absl::StrCat("disconnected from ", options.address, ": ", status.error_message()), kWarning);
   } else {

@@ -49,6 +49,8 @@ class AdsClient {
     bool plaintext = true;         // insecure channel; otherwise TLS per `tls`
     TlsOptions tls;                // used when !plaintext
     strait::v1::Node node;
+    // The largest response accepted (0: xds::kAdsMessageLimit, what the control plane may send).
+    int max_receive_bytes = 0;
   };
 
   AdsClient(Options options, OnGeneration on_generation);

@@ -51,10 +51,17 @@ strait::v1::DiscoveryRequest SubscriptionState::initialRequest() const {
   *req.mutable_node() = node_;
   req.set_type_url(kGenerationTypeUrl);
   req.set_version_info(applied_version_);
+  if (!receive_failure_.ok()) {
+    req.mutable_error_detail()->set_code(static_cast<int>(receive_failure_.code()));
+    req.mutable_error_detail()->set_message(std::string(receive_failure_.message()));
+  }
   return req;
 }
 
+void SubscriptionState::onReceiveFailed(const absl::Status& why) { receive_failure_ = why; }
+
 SubscriptionState::Action SubscriptionState::onResponse(strait::v1::DiscoveryResponse* response) {
+  receive_failure_ = absl::OkStatus();  // a response arrived
   pending_version_ = response->version_info();
   pending_nonce_ = response->nonce();
   pending_generation_.Clear();

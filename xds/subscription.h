@@ -44,6 +44,11 @@ class SubscriptionState {
   // kReject: why.
   const absl::Status& rejection() const { return rejection_; }
 
+  // The stream failed because a response could not be received (over the message limit):
+  // the next initialRequest() carries `why` as its error_detail, so the control plane
+  // records it like a NACK (until a response arrives).
+  void onReceiveFailed(const absl::Status& why);
+
   // ACK for the response last passed to onResponse; records its version as applied.
   strait::v1::DiscoveryRequest onApplied();
   // NACK for the response last passed to onResponse, carrying `why` (code and message);
@@ -65,6 +70,7 @@ class SubscriptionState {
   strait::v1::Generation pending_generation_;
   bool pending_built_ = false;  // onResponse said kApply: pending_generation_ replaces the applied one
   absl::Status rejection_;
+  absl::Status receive_failure_;
   std::string pending_version_;
   std::string pending_nonce_;
   uint64_t acks_ = 0;

@@ -49,12 +49,14 @@ class ControlServerTest : public ::testing::Test {
     opts.ca.ca_dir = dir_ + "-ca";
     opts.operator_token_file = dir_ + "-operator.token";
     std::ofstream(opts.operator_token_file) << kOperatorToken << "\n";
+    customize(&opts);
     server_ = std::make_unique<ControlServer>(opts);
     ASSERT_TRUE(server_->start().ok());
     address_ = "127.0.0.1:" + std::to_string(server_->port());
     stub_ = strait::v1::ManagementService::NewStub(
         grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   }
+  virtual void customize(ServerOptions*) {}
   void TearDown() override {
     server_.reset();
     fs::remove_all(dir_);
@@ -81,8 +83,9 @@ class ControlServerTest : public ::testing::Test {
     EXPECT_TRUE(stub_->ListSidecars(&ctx, {}, &out).ok());
     return out.sidecars_size() == 1 ? out.sidecars(0) : strait::v1::SidecarStatus();
   }
-  std::unique_ptr<xds::AdsClient> startClient(std::function<absl::Status(int port)> decide) {
+  std::unique_ptr<xds::AdsClient> startClient(std::function<absl::Status(int port)> decide, int max_receive = 0) {
     xds::AdsClient::Options o;
+    o.max_receive_bytes = max_receive;
     o.address = address_;
     o.node.set_id("web-1");
     o.node.set_service("web");
@@ -151,6 +154,30 @@ TEST_F(ControlServerTest, NackIsRecordedAndOldVersionStays) {
   EXPECT_EQ(seq(sidecar().last_acked_version()), "1");
   EXPECT_EQ(seq(client->appliedVersion()), "1");
   EXPECT_EQ(client->nacks(), 1u);
+}
+
+TEST_F(ControlServerTest, AResponseTheSidecarCannotReceiveIsReportedAsANack) {
+  auto client = startClient([](int) { return absl::OkStatus(); }, /*max_receive=*/64);
+  client->start();
+  ASSERT_TRUE(eventually([&] { return !sidecar().last_nack_message().empty(); }));
+  EXPECT_NE(sidecar().last_nack_message().find("could not be received"), std::string::npos)
+      << sidecar().last_nack_message();
+  EXPECT_EQ(sidecar().last_nacked_version(), configStatus().version());
+  EXPECT_EQ(client->appliedVersion(), "");
+}
+
+class SmallLimitControlServerTest : public ControlServerTest {
+  void customize(ServerOptions* o) override { o->max_response_bytes = 64; }
+};
+
+TEST_F(SmallLimitControlServerTest, AResponseOverTheLimitIsNotSentButRecorded) {
+  auto client = startClient([](int) { return absl::OkStatus(); });
+  client->start();
+  ASSERT_TRUE(eventually([&] { return !sidecar().last_nack_message().empty(); }));
+  EXPECT_NE(sidecar().last_nack_message().find("over the delivery limit of 64"), std::string::npos)
+      << sidecar().last_nack_message();
+  EXPECT_TRUE(sidecar().connected()) << "the stream stays up for the next version";
+  EXPECT_EQ(client->reconnects(), 0u);
 }
 
 // A raw ADS stream (what a sidecar sends, by hand), to see the responses themselves.
