@@ -6,7 +6,8 @@
 #             connect timeout in a 10-cluster, 20-route generation)
 #   big       BIG_SIDECARS streams on a BIG_ROUTES-route / BIG_CLUSTERS-cluster generation,
 #             BIG_PUSHES changes of one cluster
-#   churn     CHURN_SIDECARS streams on the small generation, one push (for comparison),
+#   churn     CHURN_SIDECARS streams on the small generation (CHURN_CLUSTERS clusters,
+#             CHURN_ROUTES routes), one push (for comparison),
 #             then CHURN_RATE endpoint changes per second for CHURN_DURATION (workloads of a
 #             SERVICE cluster's service arriving and draining)
 # Each push's time runs from just before the config file is replaced (a rename of a file
@@ -32,6 +33,8 @@ BIG_PUSHES=${BIG_PUSHES:-2}
 CHURN_SIDECARS=${CHURN_SIDECARS:-1000}
 CHURN_RATE=${CHURN_RATE:-100}
 CHURN_DURATION=${CHURN_DURATION:-10s}
+CHURN_CLUSTERS=${CHURN_CLUSTERS:-10}
+CHURN_ROUTES=${CHURN_ROUTES:-20}
 SIM_TIMEOUT=${SIM_TIMEOUT:-180}        # seconds, per scenario
 SIM_ARGS=${SIM_ARGS:-}                 # extra strait-fleet-sim flags, e.g. --no-delta
 FLEET_OUT=${FLEET_OUT:-}               # a directory to keep the raw JSON lines in
@@ -73,7 +76,7 @@ start_control() {
 # tagged with LABEL, go to $RESULTS. The control plane is stopped afterwards.
 run_sim() {
   local label=$1; shift
-  log "$label: strait-fleet-sim $*"
+  log "$label: strait-fleet-sim $* (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   # Bounded twice: the simulator's own --timeout, and timeout(1) in case it hangs anyway.
   timeout -k 5 $((SIM_TIMEOUT + 30)) "$SIM" --target "$CONTROL_ADDR" --control-pid "$CONTROL_PID" \
     --channels "$CHANNELS" --timeout "$SIM_TIMEOUT" $SIM_ARGS "$@" >"$WORK/sim.out" 2>"$WORK/sim.err" ||
@@ -97,7 +100,7 @@ for scenario in $SCENARIOS; do
       start_control "$BIG_CLUSTERS" "$BIG_ROUTES" "$BIG_PUSHES"
       run_sim "big-$BIG_SIDECARS" --sidecars "$BIG_SIDECARS" --pushes "$BIG_PUSHES" --trigger-cmd "$TRIGGER" ;;
     churn)
-      start_control 10 20 1
+      start_control "$CHURN_CLUSTERS" "$CHURN_ROUTES" 1
       run_sim "churn-$CHURN_SIDECARS" --sidecars "$CHURN_SIDECARS" --pushes 1 --trigger-cmd "$TRIGGER" \
         --churn-rate "$CHURN_RATE" --duration "$CHURN_DURATION" --churn-service svc0 ;;
     *) log "unknown scenario $scenario"; exit 2 ;;
@@ -106,5 +109,6 @@ done
 
 [ -z "$FLEET_OUT" ] || { mkdir -p "$FLEET_OUT"; cp "$RESULTS" "$FLEET_OUT/fleet-$(date -u +%Y%m%dT%H%M%SZ).jsonl"; }
 echo
-echo "strait-fleet-sim; channels: ${CHANNELS/#0/one per sidecar}; $(nproc) CPUs shared by control plane and simulator; $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "strait-fleet-sim; channels: ${CHANNELS/#0/one per sidecar}; $(nproc) CPUs shared by control plane, simulator"\
+  "and any other work (its CPU: 'other work'); $(date -u +%Y-%m-%dT%H:%MZ)"
 python3 bench/fleet/fleet_table.py "$RESULTS"

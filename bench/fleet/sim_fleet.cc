@@ -48,7 +48,11 @@ class JsonLine {
 
 void addProc(JsonLine* line, const ProcSample& before, const ProcSample& after) {
   if (after.cpu_s < 0) return;
-  line->add("control_cpu_s", after.cpu_s - before.cpu_s)
+  double control = after.cpu_s - before.cpu_s;
+  double sim = after.sim_cpu_s - before.sim_cpu_s;
+  line->add("control_cpu_s", control)
+      .add("sim_cpu_s", sim)
+      .add("other_cpu_s", after.machine_busy_s - before.machine_busy_s - control - sim)
       .add("control_rss_mib", after.rss_mib)
       .add("control_hwm_mib", after.hwm_mib)
       .add("control_threads", after.threads);
@@ -77,15 +81,12 @@ std::string churnAddress(int j) {
   return absl::StrCat(host >> 24, ".", (host >> 16) & 255, ".", (host >> 8) & 255, ".", host & 255);
 }
 
-}  // namespace
-
-ProcSample sampleProc(int pid) {
-  ProcSample s;
-  if (pid <= 0) return s;
+// utime + stime of `pid`, in seconds (-1 if unknown).
+double cpuSeconds(int pid) {
   std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   size_t paren = text.rfind(')');
-  if (paren == std::string::npos) return s;
+  if (paren == std::string::npos) return -1;
   std::istringstream fields(text.substr(paren + 2));  // from field 3 (state) on
   std::string f;
   uint64_t utime = 0, stime = 0;
@@ -93,7 +94,29 @@ ProcSample sampleProc(int pid) {
     if (i == 14) utime = std::stoull(f);
     if (i == 15) stime = std::stoull(f);
   }
-  s.cpu_s = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Non-idle time of all CPUs (/proc/stat "cpu": user nice system idle iowait irq softirq steal).
+double machineBusySeconds() {
+  std::ifstream stat("/proc/stat");
+  std::string cpu;
+  uint64_t v[8] = {};
+  if (!(stat >> cpu) || cpu != "cpu") return -1;
+  for (uint64_t& x : v) stat >> x;
+  uint64_t busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  return static_cast<double>(busy) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+ProcSample sampleProc(int pid) {
+  ProcSample s;
+  if (pid <= 0) return s;
+  s.machine_busy_s = machineBusySeconds();
+  s.sim_cpu_s = cpuSeconds(getpid());
+  s.cpu_s = cpuSeconds(pid);
+  if (s.cpu_s < 0) return s;
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
   std::string key;
   while (status >> key) {
@@ -264,6 +287,7 @@ void FleetSim::churn() {
       .add("delta_responses_per_sidecar_s", static_cast<double>(t.delta_responses) / per)
       .add("full_bytes_per_sidecar_s", static_cast<double>(t.full_bytes) / per)
       .add("delta_bytes_per_sidecar_s", static_cast<double>(t.delta_bytes) / per)
+      .add("full_bytes_per_response", static_cast<double>(t.full_bytes) / std::max<uint64_t>(1, t.full_responses))
       .add("churn_withdrawn_answers", stats_.churnTraffic().withdrawn_responses);
   if (p1.cpu_s >= 0) line.add("control_cpu_s_per_s", (p1.cpu_s - p0.cpu_s) / window);
   if (last_push_bytes_ >= 0) line.add("push_bytes_per_sidecar", last_push_bytes_).add("push_cpu_s", last_push_cpu_s_);

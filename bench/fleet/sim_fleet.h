@@ -35,12 +35,15 @@ struct SimOptions {
   absl::Duration timeout = absl::Seconds(120);       // the whole run
 };
 
-// strait-control's CPU time and memory from /proc (-1 where unknown).
+// strait-control's CPU time and memory from /proc (-1 where unknown), with the simulator's
+// own CPU time and the whole machine's busy time: the rest is other work on the shared CPUs.
 struct ProcSample {
   double cpu_s = -1;    // utime + stime, all threads
   double rss_mib = -1;  // VmRSS
   double hwm_mib = -1;  // VmHWM (peak RSS)
   int threads = -1;
+  double sim_cpu_s = -1;       // this process
+  double machine_busy_s = -1;  // /proc/stat: every CPU's non-idle time
 };
 ProcSample sampleProc(int pid);
 
