@@ -77,10 +77,15 @@ start_control() {
 run_sim() {
   local label=$1; shift
   log "$label: strait-fleet-sim $* (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-  # Bounded twice: the simulator's own --timeout, and timeout(1) in case it hangs anyway.
+  # Bounded twice: the simulator's own --timeout, and timeout(1) in case it hangs anyway; in
+  # the background (and in PIDS) so that an interrupted script stops it too.
+  # shellcheck disable=SC2086  # SIM_ARGS is meant to split into flags
   timeout -k 5 $((SIM_TIMEOUT + 30)) "$SIM" --target "$CONTROL_ADDR" --control-pid "$CONTROL_PID" \
-    --channels "$CHANNELS" --timeout "$SIM_TIMEOUT" $SIM_ARGS "$@" >"$WORK/sim.out" 2>"$WORK/sim.err" ||
-    log "$label: strait-fleet-sim exited with $? ($(tail -n 2 "$WORK/sim.err" | tr '\n' ' '))"
+    --channels "$CHANNELS" --timeout "$SIM_TIMEOUT" $SIM_ARGS "$@" >"$WORK/sim.out" 2>"$WORK/sim.err" &
+  PIDS+=("$!")
+  local rc=0
+  wait "$!" || rc=$?
+  [ "$rc" = 0 ] || log "$label: strait-fleet-sim exited with $rc ($(tail -n 2 "$WORK/sim.err" | tr '\n' ' '))"
   if ! kill -0 "$CONTROL_PID" 2>/dev/null; then
     log "$label: strait-control DIED: $(tail -n 3 "$WORK/control.log" | tr '\n' ' ')"
     echo "{\"phase\":\"control_died\",\"label\":\"$label\"}" >>"$RESULTS"
