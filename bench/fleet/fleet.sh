@@ -103,10 +103,10 @@ for scenario in $SCENARIOS; do
       done ;;
     big)
       start_control "$BIG_CLUSTERS" "$BIG_ROUTES" "$BIG_PUSHES"
-      run_sim "big-$BIG_SIDECARS" --sidecars "$BIG_SIDECARS" --pushes "$BIG_PUSHES" --trigger-cmd "$TRIGGER" ;;
+      run_sim "big-$BIG_SIDECARS ($BIG_CLUSTERS clusters, $BIG_ROUTES routes)" --sidecars "$BIG_SIDECARS" --pushes "$BIG_PUSHES" --trigger-cmd "$TRIGGER" ;;
     churn)
       start_control "$CHURN_CLUSTERS" "$CHURN_ROUTES" 1
-      run_sim "churn-$CHURN_SIDECARS" --sidecars "$CHURN_SIDECARS" --pushes 1 --trigger-cmd "$TRIGGER" \
+      run_sim "churn-$CHURN_SIDECARS ($CHURN_CLUSTERS clusters, $CHURN_ROUTES routes)" --sidecars "$CHURN_SIDECARS" --pushes 1 --trigger-cmd "$TRIGGER" \
         --churn-rate "$CHURN_RATE" --duration "$CHURN_DURATION" --churn-service svc0 ;;
     *) log "unknown scenario $scenario"; exit 2 ;;
   esac
