@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -242,6 +243,11 @@ void FleetSim::churnTick(Clock::time_point now, std::vector<Churner>* churners) 
   }
 }
 
+FleetSim::Mark FleetSim::mark() const {
+  return {sampleProc(options_.control_pid), stats_.sidecarTraffic(), stats_.endpointChanges(),
+          stats_.versions().size(), Clock::now()};
+}
+
 void FleetSim::churn() {
   if (timedOut() || options_.churn_rate <= 0) return;
   auto lifetime = absl::ToChronoNanoseconds(options_.churn_lifetime);
@@ -251,19 +257,9 @@ void FleetSim::churn() {
   Clock::time_point window_end = std::min(deadline_, window_start + absl::ToChronoNanoseconds(options_.duration));
   Clock::time_point next_arrival = begin;
   std::vector<Churner> churners;
-  ProcSample p0;
-  Traffic t0;
-  uint64_t changes0 = 0;
-  size_t versions0 = 0;
-  bool in_window = false;
+  std::optional<Mark> from;
   for (Clock::time_point now = begin; now < window_end; now = Clock::now()) {
-    if (!in_window && now >= window_start) {
-      in_window = true;
-      p0 = sampleProc(options_.control_pid);
-      t0 = stats_.sidecarTraffic();
-      changes0 = stats_.endpointChanges();
-      versions0 = stats_.versions().size();
-    }
+    if (!from && now >= window_start) from = mark();
     for (; next_arrival <= now; next_arrival += interval) {
       SimStream* s = open(-1, churnNode(churn_opened_++));
       churners.push_back({s, now + lifetime, now + lifetime + std::chrono::seconds(8)});
@@ -271,27 +267,30 @@ void FleetSim::churn() {
     churnTick(now, &churners);
     std::this_thread::sleep_until(std::min(next_arrival, now + std::chrono::milliseconds(5)));
   }
-  ProcSample p1 = sampleProc(options_.control_pid);
-  Traffic t = stats_.sidecarTraffic() - t0;
-  double window = secondsBetween(window_start, Clock::now());
+  if (from) printChurn(*from, mark());
+}
+
+void FleetSim::printChurn(const Mark& from, const Mark& to) const {
+  Traffic t = to.traffic - from.traffic;
+  double window = secondsBetween(from.at, to.at);
   double per = std::max(1, options_.sidecars) * window;
-  uint64_t changes = stats_.endpointChanges() - changes0;
+  uint64_t changes = to.changes - from.changes;
   JsonLine line("churn");
   line.add("window_s", window)
       .add("churn_rate", options_.churn_rate)
       .add("churn_workloads_opened", churn_opened_)
       .add("endpoint_changes", changes)
       .add("endpoint_changes_per_s", static_cast<double>(changes) / window)
-      .add("versions", static_cast<int>(stats_.versions().size() - versions0))
+      .add("versions", static_cast<int>(to.versions - from.versions))
       .add("full_responses_per_sidecar_s", static_cast<double>(t.full_responses) / per)
       .add("delta_responses_per_sidecar_s", static_cast<double>(t.delta_responses) / per)
       .add("full_bytes_per_sidecar_s", static_cast<double>(t.full_bytes) / per)
       .add("delta_bytes_per_sidecar_s", static_cast<double>(t.delta_bytes) / per)
       .add("full_bytes_per_response", static_cast<double>(t.full_bytes) / std::max<uint64_t>(1, t.full_responses))
       .add("churn_withdrawn_answers", stats_.churnTraffic().withdrawn_responses);
-  if (p1.cpu_s >= 0) line.add("control_cpu_s_per_s", (p1.cpu_s - p0.cpu_s) / window);
+  if (to.proc.cpu_s >= 0) line.add("control_cpu_s_per_s", (to.proc.cpu_s - from.proc.cpu_s) / window);
   if (last_push_bytes_ >= 0) line.add("push_bytes_per_sidecar", last_push_bytes_).add("push_cpu_s", last_push_cpu_s_);
-  addProc(&line, p0, p1);
+  addProc(&line, from.proc, to.proc);
   line.print();
 }
 

@@ -68,6 +68,16 @@ class FleetSim {
     Clock::time_point give_up_at;   // when it is cancelled if still open
     bool drained = false;
   };
+  // What the churn window is measured between.
+  struct Mark {
+    ProcSample proc;
+    Traffic traffic;       // the measured sidecars'
+    uint64_t changes = 0;  // endpoint changes so far
+    size_t versions = 0;   // versions seen so far
+    Clock::time_point at;
+  };
+  Mark mark() const;
+  void printChurn(const Mark& from, const Mark& to) const;
   SimStream* open(int index, const strait::v1::Node& node);
   strait::v1::Node sidecarNode(int i) const;
   strait::v1::Node churnNode(int j) const;
