@@ -18,7 +18,7 @@ constexpr const char* kUsage =
     "         [--cert-ttl DURATION] [--endpoint-grace DURATION] [--withdraw-timeout DURATION]\n"
     "         [--ca-dir DIR | --ca-cert FILE --ca-key FILE] [--extra-trust-root FILE]...\n"
     "         [--service-cidr CIDR] [--metrics-listen HOST:PORT [--metrics-port-file FILE]]\n"
-    "         [--state-dir DIR]\n"
+    "         [--state-dir DIR] [--push-debounce DURATION]\n"
     "  --plaintext         serve gRPC without TLS (local demos only; prints a warning)\n"
     "  --tokens FILE       bootstrap tokens, YAML: tokens: [{token, namespace, service_account}]\n"
     "  --operator-token-file FILE  the management API's operator token (straitctl --token-file);\n"
@@ -29,6 +29,9 @@ constexpr const char* kUsage =
     "  --ca-cert/--ca-key  use this CA (root or intermediate; the file may append its chain)\n"
     "  --extra-trust-root  another root for the trust bundle (rotation); repeatable\n"
     "  --endpoint-grace    how long a workload's endpoint outlives its sidecar's stream (default 10s)\n"
+    "  --push-debounce     a workload that starts serving is published within this, together with\n"
+    "                      the others that did meanwhile (default 100ms; 0: each at once). Drains,\n"
+    "                      expiries and config changes publish at once\n"
     "  --state-dir DIR     keeps the served version and the workloads in DIR/served-state, so a\n"
     "                      restart serves the same content under the same version (default: the\n"
     "                      CA directory)\n"
@@ -66,6 +69,7 @@ bool setValueFlag(const std::string& flag, const std::string& value,
   else if (flag == "--cert-ttl") return absl::ParseDuration(value, &opts->ca.max_ttl);
   else if (flag == "--endpoint-grace") return absl::ParseDuration(value, &opts->endpoint_grace);
   else if (flag == "--state-dir") opts->state_dir = value;
+  else if (flag == "--push-debounce") return absl::ParseDuration(value, &opts->push_debounce);
   else if (flag == "--withdraw-timeout") return absl::ParseDuration(value, &opts->withdraw_timeout);
   else if (flag == "--metrics-listen") opts->metrics_listen = value;
   else if (flag == "--metrics-port-file") opts->metrics_port_file = value;

@@ -17,8 +17,9 @@
 namespace strait::control {
 
 MeshState::MeshState(ConfigSource* source, absl::Duration grace, std::optional<ServiceVips> vips,
-                     std::string state_file)
-    : source_(source), grace_(grace), vips_(std::move(vips)), state_file_(std::move(state_file)) {}
+                     std::string state_file, absl::Duration debounce)
+    : source_(source), grace_(grace), vips_(std::move(vips)), state_file_(std::move(state_file)),
+      debounce_(debounce) {}
 
 MeshState::~MeshState() { stop(); }
 
@@ -185,6 +186,7 @@ void MeshState::prepareConfig() {
 }
 
 bool MeshState::republish(std::vector<std::function<void()>>* to_call) {
+  publish_at_ = absl::InfiniteFuture();  // whatever was scheduled is in this one
   if (config_ == nullptr) return false;
   prepareConfig();
   auto endpoints = serviceEndpoints(service_clusters_, workloads_);
@@ -248,7 +250,11 @@ void MeshState::workloadUp(const strait::v1::Node& node, uint64_t token) {
     w.token = token;
     w.draining = false;
     w.expires = absl::InfiniteFuture();
-    republish(&to_call);
+    if (debounce_ == absl::ZeroDuration()) {
+      republish(&to_call);
+    } else {
+      publish_at_ = std::min(publish_at_, absl::Now() + debounce_);  // the expiry thread publishes
+    }
   }
   logLine("strait-control: workload ", node.id(), " (service ", node.service(), ") at ", node.workload().address(),
           " is an endpoint");
@@ -285,11 +291,12 @@ void MeshState::expiryLoop() {
     std::vector<std::string> expired;
     {
       absl::MutexLock lock(&mu_);
-      absl::Time next = absl::InfiniteFuture();
+      absl::Time next = publish_at_;
       for (const auto& [id, w] : workloads_) next = std::min(next, w.expires);
-      // Wakes at the first expiry, when a workload goes down (expires changes), or on stop.
+      // Wakes at the first expiry or debounced publication, when either comes sooner (a
+      // workload goes down, a change is scheduled), or on stop.
       auto changed = [this, next]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        if (stopping_) return true;
+        if (stopping_ || publish_at_ < next) return true;
         for (const auto& [id, w] : workloads_) {
           if (w.expires < next) return true;
         }
@@ -306,7 +313,7 @@ void MeshState::expiryLoop() {
           ++it;
         }
       }
-      if (!expired.empty()) republish(&to_call);
+      if (!expired.empty() || publish_at_ <= now) republish(&to_call);
     }
     for (const auto& id : expired) {
       logLine("strait-control: workload ", id, " gone for the grace period: endpoint removed");

@@ -60,8 +60,12 @@ class MeshState {
   // `source` must outlive this object. `vips`: where SERVICE clusters without a
   // service_vip get one (none: they keep none). `state_file` (empty: none): where the served
   // version and the workloads are kept across restarts (served_state.h).
+  // `debounce`: a workload becoming an endpoint is published within this time, together with
+  // whatever else changed meanwhile (many pods starting at once make one version, not one
+  // each); zero publishes each at once. A configuration change, a draining workload and an
+  // expiry publish at once (with anything pending).
   MeshState(ConfigSource* source, absl::Duration grace, std::optional<ServiceVips> vips = std::nullopt,
-            std::string state_file = "");
+            std::string state_file = "", absl::Duration debounce = absl::ZeroDuration());
   ~MeshState();  // calls stop()
 
   // Takes back the state file's workloads (each an endpoint for the grace period unless its
@@ -110,6 +114,7 @@ class MeshState {
   const absl::Duration grace_;
   const std::optional<ServiceVips> vips_;
   const std::string state_file_;
+  const absl::Duration debounce_;
   std::unique_ptr<ServedStateWriter> state_writer_;  // set by start() when state_file_ is
   int source_listener_ = -1;
   std::thread expiry_;
@@ -128,7 +133,8 @@ class MeshState {
   std::map<int, std::function<void()>> listeners_ ABSL_GUARDED_BY(mu_);
   int next_listener_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_version_ ABSL_GUARDED_BY(mu_) = 1;
-  std::string restored_version_ ABSL_GUARDED_BY(mu_);  // from the state file, until the first publish
+  std::string restored_version_ ABSL_GUARDED_BY(mu_);
+  absl::Time publish_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();  // a debounced change is due  // from the state file, until the first publish
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 

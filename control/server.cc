@@ -43,7 +43,8 @@ std::string stateFileOf(const ServerOptions& o) {
 ControlServer::ControlServer(ServerOptions options)
     : options_(std::move(options)),
       source_(options_.config_dir, &metrics_),
-      mesh_(&source_, options_.endpoint_grace, vipsOf(options_.service_cidr), stateFileOf(options_)),
+      mesh_(&source_, options_.endpoint_grace, vipsOf(options_.service_cidr), stateFileOf(options_),
+            options_.push_debounce),
       management_(&source_, &mesh_, &registry_) {}
 
 ControlServer::~ControlServer() { shutdown(); }

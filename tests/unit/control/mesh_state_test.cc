@@ -12,6 +12,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "control/sidecar_registry.h"
+#include "tests/unit/eventually.h"
 
 namespace strait::control {
 namespace {
@@ -173,6 +174,27 @@ TEST_F(MeshStateTest, AnUnreadableStateFileIsIgnored) {
   EXPECT_EQ(mesh_->current()->version.substr(0, 2), "1-");
   mesh_.reset();
   std::remove(state.c_str());
+}
+
+TEST_F(MeshStateTest, NewEndpointsAreBatchedWithinTheDebounce) {
+  mesh_ = std::make_unique<MeshState>(source_.get(), absl::Hours(1), std::nullopt, "", absl::Hours(1));
+  mesh_->start();
+  std::string v1 = mesh_->current()->version;
+  mesh_->workloadUp(node("api-1", "10.0.0.1"), 1);
+  mesh_->workloadUp(node("api-2", "10.0.0.2"), 2);
+  EXPECT_EQ(mesh_->current()->version, v1) << "not yet: within the debounce";
+  // A drain publishes at once, with everything pending: one version for all three changes.
+  std::string v2 = mesh_->workloadDraining("api-1", 1);
+  EXPECT_EQ(v2.substr(0, 2), "2-");
+  EXPECT_EQ(endpoints(mesh_->current()->generation(), "api"), (std::vector<std::string>{"10.0.0.2:8080"}));
+}
+
+TEST_F(MeshStateTest, ADebouncedChangeIsPublishedByItself) {
+  mesh_ = std::make_unique<MeshState>(source_.get(), absl::Hours(1), std::nullopt, "", absl::Milliseconds(20));
+  mesh_->start();
+  mesh_->workloadUp(node("api-1", "10.0.0.1"), 1);
+  ASSERT_TRUE(strait::testing::eventually(
+      [&] { return endpoints(mesh_->current()->generation(), "api").size() == 1; }));
 }
 
 TEST(ServedState, RoundTripsAndRefusesAnythingElse) {
