@@ -92,10 +92,9 @@ void AdsStream::OnReadDone(bool ok) {
   if (after == After::kWorkloadUp) {
     hub_->mesh->workloadUp(node, token);
   } else if (after == After::kDraining) {
-    std::string version = hub_->mesh->workloadDraining(node.id(), token);
+    hub_->mesh->workloadDraining(node.id(), token);
     {
       absl::MutexLock lock(&mu_);
-      withdraw_version_ = version;
       withdraw_deadline_ = absl::Now() + hub_->withdraw_timeout;
     }
     absl::MutexLock lock(&hub_->mu);
@@ -229,7 +228,10 @@ void AdsStream::OnWriteDone(bool ok) {
 
 bool AdsStream::withdrawalDue(absl::Time now) {
   absl::MutexLock lock(&mu_);
-  if (!hub_->registry->othersApplied(node_.id(), withdraw_version_) && now < withdraw_deadline_) return false;
+  // The version without this workload, once published (debounced, mesh_state.h).
+  if (withdraw_version_.empty()) withdraw_version_ = hub_->mesh->withdrawnIn(node_.id(), token_);
+  bool applied = !withdraw_version_.empty() && hub_->registry->othersApplied(node_.id(), withdraw_version_);
+  if (!applied && now < withdraw_deadline_) return false;
   withdrawn_due_ = true;
   return true;
 }

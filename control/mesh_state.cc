@@ -196,7 +196,14 @@ bool MeshState::republish(std::vector<std::function<void()>>* to_call) {
   std::string digest = sha256(content);
   std::string hash;
   for (int i = 0; i < 8; i++) absl::StrAppend(&hash, absl::Hex(static_cast<unsigned char>(digest[i]), absl::kZeroPad2));
-  if (current_ != nullptr && hash == current_hash_) return false;
+  if (current_ != nullptr && hash == current_hash_) {
+    // Nothing served changes (say, a draining workload that was no endpoint): the current
+    // version already goes without it.
+    for (auto& [id, w] : workloads_) {
+      if (w.draining && w.withdrawn_in.empty()) w.withdrawn_in = current_->version;
+    }
+    return false;
+  }
   auto snap = std::make_shared<ServedSnapshot>();
   if (!restored_version_.empty()) {
     // The first version after a restart: the same content keeps its version; other content
@@ -219,10 +226,21 @@ bool MeshState::republish(std::vector<std::function<void()>>* to_call) {
     }
     state_writer_->save(std::move(state));
   }
+  for (auto& [id, w] : workloads_) {
+    if (w.draining && w.withdrawn_in.empty()) w.withdrawn_in = snap->version;
+  }
   current_ = std::move(snap);
   current_hash_ = hash;
   for (const auto& [id, f] : listeners_) to_call->push_back(f);
   return true;
+}
+
+void MeshState::schedulePublish(std::vector<std::function<void()>>* to_call) {
+  if (debounce_ == absl::ZeroDuration()) {
+    republish(to_call);
+  } else {
+    publish_at_ = std::min(publish_at_, absl::Now() + debounce_);  // the expiry thread publishes
+  }
 }
 
 void MeshState::notify(const std::vector<std::function<void()>>& to_call) {
@@ -249,33 +267,33 @@ void MeshState::workloadUp(const strait::v1::Node& node, uint64_t token) {
     w.address = node.workload().address();
     w.token = token;
     w.draining = false;
+    w.withdrawn_in.clear();
     w.expires = absl::InfiniteFuture();
-    if (debounce_ == absl::ZeroDuration()) {
-      republish(&to_call);
-    } else {
-      publish_at_ = std::min(publish_at_, absl::Now() + debounce_);  // the expiry thread publishes
-    }
+    schedulePublish(&to_call);
   }
   logLine("strait-control: workload ", node.id(), " (service ", node.service(), ") at ", node.workload().address(),
           " is an endpoint");
   notify(to_call);
 }
 
-std::string MeshState::workloadDraining(const std::string& node_id, uint64_t token) {
+void MeshState::workloadDraining(const std::string& node_id, uint64_t token) {
   std::vector<std::function<void()>> to_call;
-  std::string version;
   {
     absl::MutexLock lock(&mu_);
     auto it = workloads_.find(node_id);
-    if (it != workloads_.end() && it->second.token == token && !it->second.draining) {
-      it->second.draining = true;
-      republish(&to_call);
-    }
-    version = current_ ? current_->version : "";
+    if (it == workloads_.end() || it->second.token != token || it->second.draining) return;
+    it->second.draining = true;
+    schedulePublish(&to_call);
   }
-  logLine("strait-control: workload ", node_id, " is draining: endpoint withdrawn in version ", version);
+  logLine("strait-control: workload ", node_id, " is draining: its endpoint leaves in the next version");
   notify(to_call);
-  return version;
+}
+
+std::string MeshState::withdrawnIn(const std::string& node_id, uint64_t token) const {
+  absl::MutexLock lock(&mu_);
+  auto it = workloads_.find(node_id);
+  if (it == workloads_.end() || it->second.token != token || !it->second.draining) return "";
+  return it->second.withdrawn_in;
 }
 
 void MeshState::workloadDown(const std::string& node_id, uint64_t token) {

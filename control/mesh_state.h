@@ -60,10 +60,10 @@ class MeshState {
   // `source` must outlive this object. `vips`: where SERVICE clusters without a
   // service_vip get one (none: they keep none). `state_file` (empty: none): where the served
   // version and the workloads are kept across restarts (served_state.h).
-  // `debounce`: a workload becoming an endpoint is published within this time, together with
-  // whatever else changed meanwhile (many pods starting at once make one version, not one
-  // each); zero publishes each at once. A configuration change, a draining workload and an
-  // expiry publish at once (with anything pending).
+  // `debounce`: a workload becoming an endpoint or draining is published within this time,
+  // together with whatever else changed meanwhile (many pods starting or stopping at once
+  // make one version, not one each); zero publishes each at once. A configuration change and
+  // an expiry publish at once (with anything pending).
   MeshState(ConfigSource* source, absl::Duration grace, std::optional<ServiceVips> vips = std::nullopt,
             std::string state_file = "", absl::Duration debounce = absl::ZeroDuration());
   ~MeshState();  // calls stop()
@@ -83,9 +83,13 @@ class MeshState {
   // The sidecar of `node` (registry token `token`) serves (the ADS service calls this at its
   // first ACK); a node without a workload address is not a workload.
   void workloadUp(const strait::v1::Node& node, uint64_t token) ABSL_LOCKS_EXCLUDED(mu_);
-  // The sidecar reported draining: its endpoint leaves now. Returns the version that no
-  // longer has it (the current one if it had none).
-  std::string workloadDraining(const std::string& node_id, uint64_t token) ABSL_LOCKS_EXCLUDED(mu_);
+  // The sidecar reported draining: its endpoint leaves (within the debounce, with whatever
+  // else is pending).
+  void workloadDraining(const std::string& node_id, uint64_t token) ABSL_LOCKS_EXCLUDED(mu_);
+  // The first version served without the endpoint of draining workload `node_id` (stream
+  // `token`): "" until it is published (or if the workload is unknown or not draining, or
+  // the token is not its stream's).
+  std::string withdrawnIn(const std::string& node_id, uint64_t token) const ABSL_LOCKS_EXCLUDED(mu_);
   // Its stream ended: its endpoint leaves after the grace period (unless it reconnects).
   void workloadDown(const std::string& node_id, uint64_t token) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -96,6 +100,7 @@ class MeshState {
     std::string address;
     uint64_t token = 0;
     bool draining = false;
+    std::string withdrawn_in{};  // draining: the first version published without it
     absl::Time expires = absl::InfiniteFuture();  // stream gone: the end of its grace period
   };
   static strait::v1::Generation merge(const strait::v1::Generation& config,
@@ -105,6 +110,8 @@ class MeshState {
  private:
   void onSourceChanged() ABSL_LOCKS_EXCLUDED(mu_);
   void prepareConfig() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes now (no debounce) or has the expiry thread publish within the debounce.
+  void schedulePublish(std::vector<std::function<void()>>* to_call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Recomputes what is served; true (with the listeners to call) if it changed.
   bool republish(std::vector<std::function<void()>>* to_call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void notify(const std::vector<std::function<void()>>& to_call);

@@ -36,7 +36,7 @@ struct ServerOptions {
   ca::CaOptions ca;                      // --ca-dir, --ca-cert/--ca-key, --extra-trust-root,
                                          // --trust-domain, --cert-ttl
   absl::Duration endpoint_grace = absl::Seconds(10);   // --endpoint-grace
-  // --push-debounce: new endpoints are published within this, batched (mesh_state.h).
+  // --push-debounce: endpoints coming and draining are published within this, batched.
   absl::Duration push_debounce = absl::Milliseconds(100);
   // --state-dir: where the served version and workloads are kept across restarts
   // (served_state.h), file served-state; default <ca-dir> (or "." with --ca-cert).

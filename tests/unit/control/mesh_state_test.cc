@@ -104,8 +104,12 @@ TEST_F(MeshStateTest, VersionsChangeOnlyWithWhatIsServed) {
   EXPECT_EQ(mesh_->current()->version, v2);
   EXPECT_EQ(notified, 1);
   // Draining: out at once, and the version that no longer has it is returned.
-  EXPECT_EQ(mesh_->workloadDraining("api-1", 7), v2) << "a stale stream's token changes nothing";
-  std::string v3 = mesh_->workloadDraining("api-1", 8);
+  mesh_->workloadDraining("api-1", 7);
+  EXPECT_EQ(mesh_->current()->version, v2) << "a stale stream's token changes nothing";
+  EXPECT_EQ(mesh_->withdrawnIn("api-1", 7), "");
+  mesh_->workloadDraining("api-1", 8);
+  std::string v3 = mesh_->current()->version;
+  EXPECT_EQ(mesh_->withdrawnIn("api-1", 8), v3);
   EXPECT_NE(v3, v2);
   EXPECT_TRUE(endpoints(mesh_->current()->generation(), "api").empty());
 }
@@ -183,10 +187,26 @@ TEST_F(MeshStateTest, NewEndpointsAreBatchedWithinTheDebounce) {
   mesh_->workloadUp(node("api-1", "10.0.0.1"), 1);
   mesh_->workloadUp(node("api-2", "10.0.0.2"), 2);
   EXPECT_EQ(mesh_->current()->version, v1) << "not yet: within the debounce";
-  // A drain publishes at once, with everything pending: one version for all three changes.
-  std::string v2 = mesh_->workloadDraining("api-1", 1);
+  mesh_->workloadDraining("api-1", 1);
+  EXPECT_EQ(mesh_->withdrawnIn("api-1", 1), "") << "not published yet";
+  // A config change publishes at once, with everything pending: one version for all three.
+  std::ofstream(dir_ + "/mesh.yaml") << R"({"clusters": [{"name": "api", "type": "SERVICE", "service": "api", "servicePort": 8080}]})";
+  source_->reload();
+  std::string v2 = mesh_->current()->version;
   EXPECT_EQ(v2.substr(0, 2), "2-");
+  EXPECT_EQ(mesh_->withdrawnIn("api-1", 1), v2);
   EXPECT_EQ(endpoints(mesh_->current()->generation(), "api"), (std::vector<std::string>{"10.0.0.2:8080"}));
+}
+
+TEST_F(MeshStateTest, ADrainThatChangesNothingServedIsWithdrawnInTheCurrentVersion) {
+  mesh_ = std::make_unique<MeshState>(source_.get(), absl::Hours(1));
+  mesh_->start();
+  mesh_->workloadUp(node("api-1", "10.0.0.1"), 1);
+  mesh_->workloadUp(node("api-1b", "10.0.0.1"), 2);  // the same address
+  std::string v = mesh_->current()->version;
+  mesh_->workloadDraining("api-1b", 2);
+  EXPECT_EQ(mesh_->current()->version, v);
+  EXPECT_EQ(mesh_->withdrawnIn("api-1b", 2), v);
 }
 
 TEST_F(MeshStateTest, ADebouncedChangeIsPublishedByItself) {
