@@ -1,28 +1,46 @@
 #!/usr/bin/env python3
-"""Writes a big generation for the stall probe (bench/fleet/stall.sh): CLUSTERS clusters, each
-with one endpoint (the origin), and ROUTES routes (/r<i> to cluster i % CLUSTERS) plus a
-catch-all route to cluster c0, on one listener. VARIANT changes one cluster's connect timeout,
-so that each call with another VARIANT is a new version that leaves every other cluster as it
-was (what an endpoint or policy change looks like to the sidecar).
+"""Writes a big generation for the fleet benchmarks (bench/fleet/stall.sh, apply.sh): CLUSTERS
+clusters, each with ENDPOINTS endpoints (the first is the origin; the others 127.0.<k>.2 on
+the origin's port, never dialled by the benchmarks), and ROUTES routes (/r<i> to cluster
+i % CLUSTERS) plus a catch-all route to cluster c0, on one listener.
 
-usage: gen_config.py OUT_FILE LISTEN_PORT ORIGIN_PORT CLUSTERS ROUTES VARIANT"""
+VARIANT makes each call a new version that changes one thing and leaves the rest as it was:
+with CHANGE=cluster (the default) one cluster's connect timeout (a policy change); with
+CHANGE=endpoint one endpoint's weight in one cluster's load assignment (what a rollout or a
+scaling event looks like to the sidecar).
+
+usage: gen_config.py OUT_FILE LISTEN_PORT ORIGIN_PORT CLUSTERS ROUTES VARIANT [ENDPOINTS [CHANGE]]"""
 
 import json
 import os
 import sys
 
 
+def endpoints(i, n, origin, weighted):
+    eps = [{"address": "127.0.0.1" if k == 0 else "127.0.%d.%d" % (k // 250, 2 + k % 250), "port": origin}
+           for k in range(n)]
+    if weighted:
+        eps[0]["weight"] = 2
+    return eps
+
+
 def main():
     out, port, origin, clusters, routes, variant = sys.argv[1:7]
     port, origin, clusters, routes, variant = int(port), int(origin), int(clusters), int(routes), int(variant)
+    per_cluster = int(sys.argv[7]) if len(sys.argv) > 7 else 1
+    change = sys.argv[8] if len(sys.argv) > 8 else "cluster"
+    if change not in ("cluster", "endpoint"):
+        sys.exit("CHANGE must be cluster or endpoint")
+    changed = 1 + variant % max(1, clusters - 1)  # never c0: the stall probe's route
+    timeout_of = lambda i: "2s" if change == "cluster" and i == changed else "1s"
     gen = {
         "listeners": [{"name": "bench", "address": "127.0.0.1", "port": port, "route_config": "bench"}],
         "route_configs": [{"name": "bench", "virtual_hosts": [{"name": "all", "domains": ["*"], "routes": [
             {"match": {"prefix": "/r%d/" % i}, "route": {"cluster": "c%d" % (i % clusters)}} for i in range(routes)
         ] + [{"match": {"prefix": "/"}, "route": {"cluster": "c0"}}]}]}],
-        "clusters": [{"name": "c%d" % i, "connect_timeout": "%ds" % (2 if i == 1 + variant % max(1, clusters - 1) else 1)}
-                     for i in range(clusters)],
-        "load_assignments": [{"cluster_name": "c%d" % i, "endpoints": [{"address": "127.0.0.1", "port": origin}]}
+        "clusters": [{"name": "c%d" % i, "connect_timeout": timeout_of(i)} for i in range(clusters)],
+        "load_assignments": [{"cluster_name": "c%d" % i,
+                              "endpoints": endpoints(i, per_cluster, origin, change == "endpoint" and i == changed)}
                              for i in range(clusters)],
     }
     tmp = out + ".tmp"
