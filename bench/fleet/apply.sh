@@ -3,11 +3,11 @@
 # and where the time goes. One origin, strait-control and one sidecar (2 workers), all on
 # 127.0.0.1; for each size a first apply (from the small start-up config: everything new),
 # then REPEAT changes of one cluster's connect timeout and REPEAT changes of one endpoint's
-# weight (bench/fleet/gen_config.py). Each row: seconds from the file's rename to the new
-# version live on every worker (bench/fleet/apply_probe.py polls the sidecar's /version every
-# 2 ms; this includes strait-control's 100 ms debounce of file changes), then the sidecar's
-# own phases from /stats (strait_config_apply_last_*_seconds, if this build exports them)
-# and strait-control's load phases from its log. Every process stopped by PID at the end.
+# weight (bench/fleet/gen_config.py). Each row: ms from the file's rename to the new version
+# live on every worker (bench/fleet/apply_probe.py polls the sidecar's /version every 2 ms),
+# strait-control's phases from its log, and the sidecar's from /stats
+# (strait_config_apply_last_*; dashes for a build without them). Every process is stopped by
+# PID at the end.
 #
 #   ./bench/fleet/apply.sh                                 # 10k and 100k routes
 #   SIZES="1000:10000:10" REPEAT=5 ./bench/fleet/apply.sh  # CLUSTERS:ROUTES:ENDPOINTS_PER_CLUSTER
@@ -49,38 +49,47 @@ if [ -n "${PERF_DIR:-}" ]; then
   sleep 1
 fi
 
-# The sidecar's phase gauges, in ms: "validate build publish total" (or "- - - -").
+# The sidecar's phase gauges: "validate build publish total switch live_at" (ms, ms, ms, ms,
+# ms, Unix seconds), or dashes when this build has none.
 sidecar_phases() {
   curl -sf "$admin/stats?filter=strait_config_apply_last_" | awk '
-    $1 ~ /_validate_seconds$/ {v = $2} $1 ~ /_build_seconds$/ {b = $2}
-    $1 ~ /_publish_seconds$/ {p = $2} $1 ~ /_total_seconds$/ {t = $2}
-    END { if (t == "") print "- - - -"; else printf "%.1f %.1f %.1f %.1f\n", v*1000, b*1000, p*1000, t*1000 }'
+    $1 ~ /_validate_seconds$/ {v = $2} $1 ~ /_build_seconds$/ {b = $2} $1 ~ /_publish_seconds$/ {p = $2}
+    $1 ~ /_total_seconds$/ {t = $2} $1 ~ /_worker_switch_seconds$/ {w = $2} $1 ~ /_live_timestamp_seconds$/ {l = $2}
+    END { if (t == "") print "- - - - - -"; else printf "%.1f %.1f %.1f %.1f %.2f %s\n", v*1000, b*1000, p*1000, t*1000, w*1000, l }'
 }
-# strait-control's phases of the version VERSION, in ms: "load compare hash" (or "- - -"),
-# from its "config accepted" log line when it has one.
+# strait-control's phases of version VERSION from its "config accepted" line: "parse validate
+# compare hash" in ms (dashes when its log has no timings).
 control_phases() {
-  local line
-  line=$(grep "serving version $1 " "$WORK/control.log" | tail -n 1 || true)
-  echo "$line" | awk '{
-    l = c = h = "-"
+  { grep "serving version $1 " "$WORK/control.log" || true; } | tail -n 1 | awk '{
+    p = v = c = h = "-"
     for (i = 1; i <= NF; i++) {
-      if ($i ~ /^load=/) l = substr($i, 6); if ($i ~ /^compare=/) c = substr($i, 9); if ($i ~ /^hash=/) h = substr($i, 6)
+      f = $i; gsub(/[()]/, "", f); sub(/ms$/, "", f); split(f, kv, "=")
+      if (kv[1] == "parse") p = kv[2]; if (kv[1] == "validate") v = kv[2]
+      if (kv[1] == "compare") c = kv[2]; if (kv[1] == "hash") h = kv[2]
     }
-    print l, c, h }'
+    print p, v, c, h }'
 }
 
 rows=()
 variant=0
 measure() {  # measure LABEL CLUSTERS ROUTES ENDPOINTS CHANGE [quiet: not a row]
-  local label=$1 clusters=$2 routes=$3 eps=$4 change=$5 out secs version
+  local label=$1 clusters=$2 routes=$3 eps=$4 change=$5 out secs version t0
   variant=$((variant + 1))
   out=$(python3 bench/fleet/apply_probe.py "$admin" "$config" "$TIMEOUT_S" -- \
         "$port" "$origin_port" "$clusters" "$routes" "$variant" "$eps" "$change")
-  read -r secs version <<<"$out"
+  read -r secs version t0 <<<"$out"
   [ "$secs" != timeout ] || { log "no new version within ${TIMEOUT_S}s"; tail -n 5 "$WORK"/*.log >&2; exit 1; }
   [ -z "${6:-}" ] || return 0
-  rows+=("| $routes | $clusters | $((clusters * eps)) | $label | $(awk -v s="$secs" 'BEGIN {printf "%.0f", s*1000}') | \
-$(sidecar_phases | tr ' ' '|' | sed 's/|/ | /g') | $(control_phases "$version" | sed 's/ / | /g') |")
+  local sv sb sp st sw live cp cv cc ch push
+  read -r sv sb sp st sw live < <(sidecar_phases)
+  read -r cp cv cc ch < <(control_phases "$version")
+  # The rename to the sidecar's receipt, less strait-control's own phases: its 100 ms
+  # debounce, then the push (per-sidecar snapshot, serialization, gRPC, the sidecar's decode).
+  push=$(awk -v l="$live" -v t="$st" -v t0="$t0" -v p="$cp" -v v="$cv" -v c="$cc" -v h="$ch" 'BEGIN {
+    if (l == "-" || p == "-") { print "-"; exit }
+    printf "%.0f", (l - t / 1000 - t0) * 1000 - p - v - c - h }')
+  rows+=("| $routes | $clusters | $((clusters * eps)) | $label | $(awk -v s="$secs" 'BEGIN {printf "%.0f", s*1000}') \
+| $cp | $cv | $cc | $ch | $push | $sv | $sb | $sp | $sw | $st |")
   log "${rows[-1]}"
 }
 
@@ -95,8 +104,9 @@ done
 
 echo
 echo "sidecar workers: 2; $(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ); build: $BUILD_DIR"
-echo "file→live includes strait-control's 100 ms debounce; sidecar and control phases in ms"
+echo "all in ms. debounce+push: the rename to the sidecar's receipt less strait-control's phases, i.e. its"
+echo "100 ms debounce of file changes plus the push (per-sidecar snapshot, serialization, gRPC, the sidecar's decode)"
 echo
-echo "| routes | clusters | endpoints | change | file→live ms | sidecar validate | build | publish | received→live | control load | compare | hash |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| routes | clusters | endpoints | change | file→live | control parse | validate | compare | hash | debounce+push | sidecar validate | build | publish | worker switch | received→live |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 printf '%s\n' "${rows[@]}"

@@ -2,7 +2,8 @@
 """One apply measurement for bench/fleet/apply.sh: writes a generation (gen_config.py's
 format) into the control plane's config file, then polls the sidecar's admin /version every
 2 ms until the version changes (the sidecar reports a version only once it is live on every
-worker). Prints one line: "<seconds from the file's rename to live> <new version>".
+worker). Prints one line: "<seconds from the file's rename to live> <new version> <Unix time
+of the rename>".
 
 The sidecar's own per-phase figures, when it exports them, are read by apply.sh from /stats.
 
@@ -38,10 +39,10 @@ def main():
     while time.time() < deadline:
         v = version(admin)
         if v and v != before:
-            print("%.4f %s" % (time.time() - t0, v))
+            print("%.4f %s %.6f" % (time.time() - t0, v, t0))
             return
         time.sleep(0.002)
-    print("timeout -")
+    print("timeout - -")
 
 
 if __name__ == "__main__":
