@@ -82,7 +82,10 @@ absl::StatusOr<strait::v1::Generation> loadConfigDir(const std::string& dir, Loa
       return absl::InvalidArgumentError(msg);
     }
     recordOrigins(part, name, &origins);
-    merged.MergeFrom(part);
+    // The first file is the merged set so far: taken whole, not copied (a 100,000-route
+    // file is a few hundred ms of copying); later ones are merged in.
+    if (&name == &files->front()) merged.Swap(&part);
+    else merged.MergeFrom(part);
   }
   absl::Time parsed = absl::Now();
   timings->parse = parsed - start;
