@@ -60,14 +60,16 @@ sidecar_phases() {
 # strait-control's phases of version VERSION from its "config accepted" line: "parse validate
 # compare hash" in ms (dashes when its log has no timings).
 control_phases() {
-  { grep "serving version $1 " "$WORK/control.log" || true; } | tail -n 1 | awk '{
-    p = v = c = h = "-"
-    for (i = 1; i <= NF; i++) {
-      f = $i; gsub(/[()]/, "", f); sub(/ms$/, "", f); split(f, kv, "=")
-      if (kv[1] == "parse") p = kv[2]; if (kv[1] == "validate") v = kv[2]
-      if (kv[1] == "compare") c = kv[2]; if (kv[1] == "hash") h = kv[2]
+  { grep "serving version $1 " "$WORK/control.log" || true; } | tail -n 1 | awk '
+    BEGIN { p = v = c = h = "-" }
+    {
+      for (i = 1; i <= NF; i++) {
+        f = $i; gsub(/[()]/, "", f); sub(/ms$/, "", f); split(f, kv, "=")
+        if (kv[1] == "parse") p = kv[2]; if (kv[1] == "validate") v = kv[2]
+        if (kv[1] == "compare") c = kv[2]; if (kv[1] == "hash") h = kv[2]
+      }
     }
-    print p, v, c, h }'
+    END { print p, v, c, h }'
 }
 
 rows=()
