@@ -18,11 +18,12 @@ void logApply(const proxy::Snapshot& snap, const ApplyReport& r) {
   const strait::v1::Generation& g = snap.generation;
   const BuildReport& b = r.build;
   common::logDebug(
-      "strait-sidecar: generation %s: %d listeners, %d route configs (%u compiled, %u reused), %d clusters "
-      "(%u built, %u reused), %d load assignments, %d secrets; live %s after it was received: validate %s, "
-      "copy %s, routes %s, clusters %s, listeners %s, publish %s (longest worker switch %s)",
-      snap.version, g.listeners_size(), g.route_configs_size(), b.route_tables_compiled, b.route_tables_reused,
-      g.clusters_size(), b.clusters_built, b.clusters_reused, g.load_assignments_size(), g.secrets_size(),
+      "strait-sidecar: generation %s: %d listeners, %d route configs, %d clusters, %d load assignments, "
+      "%d secrets; route tables %u compiled, %u reused; clusters %u built, %u reused; live %s after it was "
+      "received: validate %s, copy %s, routes %s, clusters %s, listeners %s, publish %s (longest worker "
+      "switch %s)",
+      snap.version, g.listeners_size(), g.route_configs_size(), g.clusters_size(), g.load_assignments_size(),
+      g.secrets_size(), b.route_tables_compiled, b.route_tables_reused, b.clusters_built, b.clusters_reused,
       ms(r.total), ms(b.validate), ms(b.copy), ms(b.routes), ms(b.clusters), ms(b.listeners), ms(r.publish),
       ms(r.worker_switch));
 }
