@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "xds/validate.h"
 #include "xds/yaml_proto.h"
 
@@ -62,7 +63,10 @@ absl::StatusOr<std::vector<std::string>> listConfigFiles(const std::string& dir)
 
 }  // namespace
 
-absl::StatusOr<strait::v1::Generation> loadConfigDir(const std::string& dir) {
+absl::StatusOr<strait::v1::Generation> loadConfigDir(const std::string& dir, LoadTimings* timings) {
+  LoadTimings unused;
+  if (timings == nullptr) timings = &unused;
+  absl::Time start = absl::Now();
   auto files = listConfigFiles(dir);
   if (!files.ok()) return files.status();
   strait::v1::Generation merged;
@@ -78,9 +82,15 @@ absl::StatusOr<strait::v1::Generation> loadConfigDir(const std::string& dir) {
       return absl::InvalidArgumentError(msg);
     }
     recordOrigins(part, name, &origins);
-    merged.MergeFrom(part);
+    // The first file is the merged set so far: taken whole, not copied (a 100,000-route
+    // file is a few hundred ms of copying); later ones are merged in.
+    if (&name == &files->front()) merged.Swap(&part);
+    else merged.MergeFrom(part);
   }
+  absl::Time parsed = absl::Now();
+  timings->parse = parsed - start;
   absl::Status st = validateGeneration(merged);
+  timings->validate = absl::Now() - parsed;
   if (st.ok()) return merged;
   std::vector<std::string> lines;
   for (absl::string_view line : absl::StrSplit(st.message(), '\n')) {

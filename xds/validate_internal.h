@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "google/protobuf/duration.pb.h"
 #include "strait/v1/generation.pb.h"
 #include "xds/field_rules.h"
@@ -23,11 +24,12 @@ class Problems {
   std::vector<std::string> lines_;
 };
 
-// Names of the resources of each kind, for reference checks.
+// Names of the resources of each kind, for reference checks (only looked up: every route
+// of a 100,000-route generation checks its cluster here).
 struct NameIndex {
-  std::set<std::string> route_configs;  // RouteConfiguration.name
-  std::set<std::string> clusters;       // Cluster.name
-  std::set<std::string> http2_clusters; // Cluster.name of protocol HTTP2 clusters
+  absl::flat_hash_set<std::string> route_configs;  // RouteConfiguration.name
+  absl::flat_hash_set<std::string> clusters;       // Cluster.name
+  absl::flat_hash_set<std::string> http2_clusters; // Cluster.name of protocol HTTP2 clusters
 };
 
 // Field rules shared with the filters' validation (xds/field_rules.h).

@@ -77,7 +77,7 @@ struct TcpRoute {
 struct ListenerInfo {
   std::string name;
   std::shared_ptr<ListenSocket> socket;
-  const RouteTable* routes = nullptr;  // owned by the snapshot
+  const RouteTable* routes = nullptr;  // held by the snapshot (route_tables)
   size_t max_request_headers_bytes = 64 * 1024;
   int64_t idle_timeout_ms = 60000;
   int64_t request_headers_timeout_ms = 10000;  // HTTP/1.1: first byte of a request to end of head
@@ -114,7 +114,9 @@ struct Snapshot {
   absl::Time applied_at;
   strait::v1::Generation generation;  // as received (for config_dump; secrets redacted there)
   std::vector<ListenerInfo> listeners;
-  absl::flat_hash_map<std::string, std::unique_ptr<RouteTable>> route_tables;
+  // Shared with the previous snapshot when the route configuration's content is unchanged
+  // (RouteTable::fingerprint()): an update elsewhere does not recompile its routes.
+  absl::flat_hash_map<std::string, std::shared_ptr<const RouteTable>> route_tables;
   absl::flat_hash_map<std::string, std::shared_ptr<const ClusterInfo>> clusters;
   // Every endpoint's EndpointInfo::key (collected by the builder: workers look pools up in it).
   absl::flat_hash_set<std::string> endpoint_keys;

@@ -132,8 +132,12 @@ class RouteTable {
   // Compiles `config`. Fails (INVALID_ARGUMENT naming the field) only on input that
   // validation should already have refused, e.g. a regex RE2 cannot compile.
   // `shared` keeps filter state across generations (null: a private store, for tests).
+  // `fingerprint` identifies `config`'s content (the snapshot builder passes its
+  // deterministic serialization; "" for none): a later generation whose configuration has
+  // the same fingerprint reuses this table.
   static absl::StatusOr<std::unique_ptr<RouteTable>> build(const strait::v1::RouteConfiguration& config,
-                                                          filters::SharedState* shared = nullptr);
+                                                          filters::SharedState* shared = nullptr,
+                                                          std::string fingerprint = "");
 
   // Virtual host by host (port stripped, case-insensitive), then the first matching route.
   // `request.path` is normalised (see normalization()) and excludes the query. Returns
@@ -145,6 +149,7 @@ class RouteTable {
   // The same answer by a plain first-match scan, without the index (tests, benchmarks).
   const CompiledRoute* routeLinear(const RouteRequest& request) const;
   const std::string& name() const { return name_; }
+  const std::string& fingerprint() const { return fingerprint_; }
   const PathNormalizationOptions& normalization() const { return normalization_; }
   // Whether some route matches on the client address (the caller then parses it).
   bool usesSourceCidrs() const { return uses_source_cidrs_; }
@@ -153,6 +158,7 @@ class RouteTable {
   const CompiledVirtualHost* findVirtualHost(std::string_view host) const;
 
   std::string name_;
+  std::string fingerprint_;  // of the configuration compiled ("" unknown: never reused)
   std::vector<CompiledVirtualHost> vhosts_;
   absl::flat_hash_map<std::string, size_t> exact_;                // domain -> vhost index
   std::vector<std::pair<std::string, size_t>> suffix_wildcards_;  // "*.x.com" -> ".x.com", longest first

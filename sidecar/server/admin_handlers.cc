@@ -26,6 +26,7 @@
 #include "sidecar/server/admin_listeners.h"
 #include "sidecar/server/admin_query.h"
 #include "sidecar/server/admin_stats_format.h"
+#include "sidecar/server/apply_stats_render.h"
 
 namespace strait::server {
 namespace {
@@ -224,6 +225,7 @@ std::string renderStats(const AdminSources& src) {
   filters::cache::appendCacheStats(&out);
   counter(out, "strait_config_applied_total", "Generations applied.", src.publisher->appliedCount());
   counter(out, "strait_config_rejected_total", "Generations rejected (NACKed).", src.publisher->rejectedCount());
+  renderApplyStats(src.publisher->lastApply(), &out);
   if (src.ads) {
     counter(out, "strait_ads_connected", "1 while the control-plane stream is up.", src.ads->connected() ? 1 : 0, "gauge");
     counter(out, "strait_ads_reconnects_total", "Control-plane stream reconnects.", src.ads->reconnects());

@@ -1,7 +1,6 @@
 #include "sidecar/filters/waf/audit_log.h"
 #include "sidecar/server/sidecar_server.h"
 
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "sidecar/server/generation_cache.h"
 #include "sidecar/tracing/span_exporter.h"
@@ -90,16 +89,15 @@ absl::Status SidecarServer::start() {
   health_checker_ = std::make_unique<proxy::HealthChecker>();
   ads_ = std::make_unique<xds::AdsClient>(
       opts, [this](const std::string& version, const strait::v1::Generation& gen, xds::AdsClient::Done done) {
-        // Once live on every worker, the health checker gets the generation too. current()
-        // is that generation: the ADS client applies nothing else until `done` has run.
-        publisher_->apply(version, gen, [this, version, gen, done = std::move(done)](absl::Status status) {
-          if (status.ok()) {
-            health_checker_->setSnapshot(publisher_->current());
-            stale_.store(false, std::memory_order_relaxed);
-            saveToCache(version, gen);
-          }
-          done(std::move(status));
-        });
+        // apply() returns once the generation is live on every worker; then, on this (the
+        // ADS) thread, never a worker's: the health checker gets it, and the cache file.
+        absl::Status status = publisher_->apply(version, gen);
+        if (status.ok()) {
+          health_checker_->setSnapshot(publisher_->current());
+          stale_.store(false, std::memory_order_relaxed);
+          saveToCache(version, gen);
+        }
+        done(std::move(status));
       });
 
   AdminSources sources;
@@ -141,7 +139,7 @@ absl::Status SidecarServer::start() {
   return absl::OkStatus();
 }
 
-// Runs before the ADS client starts, so nothing else applies meanwhile; waits (bounded) until
+// Runs before the ADS client starts (and after the workers), so nothing else applies meanwhile; waits until
 // the cached generation is live or refused.
 void SidecarServer::applyCachedGeneration() {
   const std::string& path = bootstrap_.generation_cache_file();
@@ -153,21 +151,16 @@ void SidecarServer::applyCachedGeneration() {
     }
     return;
   }
-  // Shared with the callback: it may run after a (timed-out) wait has returned.
-  auto applied = std::make_shared<absl::Notification>();
-  std::string version = cached->version();
-  publisher_->apply(version, cached->generation(), [this, applied, version, path](absl::Status status) {
-    if (status.ok()) {
-      health_checker_->setSnapshot(publisher_->current());
-      stale_.store(true, std::memory_order_relaxed);
-      common::logInfo("strait-sidecar: serving the cached generation %s from %s (stale until the control plane "
-                      "sends one)", version, path);
-    } else {
-      common::logWarning("strait-sidecar: cached generation %s refused: %s", version, status.message());
-    }
-    applied->Notify();
-  });
-  applied->WaitForNotificationWithTimeout(absl::Seconds(30));
+  const std::string& version = cached->version();
+  absl::Status status = publisher_->apply(version, cached->generation());  // the workers are running
+  if (status.ok()) {
+    health_checker_->setSnapshot(publisher_->current());
+    stale_.store(true, std::memory_order_relaxed);
+    common::logInfo("strait-sidecar: serving the cached generation %s from %s (stale until the control plane "
+                    "sends one)", version, path);
+  } else {
+    common::logWarning("strait-sidecar: cached generation %s refused: %s", version, status.message());
+  }
 }
 
 void SidecarServer::saveToCache(const std::string& version, const strait::v1::Generation& gen) {

@@ -1,5 +1,6 @@
 #include "sidecar/server/snapshot_builder.h"
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "control/ca/spiffe_id.h"
 #include "sidecar/net/address.h"
+#include "sidecar/server/content_identity.h"
 #include "sidecar/tls/client_context.h"
 #include "sidecar/tls/server_context.h"
 #include "xds/validate.h"
@@ -65,7 +67,7 @@ std::shared_ptr<const proxy::ClusterInfo> unchangedCluster(
 
 absl::Status buildClusters(const strait::v1::Generation& gen, const tls::SecretMap& secrets,
                            const BuildOptions& options, const proxy::Snapshot* previous,
-                           proxy::Snapshot* snap) {
+                           proxy::Snapshot* snap, BuildReport* report) {
   absl::flat_hash_map<std::string, const strait::v1::ClusterLoadAssignment*> assignments;
   for (const auto& la : gen.load_assignments()) assignments[la.cluster_name()] = &la;
   absl::flat_hash_map<std::string, const strait::v1::ClusterLoadAssignment*> previous_assignments;
@@ -91,6 +93,7 @@ absl::Status buildClusters(const strait::v1::Generation& gen, const tls::SecretM
     if (auto same = unchangedCluster(c, assignment, fingerprint, previous, previous_assignments, previous_clusters)) {
       for (const auto& ep : same->endpoints) snap->endpoint_keys.insert(ep.key);
       snap->clusters.emplace(c.name(), std::move(same));
+      report->clusters_reused++;
       continue;
     }
     if (upstream_tls) {
@@ -104,15 +107,30 @@ absl::Status buildClusters(const strait::v1::Generation& gen, const tls::SecretM
     if (!info.ok()) return info.status();
     for (const auto& ep : (*info)->endpoints) snap->endpoint_keys.insert(ep.key);
     snap->clusters.emplace(c.name(), std::move(*info));
+    report->clusters_built++;
   }
   return absl::OkStatus();
 }
 
-absl::Status buildRoutes(const strait::v1::Generation& gen, const BuildOptions& options, proxy::Snapshot* snap) {
+// Route tables whose configuration has the same content as the previous generation's are
+// shared with it (their compiled routes, filter factories and route stats are a function of
+// that content alone); the others are compiled.
+absl::Status buildRoutes(const strait::v1::Generation& gen, const BuildOptions& options,
+                         const proxy::Snapshot* previous, proxy::Snapshot* snap, BuildReport* report) {
   for (const auto& rc : gen.route_configs()) {
-    auto table = proxy::RouteTable::build(rc, options.filter_state);
+    std::string identity = contentIdentity(rc);
+    if (previous != nullptr) {
+      auto it = previous->route_tables.find(rc.name());
+      if (it != previous->route_tables.end() && it->second->fingerprint() == identity) {
+        snap->route_tables.emplace(rc.name(), it->second);
+        report->route_tables_reused++;
+        continue;
+      }
+    }
+    auto table = proxy::RouteTable::build(rc, options.filter_state, std::move(identity));
     if (!table.ok()) return table.status();
     snap->route_tables.emplace(rc.name(), std::move(*table));
+    report->route_tables_compiled++;
   }
   return absl::OkStatus();
 }
@@ -127,13 +145,13 @@ std::shared_ptr<proxy::ListenSocket> reusableSocket(const proxy::Snapshot* previ
 
 // Listener.tcp_clusters: each cluster at its service's address and port (the control plane
 // fills service_vip from its --service-cidr; validation checked the rest).
-absl::Status buildTcpRoutes(const strait::v1::Listener& l, const proxy::Snapshot& snap, proxy::ListenerInfo* info) {
+absl::Status buildTcpRoutes(const strait::v1::Listener& l, const proxy::Snapshot& snap,
+                            const absl::flat_hash_map<std::string, const strait::v1::Cluster*>& configs,
+                            proxy::ListenerInfo* info) {
   for (const std::string& name : l.tcp_clusters()) {
     auto it = snap.clusters.find(name);
-    const strait::v1::Cluster* config = nullptr;
-    for (const auto& c : snap.generation.clusters()) {
-      if (c.name() == name) config = &c;
-    }
+    auto config_it = configs.find(name);
+    const strait::v1::Cluster* config = config_it == configs.end() ? nullptr : config_it->second;
     if (it == snap.clusters.end() || config == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("listener '", l.name(), "': tcp_clusters: unknown cluster '", name, "'"));
     }
@@ -173,6 +191,11 @@ absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snap
                             const tls::SecretMap& secrets, const BuildOptions& options, proxy::Snapshot* snap) {
   absl::flat_hash_map<std::string, std::shared_ptr<const tls::ServerContext>> tls_contexts;
   if (auto s = buildListenerTls(gen, secrets, options, &tls_contexts); !s.ok()) return s;
+  absl::flat_hash_map<std::string, const strait::v1::Cluster*> cluster_configs;  // for tcp_clusters
+  if (std::any_of(gen.listeners().begin(), gen.listeners().end(),
+                  [](const strait::v1::Listener& l) { return !l.tcp_clusters().empty(); })) {
+    for (const auto& c : snap->generation.clusters()) cluster_configs[c.name()] = &c;
+  }
   std::vector<std::string> errors;
   for (const auto& l : gen.listeners()) {
     auto addr = net::makeAddress(l.address(), l.port());
@@ -227,7 +250,7 @@ absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snap
       info.tracing = tracing::compileTracing(l.tracing().collector_cluster(), l.tracing().sample_rate(),
                                              l.tracing().always_sample_errors());
     }
-    if (absl::Status st = buildTcpRoutes(l, *snap, &info); !st.ok()) {
+    if (absl::Status st = buildTcpRoutes(l, *snap, cluster_configs, &info); !st.ok()) {
       errors.push_back(std::string(st.message()));
       continue;
     }
@@ -252,15 +275,35 @@ absl::Status buildListeners(const strait::v1::Generation& gen, const proxy::Snap
 absl::StatusOr<std::shared_ptr<proxy::Snapshot>> buildSnapshot(const std::string& version,
                                                               const strait::v1::Generation& gen,
                                                               const proxy::Snapshot* previous,
-                                                              const BuildOptions& options) {
-  if (absl::Status s = xds::validateGeneration(gen); !s.ok()) return s;
+                                                              const BuildOptions& options,
+                                                              BuildReport* report) {
+  BuildReport unused;
+  if (report == nullptr) report = &unused;
+  absl::Time t = absl::Now();
+  // The time since `t`, restarting it.
+  auto lap = [&t] {
+    absl::Time now = absl::Now();
+    absl::Duration d = now - t;
+    t = now;
+    return d;
+  };
+  absl::Status valid = xds::validateGeneration(gen);
+  report->validate = lap();
+  if (!valid.ok()) return valid;
   auto snap = std::make_shared<proxy::Snapshot>();
   snap->version = version;
   snap->generation = gen;
-  if (absl::Status s = buildRoutes(gen, options, snap.get()); !s.ok()) return s;
+  report->copy = lap();
+  absl::Status s = buildRoutes(gen, options, previous, snap.get(), report);
+  report->routes = lap();
+  if (!s.ok()) return s;
   tls::SecretMap secrets = tls::indexSecrets(snap->generation);
-  if (absl::Status s = buildClusters(snap->generation, secrets, options, previous, snap.get()); !s.ok()) return s;
-  if (absl::Status s = buildListeners(gen, previous, secrets, options, snap.get()); !s.ok()) return s;
+  s = buildClusters(snap->generation, secrets, options, previous, snap.get(), report);
+  report->clusters = lap();
+  if (!s.ok()) return s;
+  s = buildListeners(gen, previous, secrets, options, snap.get());
+  report->listeners = lap();
+  if (!s.ok()) return s;
   return snap;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/time/clock.h"
 #include "sidecar/core/overload.h"
 
 namespace strait::server {
@@ -87,10 +88,11 @@ void Worker::stop() {
   thread_.join();
 }
 
-void Worker::setSnapshot(proxy::SnapshotPtr snapshot, std::function<void()> done) {
+void Worker::setSnapshot(proxy::SnapshotPtr snapshot, std::function<void(absl::Duration)> done) {
   dispatcher_.post([this, snapshot = std::move(snapshot), done = std::move(done)]() mutable {
+    absl::Time start = absl::Now();
     applySnapshot(std::move(snapshot));
-    done();
+    done(absl::Now() - start);
   });
 }
 

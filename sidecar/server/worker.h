@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
 #include "sidecar/event/dispatcher.h"
 #include "sidecar/upstream/cluster_manager.h"
 #include "sidecar/session/downstream_session.h"
@@ -28,8 +29,9 @@ class Worker final : public proxy::WorkerContext, public proxy::SessionOwner {
   void start();
   void stop();  // exits the loop and joins; open connections are closed
   // Any thread: make `snapshot` live on this worker; `done` runs on the worker thread once
-  // it is (new requests use it, listeners added/removed, drained sessions told).
-  void setSnapshot(proxy::SnapshotPtr snapshot, std::function<void()> done);
+  // it is (new requests use it, listeners added/removed, drained sessions told), with the
+  // time the switch took on this thread. `done` must be cheap, and so must freeing it.
+  void setSnapshot(proxy::SnapshotPtr snapshot, std::function<void(absl::Duration)> done);
   // Any thread: graceful shutdown. Stops accepting (for good: later generations add no
   // listener), closes idle connections, and has every busy one close after its current
   // response (HTTP/1.1 connection: close, HTTP/2 GOAWAY).

@@ -1,7 +1,8 @@
 // A generation that leaves a cluster unchanged keeps its compiled ClusterInfo (the same
 // object: the workers keep its load balancer and nothing is rebuilt), and the live endpoint
 // keys are collected by the builder; a changed cluster or assignment, or a TLS cluster, is
-// built anew.
+// built anew. Likewise a route table whose configuration has the same content is shared
+// with the previous snapshot, not compiled again.
 #include <gtest/gtest.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -43,6 +44,50 @@ TEST(SnapshotReuse, UnchangedClustersKeepTheirObject) {
   ASSERT_TRUE(built.ok()) << built.status();
   EXPECT_NE((*built)->clusters.at("a"), (*second)->clusters.at("a"));
   EXPECT_EQ((*built)->clusters.at("b"), (*second)->clusters.at("b"));
+}
+
+constexpr char kRoutes[] = R"({
+  "routeConfigs": [{"name": "r1", "virtualHosts": [{"name": "v", "domains": ["*"],
+                    "routes": [{"match": {"prefix": "/a"}, "route": {"cluster": "a"}}]}]},
+                   {"name": "r2", "virtualHosts": [{"name": "v", "domains": ["*"],
+                    "routes": [{"match": {"prefix": "/b"}, "route": {"cluster": "b"}}]}]}],
+  "clusters": [{"name": "a"}, {"name": "b"}],
+  "loadAssignments": [{"clusterName": "a", "endpoints": [{"address": "10.0.0.1", "port": 80}]},
+                      {"clusterName": "b", "endpoints": [{"address": "10.0.0.2", "port": 80}]}]})";
+
+TEST(SnapshotReuse, UnchangedRouteTablesAreSharedNotCompiled) {
+  BuildReport report;
+  auto first = buildSnapshot("1", parse(kRoutes), nullptr, {}, &report);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(report.route_tables_compiled, 2u);
+  EXPECT_EQ(report.route_tables_reused, 0u);
+  EXPECT_EQ(report.clusters_built, 2u);
+
+  // Only an endpoint changes: both tables are the previous snapshot's objects.
+  strait::v1::Generation next = parse(kRoutes);
+  next.mutable_load_assignments(0)->mutable_endpoints(0)->set_port(81);
+  report = {};
+  auto second = buildSnapshot("2", next, first->get(), {}, &report);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ((*second)->route_tables.at("r1"), (*first)->route_tables.at("r1"));
+  EXPECT_EQ((*second)->route_tables.at("r2"), (*first)->route_tables.at("r2"));
+  EXPECT_EQ(report.route_tables_reused, 2u);
+  EXPECT_EQ(report.clusters_built, 1u);
+  EXPECT_EQ(report.clusters_reused, 1u);
+
+  // r2 changes: compiled anew, and it routes by its new content; r1 is still shared.
+  strait::v1::Generation third = next;
+  third.mutable_route_configs(1)->mutable_virtual_hosts(0)->mutable_routes(0)->mutable_match()->set_prefix("/c");
+  report = {};
+  auto built = buildSnapshot("3", third, second->get(), {}, &report);
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_EQ((*built)->route_tables.at("r1"), (*second)->route_tables.at("r1"));
+  EXPECT_NE((*built)->route_tables.at("r2"), (*second)->route_tables.at("r2"));
+  EXPECT_EQ(report.route_tables_compiled, 1u);
+  EXPECT_EQ(report.route_tables_reused, 1u);
+  http::HeaderMap headers;
+  EXPECT_NE((*built)->route_tables.at("r2")->route("h", "/c/x", headers), nullptr);
+  EXPECT_EQ((*built)->route_tables.at("r2")->route("h", "/b/x", headers), nullptr);
 }
 
 }  // namespace
