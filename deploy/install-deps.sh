@@ -8,7 +8,7 @@ PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config ccache clang-14
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libnghttp2-dev libssl-dev libre2-dev zlib1g-dev libbrotli-dev libzstd-dev libyaml-cpp-dev
+  libnghttp2-dev libssl-dev libre2-dev zlib1g-dev libbrotli-dev libzstd-dev libyaml-cpp-dev rapidjson-dev
   libmodsecurity-dev modsecurity-crs
   libjemalloc-dev  # the proxies' allocator (CMake option STRAIT_JEMALLOC)
   # tests

@@ -1,14 +1,16 @@
 // A fast reader for config files that are plain JSON (what tools generating big configs
 // write), giving the same tree yaml-cpp builds for them, with the part of YAML::Node's
 // interface yaml_proto.cc's walker uses. yaml-cpp reads 1 MB of JSON in ~120 ms (its scanner)
-// plus ~80 ms building and freeing its node graph; this reads it in a few ms.
+// plus ~80 ms building and freeing its node graph; RapidJSON's SAX reader (Debian's
+// rapidjson-dev) reads it in a few ms, and this file only builds the tree from its events.
 //
-// Deliberately a subset: objects, arrays, strings (ASCII, escapes \" \\ \n \t \r only), JSON
-// numbers, true/false/null, separated by spaces and newlines, at most 64 levels deep.
-// Anything else (other escapes, non-ASCII bytes, tabs, comments, a BOM, a syntax error) makes
-// it give up, and the caller reads the file with yaml-cpp as before: inside the subset, YAML
-// reads JSON the same way (scalars keep their literal text; a bare null is a null node), so
-// the two paths build the same tree.
+// Deliberately a subset: one JSON object whose strings and keys are printable ASCII after
+// unescaping (escaped newlines, tabs and carriage returns too), without raw tabs, carriage
+// returns or a BOM anywhere, at most 64 levels deep.
+// Anything else (or a syntax error, or comments) makes it give up, and the caller reads the
+// file with yaml-cpp as before: inside the subset, YAML reads JSON the same way (scalars keep
+// their literal text, numbers included; a bare null is a null node), so the two paths build
+// the same tree.
 // THREADS: any (pure functions, immutable results).
 #pragma once
 

@@ -31,13 +31,18 @@ TEST(JsonTree, ReadsObjectsArraysAndScalarsAsText) {
   EXPECT_EQ(b.first.Scalar(), "b");
   EXPECT_EQ(b.first.Mark().line, 1);
   EXPECT_TRUE(b.second.IsMap());
+  // Escapes decode as YAML's double-quoted scalars do.
+  auto escaped = readJsonSubset("{\"k\": \"\\u0041\\/\\t\"}");
+  ASSERT_NE(escaped, nullptr);
+  EXPECT_EQ(escaped->begin()->second.Scalar(), "A/\t");
 }
 
 TEST(JsonTree, GivesUpOutsideTheSubset) {
   for (const char* text : {
            "[1]",                       // not an object
            "{\"a\":\t1}",               // tab
-           "{\"a\": \"\\u0041\"}",      // \u escape
+           "{\"a\": \"\\u00e9\"}",      // a \u escape of a non-ASCII character
+           "{\"a\": \"\\u0001\"}",      // a control character
            "{\"a\": \"\xc3\xa9\"}",     // non-ASCII
            "{\"a\": 1} x",              // trailing text
            "{\"a\": 1} # c",            // a comment
@@ -83,6 +88,7 @@ TEST(JsonTree, YamlToMessageGivesTheSameMessageEitherWay) {
            R"({"listeners": [{"name": "a", "use_original_dst": "yes"}]})",
            R"({"listeners": [{"name": "a"}], "listeners": [{"name": "b"}]})",
            R"({})",
+           R"({"listeners": [{"name": "\u0041\/x\ty\nz", "route_config": "m"}]})",
        }) {
     expectSameBothWays(json);
   }
