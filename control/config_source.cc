@@ -1,7 +1,8 @@
 // Config directory loading and inotify watching (see config_source.h).
 #include "control/config_source.h"
 
-#include <openssl/sha.h>
+#include "xds/content_hash.h"
+
 
 #include <fcntl.h>
 #include <poll.h>
@@ -122,22 +123,7 @@ void ConfigSource::reload() {
           " hash=", ms(absl::Now() - compared), ")");
 }
 
-std::string ConfigSource::contentHash(const strait::v1::Generation& gen) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  gen.SerializeToCodedStream(&coded);
-  coded.Trim();
-  // SHA-256, 64 bits of it: the same content has the same hash in every process, every
-  // replica and every build (std::hash promises none of that), and sidecars may take an equal
-  // hash for equal content (xds/subscription.h).
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  char hex[17];
-  for (int i = 0; i < 8; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-  return hex;
-}
+std::string ConfigSource::contentHash(const strait::v1::Generation& gen) { return xds::contentHash(gen); }
 
 void ConfigSource::publish(strait::v1::Generation gen) {
   std::vector<std::function<void()>> to_call;

@@ -1,18 +1,15 @@
 // Service discovery's merge and the served versions (see mesh_state.h).
 #include "control/mesh_state.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <iostream>
 #include <set>
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "control/log_line.h"
+#include "xds/content_hash.h"
 
 namespace strait::control {
 
@@ -84,22 +81,6 @@ namespace {
 using strait::v1::Cluster;
 using strait::v1::ClusterLoadAssignment;
 using strait::v1::Generation;
-
-std::string deterministicBytes(const google::protobuf::Message& m) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  m.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
-}
-
-std::string sha256(const std::string& bytes) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
-}
 
 // The source's generation as served: service VIPs assigned, the load assignments of SERVICE
 // clusters removed (the registry's replace whatever the configuration gave them).
@@ -179,7 +160,7 @@ Generation MeshState::merge(const Generation& config, const std::map<std::string
 void MeshState::prepareConfig() {
   if (config_ == nullptr || config_->version == prepared_version_) return;
   auto prepared = std::make_shared<const Generation>(prepare(config_->generation, vips_ ? &*vips_ : nullptr));
-  prepared_digest_ = sha256(deterministicBytes(*prepared));
+  prepared_digest_ = xds::contentHash(*prepared);
   service_clusters_ = serviceClusters(*prepared);
   prepared_ = std::move(prepared);
   prepared_version_ = config_->version;
@@ -192,10 +173,8 @@ bool MeshState::republish(std::vector<std::function<void()>>* to_call) {
   auto endpoints = serviceEndpoints(service_clusters_, workloads_);
   // The content hash: the prepared configuration's digest, then every SERVICE assignment.
   std::string content = prepared_digest_;
-  for (const auto& [name, la] : endpoints) content += deterministicBytes(la);
-  std::string digest = sha256(content);
-  std::string hash;
-  for (int i = 0; i < 8; i++) absl::StrAppend(&hash, absl::Hex(static_cast<unsigned char>(digest[i]), absl::kZeroPad2));
+  for (const auto& [name, la] : endpoints) content += xds::deterministicBytes(la);
+  std::string hash = xds::contentHashOfBytes(content);
   if (current_ != nullptr && hash == current_hash_) {
     // Nothing served changes (say, a draining workload that was no endpoint): the current
     // version already goes without it.

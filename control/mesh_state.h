@@ -128,8 +128,8 @@ class MeshState {
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const ConfigSnapshot> config_ ABSL_GUARDED_BY(mu_);   // the source's, as last seen
-  // config_ prepared for serving (ServedSnapshot::config), its SERVICE clusters, and the
-  // SHA-256 of its deterministic serialisation; rebuilt when config_ changes.
+  // config_ prepared for serving (ServedSnapshot::config), its SERVICE clusters, and its
+  // content hash (xds/content_hash.h); rebuilt when config_ changes.
   std::string prepared_version_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const strait::v1::Generation> prepared_ ABSL_GUARDED_BY(mu_);
   std::vector<const strait::v1::Cluster*> service_clusters_ ABSL_GUARDED_BY(mu_);  // into *prepared_

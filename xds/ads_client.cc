@@ -14,6 +14,7 @@
 #include "xds/validate.h"
 #include "absl/time/time.h"
 #include "common/log.h"
+#include "common/thread_priority.h"
 #include "strait/v1/discovery.grpc.pb.h"
 #include "xds/subscription.h"
 
@@ -280,7 +281,14 @@ AdsClient::AdsClient(Options options, OnGeneration on_generation)
 AdsClient::~AdsClient() { stop(); }
 
 void AdsClient::start() {
-  impl_->thread = std::thread([this] { impl_->run(); });
+  impl_->thread = std::thread([this] {
+    if (impl_->options.nice != 0) {
+      if (absl::Status st = common::lowerThreadPriority(impl_->options.nice); !st.ok()) {
+        log(absl::StrCat("cannot lower the config thread's priority: ", st.message()), kWarning);
+      }
+    }
+    impl_->run();
+  });
 }
 
 void AdsClient::stop() {

@@ -51,6 +51,10 @@ class AdsClient {
     strait::v1::Node node;
     // The largest response accepted (0: xds::kAdsMessageLimit, what the control plane may send).
     int max_receive_bytes = 0;
+    // Added to the client thread's nice value (setpriority), where on_generation runs. The
+    // sidecar gives its config work (decode, validate, build) a lower CPU priority than its
+    // workers', so that applying a big generation on a busy machine delays requests less.
+    int nice = 0;
   };
 
   AdsClient(Options options, OnGeneration on_generation);

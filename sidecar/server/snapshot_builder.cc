@@ -10,7 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "control/ca/spiffe_id.h"
 #include "sidecar/net/address.h"
-#include "sidecar/server/content_identity.h"
+#include "xds/content_hash.h"
 #include "sidecar/tls/client_context.h"
 #include "sidecar/tls/server_context.h"
 #include "xds/validate.h"
@@ -118,7 +118,7 @@ absl::Status buildClusters(const strait::v1::Generation& gen, const tls::SecretM
 absl::Status buildRoutes(const strait::v1::Generation& gen, const BuildOptions& options,
                          const proxy::Snapshot* previous, proxy::Snapshot* snap, BuildReport* report) {
   for (const auto& rc : gen.route_configs()) {
-    std::string identity = contentIdentity(rc);
+    std::string identity = xds::deterministicBytes(rc);
     if (previous != nullptr) {
       auto it = previous->route_tables.find(rc.name());
       if (it != previous->route_tables.end() && it->second->fingerprint() == identity) {

@@ -1,6 +1,7 @@
 #include "sidecar/server/snapshot_reaper.h"
 
 #include "absl/time/time.h"
+#include "common/thread_priority.h"
 
 namespace strait::server {
 
@@ -26,6 +27,7 @@ size_t SnapshotReaper::held() const {
 }
 
 void SnapshotReaper::run() {
+  (void)common::lowerThreadPriority(10);  // frees yield to the workers; at worst it runs as before
   for (;;) {
     std::vector<proxy::SnapshotPtr> unused;
     bool stop = false;
