@@ -228,6 +228,21 @@ class RawStream {
   std::unique_ptr<grpc::ClientReaderWriter<strait::v1::DiscoveryRequest, strait::v1::DiscoveryResponse>> stream_;
 };
 
+TEST_F(ControlServerTest, ASidecarThatFallsBehindGetsTheNewestVersionNotAQueue) {
+  RawStream web(address_, "web-1", "web", "", /*deltas=*/false);
+  strait::v1::DiscoveryResponse v1 = web.read();
+  EXPECT_EQ(seq(v1.version_info()), "1");
+  // Two versions published while web still applies version 1 (no reply yet).
+  write(config(9001));
+  ASSERT_TRUE(eventually([&] { return seq(configStatus().version()) == "2"; }));
+  write(config(9002));
+  ASSERT_TRUE(eventually([&] { return seq(configStatus().version()) == "3"; }));
+  web.ack(v1);
+  strait::v1::DiscoveryResponse next = web.read();
+  EXPECT_EQ(seq(next.version_info()), "3") << "version 2 is skipped, not queued";
+  EXPECT_EQ(next.generation().load_assignments(0).endpoints(0).port(), 9002u);
+}
+
 TEST_F(ControlServerTest, EndpointChangesGoAsDeltasAndANackedDeltaAsTheWholeGeneration) {
   write("listeners: [{name: in, address: 127.0.0.1, port: 8000, route_config: main, services: [web]}]\n"
         "route_configs: [{name: main, virtual_hosts: [{domains: ['*'], routes: "
