@@ -73,6 +73,7 @@ void AdsStream::OnReadDone(bool ok) {
   uint64_t token = 0;
   {
     absl::MutexLock lock(&mu_);
+    if (finished_) return;  // a read that completed after Finish: nothing more to do
     if (!ok) {  // the sidecar closed its side, or the call ended
       read_done_ = true;
       finish(grpc::Status::OK);
@@ -101,7 +102,8 @@ void AdsStream::OnReadDone(bool ok) {
     hub_->withdrawing.insert(this);
   }
   pump();
-  StartRead(&read_buf_);
+  absl::MutexLock lock(&mu_);
+  if (!finished_) StartRead(&read_buf_);  // never an operation after Finish
 }
 
 AdsStream::After AdsStream::handle(const strait::v1::DiscoveryRequest& req) {
