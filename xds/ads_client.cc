@@ -184,6 +184,7 @@ bool AdsClient::Impl::respond(strait::v1::DiscoveryResponse& resp,
       return true;
     }
     case SubscriptionState::Action::kAckUnchanged:
+      if (options.on_relabel && resp.version_info() != state.appliedVersion()) options.on_relabel(resp.version_info());
       *req = state.onApplied();
       return true;
     case SubscriptionState::Action::kReject:

@@ -51,6 +51,10 @@ class AdsClient {
     strait::v1::Node node;
     // The largest response accepted (0: xds::kAdsMessageLimit, what the control plane may send).
     int max_receive_bytes = 0;
+    // Called (on the client thread) when a response is ACKed without a rebuild as the same
+    // content under another version (a restarted control plane, another replica, a delta
+    // that changes nothing of this sidecar's): the live generation now answers to `version`.
+    std::function<void(const std::string& version)> on_relabel;
     // Added to the client thread's nice value (setpriority), where on_generation runs. The
     // sidecar gives its config work (decode, validate, build) a lower CPU priority than its
     // workers', so that applying a big generation on a busy machine delays requests less.

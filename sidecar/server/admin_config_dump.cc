@@ -52,7 +52,8 @@ void appendResource(std::string& out, const Message& m) {
 
 }  // namespace
 
-absl::StatusOr<std::string> renderConfigDumpResource(const proxy::Snapshot* snap, const std::string& kind_name,
+absl::StatusOr<std::string> renderConfigDumpResource(const proxy::Snapshot* snap, const std::string& version,
+                                                     const std::string& kind_name,
                                                      const std::string& name) {
   const Kind* kind = findKind(kind_name);
   if (kind == nullptr) {
@@ -60,7 +61,7 @@ absl::StatusOr<std::string> renderConfigDumpResource(const proxy::Snapshot* snap
         "unknown resource kind '", kind_name, "' (one of listeners, route_configs, clusters, load_assignments, secrets)"));
   }
   std::string out = "{\"version\": ";
-  appendJsonString(out, snap ? snap->version : "");
+  appendJsonString(out, snap ? version : "");
   out += ", \"applied_at\": ";
   appendJsonString(out, snap ? absl::FormatTime(absl::RFC3339_full, snap->applied_at, absl::UTCTimeZone()) : "");
   absl::StrAppend(&out, ", \"generation\": {\"", kind->field, "\": [");
@@ -79,7 +80,7 @@ absl::StatusOr<std::string> renderConfigDumpResource(const proxy::Snapshot* snap
   }
   if (!name.empty() && written == 0) {
     return absl::NotFoundError(absl::StrCat("no ", kind->field, " resource named '", name, "' in version ",
-                                            snap ? snap->version : "(none applied)"));
+                                            snap ? version : "(none applied)"));
   }
   out += "]}}\n";
   return out;

@@ -20,7 +20,8 @@ namespace strait::server {
 
 // `snap` may be null (nothing applied yet: every kind is empty). `name` empty: the whole
 // kind. Errors: InvalidArgument for an unknown kind, NotFound for an unknown name.
-absl::StatusOr<std::string> renderConfigDumpResource(const proxy::Snapshot* snap, const std::string& kind,
+absl::StatusOr<std::string> renderConfigDumpResource(const proxy::Snapshot* snap, const std::string& version,
+                                                     const std::string& kind,
                                                      const std::string& name);
 
 }  // namespace strait::server

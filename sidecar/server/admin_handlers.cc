@@ -123,7 +123,7 @@ void endpointGauges(const AdminSources& src, std::string& out) {
 std::string renderClusters(const AdminSources& src, int64_t now_ms) {
   proxy::SnapshotPtr snap = src.publisher->current();
   std::string out = "{\"version\": ";
-  appendJsonString(out, snap ? snap->version : "");
+  appendJsonString(out, snap ? src.publisher->liveVersion() : "");
   out += ", \"clusters\": [";
   std::vector<const proxy::ClusterInfo*> clusters;
   if (snap) {
@@ -277,7 +277,7 @@ std::string renderConfigDump(const AdminSources& src) {
   opts.preserve_proto_field_names = true;
   (void)google::protobuf::util::MessageToJsonString(redacted, &gen_json, opts);
   std::string applied = absl::FormatTime(absl::RFC3339_full, snap->applied_at, absl::UTCTimeZone());
-  return absl::StrCat("{\"version\": \"", snap->version, "\", \"applied_at\": \"", applied,
+  return absl::StrCat("{\"version\": \"", src.publisher->liveVersion(), "\", \"applied_at\": \"", applied,
                       "\", \"generation\": ", gen_json.empty() ? "{}" : gen_json, "}\n");
 }
 
@@ -297,7 +297,7 @@ AdminResponse handleReady(const AdminSources& src) {
   if (current == nullptr) return {503, "text/plain", "NOT READY: no generation applied yet\n"};
   if (staleNow(src)) {
     return {200, "text/plain",
-            absl::StrCat("LIVE (stale: the cached generation ", current->version,
+            absl::StrCat("LIVE (stale: the cached generation ", src.publisher->liveVersion(),
                          "; the control plane has not sent one since start)\n")};
   }
   std::string over = proxy::OverloadState::global().overNames();
@@ -336,7 +336,7 @@ AdminResponse handleConfigDump(const AdminSources& src, const AdminQuery& query)
   }
   if (name != nullptr && name->empty()) return badRequest(absl::InvalidArgumentError("name is empty"));
   proxy::SnapshotPtr snap = src.publisher->current();
-  auto dump = renderConfigDumpResource(snap.get(), *kind, name ? *name : "");
+  auto dump = renderConfigDumpResource(snap.get(), src.publisher->liveVersion(), *kind, name ? *name : "");
   if (absl::IsNotFound(dump.status())) return {404, "text/plain", absl::StrCat(dump.status().message(), "\n")};
   if (!dump.ok()) return badRequest(dump.status());
   return {200, "application/json", std::move(*dump)};
@@ -347,7 +347,7 @@ AdminResponse handleConfigDump(const AdminSources& src, const AdminQuery& query)
 AdminResponse handleVersion(const AdminSources& src) {
   proxy::SnapshotPtr snap = src.publisher->current();
   if (snap == nullptr) return {503, "text/plain", "NOT READY: no generation applied yet\n"};
-  return {200, "text/plain", absl::StrCat(snap->version, "\nstale: ", staleNow(src) ? "yes" : "no", "\n")};
+  return {200, "text/plain", absl::StrCat(src.publisher->liveVersion(), "\nstale: ", staleNow(src) ? "yes" : "no", "\n")};
 }
 
 // GET /logging shows the level; POST /logging?level=LEVEL sets it (POST, as /drain: a crawler
@@ -396,7 +396,7 @@ AdminResponse handleAdmin(const AdminSources& src, const std::string& method, co
   if (path == "/stats") return handleStats(src, query);
   if (path == "/config_dump") return handleConfigDump(src, query);
   if (path == "/clusters") return {200, "application/json", renderClusters(src, event::monotonicMs())};
-  if (path == "/listeners") return {200, "application/json", renderListeners(src.publisher->current().get())};
+  if (path == "/listeners") return {200, "application/json", renderListeners(src.publisher->current().get(), src.publisher->liveVersion())};
   return {404, "text/plain", kPaths};
 }
 

@@ -16,9 +16,9 @@ std::string boundAddress(const proxy::ListenSocket& socket) {
 
 }  // namespace
 
-std::string renderListeners(const proxy::Snapshot* snap) {
+std::string renderListeners(const proxy::Snapshot* snap, const std::string& version) {
   std::string out = "{\"version\": ";
-  appendJsonString(out, snap ? snap->version : "");
+  appendJsonString(out, snap ? version : "");
   out += ", \"listeners\": [";
   if (snap != nullptr) {
     for (size_t i = 0; i < snap->listeners.size(); i++) {
@@ -28,7 +28,7 @@ std::string renderListeners(const proxy::Snapshot* snap) {
       out += ", \"address\": ";
       appendJsonString(out, boundAddress(*l.socket));
       out += ", \"version\": ";
-      appendJsonString(out, snap->version);
+      appendJsonString(out, version);
       absl::StrAppend(&out, ", \"tls\": ", jsonBool(l.tls != nullptr), ", \"use_original_dst\": ",
                       jsonBool(l.use_original_dst), "}");
     }

@@ -12,6 +12,7 @@
 
 namespace strait::server {
 
-std::string renderListeners(const proxy::Snapshot* snap);
+// `version`: the live version's label (ConfigPublisher::liveVersion).
+std::string renderListeners(const proxy::Snapshot* snap, const std::string& version);
 
 }  // namespace strait::server

@@ -62,6 +62,7 @@ absl::Status ConfigPublisher::apply(const std::string& version, const strait::v1
     absl::MutexLock lock(&mu_);
     replaced = std::move(current_);
     current_ = snapshot;
+    live_version_ = snapshot->version;
     last_error_.clear();
     last_apply_ = report;
   }
@@ -93,6 +94,16 @@ void ConfigPublisher::switchWorkers(const proxy::SnapshotPtr& snapshot, ApplyRep
   report->live_at = sw->done_at;
   report->publish = sw->done_at - start;
   report->worker_switch = absl::Nanoseconds(sw->longest_ns.load(std::memory_order_relaxed));
+}
+
+std::string ConfigPublisher::liveVersion() const {
+  absl::MutexLock lock(&mu_);
+  return live_version_;
+}
+
+void ConfigPublisher::relabel(const std::string& version) {
+  absl::MutexLock lock(&mu_);
+  if (current_ != nullptr) live_version_ = version;
 }
 
 proxy::SnapshotPtr ConfigPublisher::current() const {

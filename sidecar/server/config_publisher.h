@@ -49,6 +49,11 @@ class ConfigPublisher {
   absl::Status apply(const std::string& version, const strait::v1::Generation& gen) ABSL_LOCKS_EXCLUDED(mu_);
 
   proxy::SnapshotPtr current() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The version the live generation answers to: the one it was applied as, or a later one
+  // the ADS client took as the same content (relabel). What the admin endpoints show, so
+  // that they agree with the version this sidecar ACKed. "" before the first apply.
+  std::string liveVersion() const ABSL_LOCKS_EXCLUDED(mu_);
+  void relabel(const std::string& version) ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t appliedCount() const { return applied_.load(); }
   uint64_t rejectedCount() const { return rejected_.load(); }
   std::string lastError() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -63,6 +68,7 @@ class ConfigPublisher {
   const BuildOptions options_;
   mutable absl::Mutex mu_;
   proxy::SnapshotPtr current_ ABSL_GUARDED_BY(mu_);
+  std::string live_version_ ABSL_GUARDED_BY(mu_);
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   ApplyReport last_apply_ ABSL_GUARDED_BY(mu_);
   // Plain counters read by /stats: atomics, not mu_, since nothing needs them consistent

@@ -87,6 +87,7 @@ absl::Status SidecarServer::start() {
   if (opts.plaintext) common::logWarning("strait-sidecar: WARNING: control-plane channel is PLAINTEXT");
   opts.node = bootstrap_.node();  // id, service, namespace, workload
   opts.nice = 10;  // config work yields to the workers (ads_client.h)
+  opts.on_relabel = [this](const std::string& version) { publisher_->relabel(version); };
   health_checker_ = std::make_unique<proxy::HealthChecker>();
   ads_ = std::make_unique<xds::AdsClient>(
       opts, [this](const std::string& version, const strait::v1::Generation& gen, xds::AdsClient::Done done) {

@@ -22,7 +22,7 @@ proxy::Snapshot snapshot() {
 
 TEST(AdminConfigDump, OneResourceByName) {
   proxy::Snapshot snap = snapshot();
-  auto dump = renderConfigDumpResource(&snap, "clusters", "web");
+  auto dump = renderConfigDumpResource(&snap, snap.version, "clusters", "web");
   ASSERT_TRUE(dump.ok()) << dump.status();
   EXPECT_EQ(*dump,
             "{\"version\": \"v7\", \"applied_at\": \"1970-01-01T00:00:00+00:00\", "
@@ -31,17 +31,17 @@ TEST(AdminConfigDump, OneResourceByName) {
 
 TEST(AdminConfigDump, WholeKind) {
   proxy::Snapshot snap = snapshot();
-  auto dump = renderConfigDumpResource(&snap, "clusters", "");
+  auto dump = renderConfigDumpResource(&snap, snap.version, "clusters", "");
   ASSERT_TRUE(dump.ok());
   EXPECT_NE(dump->find("[{\"name\":\"api\"}, {\"name\":\"web\"}]"), std::string::npos) << *dump;
-  auto none = renderConfigDumpResource(&snap, "listeners", "");
+  auto none = renderConfigDumpResource(&snap, snap.version, "listeners", "");
   ASSERT_TRUE(none.ok());
   EXPECT_NE(none->find("{\"listeners\": []}"), std::string::npos) << *none;
 }
 
 TEST(AdminConfigDump, LoadAssignmentsByClusterName) {
   proxy::Snapshot snap = snapshot();
-  auto dump = renderConfigDumpResource(&snap, "load_assignments", "web");
+  auto dump = renderConfigDumpResource(&snap, snap.version, "load_assignments", "web");
   ASSERT_TRUE(dump.ok()) << dump.status();
   EXPECT_NE(dump->find("\"port\":8080"), std::string::npos) << *dump;
 }
@@ -49,7 +49,7 @@ TEST(AdminConfigDump, LoadAssignmentsByClusterName) {
 TEST(AdminConfigDump, SecretsAreRedacted) {
   proxy::Snapshot snap = snapshot();
   for (const char* name : {"cert", ""}) {
-    auto dump = renderConfigDumpResource(&snap, "secrets", name);
+    auto dump = renderConfigDumpResource(&snap, snap.version, "secrets", name);
     ASSERT_TRUE(dump.ok());
     EXPECT_EQ(dump->find("KEY"), std::string::npos) << *dump;
     EXPECT_NE(dump->find("[redacted]"), std::string::npos) << *dump;
@@ -59,11 +59,11 @@ TEST(AdminConfigDump, SecretsAreRedacted) {
 
 TEST(AdminConfigDump, UnknownKindAndUnknownName) {
   proxy::Snapshot snap = snapshot();
-  EXPECT_TRUE(absl::IsInvalidArgument(renderConfigDumpResource(&snap, "routes", "").status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(renderConfigDumpResource(&snap, "version", "").status()));
-  EXPECT_TRUE(absl::IsNotFound(renderConfigDumpResource(&snap, "clusters", "nope").status()));
-  EXPECT_TRUE(absl::IsNotFound(renderConfigDumpResource(nullptr, "clusters", "web").status()));
-  auto empty = renderConfigDumpResource(nullptr, "clusters", "");
+  EXPECT_TRUE(absl::IsInvalidArgument(renderConfigDumpResource(&snap, snap.version, "routes", "").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(renderConfigDumpResource(&snap, snap.version, "version", "").status()));
+  EXPECT_TRUE(absl::IsNotFound(renderConfigDumpResource(&snap, snap.version, "clusters", "nope").status()));
+  EXPECT_TRUE(absl::IsNotFound(renderConfigDumpResource(nullptr, "", "clusters", "web").status()));
+  auto empty = renderConfigDumpResource(nullptr, "", "clusters", "");
   ASSERT_TRUE(empty.ok());
   EXPECT_EQ(*empty, "{\"version\": \"\", \"applied_at\": \"\", \"generation\": {\"clusters\": []}}\n");
 }
