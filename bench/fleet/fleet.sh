@@ -52,7 +52,11 @@ RESULTS=$WORK/results.jsonl
 
 # gen OUT CLUSTERS ROUTES VARIANT: a generation with two SERVICE clusters (svc0, svc1); the
 # listener's port is never bound (no sidecar applies it).
-gen() { python3 bench/fleet/gen_config.py "$1" 15001 15002 "$2" "$3" "$4" 1 cluster 2; }
+# The listener (and so everything) goes to the fleet's sidecars (service web) only: the
+# churning workloads (service svc0) are endpoints, and their own sidecars' generation is empty,
+# so the churn measures what endpoint changes cost, not what the arriving pods' full
+# generations cost.
+gen() { LISTENER_SERVICES=web python3 bench/fleet/gen_config.py "$1" 15001 15002 "$2" "$3" "$4" 1 cluster 2; }
 
 # start_control CLUSTERS ROUTES PUSHES: a fresh strait-control serving variant 0, with
 # variants 1..PUSHES generated beside it; sets CONTROL_PID, CONTROL_ADDR, CONFIG.

@@ -13,6 +13,10 @@ SERVICE_CLUSTERS (default 0) makes clusters c<C-S>..c<C-1> SERVICE clusters of s
 svc0..svc<S-1> (port 8080; their endpoints are the connected workloads of that service, so
 they come and go with them: the fleet's churn).
 
+LISTENER_SERVICES (environment, comma-separated; default none): the listener's `services`,
+so that only sidecars of those services receive it and what it references (the fleet's
+sidecars are "web"; its churning workloads, of another service, then receive nothing).
+
 usage: gen_config.py OUT_FILE LISTEN_PORT ORIGIN_PORT CLUSTERS ROUTES VARIANT [ENDPOINTS [CHANGE [SERVICE_CLUSTERS]]]"""
 
 import json
@@ -45,8 +49,11 @@ def main():
             c.update({"type": "SERVICE", "service": "svc%d" % (i - first_service), "service_port": 8080})
         return c
 
+    listener = {"name": "bench", "address": "127.0.0.1", "port": port, "route_config": "bench"}
+    if os.environ.get("LISTENER_SERVICES"):
+        listener["services"] = os.environ["LISTENER_SERVICES"].split(",")
     gen = {
-        "listeners": [{"name": "bench", "address": "127.0.0.1", "port": port, "route_config": "bench"}],
+        "listeners": [listener],
         "route_configs": [{"name": "bench", "virtual_hosts": [{"name": "all", "domains": ["*"], "routes": [
             {"match": {"prefix": "/r%d/" % i}, "route": {"cluster": "c%d" % (i % clusters)}} for i in range(routes)
         ] + [{"match": {"prefix": "/"}, "route": {"cluster": "c0"}}]}]}],
