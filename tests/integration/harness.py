@@ -401,6 +401,16 @@ def generation(listener_port, vhosts, endpoints, listener_name="ingress",
     }
 
 
+def service_generation(listener_port, service, service_port, services=("web",)):
+    """A generation whose one listener (for the sidecars of `services` only) routes everything
+    to cluster `service`, of type SERVICE: its endpoints are the live workloads of that
+    service, at `service_port`."""
+    gen = generation(listener_port, {"*": [route("/", service)]}, {}, services=list(services))
+    gen["clusters"] = [{"name": service, "type": "SERVICE", "service": service, "service_port": service_port,
+                        "connect_timeout": "5s"}]
+    return gen
+
+
 def to_yaml(gen):
     return json.dumps(gen, indent=1) + "\n"
 

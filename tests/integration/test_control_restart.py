@@ -82,10 +82,7 @@ class ControlRestartTest(harness.StraitTestCase):
         api_app = self.start_upstream("api-app")
         self.listener_port = free_port()
         config_dir = self.make_config_dir()
-        gen = generation(self.listener_port, {"*": [route("/", "api")]}, {}, services=["web"])
-        gen["clusters"] = [{"name": "api", "type": "SERVICE", "service": "api", "service_port": api_app,
-                            "connect_timeout": "5s"}]
-        self.write_config(config_dir, "mesh.yaml", gen)
+        self.write_config(config_dir, "mesh.yaml", harness.service_generation(self.listener_port, "api", api_app))
         control_port = self.start_control(config_dir, port=free_port())
         web = self.start_sidecar("web-1", "web", control_port)
         self.start_sidecar("api-1", "api", control_port, workload="127.0.0.1")

@@ -12,7 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import free_port, generation, http_get, route, wait_until  # noqa: E402
+from harness import free_port, http_get, wait_until  # noqa: E402
 
 
 def stat(admin, name):
@@ -26,10 +26,7 @@ class GenerationDeltaTest(harness.StraitTestCase):
         api_app = self.start_upstream("api-app")
         self.listener_port = free_port()
         config_dir = self.make_config_dir()
-        gen = generation(self.listener_port, {"*": [route("/", "api")]}, {}, services=["web"])
-        gen["clusters"] = [{"name": "api", "type": "SERVICE", "service": "api", "service_port": api_app,
-                            "connect_timeout": "5s"}]
-        self.write_config(config_dir, "mesh.yaml", gen)
+        self.write_config(config_dir, "mesh.yaml", harness.service_generation(self.listener_port, "api", api_app))
         control_port = self.start_control(config_dir)
         web = self.start_sidecar("web-1", "web", control_port)
         other = self.start_sidecar("other-1", "other", control_port)  # nothing of api
