@@ -5,7 +5,7 @@
 #include <iostream>
 #include <string>
 
-#include "absl/synchronization/mutex.h"
+#include "common/mutex_checks.h"
 #include "absl/time/time.h"
 #include "control/server.h"
 #include "control/service_vips.h"
@@ -113,12 +113,7 @@ bool parseFlags(int argc, char** argv, strait::control::ServerOptions* opts) {
 }  // namespace
 
 int main(int argc, char** argv) {
-#ifdef NDEBUG
-  // Debian's Abseil checks lock order on every absl::Mutex acquisition (a global graph of
-  // every mutex): ~12% of the control plane's CPU with 5,000 streams, each with its own
-  // mutex. Debug and sanitizer builds (the test suite's second run) keep the check.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-#endif
+  strait::common::releaseBuildMutexChecks();
   strait::control::ServerOptions opts;
   if (!parseFlags(argc, argv, &opts)) return usage();
   // Block the stop signals in every thread; main waits for them with sigwait.

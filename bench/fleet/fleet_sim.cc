@@ -31,6 +31,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "bench/fleet/sim_fleet.h"
+#include "common/mutex_checks.h"
 
 namespace {
 
@@ -109,6 +110,7 @@ bool parseFlags(int argc, char** argv, strait::bench::SimOptions* o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  strait::common::releaseBuildMutexChecks();
   strait::bench::SimOptions options;
   if (!parseFlags(argc, argv, &options)) {
     std::cerr << kUsage;

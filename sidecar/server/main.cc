@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/mutex_checks.h"
 #include "common/log.h"
 #include "sidecar/accesslog/log_file.h"
 #include "sidecar/event/dispatcher.h"
@@ -35,6 +36,7 @@ int wafRulesMain(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  strait::common::releaseBuildMutexChecks();
   if (argc >= 2 && std::string(argv[1]) == "wait-ready") return strait::server::waitReadyMain(argc - 2, argv + 2);
   if (argc >= 2 && std::string(argv[1]) == "waf-rules") return wafRulesMain(argc - 2, argv + 2);
   std::string bootstrap_path, node_id, workload_address, log_level;
