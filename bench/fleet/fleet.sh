@@ -41,7 +41,7 @@ FLEET_OUT=${FLEET_OUT:-}               # a directory to keep the raw JSON lines 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 bench_init
-SIM=$BUILD_DIR/bench/fleet/strait-fleet-sim
+SIM=${FLEET_SIM:-$BUILD_DIR/bench/fleet/strait-fleet-sim}  # FLEET_SIM: another build's simulator
 CONTROL=$BUILD_DIR/control/strait-control
 for bin in "$SIM" "$CONTROL"; do
   [ -x "$bin" ] || { log "missing $bin (build first)"; exit 1; }
