@@ -71,6 +71,7 @@ void AdsStream::OnReadDone(bool ok) {
   After after = After::kNothing;
   strait::v1::Node node;
   uint64_t token = 0;
+  std::string adopt;
   {
     absl::MutexLock lock(&mu_);
     if (finished_) return;  // a read that completed after Finish: nothing more to do
@@ -85,11 +86,16 @@ void AdsStream::OnReadDone(bool ok) {
       finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed DiscoveryRequest"));
       return;
     }
+    bool connecting = token_ == 0;
     after = handle(req);
     if (finished_) return;  // refused
     node = node_;
     token = token_;
+    if (connecting && token_ != 0) adopt = req.version_info();
   }
+  // Before anything else of this sidecar: the version it serves may be the current content's
+  // (a restart without the state file, another replica); then it keeps its label.
+  if (!adopt.empty()) hub_->mesh->adoptVersion(adopt);
   if (after == After::kWorkloadUp) {
     hub_->mesh->workloadUp(node, token);
   } else if (after == After::kDraining) {

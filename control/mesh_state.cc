@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "control/log_line.h"
+#include "control/sidecar_registry.h"
 #include "xds/content_hash.h"
 
 namespace strait::control {
@@ -197,6 +198,15 @@ bool MeshState::republish(std::vector<std::function<void()>>* to_call) {
   snap->config_version = prepared_version_;
   snap->config = prepared_;
   snap->service_endpoints = std::move(endpoints);
+  for (auto& [id, w] : workloads_) {
+    if (w.draining && w.withdrawn_in.empty()) w.withdrawn_in = snap->version;
+  }
+  current_hash_ = hash;
+  install(std::move(snap), to_call);
+  return true;
+}
+
+void MeshState::install(std::shared_ptr<ServedSnapshot> snap, std::vector<std::function<void()>>* to_call) {
   if (state_writer_ != nullptr) {
     ServedState state;
     state.version = snap->version;
@@ -205,13 +215,33 @@ bool MeshState::republish(std::vector<std::function<void()>>* to_call) {
     }
     state_writer_->save(std::move(state));
   }
-  for (auto& [id, w] : workloads_) {
-    if (w.draining && w.withdrawn_in.empty()) w.withdrawn_in = snap->version;
-  }
   current_ = std::move(snap);
-  current_hash_ = hash;
   for (const auto& [id, f] : listeners_) to_call->push_back(f);
-  return true;
+}
+
+void MeshState::adoptVersion(const std::string& version) {
+  size_t dash = version.find('-');
+  uint64_t seq = 0;
+  if (dash == std::string::npos || !absl::SimpleAtoi(version.substr(0, dash), &seq)) return;
+  std::vector<std::function<void()>> to_call;
+  {
+    absl::MutexLock lock(&mu_);
+    if (current_ == nullptr || version.substr(dash + 1) != current_hash_ || !versionNewer(version, current_->version)) {
+      return;
+    }
+    auto snap = std::make_shared<ServedSnapshot>();
+    snap->version = version;
+    snap->config_version = current_->config_version;
+    snap->config = current_->config;
+    snap->service_endpoints = current_->service_endpoints;
+    next_version_ = std::max(next_version_, seq + 1);
+    for (auto& [id, w] : workloads_) {
+      if (w.draining && w.withdrawn_in == current_->version) w.withdrawn_in = version;
+    }
+    install(std::move(snap), &to_call);
+  }
+  logLine("strait-control: serving the current content as version ", version, " (a sidecar's, same content)");
+  notify(to_call);
 }
 
 void MeshState::schedulePublish(std::vector<std::function<void()>>* to_call) {

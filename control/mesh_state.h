@@ -90,6 +90,12 @@ class MeshState {
   // `token`): "" until it is published (or if the workload is unknown or not draining, or
   // the token is not its stream's).
   std::string withdrawnIn(const std::string& node_id, uint64_t token) const ABSL_LOCKS_EXCLUDED(mu_);
+  // A sidecar reconnected reporting `version` as applied. If it names the content served now
+  // under a higher sequence (from before a restart without the state file, or from another
+  // replica), the served version takes that label and the sequence continues after it, so
+  // replicas and restarts converge on one version per content (the fleet carries it). A
+  // relabel publishes (sidecars ACK it without rebuilding). Anything else: nothing happens.
+  void adoptVersion(const std::string& version) ABSL_LOCKS_EXCLUDED(mu_);
   // Its stream ended: its endpoint leaves after the grace period (unless it reconnects).
   void workloadDown(const std::string& node_id, uint64_t token) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -110,6 +116,9 @@ class MeshState {
  private:
   void onSourceChanged() ABSL_LOCKS_EXCLUDED(mu_);
   void prepareConfig() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Makes `snap` current, writes the state file, queues the listeners.
+  void install(std::shared_ptr<ServedSnapshot> snap, std::vector<std::function<void()>>* to_call)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes now (no debounce) or has the expiry thread publish within the debounce.
   void schedulePublish(std::vector<std::function<void()>>* to_call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Recomputes what is served; true (with the listeners to call) if it changed.

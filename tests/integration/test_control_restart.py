@@ -108,6 +108,31 @@ class ControlRestartTest(harness.StraitTestCase):
             self.assertEqual(http_get(self.listener_port, "/")[0], 200)
         self.assertIn("served state from", self.control.log())
 
+    def test_restart_without_its_state_takes_the_sidecars_version_for_the_same_content(self):
+        port_a = self.start_upstream("backend-a")
+        self.listener_port = free_port()
+        config_dir = self.make_config_dir()
+        self.write_config(config_dir, "mesh.yaml", self.config(port_a))
+        control_port = self.start_control(config_dir, port=free_port())
+        admin = self.start_sidecar("web-1", "web", control_port)
+        # A second version, so that a fresh control plane's "1-..." is not the label already.
+        self.write_config(config_dir, "mesh.yaml", self.config(self.start_upstream("backend-b")))
+        self.wait_serving_version(control_port, lambda v: v.startswith("2-"))
+        self.write_config(config_dir, "mesh.yaml", self.config(port_a))
+        version = self.wait_serving_version(control_port, lambda v: v.startswith("3-"))
+        self.wait_acked(control_port, "web-1", version)
+        applied = self.applied(admin)
+
+        self.control.kill()
+        os.remove(os.path.join(self.ca_dir, "served-state"))  # as another replica would start
+        self.assertEqual(self.restart_control(config_dir, control_port), control_port)
+        # Once web-1 is back, the control plane serves the same content under its label.
+        self.wait_serving_version(control_port, lambda v: v == version, timeout=15)
+        self.wait_acked(control_port, "web-1", version)
+        self.assertEqual(self.applied(admin), applied, "web rebuilt nothing")
+        self.assertEqual(harness.live_version(admin), version)
+        self.assertIn("a sidecar's, same content", self.control.log())
+
     @staticmethod
     def applied(admin):
         m = re.search(r"^strait_config_applied_total (\d+)$", http_get(admin, "/stats")[2], re.M)

@@ -170,6 +170,25 @@ TEST_F(MeshStateTest, ARestartServesTheSameContentUnderTheSameVersion) {
   std::remove(state.c_str());
 }
 
+TEST_F(MeshStateTest, ASidecarsLabelForTheSameContentIsAdopted) {
+  mesh_ = std::make_unique<MeshState>(source_.get(), absl::Hours(1));
+  mesh_->start();
+  std::string v1 = mesh_->current()->version;  // "1-<hash>"
+  std::string hash = v1.substr(v1.find('-') + 1);
+  int notified = 0;
+  mesh_->addListener([&] { notified++; });
+  mesh_->adoptVersion("7-0123456789abcdef");  // other content: ignored
+  mesh_->adoptVersion("0-" + hash);           // an older label: ignored
+  mesh_->adoptVersion("garbage");
+  EXPECT_EQ(mesh_->current()->version, v1);
+  EXPECT_EQ(notified, 0);
+  mesh_->adoptVersion("7-" + hash);  // e.g. what another replica served: taken
+  EXPECT_EQ(mesh_->current()->version, "7-" + hash);
+  EXPECT_EQ(notified, 1);
+  mesh_->workloadUp(node("api-1", "10.0.0.1"), 1);
+  EXPECT_EQ(mesh_->current()->version.substr(0, 2), "8-") << "the sequence continues after it";
+}
+
 TEST_F(MeshStateTest, AnUnreadableStateFileIsIgnored) {
   const std::string state = dir_ + "/served-state";
   std::ofstream(state) << "version\t9-0123456789abcdef\nsomething else\n";
