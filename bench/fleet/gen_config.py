@@ -13,6 +13,9 @@ SERVICE_CLUSTERS (default 0) makes clusters c<C-S>..c<C-1> SERVICE clusters of s
 svc0..svc<S-1> (port 8080; their endpoints are the connected workloads of that service, so
 they come and go with them: the fleet's churn).
 
+ACCESS_LOG_PATH (environment; default none): the listener writes a JSON access log there
+(the stall probe reads each request's duration_ms from it).
+
 LISTENER_SERVICES (environment, comma-separated; default none): the listener's `services`,
 so that only sidecars of those services receive it and what it references (the fleet's
 sidecars are "web"; its churning workloads, of another service, then receive nothing).
@@ -50,6 +53,8 @@ def main():
         return c
 
     listener = {"name": "bench", "address": "127.0.0.1", "port": port, "route_config": "bench"}
+    if os.environ.get("ACCESS_LOG_PATH"):
+        listener["access_logs"] = [{"path": os.environ["ACCESS_LOG_PATH"]}]
     if os.environ.get("LISTENER_SERVICES"):
         listener["services"] = os.environ["LISTENER_SERVICES"].split(",")
     gen = {

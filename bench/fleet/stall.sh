@@ -17,6 +17,10 @@ CONNS=${BENCH_CONNS:-20}
 CLUSTERS=${CLUSTERS:-1000}
 ROUTES=${ROUTES:-10000}
 PUSH_INTERVAL=${PUSH_INTERVAL:-1}
+# ACCESS_LOG=1: the listener also writes a JSON access log, and the table adds the p99 and max
+# of the sidecar's own per-request durations (what a worker took, without wrk's queueing;
+# whole milliseconds, as the log writes them).
+ACCESS_LOG_PATH=""
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 bench_init
@@ -29,21 +33,34 @@ raise_nofile
 origin_port=$(free_port)
 start_origin 1024 "$origin_port"
 port=$(free_port)
+[ "${ACCESS_LOG:-0}" = 0 ] || ACCESS_LOG_PATH=$WORK/access.log
+export ACCESS_LOG_PATH
 python3 bench/fleet/gen_config.py "$WORK/gen.yaml" "$port" "$origin_port" "$CLUSTERS" "$ROUTES" 0
 STRAIT_WORKERS=2 start_strait "$origin_port" "$port" "$WORK/gen.yaml"
 config=$WORK/strait/config/bench.yaml  # what strait-control watches
 admin=$STRAIT_ADMIN
 applied() { curl -sf "$admin/stats" | awk '$1 == "strait_config_applied_total" {print $2}'; }
 
-# probe NAME: wrk's p99 and max latency (and req/s) for $DURATION
+# probe NAME: wrk's p99 and max latency (and req/s) for $DURATION; with ACCESS_LOG=1 also
+# the p99 and max of the sidecar's own per-request durations (its access log's duration_ms,
+# the lines written during the measured run), else "- -".
 probe() {
   $(pin_for wrk) wrk -t1 -c"$CONNS" -d"$WARMUP" "http://127.0.0.1:$port/" >/dev/null
+  local from=0
+  [ -z "$ACCESS_LOG_PATH" ] || { sleep 1; from=$(wc -l <"$ACCESS_LOG_PATH"); }
   $(pin_for wrk) wrk -t1 -c"$CONNS" -d"$DURATION" --latency "http://127.0.0.1:$port/" >"$WORK/wrk-$1.txt"
-  local p99 max rps
+  local p99 max rps logged="- -"
   p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk-$1.txt")
   max=$(awk '$1 == "Latency" {print $4}' "$WORK/wrk-$1.txt")
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk-$1.txt")
-  echo "$rps $p99 $max"
+  if [ -n "$ACCESS_LOG_PATH" ]; then
+    sleep 1  # the log's writer thread catches up
+    logged=$(tail -n +"$((from + 1))" "$ACCESS_LOG_PATH" | python3 -c '
+import json, sys
+d = sorted(float(json.loads(l)["duration_ms"]) for l in sys.stdin if l.strip())
+print("%gms %gms" % (d[int(len(d) * 0.99) - 1], d[-1]) if d else "- -")')
+  fi
+  echo "$rps $p99 $max $logged"
 }
 
 # The versions to push, generated before any load: the pusher below only renames a file
@@ -56,7 +73,7 @@ for ((v = 1; v <= VARIANTS; v++)); do
 done
 
 log "$CLUSTERS clusters, $ROUTES routes: load without pushes"
-read -r rps0 p990 max0 < <(probe quiet)
+read -r rps0 p990 max0 lp990 lmax0 < <(probe quiet)
 before=$(applied)
 log "the same load with a new version every ${PUSH_INTERVAL}s"
 (
@@ -69,14 +86,14 @@ log "the same load with a new version every ${PUSH_INTERVAL}s"
 ) &
 PUSHER=$!
 PIDS+=("$PUSHER")
-read -r rps1 p991 max1 < <(probe pushes)
+read -r rps1 p991 max1 lp991 lmax1 < <(probe pushes)
 kill "$PUSHER" 2>/dev/null || true
 pushes=$(( $(applied) - before ))
 
 echo
 echo "wrk -t1 -c$CONNS -d$DURATION --latency; sidecar workers: 2; $(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
-echo "| clusters | routes | load | req/s | p99 | max | generations applied |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
-echo "| $CLUSTERS | $ROUTES | no pushes | $rps0 | $p990 | $max0 | - |"
-echo "| $CLUSTERS | $ROUTES | a push every ${PUSH_INTERVAL}s | $rps1 | $p991 | $max1 | $pushes |"
+echo "| clusters | routes | load | req/s | p99 | max | sidecar p99 (access log) | sidecar max (access log) | generations applied |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| $CLUSTERS | $ROUTES | no pushes | $rps0 | $p990 | $max0 | $lp990 | $lmax0 | - |"
+echo "| $CLUSTERS | $ROUTES | a push every ${PUSH_INTERVAL}s | $rps1 | $p991 | $max1 | $lp991 | $lmax1 | $pushes |"
