@@ -124,7 +124,10 @@ start_strait() {
   sed -e "s/@PORT@/$port/" -e "s/@ORIGIN@/$origin/" "$template" >"$dir/config/bench.yaml"
   # Plaintext (strait-control serves TLS by default since the mesh CA); its CA files go to
   # the temp dir, not the current directory.
-  start control "$BUILD_DIR/control/strait-control" --config-dir "$dir/config" \
+  # CONTROL_NICE (default 0): the control plane's nice value. In a mesh it runs on other
+  # nodes than the sidecars; a probe of the sidecar alone on shared CPUs (stall.sh) lowers it
+  # so that its reloads do not take the sidecar's CPU time as they would not in production.
+  start control nice -n "${CONTROL_NICE:-0}" "$BUILD_DIR/control/strait-control" --config-dir "$dir/config" \
     --listen 127.0.0.1:0 --port-file "$dir/control.port" --plaintext --ca-dir "$dir/ca"
   wait_for "strait-control" test -s "$dir/control.port"
   cat >"$dir/bootstrap.yaml" <<EOB
