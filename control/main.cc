@@ -5,6 +5,7 @@
 #include <iostream>
 #include <string>
 
+#include "common/flag_value.h"
 #include "common/mutex_checks.h"
 #include "absl/time/time.h"
 #include "control/server.h"
@@ -93,15 +94,7 @@ bool parseFlags(int argc, char** argv, strait::control::ServerOptions* opts) {
       continue;
     }
     std::string value;
-    size_t eq = arg.find('=');
-    if (eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg.resize(eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return false;
-    }
+    if (!strait::common::takeFlagValue(argc, argv, &i, &arg, &value)) return false;
     if (!setValueFlag(arg, value, opts)) {
       std::cerr << "strait-control: bad flag " << arg << std::endl;
       return false;

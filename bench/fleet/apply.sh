@@ -45,8 +45,8 @@ if [ -n "${PERF_DIR:-}" ]; then
     [ "$who" = strait ] || pid=$CONTROL_PID
     perf record -F 999 --call-graph dwarf,32768 -o "$PERF_DIR/$who.data" -p "$pid" 2>"$WORK/perf-$who.log" &
     PIDS+=("$!")
+    wait_for "perf record of $who" test -s "$PERF_DIR/$who.data"  # attached: its header is written
   done
-  sleep 1
 fi
 
 # The sidecar's phase gauges: "validate build publish total switch live_at" (ms, ms, ms, ms,

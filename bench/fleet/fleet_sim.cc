@@ -31,6 +31,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "bench/fleet/sim_fleet.h"
+#include "common/flag_value.h"
 #include "common/mutex_checks.h"
 
 namespace {
@@ -91,14 +92,7 @@ bool parseFlags(int argc, char** argv, strait::bench::SimOptions* o) {
       continue;
     }
     std::string value;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg.resize(eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return false;
-    }
+    if (!strait::common::takeFlagValue(argc, argv, &i, &arg, &value)) return false;
     if (!setFlag(arg, value, o)) {
       std::cerr << "strait-fleet-sim: bad flag " << arg << std::endl;
       return false;

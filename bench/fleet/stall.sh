@@ -49,18 +49,31 @@ applied() { curl -sf "$admin/stats" | awk '$1 == "strait_config_applied_total" {
 # probe NAME: wrk's p99 and max latency (and req/s) for $DURATION; with ACCESS_LOG=1 also
 # the p99 and max of the sidecar's own per-request durations (its access log's duration_ms,
 # the lines written during the measured run), else "- -".
+# settled_lines FILE: its line count once the access log's writer thread has caught up (two
+# reads 0.1 s apart agree), at most 5 s.
+settled_lines() {
+  local prev=-1 n=0 tries=0
+  while n=$(wc -l <"$1") && [ "$n" != "$prev" ] && [ $tries -lt 50 ]; do
+    prev=$n
+    tries=$((tries + 1))
+    sleep 0.1
+  done
+  echo "$n"
+}
+
 probe() {
   $(pin_for wrk) wrk -t1 -c"$CONNS" -d"$WARMUP" "http://127.0.0.1:$port/" >/dev/null
   local from=0
-  [ -z "$ACCESS_LOG_PATH" ] || { sleep 1; from=$(wc -l <"$ACCESS_LOG_PATH"); }
+  [ -z "$ACCESS_LOG_PATH" ] || from=$(settled_lines "$ACCESS_LOG_PATH")
   $(pin_for wrk) wrk -t1 -c"$CONNS" -d"$DURATION" --latency "http://127.0.0.1:$port/" >"$WORK/wrk-$1.txt"
   local p99 max rps logged="- -"
   p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk-$1.txt")
   max=$(awk '$1 == "Latency" {print $4}' "$WORK/wrk-$1.txt")
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk-$1.txt")
   if [ -n "$ACCESS_LOG_PATH" ]; then
-    sleep 1  # the log's writer thread catches up
-    logged=$(tail -n +"$((from + 1))" "$ACCESS_LOG_PATH" | python3 -c '
+    local to
+    to=$(settled_lines "$ACCESS_LOG_PATH")
+    logged=$(sed -n "$((from + 1)),${to}p" "$ACCESS_LOG_PATH" | python3 -c '
 import json, sys
 d = sorted(float(json.loads(l)["duration_ms"]) for l in sys.stdin if l.strip())
 print("%gms %gms" % (d[int(len(d) * 0.99) - 1], d[-1]) if d else "- -")')

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/flag_value.h"
 #include "control/straitctl/commands.h"
 
 namespace {
@@ -43,14 +44,7 @@ int statusCommand(const strait::ctl::ControlTarget& target, int argc, char** arg
       continue;
     }
     std::string value;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg.resize(eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return usage();
-    }
+    if (!strait::common::takeFlagValue(argc, argv, &i, &arg, &value)) return usage();
     absl::Duration* d = arg == "--interval" ? &options.interval : arg == "--timeout" ? &options.timeout : nullptr;
     if (d == nullptr || !absl::ParseDuration(value, d) || *d <= absl::ZeroDuration()) return usage();
   }
