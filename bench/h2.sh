@@ -182,10 +182,7 @@ run_h2load() {
     'BEGIN { if (r < 1) r = 1; printf "%s %s %.2f %.2f %d\n", rps, p99, dp * 1e6 / hz / r, dorig * 1e6 / hz / r, n }'
 }
 
-for bin in "$BUILD_DIR/tests/upstream/strait-test-upstream" "$BUILD_DIR/sidecar/strait-sidecar" \
-           "$BUILD_DIR/control/strait-control"; do
-  [ -x "$bin" ] || { log "missing $bin (build first)"; exit 1; }
-done
+require_binaries
 for tool in h2load nghttpx nginx haproxy curl; do
   command -v "$tool" >/dev/null || { log "missing $tool"; exit 1; }
 done

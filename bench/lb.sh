@@ -105,10 +105,7 @@ stop_since() {
   PIDS=("${PIDS[@]:0:$keep}")
 }
 
-for bin in "$BUILD_DIR/tests/upstream/strait-test-upstream" "$BUILD_DIR/sidecar/strait-sidecar" \
-           "$BUILD_DIR/control/strait-control"; do
-  [ -x "$bin" ] || { log "missing $bin (build first)"; exit 1; }
-done
+require_binaries
 for tool in wrk curl; do command -v "$tool" >/dev/null || { log "missing $tool"; exit 1; }; done
 raise_nofile
 log "work dir $WORK, $(nproc) CPUs, $ENDPOINTS endpoints, wrk -t1 -c$CONNS -d$DURATION"

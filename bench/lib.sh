@@ -53,6 +53,17 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# require_binaries [PATH...]: exits naming the first that is not built (default: the test
+# upstream, strait-sidecar and strait-control of $BUILD_DIR).
+require_binaries() {
+  [ $# -gt 0 ] || set -- "$BUILD_DIR/tests/upstream/strait-test-upstream" "$BUILD_DIR/sidecar/strait-sidecar" \
+    "$BUILD_DIR/control/strait-control"
+  local bin
+  for bin in "$@"; do
+    [ -x "$bin" ] || { log "missing $bin (build first)"; exit 1; }
+  done
+}
+
 wait_for() {  # wait_for WHAT CMD...: polls CMD for up to 15 s
   local what=$1; shift
   local deadline=$((SECONDS + 15))

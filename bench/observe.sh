@@ -20,10 +20,7 @@ MODES=${MODES:-"off log trace1 trace100 log+trace100"}
 source bench/lib.sh
 bench_init
 
-for bin in "$BUILD_DIR/tests/upstream/strait-test-upstream" "$BUILD_DIR/sidecar/strait-sidecar" \
-           "$BUILD_DIR/control/strait-control"; do
-  [ -x "$bin" ] || { log "missing $bin (build first)"; exit 1; }
-done
+require_binaries
 for tool in wrk curl; do command -v "$tool" >/dev/null || { log "missing $tool"; exit 1; }; done
 raise_nofile
 
@@ -88,7 +85,7 @@ for round in $(seq "$ROUNDS"); do
     url="http://127.0.0.1:$port/"
     wait_for "strait on :$port" curl -sf -o /dev/null "$url"
     measure_wrk "$mode" "$origin_pid" "$url" >"$WORK/result"
-    read -r rps p99 pcpu ocpu <"$WORK/result"
+    read -r rps p99 pcpu _ <"$WORK/result"  # the origin's CPU is not reported here
     errors=$(wrk_errors "$mode")
     [ -z "$errors" ] || { log "$mode: $errors"; exit 1; }
     lines=$( [ -f "$WORK/access.log" ] && wc -l <"$WORK/access.log" || echo 0)

@@ -66,10 +66,7 @@ idle_mem() {
     sed -n 's/.*per_conn_bytes=\([0-9-]*\).*/\1/p'
 }
 
-for bin in "$BUILD_DIR/tests/upstream/strait-test-upstream" "$BUILD_DIR/sidecar/strait-sidecar" \
-           "$BUILD_DIR/control/strait-control"; do
-  [ -x "$bin" ] || { log "missing $bin (build first)"; exit 1; }
-done
+require_binaries
 for tool in wrk nginx haproxy curl; do command -v "$tool" >/dev/null || { log "missing $tool"; exit 1; }; done
 raise_nofile
 MAXCONN=$(( $(ulimit -n) / 2 - 100 ))

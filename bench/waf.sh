@@ -71,10 +71,7 @@ run_load() {
   cat "$WORK/measured"
 }
 
-for bin in "$BUILD_DIR/tests/upstream/strait-test-upstream" "$BUILD_DIR/sidecar/strait-sidecar" \
-           "$BUILD_DIR/control/strait-control"; do
-  [ -x "$bin" ] || { log "missing $bin (build first)"; exit 1; }
-done
+require_binaries
 for tool in wrk nginx curl; do command -v "$tool" >/dev/null || { log "missing $tool"; exit 1; }; done
 [ -f /usr/lib/nginx/modules/ngx_http_modsecurity_module.so ] ||
   { log "missing libnginx-mod-http-modsecurity (./deploy/install-deps.sh)"; exit 1; }

@@ -43,9 +43,7 @@ source bench/lib.sh
 bench_init
 SIM=${FLEET_SIM:-$BUILD_DIR/bench/fleet/strait-fleet-sim}  # FLEET_SIM: another build's simulator
 CONTROL=$BUILD_DIR/control/strait-control
-for bin in "$SIM" "$CONTROL"; do
-  [ -x "$bin" ] || { log "missing $bin (build first)"; exit 1; }
-done
+require_binaries "$SIM" "$CONTROL"
 raise_nofile
 RESULTS=$WORK/results.jsonl
 : >"$RESULTS"

@@ -29,10 +29,7 @@ ACCESS_LOG_PATH=""
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 bench_init
-for bin in "$BUILD_DIR/tests/upstream/strait-test-upstream" "$BUILD_DIR/sidecar/strait-sidecar" \
-           "$BUILD_DIR/control/strait-control"; do
-  [ -x "$bin" ] || { log "missing $bin (build first)"; exit 1; }
-done
+require_binaries
 raise_nofile
 
 origin_port=$(free_port)
