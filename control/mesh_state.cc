@@ -249,6 +249,7 @@ void MeshState::schedulePublish(std::vector<std::function<void()>>* to_call) {
     republish(to_call);
   } else {
     publish_at_ = std::min(publish_at_, absl::Now() + debounce_);  // the expiry thread publishes
+    ++timer_changes_;
   }
 }
 
@@ -310,6 +311,7 @@ void MeshState::workloadDown(const std::string& node_id, uint64_t token) {
   auto it = workloads_.find(node_id);
   if (it == workloads_.end() || it->second.token != token) return;  // a newer stream owns it
   it->second.expires = absl::Now() + grace_;  // the expiry thread wakes for it (mu_ released)
+  ++timer_changes_;
 }
 
 void MeshState::expiryLoop() {
@@ -320,14 +322,13 @@ void MeshState::expiryLoop() {
       absl::MutexLock lock(&mu_);
       absl::Time next = publish_at_;
       for (const auto& [id, w] : workloads_) next = std::min(next, w.expires);
-      // Wakes at the first expiry or debounced publication, when either comes sooner (a
-      // workload goes down, a change is scheduled), or on stop.
-      auto changed = [this, next]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        if (stopping_ || publish_at_ < next) return true;
-        for (const auto& [id, w] : workloads_) {
-          if (w.expires < next) return true;
-        }
-        return false;
+      // Wakes at the first expiry or debounced publication, when a new one is set (a workload
+      // goes down, a change is scheduled), or on stop. O(1): absl evaluates the condition at
+      // every release of mu_ (every current() of every stream), so it must not walk the
+      // workloads.
+      const uint64_t seen = timer_changes_;
+      auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || timer_changes_ != seen;
       };
       mu_.AwaitWithDeadline(absl::Condition(&changed), next);
       if (stopping_) return;

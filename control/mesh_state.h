@@ -150,7 +150,9 @@ class MeshState {
   int next_listener_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_version_ ABSL_GUARDED_BY(mu_) = 1;
   std::string restored_version_ ABSL_GUARDED_BY(mu_);
-  absl::Time publish_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();  // a debounced change is due  // from the state file, until the first publish
+  absl::Time publish_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();  // a debounced change is due
+  // Counts every new expiry and debounced publication time, for the expiry thread to wake.
+  uint64_t timer_changes_ ABSL_GUARDED_BY(mu_) = 0;  // from the state file, until the first publish
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 
